@@ -1,0 +1,86 @@
+import type { RegistryObject, RegistryObjectType } from '../model/metadata';
+
+/**
+ * A MongoDB query filter over stored registry objects.
+ *
+ * Both stores evaluate the same filter: MongoDB natively, the embedded store with mingo. Stored
+ * queries build these filters from the model's field names (e.g. `patientId`, `classCode.code`,
+ * `authors.person`) plus the derived search fields of `SearchFields` (under `_s`). Use only
+ * operators both engines evaluate identically: $and $or $in $nin $eq $ne $gte $gt $lte $lt
+ * $exists $elemMatch $regex (with a string pattern and options 's'/'i'), $not.
+ */
+export type RegistryFilter = Record<string, unknown>;
+
+/**
+ * Search fields derived from a model object when it is stored (see `record.ts`), so that time
+ * ranges compare correctly across HL7 DTM precisions and code lists match as single strings.
+ * Filters address them as `_s.<name>`.
+ */
+export interface SearchFields {
+  /** DTM values padded to 14 digits (YYYYMMDDHHMMSS) with zeros: creationTime, serviceStartTime, serviceStopTime, submissionTime, lastUpdateTime. */
+  readonly creationTime?: string;
+  readonly serviceStartTime?: string;
+  readonly serviceStopTime?: string;
+  readonly submissionTime?: string;
+  readonly lastUpdateTime?: string;
+  /** `code^^scheme` for each single code attribute present (classCode, typeCode, …, contentTypeCode). */
+  readonly classCode?: string;
+  readonly typeCode?: string;
+  readonly formatCode?: string;
+  readonly healthcareFacilityTypeCode?: string;
+  readonly practiceSettingCode?: string;
+  readonly contentTypeCode?: string;
+  /** `code^^scheme` lists. */
+  readonly confidentialityCodes?: readonly string[];
+  readonly eventCodes?: readonly string[];
+  readonly codeList?: readonly string[];
+  /** Author persons, institutions, roles, specialties flattened across authors. */
+  readonly authorPersons?: readonly string[];
+  readonly authorInstitutions?: readonly string[];
+  readonly authorRoles?: readonly string[];
+  readonly authorSpecialties?: readonly string[];
+}
+
+export interface FindOptions {
+  /** Return at most this many objects (the caller asks for limit+1 to detect "too many"). */
+  readonly limit?: number;
+}
+
+/**
+ * One atomic change to the registry: everything in it becomes visible together, or nothing does.
+ * `inserts` must have new entryUuids; `replacements` overwrite existing objects (same entryUuid),
+ * e.g. a deprecated DocumentEntry or a folder with a new lastUpdateTime.
+ */
+export interface CommitBatch {
+  readonly inserts: readonly RegistryObject[];
+  readonly replacements: readonly RegistryObject[];
+  readonly deletions?: readonly string[];
+}
+
+/**
+ * Persistence of registry objects. Implementations: `embedded/` (better-sqlite3 + mingo, the
+ * default, no server) and `mongo/` (MongoDB). Both pass `test/store-contract.ts`.
+ */
+export interface RegistryStore {
+  /** Objects matching the filter, in insertion order. `type` narrows to one object type. */
+  find(filter: RegistryFilter, options?: FindOptions): Promise<RegistryObject[]>;
+  /** Objects with the given entryUuids (any type), in no particular order; unknown ids are left out. */
+  getByUuids(entryUuids: readonly string[]): Promise<RegistryObject[]>;
+  /** Count of objects matching the filter. */
+  count(filter: RegistryFilter): Promise<number>;
+  /** Applies the batch atomically. Throws `DuplicateEntryUuidError` if an insert's entryUuid exists. */
+  commit(batch: CommitBatch): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class DuplicateEntryUuidError extends Error {
+  constructor(readonly entryUuid: string) {
+    super(`entryUUID ${entryUuid} already exists in the registry`);
+    this.name = 'DuplicateEntryUuidError';
+  }
+}
+
+/** A filter narrowed to one object type, for readability at call sites. */
+export function ofType(type: RegistryObjectType, filter: RegistryFilter = {}): RegistryFilter {
+  return { type, ...filter };
+}

@@ -1,0 +1,85 @@
+/**
+ * A namespace-resolved XML element tree.
+ *
+ * Every layer that reads XML (SOAP envelope, WS-Addressing, ebRIM, SAML) works on this tree, never
+ * on prefixes: an element is identified by its namespace URI and local name, so a foreign element
+ * that happens to be called `Action` can never pass for `wsa:Action`.
+ */
+export interface XmlElement {
+  /** Namespace URI ('' when the element is in no namespace). */
+  readonly ns: string;
+  /** Local name, without prefix. */
+  readonly local: string;
+  /** The prefix used on the wire, kept only so that re-serialisation can stay readable. */
+  readonly prefix?: string;
+  /**
+   * Attributes. Unprefixed attributes are keyed by their local name; namespaced attributes as
+   * `{namespaceUri}local` (Clark notation). xmlns declarations are not included.
+   */
+  readonly attrs: Readonly<Record<string, string>>;
+  /** Child elements and text nodes in document order (entities and character references decoded). */
+  readonly children: readonly XmlNode[];
+  /** Namespace declarations in scope at this element (prefix → URI, '' for the default namespace). */
+  readonly nsScope?: Readonly<Record<string, string>>;
+}
+
+export type XmlNode = XmlElement | string;
+
+export function isElement(node: XmlNode | undefined): node is XmlElement {
+  return typeof node === 'object' && node !== null;
+}
+
+/** Child elements with the given namespace and local name (all children when both are omitted). */
+export function childElements(el: XmlElement, ns?: string, local?: string): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (const c of el.children) {
+    if (typeof c === 'string') continue;
+    if (ns !== undefined && c.ns !== ns) continue;
+    if (local !== undefined && c.local !== local) continue;
+    out.push(c);
+  }
+  return out;
+}
+
+/** The first child element with the given namespace and local name. */
+export function childElement(el: XmlElement, ns: string, local: string): XmlElement | undefined {
+  for (const c of el.children) {
+    if (typeof c !== 'string' && c.ns === ns && c.local === local) return c;
+  }
+  return undefined;
+}
+
+/** Concatenated text content of the element and its descendants. */
+export function textContent(el: XmlElement): string {
+  let s = '';
+  for (const c of el.children) s += typeof c === 'string' ? c : textContent(c);
+  return s;
+}
+
+/** Descendant elements (depth-first, document order) matching namespace and local name. */
+export function descendants(el: XmlElement, ns: string, local: string): XmlElement[] {
+  const out: XmlElement[] = [];
+  const walk = (e: XmlElement): void => {
+    for (const c of e.children) {
+      if (typeof c === 'string') continue;
+      if (c.ns === ns && c.local === local) out.push(c);
+      walk(c);
+    }
+  };
+  walk(el);
+  return out;
+}
+
+/** Builds an element; convenience for serialisers. */
+export function el(
+  ns: string,
+  local: string,
+  attrs: Record<string, string | undefined> = {},
+  children: readonly (XmlNode | undefined | null | false)[] = [],
+): XmlElement {
+  const a: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a[k] = v;
+  const kids: XmlNode[] = [];
+  for (const c of children) if (c !== undefined && c !== null && c !== false) kids.push(c);
+  return { ns, local, attrs: a, children: kids };
+}
