@@ -1,0 +1,32 @@
+/**
+ * Tests the runner does not count, with the reason. Each reason states a fact about the test or
+ * about the node; nothing is excluded because it fails.
+ */
+export interface Exclusion {
+  readonly reason: string;
+  /**
+   * True when the runner still executes the test locally as a prerequisite (patient feed tests:
+   * their only effect is to hand out a patient id, which the runner allocates itself).
+   */
+  readonly runsAsPrerequisite?: boolean;
+}
+
+const PATIENT_FEED =
+  'Patient Identity Feed (ITI-8/ITI-44): the node has no PIX feed endpoint; the runner allocates the ' +
+  'patient id itself in the assigning authority the node accepts and publishes it as this test\'s $patientid$ report';
+
+export const EXCLUSIONS: Readonly<Record<string, Exclusion>> = {
+  ...Object.fromEntries(
+    ['RecPIF', '15817', '15817b', '15818', '15819', '15820', '15821', '15822', '15823', '15824', '15825', '15826', '15827', '15828']
+      .map((id) => [id, { reason: PATIENT_FEED, runsAsPrerequisite: true }]),
+  ),
+  '11710': { reason: 'toolkit-internal: registers the tester\'s IP address with the NIST public registry' },
+  '12329': { reason: 'toolkit-internal: allocates a patient id in the toolkit\'s own patient id service' },
+};
+
+export function exclusionFor(testId: string, extra?: Readonly<Record<string, Exclusion>>): Exclusion | undefined {
+  if (extra?.[testId]) return extra[testId];
+  if (EXCLUSIONS[testId]) return EXCLUSIONS[testId];
+  if (/-Readme$/i.test(testId)) return { reason: 'toolkit-internal: a readme page, no test plan' };
+  return undefined;
+}
