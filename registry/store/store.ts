@@ -59,7 +59,7 @@ export interface CommitBatch {
 
 /**
  * Persistence of registry objects. Implementations: `embedded/` (better-sqlite3 + mingo, the
- * default, no server) and `mongo/` (MongoDB). Both pass `test/store-contract.ts`.
+ * default, no server) and `mongo/` (MongoDB). Both pass `test/store/contract.ts`.
  */
 export interface RegistryStore {
   /** Objects matching the filter, in insertion order. `type` narrows to one object type. */
@@ -68,7 +68,13 @@ export interface RegistryStore {
   getByUuids(entryUuids: readonly string[]): Promise<RegistryObject[]>;
   /** Count of objects matching the filter. */
   count(filter: RegistryFilter): Promise<number>;
-  /** Applies the batch atomically. Throws `DuplicateEntryUuidError` if an insert's entryUuid exists. */
+  /**
+   * Applies the batch atomically: inserts, then replacements, then deletions. Throws
+   * `DuplicateEntryUuidError` if an insert's entryUuid exists (or occurs twice in the batch) and
+   * `UnknownEntryUuidError` if a replacement or deletion names an object that does not exist; in
+   * both cases nothing of the batch is written. (MongoDB without a replica set cannot give this
+   * guarantee in full; see `mongo/mongo-store.ts`.)
+   */
   commit(batch: CommitBatch): Promise<void>;
   close(): Promise<void>;
 }
@@ -77,6 +83,14 @@ export class DuplicateEntryUuidError extends Error {
   constructor(readonly entryUuid: string) {
     super(`entryUUID ${entryUuid} already exists in the registry`);
     this.name = 'DuplicateEntryUuidError';
+  }
+}
+
+/** A replacement or deletion named an entryUuid that is not in the store (e.g. deleted meanwhile). */
+export class UnknownEntryUuidError extends Error {
+  constructor(readonly entryUuid: string) {
+    super(`entryUUID ${entryUuid} is not in the registry`);
+    this.name = 'UnknownEntryUuidError';
   }
 }
 

@@ -1,0 +1,75 @@
+/**
+ * Index hints: the values a Mongo filter pins an indexed field to, read from the filter so that
+ * the embedded store can preselect candidate rows with SQL before mingo evaluates the whole filter.
+ *
+ * A hint must never exclude a row the filter would match, so only conditions that every matching
+ * object must satisfy are read: top-level fields (and those inside a top-level `$and`) compared
+ * with a string by equality, `$eq` or `$in` of strings. Anything else (`$or`, `$nin`, regexes,
+ * non-string values such as `null`, which also matches a missing field) gives no hint for that
+ * field, and mingo alone decides.
+ */
+import type { RegistryFilter } from '../store';
+
+export const HINT_FIELDS = [
+  'entryUuid',
+  'uniqueId',
+  'patientId',
+  'sourceUuid',
+  'targetUuid',
+  'type',
+  'availabilityStatus',
+  'referenceIdList',
+] as const;
+
+export type HintField = (typeof HINT_FIELDS)[number];
+
+/** Per field, the values one of which every matching object has. An empty list matches nothing. */
+export type IndexHints = Partial<Record<HintField, readonly string[]>>;
+
+const HINTED = new Set<string>(HINT_FIELDS);
+
+export function deriveIndexHints(filter: RegistryFilter): IndexHints {
+  const hints: Record<string, string[]> = {};
+  collect(filter, hints);
+  return hints as IndexHints;
+}
+
+function collect(filter: RegistryFilter, hints: Record<string, string[]>): void {
+  for (const [key, condition] of Object.entries(filter)) {
+    if (key === '$and' && Array.isArray(condition)) {
+      for (const part of condition) {
+        if (isPlainObject(part)) collect(part, hints);
+      }
+      continue;
+    }
+    if (!HINTED.has(key)) continue;
+    const values = requiredValues(condition);
+    if (values === undefined) continue;
+    // Both conditions must hold, so the candidates are the values allowed by both.
+    const previous = hints[key];
+    hints[key] = previous === undefined ? values : previous.filter((v) => values.includes(v));
+  }
+}
+
+/** The string values a field condition requires one of, or undefined if it requires none. */
+function requiredValues(condition: unknown): string[] | undefined {
+  if (typeof condition === 'string') return [condition];
+  if (!isPlainObject(condition)) return undefined;
+  let values: string[] | undefined;
+  const narrow = (allowed: string[]): void => {
+    values = values === undefined ? allowed : values.filter((v) => allowed.includes(v));
+  };
+  for (const [op, operand] of Object.entries(condition)) {
+    // A key without `$` makes the condition an embedded-document match: not a string value.
+    if (!op.startsWith('$')) return undefined;
+    if (op === '$eq' && typeof operand === 'string') narrow([operand]);
+    else if (op === '$in' && Array.isArray(operand) && operand.every((v) => typeof v === 'string')) {
+      narrow([...new Set(operand as string[])]);
+    }
+  }
+  return values;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RegExp);
+}

@@ -1,0 +1,1 @@
+export { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded-store';

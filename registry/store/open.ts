@@ -1,0 +1,30 @@
+/**
+ * Opens the registry store the configuration asks for: MongoDB when a URI is given, otherwise
+ * the embedded SQLite store in the node's data directory (the default, no server needed).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openEmbeddedStore } from './embedded';
+import { openMongoStore } from './mongo';
+import type { RegistryStore } from './store';
+
+export interface OpenRegistryStoreOptions {
+  readonly mongoUri?: string;
+  /** Directory of the embedded store's file `registry.sqlite` (created if missing). */
+  readonly dataDir: string;
+  /** MongoDB database name; default: the URI's, else `koblingspunkt`. */
+  readonly mongoDatabase?: string;
+}
+
+export const EMBEDDED_FILE_NAME = 'registry.sqlite';
+
+export async function openRegistryStore(options: OpenRegistryStoreOptions): Promise<RegistryStore> {
+  if (options.mongoUri) {
+    return openMongoStore({
+      uri: options.mongoUri,
+      ...(options.mongoDatabase !== undefined ? { database: options.mongoDatabase } : {}),
+    });
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  return openEmbeddedStore({ path: join(options.dataDir, EMBEDDED_FILE_NAME) });
+}

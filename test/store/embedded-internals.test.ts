@@ -1,0 +1,162 @@
+/** Embedded-store behaviour beyond the shared contract: hint soundness, index use, files, processes. */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { Query } from 'mingo';
+import type { RegistryObject } from '../../registry/model/metadata';
+import { candidateQuery } from '../../registry/store/embedded/embedded-store';
+import { openEmbeddedStore } from '../../registry/store/embedded';
+import { deriveIndexHints } from '../../registry/store/embedded/index-hints';
+import { SCHEMA_VERSION, prepareDatabase } from '../../registry/store/embedded/schema';
+import { EMBEDDED_FILE_NAME, openRegistryStore } from '../../registry/store/open';
+import { toRecord } from '../../registry/store/record';
+import type { RegistryFilter } from '../../registry/store/store';
+import { PATIENT_A, PATIENT_B, association, documentEntry, folder, submissionSet } from './factory';
+
+const run = promisify(execFile);
+
+describe('embedded store internals', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'koblingspunkt-embedded-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('returns exactly what mingo returns over all records, for filters with and without hints', async () => {
+    const objects: RegistryObject[] = [];
+    for (let i = 0; i < 60; i++) {
+      const patient = i % 3 === 0 ? PATIENT_B : PATIENT_A;
+      const doc = documentEntry({
+        patientId: patient,
+        availabilityStatus: i % 4 === 0 ? 'Deprecated' : 'Approved',
+        referenceIdList: i % 5 === 0 ? [`R${i % 2}`, 'SHARED'] : [],
+      });
+      const set = submissionSet({ patientId: patient });
+      objects.push(doc, set, association(set.entryUuid, doc.entryUuid), folder({ patientId: patient }));
+    }
+    const some = (type: string) => objects.filter((o) => o.type === type);
+    const filters: RegistryFilter[] = [
+      {},
+      { type: 'DocumentEntry' },
+      { patientId: PATIENT_B },
+      { patientId: { $in: [PATIENT_A, PATIENT_B] }, availabilityStatus: 'Deprecated' },
+      { type: { $in: ['Folder', 'SubmissionSet'] }, patientId: PATIENT_A },
+      { entryUuid: { $in: some('Folder').slice(0, 5).map((o) => o.entryUuid) } },
+      { uniqueId: (some('DocumentEntry')[7] as { uniqueId: string }).uniqueId },
+      { sourceUuid: { $in: some('SubmissionSet').slice(3, 9).map((o) => o.entryUuid) } },
+      { targetUuid: some('DocumentEntry')[2]!.entryUuid, type: 'Association' },
+      { referenceIdList: 'SHARED' },
+      { referenceIdList: { $in: ['R1', 'nothing'] }, availabilityStatus: { $in: ['Approved', 'Deprecated'] } },
+      { $and: [{ patientId: PATIENT_A }, { $or: [{ type: 'Folder' }, { availabilityStatus: 'Deprecated' }] }] },
+      { $or: [{ patientId: PATIENT_B }, { referenceIdList: 'R0' }] },
+      { patientId: null },
+      { patientId: { $exists: false } },
+      { availabilityStatus: { $nin: ['Approved'] }, type: 'DocumentEntry' },
+      { $and: [{ type: 'DocumentEntry' }, { type: 'Folder' }] },
+    ];
+    const store = openEmbeddedStore({ path: ':memory:' });
+    try {
+      await store.commit({ inserts: objects, replacements: [] });
+      const records = objects.map(toRecord);
+      for (const filter of filters) {
+        const query = new Query(filter);
+        const expected = records.filter((r) => query.test(r as unknown as Record<string, unknown>)).map((r) => r.entryUuid);
+        const found = (await store.find(filter)).map((o) => o.entryUuid);
+        expect(found, JSON.stringify(filter)).to.deep.equal(expected);
+        expect(await store.count(filter), JSON.stringify(filter)).to.equal(expected.length);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('preselects through the intended SQLite index', async () => {
+    const path = join(dir, 'plan.sqlite');
+    await (openEmbeddedStore({ path })).close();
+    const db = new Database(path, { readonly: true });
+    const plan = (filter: RegistryFilter): string => {
+      const q = candidateQuery(deriveIndexHints(filter))!;
+      return (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    };
+    try {
+      expect(plan({ type: 'DocumentEntry', patientId: 'P', availabilityStatus: { $in: ['Approved'] } })).to.contain(
+        'USING INDEX objects_type_patient_status (type=? AND patient_id=? AND status=?)',
+      );
+      expect(plan({ patientId: { $in: ['P', 'Q'] } })).to.contain('USING INDEX objects_type_patient_status (type=? AND patient_id=?)');
+      expect(plan({ uniqueId: 'U', type: 'DocumentEntry' })).to.contain('USING INDEX objects_unique_id');
+      expect(plan({ entryUuid: { $in: ['A', 'B'] } })).to.contain('USING INDEX sqlite_autoindex_objects_1 (entry_uuid=?)');
+      expect(plan({ sourceUuid: 'S' })).to.contain('USING INDEX objects_source_uuid');
+      expect(plan({ targetUuid: { $in: ['A', 'B'] } })).to.contain('USING INDEX objects_target_uuid');
+      expect(plan({ referenceIdList: 'R' })).to.match(/SEARCH reference_ids USING PRIMARY KEY \(value=\?\)/);
+      expect(plan({ type: 'Folder' })).to.contain('USING INDEX objects_type_patient_status (type=?)');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('uses WAL and synchronous=FULL (fsync on commit) on a file', () => {
+    const db = new Database(join(dir, 'pragmas.sqlite'));
+    try {
+      prepareDatabase(db);
+      expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
+      expect(db.pragma('synchronous', { simple: true })).to.equal(2); // 2 = FULL
+      expect(db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+      // Preparing an existing database again is harmless (another process, a restart).
+      prepareDatabase(db);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database of an unknown schema version', () => {
+    const path = join(dir, 'future.sqlite');
+    const db = new Database(path);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => openEmbeddedStore({ path })).to.throw(/schema version 99/);
+  });
+
+  it('openRegistryStore without a MongoDB URI opens <dataDir>/registry.sqlite, creating the directory', async () => {
+    const dataDir = join(dir, 'nested', 'data');
+    const store = await openRegistryStore({ dataDir });
+    const doc = documentEntry();
+    await store.commit({ inserts: [doc], replacements: [] });
+    await store.close();
+    const again = openEmbeddedStore({ path: join(dataDir, EMBEDDED_FILE_NAME) });
+    try {
+      expect(await again.getByUuids([doc.entryUuid])).to.deep.equal([doc]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('keeps commits of concurrent processes whole', async function () {
+    this.timeout(60000);
+    const path = join(dir, 'shared.sqlite');
+    await openEmbeddedStore({ path }).close();
+    const worker = join(import.meta.dirname, 'workers', 'commit-worker.ts');
+    const perProcess = 40;
+    await Promise.all(
+      ['nb-NO', 'nn-NO', 'se-NO'].map((tag) => run(process.execPath, ['--import', 'tsx', worker, path, tag, String(perProcess)])),
+    );
+    const store = openEmbeddedStore({ path });
+    try {
+      const all = await store.find({});
+      expect(all).to.have.length(3 * perProcess * 5);
+      // Each submission (set, 2 documents, 2 associations) is contiguous in insertion order.
+      for (let i = 0; i < all.length; i += 5) {
+        const [set, d1, d2, a1, a2] = all.slice(i, i + 5);
+        expect(set?.type).to.equal('SubmissionSet');
+        const tag = set?.type === 'SubmissionSet' ? set.sourceId : undefined;
+        for (const d of [d1, d2]) expect(d?.type === 'DocumentEntry' && d.languageCode).to.equal(tag);
+        for (const a of [a1, a2]) expect(a?.type === 'Association' && a.sourceUuid).to.equal(set?.entryUuid);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
