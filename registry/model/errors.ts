@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'XDSRegistryBusy',
   'XDSRegistryOutOfResources',
   'XDSRegistryDuplicateUniqueIdInMessage',
+  'XDSRegistryDeprecatedDocumentError',
   'XDSRepositoryDuplicateUniqueIdInMessage',
   'XDSDuplicateUniqueIdInRegistry',
   'XDSNonIdenticalHash',

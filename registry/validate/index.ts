@@ -1,0 +1,3 @@
+export { iti42Rules, validateSubmission, ruleContext } from './iti42';
+export { EMPTY_SNAPSHOT, type RegistrySnapshot, type Rule, type RuleContext, type ValidationContext } from './rule';
+export { ITI42_ASSOCIATION_TYPES } from './association';

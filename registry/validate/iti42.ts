@@ -1,0 +1,46 @@
+/**
+ * The rule list of Register Document Set-b (ITI-42), in the order the profile reads: the
+ * submission's identity and patient, then each object type's required attributes and formats,
+ * then associations, then what the registry already holds.
+ */
+import type { RegistryErrorInfo } from '../model/errors';
+import type { Submission } from '../model/metadata';
+import { associationRules } from './association';
+import { documentEntryFormatRules, documentEntryRequiredRules } from './documentEntry';
+import { folderFormatRules, folderRequiredRules } from './folder';
+import { registryStateRules } from './registryState';
+import { allObjects, EMPTY_SNAPSHOT, type Rule, type RuleContext, type SubmittedObject, type ValidationContext } from './rule';
+import { identifierRules, membershipRules, patientRules } from './submission';
+import { submissionSetFormatRules, submissionSetRequiredRules } from './submissionSet';
+
+export const iti42Rules: readonly Rule[] = [
+  ...identifierRules,
+  ...patientRules,
+  ...submissionSetRequiredRules,
+  ...submissionSetFormatRules,
+  ...documentEntryRequiredRules,
+  ...documentEntryFormatRules,
+  ...folderRequiredRules,
+  ...folderFormatRules,
+  ...membershipRules,
+  ...associationRules,
+  ...registryStateRules,
+];
+
+export function ruleContext(submission: Submission, ctx: ValidationContext): RuleContext {
+  const inMessage = new Map<string, SubmittedObject>();
+  for (const obj of allObjects(submission)) if (!inMessage.has(obj.entryUuid)) inMessage.set(obj.entryUuid, obj);
+  return {
+    submission,
+    patientIds: ctx.patientIds,
+    registry: ctx.registry ?? EMPTY_SNAPSHOT,
+    ...(ctx.homeCommunityId === undefined ? {} : { homeCommunityId: ctx.homeCommunityId }),
+    inMessage,
+  };
+}
+
+/** Runs every rule and returns all problems found (not just the first), located at the submitted ids. */
+export function validateSubmission(submission: Submission, ctx: ValidationContext, rules: readonly Rule[] = iti42Rules): RegistryErrorInfo[] {
+  const context = ruleContext(submission, ctx);
+  return rules.flatMap((rule) => rule.check(context));
+}
