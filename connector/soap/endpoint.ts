@@ -1,0 +1,349 @@
+/**
+ * One SOAP 1.2 endpoint as an express handler: reads the body (size-limited, in the handler rather
+ * than through a global body parser), unpacks MTOM, checks the envelope and WS-Addressing, routes
+ * on the action to a transaction handler, and writes its reply or a SOAP fault.
+ *
+ * The transport knows nothing of XDS metadata: a handler gets the body element and attachments and
+ * returns a body element (and attachments). `GET <endpoint>?wsdl` serves the endpoint's WSDL.
+ */
+import { readFile } from 'node:fs/promises';
+import type express from 'express';
+import type winston from 'winston';
+import { parseXml, XmlParseError } from '../../registry/xml/parse';
+import type { XmlElement } from '../../registry/xml/tree';
+import { requestLogger } from '../log';
+import { BodyReadError, readBody } from './body';
+import { readEnvelope, peekMessageId, QNameSet } from './envelope';
+import {
+  actionNotSupported,
+  faultBodyXml,
+  faultHeaderXml,
+  invalidAddressingHeader,
+  messageAddressingHeaderRequired,
+  SoapFault,
+  soap11VersionMismatchXml,
+  WSA_FAULT,
+  type QName,
+} from './fault';
+import { parseMediaType, type MediaType } from './media-type';
+import { normaliseContentId, parseMultipartRelated, type Attachment, type Attachments } from './mime';
+import { buildEnvelope, sendSoap } from './response';
+import { xopReferences } from './xop';
+
+export interface SoapRequest {
+  /** The WS-Addressing action (or, without wsa:Action, the Content-Type action). */
+  readonly action: string;
+  readonly messageId?: string;
+  readonly to?: string;
+  readonly header?: XmlElement;
+  /** First element child of env:Body. */
+  readonly body: XmlElement;
+  readonly envelope: XmlElement;
+  /** MTOM attachments by normalised Content-ID (empty for an inline request). */
+  readonly attachments: Attachments;
+  readonly httpRequest: express.Request;
+  /** Logger carrying this request's messageId and action. */
+  readonly logger: winston.Logger;
+}
+
+export interface SoapReply {
+  /** wsa:Action of the reply. */
+  action: string;
+  body: XmlElement;
+  /** Answer as MTOM even when there are no attachments (ITI-43/39 always answer MTOM). */
+  mtom?: boolean;
+  /** Attachments by Content-ID (no brackets; see xop.ts newContentId/xopInclude). Non-empty implies MTOM. */
+  attachments?: ReadonlyMap<string, Attachment>;
+  /** Extra SOAP header blocks for the reply. */
+  headers?: readonly XmlElement[];
+}
+
+export type SoapHandler = (req: SoapRequest) => Promise<SoapReply>;
+
+export interface SoapEndpointOptions {
+  /** Handlers by request action URI. */
+  actions: Record<string, SoapHandler>;
+  /** Header blocks besides WS-Addressing that handlers process (e.g. wsse:Security when XUA is configured). */
+  understoodHeaders?: readonly QName[];
+  maxBodyBytes: number;
+  maxXmlDepth?: number;
+  /** Give up on a request body that stops arriving for this long. Default 30 s. */
+  bodyIdleTimeoutMs?: number;
+  /** Most MIME parts accepted in an MTOM request. Default 10,000. */
+  maxParts?: number;
+  logger: winston.Logger;
+  /** WSDL file served at `GET <endpoint>?wsdl`. */
+  wsdl?: string;
+}
+
+const GENERIC_RECEIVER_REASON = 'The request could not be processed because of an internal error';
+
+export function soapEndpoint(options: SoapEndpointOptions): express.RequestHandler {
+  const understood = new QNameSet(options.understoodHeaders ?? []);
+  const actions = new Map(Object.entries(options.actions));
+  let wsdlText: Promise<string> | undefined;
+  const loadWsdl = (file: string): Promise<string> => {
+    wsdlText ??= readFile(file, 'utf8');
+    return wsdlText;
+  };
+
+  return (req, res, next) => {
+    if (req.method === 'GET' && options.wsdl !== undefined && isWsdlQuery(req.originalUrl)) {
+      loadWsdl(options.wsdl).then(
+        (text) => {
+          res.status(200).type('text/xml; charset=UTF-8').send(withServiceAddress(text, serviceUrl(req)));
+        },
+        (e: unknown) => {
+          wsdlText = undefined;
+          next(e);
+        },
+      );
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.status(405).setHeader('Allow', options.wsdl !== undefined ? 'POST, GET' : 'POST');
+      res.type('text/plain').send('SOAP endpoint: POST a SOAP 1.2 message');
+      return;
+    }
+    void handlePost(req, res, options, actions, understood);
+  };
+}
+
+interface DecodedRequest {
+  xml: Buffer | string;
+  attachments: Attachments;
+  contentTypeAction: string | undefined;
+}
+
+async function handlePost(
+  req: express.Request,
+  res: express.Response,
+  options: SoapEndpointOptions,
+  actions: ReadonlyMap<string, SoapHandler>,
+  understood: QNameSet,
+): Promise<void> {
+  const started = Date.now();
+  let log = options.logger;
+  let messageId: string | undefined;
+  let bodyConsumed = false;
+  try {
+    const outer = parseMediaType(req.headers['content-type']);
+    checkOuterType(outer);
+    const raw = await readBody(req, {
+      maxBytes: options.maxBodyBytes,
+      idleTimeoutMs: options.bodyIdleTimeoutMs ?? 30_000,
+    });
+    bodyConsumed = true;
+    const decoded = decodeRequest(raw, outer, options.maxParts ?? 10_000);
+    const root = parseEnvelopeXml(decoded.xml, options);
+    messageId = peekMessageId(root);
+    const soap = readEnvelope(root, understood);
+    const action = resolveAction(soap.addressing.action, decoded.contentTypeAction);
+    log = requestLogger(options.logger, { messageId, action });
+    const handler = actions.get(action);
+    if (!handler) throw actionNotSupported(action);
+    checkReferences(soap.body, decoded.attachments, 'Sender');
+
+    const request: SoapRequest = {
+      action,
+      ...(soap.addressing.messageId !== undefined ? { messageId: soap.addressing.messageId } : {}),
+      ...(soap.addressing.to !== undefined ? { to: soap.addressing.to } : {}),
+      ...(soap.header ? { header: soap.header } : {}),
+      body: soap.body,
+      envelope: soap.envelope,
+      attachments: decoded.attachments,
+      httpRequest: req,
+      logger: log,
+    };
+    const reply = await handler(request);
+    checkReply(reply);
+    const built = buildEnvelope({
+      action: reply.action,
+      relatesTo: messageId,
+      ...(reply.headers ? { headers: reply.headers } : {}),
+      body: reply.body,
+    });
+    sendSoap(res, {
+      status: 200,
+      action: reply.action,
+      envelopeXml: built.xml,
+      ...(reply.mtom !== undefined ? { mtom: reply.mtom } : {}),
+      ...(reply.attachments ? { attachments: reply.attachments } : {}),
+    });
+    log.info('soap request', { status: 200, replyAction: reply.action, ms: Date.now() - started });
+  } catch (e) {
+    if (e instanceof BodyReadError && e.reason === 'aborted') {
+      // The client is gone: there is nobody to answer.
+      log.warn('soap request aborted', { reason: e.message });
+      req.socket.destroy();
+      return;
+    }
+    const fault = toFault(e, log);
+    if (res.headersSent) {
+      req.socket.destroy();
+      return;
+    }
+    sendFault(res, fault, messageId, !bodyConsumed);
+    const level = fault.code === 'Receiver' ? 'error' : 'warn';
+    log.log(level, 'soap fault', {
+      status: fault.httpStatus,
+      code: fault.code,
+      subcode: fault.subcode ? `{${fault.subcode.ns}}${fault.subcode.local}` : undefined,
+      reason: fault.reason,
+      ms: Date.now() - started,
+    });
+  }
+}
+
+/** Media types a SOAP request may arrive as; refused before the body is read. */
+function checkOuterType(outer: MediaType): void {
+  const ok = ['application/soap+xml', 'multipart/related', 'text/xml', 'application/xml'];
+  if (!ok.includes(outer.type)) {
+    throw new SoapFault({
+      code: 'Sender',
+      reason: `unsupported Content-Type '${outer.type || '(none)'}': send application/soap+xml or MTOM multipart/related`,
+      httpStatus: 415,
+    });
+  }
+}
+
+function decodeRequest(raw: Buffer, outer: MediaType, maxParts: number): DecodedRequest {
+  if (outer.type === 'multipart/related') {
+    const mp = parseMultipartRelated(raw, outer, { maxParts });
+    return { xml: decodeCharset(mp.envelope, mp.rootType), attachments: mp.attachments, contentTypeAction: mp.action };
+  }
+  return { xml: decodeCharset(raw, outer), attachments: new Map(), contentTypeAction: outer.params.action };
+}
+
+/** UTF-8 bytes go to the parser as they are; another declared charset is decoded first, if Node knows it. */
+function decodeCharset(bytes: Buffer, type: MediaType): Buffer | string {
+  const charset = type.params.charset?.trim().toLowerCase();
+  if (charset === undefined || charset === '' || charset === 'utf-8' || charset === 'utf8') return bytes;
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset, { fatal: true });
+  } catch {
+    throw new SoapFault({ code: 'Sender', reason: `unsupported charset '${charset}'`, httpStatus: 415 });
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new SoapFault({ code: 'Sender', reason: `the message is not valid ${charset}` });
+  }
+}
+
+function parseEnvelopeXml(xml: Buffer | string, options: SoapEndpointOptions): XmlElement {
+  try {
+    return parseXml(xml, {
+      maxBytes: options.maxBodyBytes,
+      ...(options.maxXmlDepth !== undefined ? { maxDepth: options.maxXmlDepth } : {}),
+    });
+  } catch (e) {
+    if (!(e instanceof XmlParseError)) throw e;
+    const reasons: Record<XmlParseError['reason'], string> = {
+      malformed: `the SOAP message is not well-formed XML: ${e.message}`,
+      doctype: 'DOCTYPE and entity declarations are not allowed in SOAP messages',
+      'too-deep': `the SOAP message nests elements too deeply: ${e.message}`,
+      'too-large': `the SOAP envelope is too large: ${e.message}`,
+    };
+    throw new SoapFault({ code: 'Sender', reason: reasons[e.reason], ...(e.reason === 'too-large' ? { httpStatus: 413 } : {}) });
+  }
+}
+
+/**
+ * wsa:Action decides. Without it, the SOAP 1.2 HTTP binding's action parameter is accepted (peers
+ * that only set the Content-Type); with both, they must agree (WS-Addressing SOAP Binding §6.4.1,
+ * wsa:ActionMismatch).
+ */
+function resolveAction(wsaAction: string | undefined, contentTypeAction: string | undefined): string {
+  const ctAction = contentTypeAction?.trim() || undefined;
+  if (wsaAction === undefined) {
+    if (ctAction === undefined) throw messageAddressingHeaderRequired('Action');
+    return ctAction;
+  }
+  if (ctAction !== undefined && ctAction !== wsaAction) {
+    throw invalidAddressingHeader(
+      WSA_FAULT.actionMismatch,
+      'Action',
+      `the Content-Type action '${ctAction}' differs from wsa:Action '${wsaAction}'`,
+    );
+  }
+  return wsaAction;
+}
+
+/** Every xop:Include must point at a part that travels with the message. */
+function checkReferences(body: XmlElement, attachments: Attachments, blame: 'Sender' | 'Receiver'): void {
+  for (const ref of xopReferences(body)) {
+    if (!attachments.has(ref)) {
+      throw new SoapFault({ code: blame, reason: `xop:Include references cid:${ref}, which is not a part of the message` });
+    }
+  }
+}
+
+/** A handler's reply must be sendable; a broken one is our own (Receiver) fault. */
+function checkReply(reply: SoapReply): void {
+  const attachments = new Map<string, Attachment>();
+  for (const [id, a] of reply.attachments ?? []) {
+    if (!/^[^\s<>]+$/.test(id)) {
+      throw new Error(`handler returned an attachment with an unusable Content-ID: ${JSON.stringify(id)}`);
+    }
+    attachments.set(normaliseContentId(id), a);
+  }
+  for (const ref of xopReferences(reply.body)) {
+    if (!attachments.has(ref)) throw new Error(`handler reply references cid:${ref} but returned no such attachment`);
+  }
+}
+
+function toFault(e: unknown, log: winston.Logger): SoapFault {
+  if (e instanceof SoapFault) return e;
+  if (e instanceof BodyReadError) {
+    if (e.reason === 'too-large') return new SoapFault({ code: 'Sender', reason: e.message, httpStatus: 413 });
+    if (e.reason === 'timeout') return new SoapFault({ code: 'Sender', reason: e.message, httpStatus: 408 });
+    return new SoapFault({ code: 'Sender', reason: e.message });
+  }
+  // Anything else is a bug or an outage on our side: log everything, tell the peer nothing.
+  log.error('unexpected error while processing a SOAP request', {
+    error: e instanceof Error ? e.message : String(e),
+    stack: e instanceof Error ? e.stack : undefined,
+  });
+  return new SoapFault({ code: 'Receiver', reason: GENERIC_RECEIVER_REASON });
+}
+
+function sendFault(res: express.Response, fault: SoapFault, relatesTo: string | undefined, close: boolean): void {
+  if (fault.soap11) {
+    const body = Buffer.from(soap11VersionMismatchXml(fault), 'utf8');
+    res.status(fault.httpStatus);
+    if (close) res.setHeader('Connection', 'close');
+    res.setHeader('Content-Type', 'text/xml; charset=UTF-8');
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
+    return;
+  }
+  const built = buildEnvelope({
+    action: fault.action,
+    relatesTo,
+    rawHeaders: faultHeaderXml(fault),
+    body: faultBodyXml(fault),
+  });
+  sendSoap(res, { status: fault.httpStatus, action: fault.action, envelopeXml: built.xml, close });
+}
+
+function isWsdlQuery(url: string): boolean {
+  const q = url.indexOf('?');
+  if (q === -1) return false;
+  return url
+    .slice(q + 1)
+    .split('&')
+    .some((p) => p.split('=')[0]!.toLowerCase() === 'wsdl');
+}
+
+function serviceUrl(req: express.Request): string {
+  const path = req.originalUrl.split('?')[0]!;
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}${path}`;
+}
+
+/** Points the WSDL's soap12:address at the URL it was fetched from, so generated clients call this node. */
+function withServiceAddress(wsdl: string, url: string): string {
+  const safe = url.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return wsdl.replace(/(<(?:[A-Za-z_][\w.-]*:)?address\b[^>]*?\blocation=")[^"]*(")/g, `$1${safe}$2`);
+}

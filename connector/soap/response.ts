@@ -1,0 +1,126 @@
+/**
+ * Outgoing SOAP 1.2 messages: the envelope with WS-Addressing reply headers, written either as
+ * `application/soap+xml` or as an MTOM `multipart/related` package.
+ *
+ * The envelope is assembled from self-contained fragments (each serialised with its own namespace
+ * declarations), so header blocks and body never depend on prefixes declared elsewhere.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { NS } from '../../registry/xml/namespaces';
+import { escapeText, serializeXml } from '../../registry/xml/serialize';
+import type { XmlElement } from '../../registry/xml/tree';
+import { quoteParam } from './media-type';
+import type { Attachment } from './mime';
+
+export interface OutgoingEnvelope {
+  /** wsa:Action of this message. */
+  action: string;
+  /** wsa:MessageID of the request answered (becomes wsa:RelatesTo). */
+  relatesTo?: string | undefined;
+  /** Extra header blocks (after the wsa headers). */
+  headers?: readonly XmlElement[];
+  /** Extra header blocks already serialised as self-contained XML (used for fault blocks with QName values). */
+  rawHeaders?: readonly string[];
+  /** The body content, as an element or as self-contained XML text. */
+  body: XmlElement | string;
+}
+
+export interface BuiltEnvelope {
+  readonly xml: string;
+  /** The wsa:MessageID given to this message. */
+  readonly messageId: string;
+}
+
+export function buildEnvelope(msg: OutgoingEnvelope): BuiltEnvelope {
+  const messageId = `urn:uuid:${randomUUID()}`;
+  const wsaHeaders =
+    `<wsa:Action soap:mustUnderstand="1">${escapeText(msg.action)}</wsa:Action>` +
+    `<wsa:MessageID>${messageId}</wsa:MessageID>` +
+    (msg.relatesTo !== undefined ? `<wsa:RelatesTo>${escapeText(msg.relatesTo)}</wsa:RelatesTo>` : '');
+  const extra = (msg.headers ?? []).map((h) => serializeXml(h)).join('') + (msg.rawHeaders ?? []).join('');
+  const body = typeof msg.body === 'string' ? msg.body : serializeXml(msg.body);
+  const xml =
+    `<?xml version="1.0" encoding="UTF-8"?>` +
+    `<soap:Envelope xmlns:soap="${NS.soap12}" xmlns:wsa="${NS.wsa}">` +
+    `<soap:Header>${wsaHeaders}${extra}</soap:Header>` +
+    `<soap:Body>${body}</soap:Body>` +
+    `</soap:Envelope>`;
+  return { xml, messageId };
+}
+
+/** `application/soap+xml; charset=UTF-8; action="…"` (SOAP 1.2 Part 2 §7.1.4 / RFC 3902). */
+export function soapContentType(action: string): string {
+  return `application/soap+xml; charset=UTF-8; action=${quoteParam(action)}`;
+}
+
+export interface SendOptions {
+  status: number;
+  action: string;
+  envelopeXml: string;
+  /** Send as MTOM even without attachments. */
+  mtom?: boolean;
+  /** Attachments by Content-ID (no angle brackets). A non-empty map implies MTOM. */
+  attachments?: ReadonlyMap<string, Attachment>;
+  /** Close the connection after the response (the request body was not consumed). */
+  close?: boolean;
+}
+
+export function sendSoap(res: ServerResponse, options: SendOptions): void {
+  res.statusCode = options.status;
+  if (options.close) res.setHeader('Connection', 'close');
+  const attachments = options.attachments ?? new Map<string, Attachment>();
+  if (!options.mtom && attachments.size === 0) {
+    const body = Buffer.from(options.envelopeXml, 'utf8');
+    res.setHeader('Content-Type', soapContentType(options.action));
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
+    return;
+  }
+  const pkg = mtomPackage(options.action, options.envelopeXml, attachments);
+  res.setHeader('Content-Type', pkg.contentType);
+  res.setHeader('Content-Length', pkg.length);
+  // Chunks are written one by one: document bytes are never copied into one big buffer.
+  for (const chunk of pkg.chunks) res.write(chunk);
+  res.end();
+}
+
+export interface MtomPackage {
+  readonly contentType: string;
+  readonly chunks: readonly Buffer[];
+  readonly length: number;
+}
+
+/**
+ * An MTOM package (W3C SOAP MTOM §4.3, XOP §5): root part `application/xop+xml` with
+ * `type="application/soap+xml"`, then one binary part per attachment.
+ */
+export function mtomPackage(action: string, envelopeXml: string, attachments: ReadonlyMap<string, Attachment>): MtomPackage {
+  const boundary = `MIMEBoundary_${randomUUID().replace(/-/g, '')}`;
+  const rootId = `root.${randomUUID()}@koblingspunkt`;
+  const chunks: Buffer[] = [];
+  const text = (s: string): void => {
+    chunks.push(Buffer.from(s, 'utf8'));
+  };
+  text(
+    `--${boundary}\r\n` +
+      `Content-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"; action=${quoteParam(action)}\r\n` +
+      `Content-Transfer-Encoding: binary\r\n` +
+      `Content-ID: <${rootId}>\r\n\r\n`,
+  );
+  text(envelopeXml);
+  for (const [id, attachment] of attachments) {
+    text(
+      `\r\n--${boundary}\r\n` +
+        `Content-Type: ${attachment.contentType}\r\n` +
+        `Content-Transfer-Encoding: binary\r\n` +
+        `Content-ID: <${id}>\r\n\r\n`,
+    );
+    chunks.push(attachment.data);
+  }
+  text(`\r\n--${boundary}--\r\n`);
+  const contentType =
+    `multipart/related; boundary=${quoteParam(boundary)}; type="application/xop+xml"; ` +
+    `start=${quoteParam(`<${rootId}>`)}; start-info="application/soap+xml"; action=${quoteParam(action)}`;
+  return { contentType, chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
+}

@@ -1,0 +1,128 @@
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import winston from 'winston';
+import { createLogger, requestLogger } from '../../connector/log';
+import { ACTIONS } from '../../connector/soap/actions';
+import { faultBodyXml, faultHeaderXml, SoapFault, WSSE_FAULT } from '../../connector/soap/fault';
+import { parseMediaType } from '../../connector/soap/media-type';
+import { normaliseContentId } from '../../connector/soap/mime';
+import { cidUrl, newContentId } from '../../connector/soap/xop';
+import { NS } from '../../registry/xml/namespaces';
+import { parseXml } from '../../registry/xml/parse';
+import { childElement, textContent } from '../../registry/xml/tree';
+import { resolveQName } from './harness';
+
+describe('SOAP transport units', () => {
+  describe('parseMediaType', () => {
+    it('reads quoted and unquoted parameters, case-insensitive names, semicolons inside quotes', () => {
+      const mt = parseMediaType(
+        'Multipart/Related; BOUNDARY=MIMEBoundary_1; type="application/xop+xml"; start="<0.urn:uuid:1@apache.org>"; ' +
+          'start-info="application/soap+xml; action=\\"urn:x\\""; action = "urn:ihe:iti:2007:RetrieveDocumentSet"',
+      );
+      expect(mt.type).to.equal('multipart/related');
+      expect(mt.params).to.deep.equal({
+        boundary: 'MIMEBoundary_1',
+        type: 'application/xop+xml',
+        start: '<0.urn:uuid:1@apache.org>',
+        'start-info': 'application/soap+xml; action="urn:x"',
+        action: 'urn:ihe:iti:2007:RetrieveDocumentSet',
+      });
+      expect(parseMediaType(mt.params['start-info']).params.action).to.equal('urn:x');
+    });
+
+    it('copes with a missing header and valueless parameters', () => {
+      expect(parseMediaType(undefined)).to.deep.equal({ type: '', params: {} });
+      expect(parseMediaType('text/xml; junk; charset=utf-8').params).to.deep.equal({ charset: 'utf-8' });
+    });
+  });
+
+  describe('normaliseContentId', () => {
+    it('gives one spelling for headers, bare ids and cid: URLs, encoded or not', () => {
+      const forms = ['<doc1@example.org>', 'doc1@example.org', ' <doc1@example.org> ', 'cid:doc1@example.org', 'cid:doc1%40example.org', 'CID:doc1%40example.org', '<doc1%40example.org>'];
+      for (const f of forms) expect(normaliseContentId(f), f).to.equal('doc1@example.org');
+      expect(normaliseContentId('cid:100%')).to.equal('100%');
+    });
+
+    it('round-trips generated ids through cid URLs', () => {
+      const id = newContentId();
+      expect(normaliseContentId(cidUrl(id))).to.equal(id);
+      expect(cidUrl('a b@x')).to.equal('cid:a%20b@x');
+      expect(normaliseContentId(cidUrl('a b/é@x'))).to.equal('a b/é@x');
+    });
+  });
+
+  describe('SoapFault', () => {
+    it('maps codes to the SOAP 1.2 HTTP binding statuses', () => {
+      expect(new SoapFault({ code: 'Sender', reason: 'x' }).httpStatus).to.equal(400);
+      expect(new SoapFault({ code: 'Receiver', reason: 'x' }).httpStatus).to.equal(500);
+      expect(new SoapFault({ code: 'MustUnderstand', reason: 'x' }).httpStatus).to.equal(500);
+      expect(new SoapFault({ code: 'VersionMismatch', reason: 'x' }).httpStatus).to.equal(500);
+      expect(new SoapFault({ code: 'DataEncodingUnknown', reason: 'x' }).httpStatus).to.equal(500);
+      expect(new SoapFault({ code: 'Sender', reason: 'x', httpStatus: 413 }).httpStatus).to.equal(413);
+    });
+
+    it('serialises subcodes as resolvable QNames, escapes the reason and carries the detail', () => {
+      const fault = new SoapFault({
+        code: 'Sender',
+        subcode: [WSSE_FAULT.invalidSecurity, { ns: 'urn:custom', local: 'Deeper' }],
+        reason: 'bad <token> & more',
+        detail: { ns: 'urn:custom', local: 'Why', attrs: {}, children: ['because'] },
+      });
+      const xml = `<soap:Envelope xmlns:soap="${NS.soap12}"><soap:Body>${faultBodyXml(fault)}</soap:Body></soap:Envelope>`;
+      const root = parseXml(xml);
+      const f = childElement(childElement(root, NS.soap12, 'Body')!, NS.soap12, 'Fault')!;
+      const code = childElement(f, NS.soap12, 'Code')!;
+      const sub = childElement(code, NS.soap12, 'Subcode')!;
+      const subValue = childElement(sub, NS.soap12, 'Value')!;
+      expect(resolveQName(textContent(subValue), subValue)).to.equal(`{${NS.wsse}}InvalidSecurity`);
+      const subsub = childElement(childElement(sub, NS.soap12, 'Subcode')!, NS.soap12, 'Value')!;
+      expect(resolveQName(textContent(subsub), subsub)).to.equal('{urn:custom}Deeper');
+      expect(textContent(childElement(childElement(f, NS.soap12, 'Reason')!, NS.soap12, 'Text')!)).to.equal('bad <token> & more');
+      expect(textContent(childElement(childElement(f, NS.soap12, 'Detail')!, 'urn:custom', 'Why')!)).to.equal('because');
+      expect(fault.subcode).to.deep.equal(WSSE_FAULT.invalidSecurity);
+    });
+
+    it('writes NotUnderstood blocks whose qname resolves', () => {
+      const fault = new SoapFault({ code: 'MustUnderstand', reason: 'x', notUnderstood: [{ ns: 'urn:a', local: 'B' }] });
+      const [block] = faultHeaderXml(fault);
+      const nu = parseXml(block!);
+      expect(resolveQName(nu.attrs.qname!, nu)).to.equal('{urn:a}B');
+    });
+  });
+
+  describe('ACTIONS', () => {
+    it('pairs every request action with its Response action', () => {
+      for (const [key, pair] of Object.entries(ACTIONS)) {
+        expect(pair.response, key).to.equal(`${pair.request}Response`);
+        expect(pair.request, key).to.match(/^urn:ihe:iti:20(07|10|17):/);
+      }
+    });
+  });
+
+  describe('logging', () => {
+    it('writes JSON lines, and request loggers carry messageId and action', () => {
+      const lines: Record<string, unknown>[] = [];
+      const logger = createLogger({ level: 'info' });
+      logger.clear();
+      logger.add(
+        new winston.transports.Stream({
+          stream: new Writable({
+            write(chunk: Buffer, _e, done) {
+              lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+              done();
+            },
+          }),
+        }),
+      );
+      requestLogger(logger, { messageId: 'urn:uuid:1', action: 'urn:a' }).info('hello', { n: 1 });
+      requestLogger(logger, { action: 'urn:b' }).debug('dropped below the level');
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.include({ message: 'hello', level: 'info', messageId: 'urn:uuid:1', action: 'urn:a', n: 1 });
+      expect(lines[0]!.timestamp).to.be.a('string');
+    });
+
+    it('can be silenced', () => {
+      expect(createLogger({ level: 'info', silent: true }).silent).to.equal(true);
+    });
+  });
+});

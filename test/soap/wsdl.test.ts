@@ -1,0 +1,73 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { ACTIONS } from '../../connector/soap/actions';
+import { parseXml } from '../../registry/xml/parse';
+import { childElements, descendants, type XmlElement } from '../../registry/xml/tree';
+import { send, startServer } from './harness';
+
+const WSDL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../xsd/wsdl');
+const WSDL = 'http://schemas.xmlsoap.org/wsdl/';
+const SOAP12_WSDL = 'http://schemas.xmlsoap.org/wsdl/soap12/';
+const WSAW = 'http://www.w3.org/2006/05/addressing/wsdl';
+const XSD = 'http://www.w3.org/2001/XMLSchema';
+
+const expected: Record<string, (keyof typeof ACTIONS)[]> = {
+  'DocumentRegistry.wsdl': ['iti42', 'iti18'],
+  'DocumentRepository.wsdl': ['iti41', 'iti43'],
+  'RespondingGateway.wsdl': ['iti38', 'iti39'],
+  'InitiatingGateway.wsdl': ['iti18', 'iti43'],
+};
+
+function operations(root: XmlElement): { input: string; output: string }[] {
+  return descendants(root, WSDL, 'portType').flatMap((pt) =>
+    childElements(pt, WSDL, 'operation').map((op) => ({
+      input: childElements(op, WSDL, 'input')[0]!.attrs[`{${WSAW}}Action`]!,
+      output: childElements(op, WSDL, 'output')[0]!.attrs[`{${WSAW}}Action`]!,
+    })),
+  );
+}
+
+describe('WSDL files', () => {
+  it('exist for the four endpoints and nothing else', () => {
+    expect(readdirSync(WSDL_DIR).sort()).to.deep.equal(Object.keys(expected).sort());
+  });
+
+  for (const [file, keys] of Object.entries(expected)) {
+    it(`${file}: SOAP 1.2 binding, the IHE actions, schema imports that resolve`, () => {
+      const root = parseXml(readFileSync(join(WSDL_DIR, file)));
+      expect(root.ns).to.equal(WSDL);
+      expect(operations(root)).to.deep.equal(keys.map((k) => ({ input: ACTIONS[k].request, output: ACTIONS[k].response })));
+      const soapOps = descendants(root, SOAP12_WSDL, 'operation').map((o) => o.attrs.soapAction);
+      expect(soapOps).to.deep.equal(keys.map((k) => ACTIONS[k].request));
+      expect(descendants(root, SOAP12_WSDL, 'binding')).to.have.length(1);
+      expect(descendants(root, SOAP12_WSDL, 'address')).to.have.length(1);
+      const imports = descendants(root, XSD, 'import');
+      expect(imports.length).to.be.greaterThan(0);
+      for (const imp of imports) {
+        const schema = resolve(WSDL_DIR, imp.attrs.schemaLocation!);
+        expect(existsSync(schema), schema).to.equal(true);
+        expect(parseXml(readFileSync(schema)).attrs.targetNamespace).to.equal(imp.attrs.namespace);
+      }
+    });
+  }
+
+  it('is served at GET <endpoint>?wsdl with the address pointing at the endpoint; other GETs are 405', async () => {
+    const server = await startServer({ wsdl: join(WSDL_DIR, 'DocumentRegistry.wsdl') });
+    try {
+      const res = await send(`${server.url}?wsdl`, '', { method: 'GET' });
+      expect(res.status).to.equal(200);
+      expect(res.headers['content-type']).to.match(/^text\/xml/);
+      const root = parseXml(res.body);
+      expect(descendants(root, SOAP12_WSDL, 'address')[0]!.attrs.location).to.equal(server.url);
+      const upper = await send(`${server.url}?WSDL`, '', { method: 'GET' });
+      expect(upper.status).to.equal(200);
+      const plain = await send(server.url, '', { method: 'GET' });
+      expect(plain.status).to.equal(405);
+      expect(plain.headers.allow).to.equal('POST, GET');
+    } finally {
+      await server.close();
+    }
+  });
+});
