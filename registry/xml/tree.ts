@@ -83,3 +83,23 @@ export function el(
   for (const c of children) if (c !== undefined && c !== null && c !== false) kids.push(c);
   return { ns, local, attrs: a, children: kids };
 }
+
+/**
+ * Structural equality: namespace, local name, attributes and children (text compared exactly).
+ * Prefixes and namespace scopes are ignored, since they are a matter of spelling, not meaning.
+ */
+export function sameElement(a: XmlElement, b: XmlElement): boolean {
+  if (a.ns !== b.ns || a.local !== b.local) return false;
+  const ak = Object.keys(a.attrs);
+  if (ak.length !== Object.keys(b.attrs).length) return false;
+  for (const k of ak) if (!Object.hasOwn(b.attrs, k) || a.attrs[k] !== b.attrs[k]) return false;
+  if (a.children.length !== b.children.length) return false;
+  for (let i = 0; i < a.children.length; i++) {
+    const x = a.children[i]!;
+    const y = b.children[i]!;
+    if (typeof x === 'string' || typeof y === 'string') {
+      if (x !== y) return false;
+    } else if (!sameElement(x, y)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,77 @@
+/**
+ * ITI-18 / ITI-38 query:AdhocQueryRequest and query:AdhocQueryResponse, both directions.
+ */
+import { error, RegistryFailure, STATUS_URN, type RegistryErrorInfo, type ResponseStatus } from '../model/errors';
+import type { RegistryObject } from '../model/metadata';
+import type { QueryParameterSlot, ReturnType, StoredQueryRequest, StoredQueryResult } from '../model/query';
+import { NS } from '../xml/namespaces';
+import { childElement, el, type XmlElement } from '../xml/tree';
+import { RETURN_TYPES } from './constants';
+import { readRegistryObjectList } from './read-objects';
+import { readRegistryErrors, readResponseStatus, registryErrorList } from './response';
+import { readSlots, slotElement } from './rim';
+import { objectRefElement, registryObjectElement } from './write-objects';
+
+function queryError(message: string, location?: string): RegistryFailure {
+  return new RegistryFailure(error('XDSRegistryError', message, location));
+}
+
+export function parseAdhocQueryRequest(request: XmlElement): StoredQueryRequest {
+  if (request.ns !== NS.query || request.local !== 'AdhocQueryRequest') {
+    throw queryError(`expected query:AdhocQueryRequest, got {${request.ns}}${request.local}`);
+  }
+  const option = childElement(request, NS.query, 'ResponseOption');
+  // ebRS 3.0 defaults returnType to RegistryObject, which XDS does not allow (ITI TF-2a 3.18.4.1.2.3.1).
+  const returnType = option?.attrs['returnType'] ?? 'RegistryObject';
+  if (!(RETURN_TYPES as readonly string[]).includes(returnType)) {
+    throw queryError(`returnType ${returnType} is not supported; use LeafClass or ObjectRef`, 'returnType');
+  }
+  const query = childElement(request, NS.rim, 'AdhocQuery');
+  if (!query) throw queryError('AdhocQueryRequest without AdhocQuery');
+  const queryId = query.attrs['id'];
+  if (queryId === undefined || queryId === '') throw queryError('AdhocQuery without id');
+  const parameters: QueryParameterSlot[] = readSlots(query).map((s) => ({ name: s.name, values: s.values }));
+  const home = query.attrs['home'];
+  const out = { queryId, returnType: returnType as ReturnType, parameters };
+  return home === undefined ? out : { ...out, homeCommunityId: home };
+}
+
+export function serializeAdhocQueryRequest(req: StoredQueryRequest): XmlElement {
+  return el(NS.query, 'AdhocQueryRequest', {}, [
+    el(NS.query, 'ResponseOption', { returnComposedObjects: 'true', returnType: req.returnType }),
+    el(
+      NS.rim,
+      'AdhocQuery',
+      { id: req.queryId, home: req.homeCommunityId },
+      req.parameters.map((p) => slotElement({ name: p.name, values: p.values })),
+    ),
+  ]);
+}
+
+export function adhocQueryResponse(result: StoredQueryResult): XmlElement {
+  return el(NS.query, 'AdhocQueryResponse', { status: STATUS_URN[result.status] }, [
+    registryErrorList(result.errors),
+    serializeRegistryObjectList(result.objects, result.returnType),
+  ]);
+}
+
+/** rim:RegistryObjectList with full objects (LeafClass) or rim:ObjectRef elements (ObjectRef). */
+export function serializeRegistryObjectList(objects: readonly RegistryObject[], returnType: ReturnType): XmlElement {
+  return el(NS.rim, 'RegistryObjectList', {}, objects.map(returnType === 'LeafClass' ? registryObjectElement : objectRefElement));
+}
+
+export interface AdhocQueryResponseContent {
+  readonly status: ResponseStatus;
+  readonly errors: RegistryErrorInfo[];
+  readonly objects: RegistryObject[];
+  readonly objectRefs: { id: string; home?: string }[];
+}
+
+export function parseAdhocQueryResponse(response: XmlElement): AdhocQueryResponseContent {
+  if (response.ns !== NS.query || response.local !== 'AdhocQueryResponse') {
+    throw queryError(`expected query:AdhocQueryResponse, got {${response.ns}}${response.local}`);
+  }
+  const list = childElement(response, NS.rim, 'RegistryObjectList');
+  const content = list ? readRegistryObjectList(list) : { objects: [], objectRefs: [] };
+  return { status: readResponseStatus(response), errors: readRegistryErrors(response), ...content };
+}
