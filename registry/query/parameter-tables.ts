@@ -1,0 +1,155 @@
+/**
+ * The parameter tables of the stored queries, as in ITI TF-2a 3.18.4.1.2.3.7.1–14 and the MPQ
+ * supplement (FindDocumentsForMultiplePatients). Names are the exact slot names.
+ */
+import type { StoredQueryName } from '../model/query';
+import type { ParamSpec, ParamTable } from './parameters';
+
+export const P = {
+  dePatientId: '$XDSDocumentEntryPatientId',
+  deClassCode: '$XDSDocumentEntryClassCode',
+  deTypeCode: '$XDSDocumentEntryTypeCode',
+  dePracticeSettingCode: '$XDSDocumentEntryPracticeSettingCode',
+  deCreationTimeFrom: '$XDSDocumentEntryCreationTimeFrom',
+  deCreationTimeTo: '$XDSDocumentEntryCreationTimeTo',
+  deServiceStartTimeFrom: '$XDSDocumentEntryServiceStartTimeFrom',
+  deServiceStartTimeTo: '$XDSDocumentEntryServiceStartTimeTo',
+  deServiceStopTimeFrom: '$XDSDocumentEntryServiceStopTimeFrom',
+  deServiceStopTimeTo: '$XDSDocumentEntryServiceStopTimeTo',
+  deHealthcareFacilityTypeCode: '$XDSDocumentEntryHealthcareFacilityTypeCode',
+  deEventCodeList: '$XDSDocumentEntryEventCodeList',
+  deConfidentialityCode: '$XDSDocumentEntryConfidentialityCode',
+  deAuthorPerson: '$XDSDocumentEntryAuthorPerson',
+  deFormatCode: '$XDSDocumentEntryFormatCode',
+  deStatus: '$XDSDocumentEntryStatus',
+  deType: '$XDSDocumentEntryType',
+  deReferenceIdList: '$XDSDocumentEntryReferenceIdList',
+  deEntryUuid: '$XDSDocumentEntryEntryUUID',
+  deUniqueId: '$XDSDocumentEntryUniqueId',
+  ssPatientId: '$XDSSubmissionSetPatientId',
+  ssSourceId: '$XDSSubmissionSetSourceId',
+  ssSubmissionTimeFrom: '$XDSSubmissionSetSubmissionTimeFrom',
+  ssSubmissionTimeTo: '$XDSSubmissionSetSubmissionTimeTo',
+  ssAuthorPerson: '$XDSSubmissionSetAuthorPerson',
+  ssContentType: '$XDSSubmissionSetContentType',
+  ssStatus: '$XDSSubmissionSetStatus',
+  ssEntryUuid: '$XDSSubmissionSetEntryUUID',
+  ssUniqueId: '$XDSSubmissionSetUniqueId',
+  folPatientId: '$XDSFolderPatientId',
+  folLastUpdateTimeFrom: '$XDSFolderLastUpdateTimeFrom',
+  folLastUpdateTimeTo: '$XDSFolderLastUpdateTimeTo',
+  folCodeList: '$XDSFolderCodeList',
+  folStatus: '$XDSFolderStatus',
+  folEntryUuid: '$XDSFolderEntryUUID',
+  folUniqueId: '$XDSFolderUniqueId',
+  patientId: '$patientId',
+  uuid: '$uuid',
+  associationTypes: '$AssociationTypes',
+  homeCommunityId: '$homeCommunityId',
+} as const;
+
+const single = (name: string, type: ParamSpec['type'], required = false): ParamSpec => ({ name, type, multiple: false, required });
+const many = (name: string, type: ParamSpec['type'], required = false): ParamSpec => ({ name, type, multiple: true, required });
+const andOr = (name: string, type: ParamSpec['type'], required = false): ParamSpec => ({
+  name,
+  type,
+  multiple: true,
+  andOr: true,
+  required,
+});
+
+/** The DocumentEntry attribute filters FindDocuments and its variants share (all but patient id). */
+const DOCUMENT_ENTRY_FILTERS: readonly ParamSpec[] = [
+  many(P.deClassCode, 'code'),
+  many(P.deTypeCode, 'code'),
+  many(P.dePracticeSettingCode, 'code'),
+  single(P.deCreationTimeFrom, 'time'),
+  single(P.deCreationTimeTo, 'time'),
+  single(P.deServiceStartTimeFrom, 'time'),
+  single(P.deServiceStartTimeTo, 'time'),
+  single(P.deServiceStopTimeFrom, 'time'),
+  single(P.deServiceStopTimeTo, 'time'),
+  many(P.deHealthcareFacilityTypeCode, 'code'),
+  andOr(P.deEventCodeList, 'code'),
+  andOr(P.deConfidentialityCode, 'code'),
+  many(P.deAuthorPerson, 'string'),
+  many(P.deFormatCode, 'code'),
+  many(P.deStatus, 'status', true),
+  many(P.deType, 'string'),
+];
+
+/** The content filters of GetSubmissionSetAndContents, GetFolderAndContents and GetAll. */
+const CONTENT_FILTERS: readonly ParamSpec[] = [
+  many(P.deFormatCode, 'code'),
+  andOr(P.deConfidentialityCode, 'code'),
+  many(P.deType, 'string'),
+];
+
+const HOME = single(P.homeCommunityId, 'string');
+
+export const PARAMETER_TABLES: Record<StoredQueryName, ParamTable> = {
+  FindDocuments: { params: [single(P.dePatientId, 'string', true), ...DOCUMENT_ENTRY_FILTERS] },
+  FindDocumentsByReferenceId: {
+    params: [single(P.dePatientId, 'string', true), ...DOCUMENT_ENTRY_FILTERS, andOr(P.deReferenceIdList, 'string', true)],
+  },
+  FindDocumentsForMultiplePatients: { params: [many(P.dePatientId, 'string'), ...DOCUMENT_ENTRY_FILTERS] },
+  FindSubmissionSets: {
+    params: [
+      single(P.ssPatientId, 'string', true),
+      many(P.ssSourceId, 'string'),
+      single(P.ssSubmissionTimeFrom, 'time'),
+      single(P.ssSubmissionTimeTo, 'time'),
+      single(P.ssAuthorPerson, 'string'),
+      many(P.ssContentType, 'code'),
+      many(P.ssStatus, 'status', true),
+    ],
+  },
+  FindFolders: {
+    params: [
+      single(P.folPatientId, 'string', true),
+      single(P.folLastUpdateTimeFrom, 'time'),
+      single(P.folLastUpdateTimeTo, 'time'),
+      andOr(P.folCodeList, 'code'),
+      many(P.folStatus, 'status', true),
+    ],
+  },
+  GetAll: {
+    params: [
+      single(P.patientId, 'string', true),
+      many(P.deStatus, 'status', true),
+      many(P.ssStatus, 'status', true),
+      many(P.folStatus, 'status', true),
+      ...CONTENT_FILTERS,
+    ],
+  },
+  GetDocuments: {
+    params: [many(P.deEntryUuid, 'string'), many(P.deUniqueId, 'string'), HOME],
+    exactlyOne: [[P.deEntryUuid, P.deUniqueId]],
+  },
+  GetFolders: {
+    params: [many(P.folEntryUuid, 'string'), many(P.folUniqueId, 'string'), HOME],
+    exactlyOne: [[P.folEntryUuid, P.folUniqueId]],
+  },
+  GetAssociations: { params: [many(P.uuid, 'string', true), HOME] },
+  GetDocumentsAndAssociations: {
+    params: [many(P.deEntryUuid, 'string'), many(P.deUniqueId, 'string'), HOME],
+    exactlyOne: [[P.deEntryUuid, P.deUniqueId]],
+  },
+  GetSubmissionSets: { params: [many(P.uuid, 'string', true), HOME] },
+  GetSubmissionSetAndContents: {
+    params: [single(P.ssEntryUuid, 'string'), single(P.ssUniqueId, 'string'), ...CONTENT_FILTERS, HOME],
+    exactlyOne: [[P.ssEntryUuid, P.ssUniqueId]],
+  },
+  GetFolderAndContents: {
+    params: [single(P.folEntryUuid, 'string'), single(P.folUniqueId, 'string'), ...CONTENT_FILTERS, HOME],
+    exactlyOne: [[P.folEntryUuid, P.folUniqueId]],
+  },
+  GetFoldersForDocument: {
+    params: [single(P.deEntryUuid, 'string'), single(P.deUniqueId, 'string'), HOME],
+    exactlyOne: [[P.deEntryUuid, P.deUniqueId]],
+  },
+  GetRelatedDocuments: {
+    params: [single(P.deEntryUuid, 'string'), single(P.deUniqueId, 'string'), many(P.associationTypes, 'string', true), many(P.deType, 'string'), HOME],
+    exactlyOne: [[P.deEntryUuid, P.deUniqueId]],
+  },
+};
