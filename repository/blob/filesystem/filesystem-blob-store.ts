@@ -1,0 +1,238 @@
+/**
+ * The embedded blob store: plain files under one directory, no server.
+ *
+ *   <root>/staging/<id>.part                 being written
+ *   <root>/staging/<id>.<sha1>.staged        written and fsynced, waiting for commit or abort
+ *   <root>/blobs/<k0k1>/<k2k3>/<k>           committed; k = SHA-256 of the document uniqueId
+ *
+ * Durability: the staging file is fsynced before it is renamed to `.staged` and the staging
+ * directory is fsynced after, so a staged blob survives power loss (the repository may need it to
+ * finish a commit after a crash). Commit hard-links the staged file into place, which — unlike
+ * rename — fails instead of silently replacing an existing blob, so two submissions of one
+ * uniqueId cannot overwrite each other; then the blob's directory is fsynced before the commit
+ * returns, so an acknowledged document survives power loss. Size comes from `stat`, so `open` costs
+ * one system call. The store needs a filesystem with hard links (ext4, xfs, btrfs, APFS, NTFS).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  BlobConflictError,
+  BlobStateError,
+  BlobStoreError,
+  type BlobSource,
+  type BlobStore,
+  type StageOptions,
+  type StagedBlob,
+  type StoredBlob,
+} from '../blob-store';
+import { measuredChunks, type Digest } from '../source';
+import { stagedBlob } from '../staged-blob';
+import {
+  BLOBS_DIR,
+  STAGING_DIR,
+  blobPath,
+  parseStagedName,
+  partialPath,
+  shardDirectories,
+  stagedPath,
+} from './paths';
+
+export interface FilesystemBlobStoreOptions {
+  /** Root directory of the store (created if missing). */
+  readonly directory: string;
+}
+
+export async function openFilesystemBlobStore(options: FilesystemBlobStoreOptions): Promise<BlobStore> {
+  const root = options.directory;
+  await mkdir(join(root, STAGING_DIR), { recursive: true });
+  await mkdir(join(root, BLOBS_DIR), { recursive: true });
+  await fsyncDirectory(root);
+  return new FilesystemBlobStore(root);
+}
+
+class FilesystemBlobStore implements BlobStore {
+  private closed = false;
+
+  constructor(private readonly root: string) {}
+
+  async stage(source: BlobSource, options: StageOptions = {}): Promise<StagedBlob> {
+    this.assertOpen();
+    const stagingId = randomUUID();
+    const stagedAt = new Date();
+    const partial = partialPath(this.root, stagingId);
+    const file = await open(partial, 'wx', 0o600);
+    const digest: { result?: Digest } = {};
+    try {
+      for await (const chunk of measuredChunks(source, options.maxBytes, digest)) await writeFully(file, chunk);
+      await file.sync();
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      await rm(partial, { force: true });
+      throw e;
+    }
+    await file.close();
+    const { size, sha1 } = digest.result!;
+    const staged = stagedPath(this.root, stagingId, sha1);
+    try {
+      await rename(partial, staged);
+      await fsyncDirectory(join(this.root, STAGING_DIR));
+    } catch (e) {
+      await rm(partial, { force: true });
+      await rm(staged, { force: true });
+      throw e;
+    }
+    return this.handle(stagingId, size, sha1, stagedAt, staged);
+  }
+
+  async open(documentUniqueId: string): Promise<StoredBlob | undefined> {
+    this.assertOpen();
+    const path = blobPath(this.root, documentUniqueId);
+    const size = await fileSize(path);
+    if (size === undefined) return undefined;
+    return { size, stream: () => createReadStream(path) };
+  }
+
+  async exists(documentUniqueId: string): Promise<boolean> {
+    this.assertOpen();
+    return (await fileSize(blobPath(this.root, documentUniqueId))) !== undefined;
+  }
+
+  async remove(documentUniqueId: string): Promise<boolean> {
+    this.assertOpen();
+    try {
+      await unlink(blobPath(this.root, documentUniqueId));
+    } catch (e) {
+      if (errorCode(e) === 'ENOENT') return false;
+      throw e;
+    }
+    await fsyncDirectory(shardDirectories(this.root, documentUniqueId)[1]);
+    return true;
+  }
+
+  async listStaged(): Promise<StagedBlob[]> {
+    this.assertOpen();
+    const found: StagedBlob[] = [];
+    for (const name of await readdir(join(this.root, STAGING_DIR))) {
+      const parsed = parseStagedName(name);
+      if (!parsed) continue;
+      const path = join(this.root, STAGING_DIR, name);
+      const info = await statOrUndefined(path);
+      // The mtime is when the last byte was written; rename keeps it.
+      if (info) found.push(this.handle(parsed.stagingId, info.size, parsed.sha1, info.mtime, path));
+    }
+    return found.sort((a, b) => a.stagedAt.getTime() - b.stagedAt.getTime());
+  }
+
+  async cleanOrphans(olderThanMs: number): Promise<number> {
+    this.assertOpen();
+    const threshold = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const name of await readdir(join(this.root, STAGING_DIR))) {
+      const path = join(this.root, STAGING_DIR, name);
+      const info = await statOrUndefined(path);
+      // An upload in progress touches its .part file with every write, so the age guard spares it.
+      if (!info || info.mtimeMs >= threshold) continue;
+      await rm(path, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private handle(stagingId: string, size: number, sha1: string, stagedAt: Date, staged: string): StagedBlob {
+    return stagedBlob(
+      { stagingId, size, sha1, stagedAt },
+      {
+        commit: async (documentUniqueId) => {
+          this.assertOpen();
+          await this.commitFile(staged, stagingId, size, sha1, documentUniqueId);
+        },
+        abort: async () => {
+          await rm(staged, { force: true });
+        },
+      },
+    );
+  }
+
+  private async commitFile(staged: string, stagingId: string, size: number, sha1: string, documentUniqueId: string): Promise<void> {
+    const [outer, inner] = shardDirectories(this.root, documentUniqueId);
+    const target = blobPath(this.root, documentUniqueId);
+    const created = await mkdir(inner, { recursive: true });
+    if (created !== undefined) {
+      // New directory entries are durable only once their parent directories are fsynced.
+      await fsyncDirectory(join(this.root, BLOBS_DIR));
+      await fsyncDirectory(outer);
+    }
+    try {
+      await link(staged, target);
+    } catch (e) {
+      const code = errorCode(e);
+      if (code === 'ENOENT') throw new BlobStateError(`staged blob ${stagingId} no longer exists (aborted or cleaned as an orphan)`);
+      if (code !== 'EEXIST') throw e;
+      const existing = await fileDigest(target);
+      if (existing.size !== size || existing.sha1 !== sha1) throw new BlobConflictError(documentUniqueId, existing.sha1, sha1);
+    }
+    await fsyncDirectory(inner);
+    // The blob has its own link now; a crash before this unlink leaves a staged twin that
+    // recovery commits idempotently or cleans as an orphan, without touching the blob.
+    await rm(staged, { force: true });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BlobStoreError('blob store is closed');
+  }
+}
+
+async function writeFully(file: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  // Windows cannot open a directory for fsync; its filesystem journals metadata itself.
+  if (process.platform === 'win32') return;
+  const dir = await open(path, 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+async function fileDigest(path: string): Promise<Digest> {
+  const hash = createHash('sha1');
+  let size = 0;
+  await pipeline(createReadStream(path), async function (chunks: AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) {
+      size += chunk.byteLength;
+      hash.update(chunk);
+    }
+  });
+  return { size, sha1: hash.digest('hex') };
+}
+
+async function statOrUndefined(path: string) {
+  try {
+    return await stat(path);
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  return (await statOrUndefined(path))?.size;
+}
+
+function errorCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}

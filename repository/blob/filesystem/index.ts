@@ -1,0 +1,1 @@
+export { openFilesystemBlobStore, type FilesystemBlobStoreOptions } from './filesystem-blob-store';

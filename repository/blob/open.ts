@@ -1,0 +1,32 @@
+/**
+ * Opens the blob store the configuration asks for: GridFS when a MongoDB URI is given (documents
+ * beside the registry in the same database), otherwise the filesystem store in the node's data
+ * directory (the default, no server needed).
+ */
+import { join } from 'node:path';
+import type { BlobStore } from './blob-store';
+import { openFilesystemBlobStore } from './filesystem';
+import { openGridFsBlobStore } from './gridfs';
+
+export interface OpenBlobStoreOptions {
+  readonly mongoUri?: string;
+  /** The node's data directory; the filesystem store lives in its `documents/` subdirectory. */
+  readonly dataDir: string;
+  /** MongoDB database name; default: the URI's, else `koblingspunkt`. */
+  readonly mongoDatabase?: string;
+  /** GridFS bucket name; default `documents`. */
+  readonly bucketName?: string;
+}
+
+export const FILESYSTEM_DIRECTORY = 'documents';
+
+export async function openBlobStore(options: OpenBlobStoreOptions): Promise<BlobStore> {
+  if (options.mongoUri) {
+    return openGridFsBlobStore({
+      uri: options.mongoUri,
+      ...(options.mongoDatabase !== undefined ? { database: options.mongoDatabase } : {}),
+      ...(options.bucketName !== undefined ? { bucketName: options.bucketName } : {}),
+    });
+  }
+  return openFilesystemBlobStore({ directory: join(options.dataDir, FILESYSTEM_DIRECTORY) });
+}
