@@ -19,6 +19,7 @@ import {
   type Submission,
   type SubmissionSet,
 } from './model/metadata';
+import { padDtm } from './model/hl7';
 import type { PatientIdPolicy } from './patients';
 import { DuplicateEntryUuidError, type CommitBatch, type RegistryStore } from './store/store';
 import { validateSubmission, type RegistrySnapshot } from './validate';
@@ -152,6 +153,20 @@ function newHasMember(sourceUuid: string, targetUuid: string): Association {
 }
 
 /**
+ * A folder's new lastUpdateTime: now, but always later than the previous value. DTMs have
+ * one-second precision, and a consumer that polls a folder must see lastUpdateTime change
+ * whenever the folder changed (NIST 12323 checks exactly that), even for two updates in one second.
+ */
+function laterThan(previous: string | undefined, now: string): string {
+  if (previous === undefined) return now;
+  const prev = padDtm(previous);
+  if (padDtm(now) > prev) return now;
+  const p = prev;
+  const next = new Date(Date.UTC(+p.slice(0, 4), +p.slice(4, 6) - 1, +p.slice(6, 8), +p.slice(8, 10), +p.slice(10, 12), +p.slice(12, 14) + 1));
+  return toDtm(next);
+}
+
+/**
  * Everything the submission changes, as one batch: its objects, the documents it deprecates
  * (replaced originals and their addenda and transformations), the folder memberships a
  * replacement inherits, and the folders whose lastUpdateTime moves.
@@ -170,7 +185,7 @@ async function planCommit(store: RegistryStore, sub: Submission, registry: Regis
   const current = (id: string): RegistryObject | undefined => replacements.get(id) ?? registry.byUuid.get(id);
   const touchFolder = (folderId: string): void => {
     const folder = current(folderId);
-    if (folder?.type === 'Folder') replacements.set(folderId, { ...folder, lastUpdateTime: now });
+    if (folder?.type === 'Folder') replacements.set(folderId, { ...folder, lastUpdateTime: laterThan(folder.lastUpdateTime, now) });
   };
   const deprecate = (doc: RegistryObject | undefined): void => {
     if (doc?.type === 'DocumentEntry' && doc.availabilityStatus === 'Approved') {

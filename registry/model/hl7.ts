@@ -61,9 +61,13 @@ export function parseCx(value: string): Cx {
   return { id, checkDigit, checkDigitScheme, assigningAuthority: aa === undefined ? undefined : parseHd(aa), rest };
 }
 
-/** True for an OID in dotted form (no urn:oid: prefix). */
+/**
+ * True for an OID in dotted form (no urn:oid: prefix), at most 64 characters as XDS requires.
+ * The first arc is not restricted to 0–2: deployed sources (and the NIST testkit, e.g. sourceId
+ * 129.6.58.92.1.1) use such values and certified registries accept them.
+ */
 export function isOid(value: string): boolean {
-  return /^[0-2](\.(0|[1-9]\d*))+$/.test(value) && value.length <= 64;
+  return /^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/.test(value) && value.length <= 64;
 }
 
 /** Strips `urn:oid:` so that OIDs compare equal with and without it. */

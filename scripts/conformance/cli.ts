@@ -1,12 +1,18 @@
 /**
- * `npm run conformance -- --url http://127.0.0.1:8080 --collections R.b,SQ.b [--test 11990] [--verbose]`
- * Replays the NIST testkit plans against a running node and prints pass/fail per test plan and
- * totals per collection. Exit code 1 when any counted test did not pass, 2 on usage errors.
+ * `npm run conformance [-- --collections R.b,SQ.b] [--test 11990] [--verbose] [--url http://host:port]`
+ * Replays the NIST testkit plans and prints pass/fail per test plan and totals per collection.
+ * Without --url it starts a node of its own (empty embedded store, the testkit's patient
+ * authority accepted) and stops it afterwards. Exit code 1 when any counted test did not pass,
+ * 2 on usage errors.
  */
 import { parseArgs } from 'node:util';
+import { startConformanceNode } from './node';
 import { type ConformanceReport, resolveTestkitDir, runCollections, type TestResult } from './runner';
 
-const USAGE = 'usage: npm run conformance -- --url <base url> [--collections R.b,SQ.b] [--test 11990[,11991]] ' +
+/** The collections the node claims today; the default when neither --collections nor --test is given. */
+export const DEFAULT_COLLECTIONS = ['R.b', 'SQ.b'];
+
+const USAGE = 'usage: npm run conformance -- [--url <base url>] [--collections R.b,SQ.b] [--test 11990[,11991]] ' +
   '[--testkit <dir>] [--patient-authority <oid>] [--home <homeCommunityId>] [--json <file>] [--verbose]';
 
 function formatTest(t: TestResult, verbose: boolean): string[] {
@@ -48,28 +54,25 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.url) {
-    console.error(`--url is required (the runner starts nothing itself)\n${USAGE}`);
-    return 2;
-  }
-  const collections = (values.collections ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const tests = (values.test ?? []).flatMap((t) => t.split(',')).map((s) => s.trim()).filter(Boolean);
-  if (collections.length === 0 && tests.length === 0) {
-    console.error(`give --collections and/or --test\n${USAGE}`);
-    return 2;
-  }
+  let collections = (values.collections ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (collections.length === 0 && tests.length === 0) collections = DEFAULT_COLLECTIONS;
   const verbose = values.verbose ?? false;
+  const node = values.url ? undefined : await startConformanceNode();
+  const baseUrl = values.url ?? node!.url;
+  if (node) console.log(`started a node for the run at ${baseUrl}`);
   const report = await runCollections({
-    baseUrl: values.url,
+    baseUrl,
     collections,
     tests,
     testkitDir: resolveTestkitDir(values.testkit),
     patientAuthority: values['patient-authority'],
-    homeCommunityId: values.home,
+    homeCommunityId: values.home ?? node?.config.homeCommunityId,
     onTestDone: (t) => {
       for (const l of formatTest(t, verbose)) console.log(l);
     },
   });
+  await node?.close();
   console.log('');
   for (const l of formatTotals(report)) console.log(l);
   if (values.json) {

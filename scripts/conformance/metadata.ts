@@ -176,6 +176,8 @@ export class UniqueIdAllocator {
 export interface PrepareOptions {
   readonly assignUuids: boolean;
   readonly assignUids: boolean;
+  /** Symbolic ids whose uniqueId stays as written even when assignUids is on. */
+  readonly keepUidsOf?: ReadonlySet<string>;
   /** Patient id (CX) to force on SubmissionSet, DocumentEntries and Folders; undefined = leave as written. */
   readonly patientId?: string;
   readonly uids: UniqueIdAllocator;
@@ -222,7 +224,7 @@ export function prepareSubmission(doc: Doc, opts: PrepareOptions): PreparedIds {
   for (const ei of all.filter((e) => localNameOf(e) === 'ExternalIdentifier')) {
     const scheme = attr(ei, 'identificationScheme') ?? '';
     const owner = attr(ei, 'registryObject') ?? ownerId(ei) ?? '';
-    if (opts.assignUids && UNIQUE_ID_SCHEMES.has(scheme)) {
+    if (opts.assignUids && UNIQUE_ID_SCHEMES.has(scheme) && !opts.keepUidsOf?.has(owner)) {
       const uid = opts.uids.next();
       ei.setAttribute('value', uid);
       assignedUids.set(owner, uid);

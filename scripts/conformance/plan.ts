@@ -44,6 +44,8 @@ export interface TransactionSpec {
   readonly kind: string;
   readonly element: Elem;
   readonly flags: ReadonlySet<string>;
+  /** Symbolic ids named by `<NoAssignUids id="…"/>`: their uniqueIds stay as written. */
+  readonly keepUidsOf: ReadonlySet<string>;
   readonly metadataFiles: readonly string[];
   /** Symbolic DocumentEntry id → payload file (ProvideAndRegister). */
   readonly documents: ReadonlyMap<string, string>;
@@ -131,6 +133,8 @@ export function parseStep(stepEl: Elem): StepSpec {
 
 function parseTransaction(t: Elem): TransactionSpec {
   const flags = new Set<string>();
+  /** `<NoAssignUids id="Document01"/>` keeps the uniqueId of that object only; without id, of all. */
+  const keepUidsOf = new Set<string>();
   const metadataFiles: string[] = [];
   const documents = new Map<string, string>();
   const useIds: UseIdRef[] = [];
@@ -143,7 +147,8 @@ function parseTransaction(t: Elem): TransactionSpec {
   let referenceMetadata: { testdir?: string; step: string } | undefined;
   for (const c of childElementsOf(t)) {
     const name = localNameOf(c);
-    if (FLAG_ELEMENTS.has(name)) flags.add(name);
+    if (name === 'NoAssignUids' && attr(c, 'id')) keepUidsOf.add(attr(c, 'id')!);
+    else if (FLAG_ELEMENTS.has(name)) flags.add(name);
     else if (name === 'MetadataFile') metadataFiles.push(textOf(c));
     else if (name === 'Document') documents.set(attr(c, 'id') ?? '', textOf(c));
     else if (name === 'UseId') {
@@ -166,7 +171,7 @@ function parseTransaction(t: Elem): TransactionSpec {
     else if (name === 'ReferenceMetadata') referenceMetadata = { testdir: attr(c, 'testdir'), step: attr(c, 'step') ?? '' };
   }
   return {
-    kind: localNameOf(t), element: t, flags, metadataFiles, documents, useIds, useReports, reports,
+    kind: localNameOf(t), element: t, flags, keepUidsOf, metadataFiles, documents, useIds, useReports, reports,
     expectedContents, assertions, referenceDocuments, expectedMimeType, referenceMetadata,
   };
 }

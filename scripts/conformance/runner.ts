@@ -5,6 +5,7 @@
  * collection.
  */
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DOMImplementation } from '@xmldom/xmldom';
@@ -17,7 +18,8 @@ import { listTests, readSectionPlan, readTestInfo, type SectionPlan, type StepSp
 import { ACTION, type Attachment, documentBytes, type SoapResponse, sendSoap, serializeBody } from './soap';
 import { NS } from '../../registry/xml/namespaces';
 
-export const DEFAULT_TESTKIT_DIR = '/work/shared/conformance/nist-testkit';
+/** The testkit copy in shared/, which sits beside the project checkout (here and in CI). */
+export const DEFAULT_TESTKIT_DIR = fileURLToPath(new URL('../../../shared/conformance/nist-testkit', import.meta.url));
 
 export interface Endpoints {
   readonly registry: string;
@@ -162,6 +164,8 @@ export class Session {
   private readonly patients: PatientIdAllocator;
   private readonly uids: UniqueIdAllocator;
   private readonly endpoints: Endpoints;
+  /** When the last submission was answered (ms), for `$now$` below. */
+  private lastMutationAt = 0;
 
   constructor(private readonly options: RunOptions) {
     this.testkitDir = options.testkitDir ?? DEFAULT_TESTKIT_DIR;
@@ -275,6 +279,19 @@ export class Session {
     return { section: plan.section, status, steps: results };
   }
 
+  /**
+   * A plan that queries "up to `$now$`" was written for a toolkit that a person drives: by the
+   * time it runs, the data it loaded earlier is seconds old. The runner replays everything within
+   * one second, and DTMs have one-second precision (a registry may also have moved a folder's
+   * lastUpdateTime one second ahead to keep it increasing), so it waits until two whole seconds
+   * have passed since the last submission, as real time would have.
+   */
+  private async letTimePass(): Promise<void> {
+    const until = Math.floor(this.lastMutationAt / 1000) * 1000 + 2000;
+    const wait = until - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
   private currentPatient(testId: string): string {
     let p = this.testPatient.get(testId);
     if (!p) {
@@ -330,7 +347,8 @@ export class Session {
       return done('pass', []);
     }
 
-    const tokens = new Map<string, string>();
+    if (tx.metadataFiles.some((f) => readFileSync(join(plan.dir, f), 'utf8').includes('$now$'))) await this.letTimePass();
+    const tokens = builtInTokens(new Date());
     try {
       for (const ur of tx.useReports) tokens.set(ur.useAs, this.resolveUseReport(ur, plan.testId, plan.section));
       for (const ui of tx.useIds) tokens.set(ui.symbol, this.resolveUseId(ui, plan.dir, sectionKey));
@@ -372,6 +390,7 @@ export class Session {
     const response = await sendSoap({
       url: this.endpoints[net.endpoint], action: net.action, bodyXml: request.bodyXml, attachments: request.attachments, timeoutMs: this.options.timeoutMs,
     });
+    if (net.kind === 'submit' || net.kind === 'pnr') this.lastMutationAt = Date.now();
     state.result = resultDoc(response);
     const reasons: string[] = [];
     if (!response.body) reasons.push(`response is not a SOAP envelope (HTTP ${response.httpStatus}, ${response.contentType}): ${response.envelopeText.slice(0, 300)}`);
@@ -428,7 +447,8 @@ export class Session {
     const forcePatient = !tx.flags.has('NoPatientId') || alt;
     const ids = prepareSubmission(input, {
       assignUuids: tx.flags.has('AssignUuids'),
-      assignUids: !tx.flags.has('NoAssignUids'),
+      assignUids: !tx.flags.has('NoAssignUids') || tx.keepUidsOf.size > 0,
+      keepUidsOf: tx.keepUidsOf,
       patientId: forcePatient ? pid : undefined,
       uids: this.uids,
     });
@@ -596,4 +616,23 @@ function setStepLogStatus(stepLog: Elem, pass: boolean): void {
 /** The testkit directory that ships with this repository's shared area, or an override. */
 export function resolveTestkitDir(dir?: string): string {
   return dir ?? process.env['NIST_TESTKIT_DIR'] ?? DEFAULT_TESTKIT_DIR;
+}
+
+/** HL7 DTM (YYYYMMDDhhmmss, UTC) as the toolkit writes times. */
+function dtm(d: Date): string {
+  return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/**
+ * Tokens the toolkit fills in itself: `$DATE$` (today, YYYYMMDD), `$now$` and `$lastyear$` (DTMs
+ * used as time-range bounds, e.g. 11899 FindFolders by lastUpdateTime).
+ */
+export function builtInTokens(now: Date): Map<string, string> {
+  const lastYear = new Date(now);
+  lastYear.setUTCFullYear(now.getUTCFullYear() - 1);
+  return new Map([
+    ['$DATE$', dtm(now).slice(0, 8)],
+    ['$now$', dtm(now)],
+    ['$lastyear$', dtm(lastYear)],
+  ]);
 }

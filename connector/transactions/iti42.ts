@@ -1,0 +1,36 @@
+/**
+ * ITI-42 Register Document Set-b: lcm:SubmitObjectsRequest in, rs:RegistryResponse out.
+ * Wire ⇄ model here; the rules and the storing are the registry actor's.
+ */
+import { parseSubmitObjectsRequest, registryResponse } from '../../registry/ebxml';
+import { NS } from '../../registry/xml/namespaces';
+import type { DocumentRegistry } from '../../registry/registry';
+import type { SoapHandler } from '../soap/endpoint';
+import { ACTIONS } from '../soap/actions';
+import { childElement, type XmlElement } from '../../registry/xml/tree';
+import { expectBody, failureOnRegistryError } from './common';
+
+/**
+ * The request element: lcm:SubmitObjectsRequest as ITI TF-2b 3.42 defines it, or the same wrapped
+ * in xdsb:RegisterDocumentSetRequest, which Norwegian clients send (see nhn-samples/IT_iti-42_request.xml).
+ */
+function submitObjectsRequest(body: XmlElement): XmlElement {
+  if (body.ns === NS.xdsb && body.local === 'RegisterDocumentSetRequest') {
+    const inner = childElement(body, NS.lcm, 'SubmitObjectsRequest');
+    if (inner) return inner;
+  }
+  expectBody(body, NS.lcm, 'SubmitObjectsRequest');
+  return body;
+}
+
+export function iti42(registry: DocumentRegistry): SoapHandler {
+  return async (req) => {
+    const request = submitObjectsRequest(req.body);
+    const outcome = await failureOnRegistryError(async () => {
+      const submission = parseSubmitObjectsRequest(request);
+      return registry.register(submission);
+    }, (errors) => ({ status: 'Failure' as const, errors: [...errors] }));
+    req.logger.info('ITI-42 register', { status: outcome.status, errors: outcome.errors.map((e) => e.code) });
+    return { action: ACTIONS.iti42.response, body: registryResponse(outcome.status, outcome.errors) };
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The Document Registry actor: ITI-42 registration and ITI-18 stored queries over one store.
+ * Pure TypeScript: it takes and returns model objects; transactions do the wire work.
+ */
+import type { Submission } from './model/metadata';
+import type { StoredQueryRequest, StoredQueryResult } from './model/query';
+import type { PatientIdPolicy } from './patients';
+import { registerSubmission, type RegisterOutcome } from './register';
+import { runStoredQuery } from './query';
+import type { RegistryStore } from './store/store';
+
+export interface DocumentRegistryOptions {
+  /** This community's homeCommunityId (urn:oid:…); set on every object a query returns. */
+  readonly homeCommunityId?: string;
+  /** Result limit of stored queries (XDSTooManyResults above it). */
+  readonly queryResultLimit: number;
+  readonly patientIds: PatientIdPolicy;
+  /** Clock, injectable so that tests can fix lastUpdateTime and submission times. */
+  readonly now?: () => Date;
+}
+
+export class DocumentRegistry {
+  constructor(
+    readonly store: RegistryStore,
+    private readonly options: DocumentRegistryOptions,
+  ) {}
+
+  /** ITI-42: validates and stores a submission set whole, or stores nothing. */
+  register(submission: Submission): Promise<RegisterOutcome> {
+    return registerSubmission(this.store, submission, {
+      patientIds: this.options.patientIds,
+      now: this.options.now ?? (() => new Date()),
+      ...(this.options.homeCommunityId === undefined ? {} : { homeCommunityId: this.options.homeCommunityId }),
+    });
+  }
+
+  /** ITI-18: runs one stored query. */
+  query(request: StoredQueryRequest): Promise<StoredQueryResult> {
+    return runStoredQuery(this.store, request, {
+      maxResults: this.options.queryResultLimit,
+      ...(this.options.homeCommunityId === undefined ? {} : { homeCommunityId: this.options.homeCommunityId }),
+    });
+  }
+}
