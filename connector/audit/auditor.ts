@@ -1,0 +1,117 @@
+/**
+ * The Auditor: what transactions call, once per request, before sending their response.
+ *
+ *   await auditor.record(auditEvents.iti18({ side: 'responder', client, server, node, principal,
+ *                                           patientId, query, outcome: 'success' }));
+ *
+ * `record` resolves once the event is durable: written to the on-disk queue (fsync) for every
+ * sink — the node's audit store and, when configured, the syslog Audit Record Repository. It
+ * then tries the audit store at once (bounded by `storeTimeoutMs`) so the access log is current
+ * in the normal case; whatever a sink does not take now is delivered later from the queue.
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { toDicomXml } from './dicom';
+import type { AuditEvent } from './event';
+import { DurableAuditQueue, PermanentDeliveryError, type AuditSink, type QueueCounts, type QueueLogger } from './queue';
+import type { AuditStore } from './store';
+import { formatSyslogMessage, MessageTooLargeError, type SyslogMessageOptions, type SyslogSender } from './syslog';
+
+export const QUEUE_FILE = 'audit-queue.sqlite';
+export const STORE_SINK = 'store';
+export const SYSLOG_SINK = 'syslog';
+
+export interface AuditorOptions {
+  /** Directory of the queue file `audit-queue.sqlite`. */
+  readonly dataDir: string;
+  readonly store: AuditStore;
+  /** The ATNA repository, when one is configured. */
+  readonly syslog?: SyslogSender | undefined;
+  readonly syslogMessage?: Omit<SyslogMessageOptions, 'timestamp'> | undefined;
+  readonly logger?: QueueLogger | undefined;
+  /** How long `record` waits for the audit store before leaving the event to the queue. Default 2000 ms. */
+  readonly storeTimeoutMs?: number;
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  readonly closeTimeoutMs?: number;
+}
+
+export function storeSink(store: AuditStore): AuditSink {
+  return { name: STORE_SINK, deliver: (event) => store.append(event) };
+}
+
+export function syslogSink(sender: SyslogSender, message: Omit<SyslogMessageOptions, 'timestamp'> = {}): AuditSink {
+  return {
+    name: SYSLOG_SINK,
+    async deliver(event) {
+      try {
+        await sender.send(formatSyslogMessage(toDicomXml(event), message));
+      } catch (e) {
+        if (e instanceof MessageTooLargeError) throw new PermanentDeliveryError(e.message, { cause: e });
+        throw e;
+      }
+    },
+  };
+}
+
+export class Auditor {
+  private readonly queue: DurableAuditQueue;
+  private readonly store: AuditStore;
+  private readonly storeTimeoutMs: number;
+
+  constructor(private readonly options: AuditorOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.store = options.store;
+    this.storeTimeoutMs = options.storeTimeoutMs ?? 2000;
+    const sinks = [storeSink(options.store)];
+    if (options.syslog !== undefined) sinks.push(syslogSink(options.syslog, options.syslogMessage));
+    this.queue = new DurableAuditQueue({
+      path: join(options.dataDir, QUEUE_FILE),
+      sinks,
+      logger: options.logger,
+      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
+      ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
+    });
+    // Events left from before a restart go out now.
+    this.queue.kick();
+  }
+
+  async record(event: AuditEvent): Promise<void> {
+    const rows = this.queue.enqueue(event);
+    this.queue.kick(SYSLOG_SINK);
+    const storeRow = rows.get(STORE_SINK)!;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const stored = await Promise.race([
+        this.store.append(event).then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), this.storeTimeoutMs);
+        }),
+      ]);
+      if (stored) this.queue.ack(storeRow);
+      else this.queue.kick(STORE_SINK);
+    } catch {
+      // Durable in the queue already; the queue retries the store with backoff and logs.
+      this.queue.kick(STORE_SINK);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Queued events per state (for health pages and tests). */
+  pending(): QueueCounts {
+    return this.queue.counts();
+  }
+
+  /** Waits until the queue is empty or the timeout passes; true when empty. */
+  flush(timeoutMs = 5000): Promise<boolean> {
+    return this.queue.drained(timeoutMs);
+  }
+
+  /** Stops delivery and closes the queue and the syslog connection (the store belongs to the caller). */
+  async close(): Promise<void> {
+    await this.queue.close();
+    await this.options.syslog?.close();
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * The audit event model: one neutral record per transaction served or sent, per trust-model
+ * denial and per security failure. The DICOM/ATNA XML (dicom.ts), the FHIR AuditEvent (fhir.ts)
+ * and the patient's access log (access-log.ts) are all derived from it, so the three never tell
+ * different stories about the same access.
+ *
+ * The builders take plain values (URLs, IPs, a principal, the patient id, the query text or the
+ * document ids) and fill in the codes of the IHE ITI TF-2 audit message tables, so a transaction
+ * needs only a few lines to audit itself.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** A coded value as DICOM carries it (code, code system name, display / originalText). */
+export interface CodedValue {
+  readonly code: string;
+  readonly system: string;
+  readonly display: string;
+}
+
+/** A code as the trust model hands it over: the system and display may be unknown. */
+export interface AuditCode {
+  readonly code: string;
+  readonly system?: string | undefined;
+  readonly display?: string | undefined;
+}
+
+/** An organisation or unit: its identifier (org.nr, RESH id) and name. */
+export interface AuditOrganisation {
+  readonly id: string;
+  readonly name?: string | undefined;
+}
+
+/**
+ * The human requestor, as the verified XUA assertion describes them. A deliberately small,
+ * all-optional subset of connector/trust's Principal, so that a Principal can be passed as is.
+ */
+export interface AuditPrincipal {
+  /** Display name of the person ("Ærlig Øvergård"). */
+  readonly name?: string | undefined;
+  /** Subject id (in Norway the NameID: the person's fødselsnummer). Never shown in the access log (ATT-8). */
+  readonly userId?: string | undefined;
+  /** HPR number of health personnel. */
+  readonly hpr?: string | undefined;
+  /** The legal entity the person acts for (org.nr, …4.101). */
+  readonly organisation?: AuditOrganisation | undefined;
+  /** Point of care: the child organisation / unit (RESH id or org.nr). */
+  readonly pointOfCare?: AuditOrganisation | undefined;
+  /** Healthcare service of the care relationship. */
+  readonly healthcareService?: AuditCode | undefined;
+  /** Purpose of use (TREAT, ETREAT, COC, BTG, or ISO 14265). */
+  readonly purposeOfUse?: AuditCode | undefined;
+  /** Reference to the access decision the trust framework recorded. */
+  readonly decisionRef?: string | undefined;
+  /** Role (Volven 9060: LE, SP, …). */
+  readonly role?: AuditCode | undefined;
+}
+
+/** One end of the exchange: a system, not a person. */
+export interface AuditEndpoint {
+  /**
+   * DICOM UserID of the system: the endpoint URL for a destination; for a source the
+   * wsa:ReplyTo address, or the sending node's id.
+   */
+  readonly userId: string;
+  /** Process id or other alternative id. */
+  readonly alternativeUserId?: string | undefined;
+  /** IP address or host name of the machine. */
+  readonly networkAccessPoint?: string | undefined;
+}
+
+export type Outcome = 'success' | 'minor-failure' | 'serious-failure' | 'major-failure';
+/** DICOM EventOutcomeIndicator of each outcome (also FHIR R4 AuditEvent.outcome). */
+export const OUTCOME_CODE: Readonly<Record<Outcome, '0' | '4' | '8' | '12'>> = {
+  success: '0',
+  'minor-failure': '4',
+  'serious-failure': '8',
+  'major-failure': '12',
+};
+
+export type EventAction = 'C' | 'R' | 'U' | 'D' | 'E';
+
+export type TransactionId = 'ITI-18' | 'ITI-38' | 'ITI-39' | 'ITI-41' | 'ITI-42' | 'ITI-43' | 'ITI-57' | 'ITI-62' | 'ITI-86';
+
+export const TRANSACTION_NAMES: Readonly<Record<TransactionId, string>> = {
+  'ITI-18': 'Registry Stored Query',
+  'ITI-38': 'Cross Gateway Query',
+  'ITI-39': 'Cross Gateway Retrieve',
+  'ITI-41': 'Provide and Register Document Set-b',
+  'ITI-42': 'Register Document Set-b',
+  'ITI-43': 'Retrieve Document Set',
+  'ITI-57': 'Update Document Set',
+  'ITI-62': 'Delete Document Set',
+  'ITI-86': 'Remove Documents',
+};
+
+const DCM = 'DCM';
+export const EVENT_IDS = {
+  applicationActivity: { code: '110100', system: DCM, display: 'Application Activity' },
+  export: { code: '110106', system: DCM, display: 'Export' },
+  import: { code: '110107', system: DCM, display: 'Import' },
+  patientRecord: { code: '110110', system: DCM, display: 'Patient Record' },
+  query: { code: '110112', system: DCM, display: 'Query' },
+  securityAlert: { code: '110113', system: DCM, display: 'Security Alert' },
+  userAuthentication: { code: '110114', system: DCM, display: 'User Authentication' },
+} as const satisfies Record<string, CodedValue>;
+
+export const ROLE_SOURCE: CodedValue = { code: '110153', system: DCM, display: 'Source Role ID' };
+export const ROLE_DESTINATION: CodedValue = { code: '110152', system: DCM, display: 'Destination Role ID' };
+
+/** Kinds of security failure and their DICOM event id / event type. */
+export const SECURITY_FAILURES = {
+  /** The peer's TLS certificate or node identity was refused. */
+  'node-authentication': { eventId: EVENT_IDS.securityAlert, type: { code: '110126', system: DCM, display: 'Node Authentication' } },
+  /** The XUA assertion failed verification (signature, issuer, audience, time, attributes). */
+  'user-authentication': { eventId: EVENT_IDS.userAuthentication, type: { code: '110122', system: DCM, display: 'Login' } },
+  /** An authenticated caller used a function it is not allowed to (e.g. an action not offered to it). */
+  'restricted-function': { eventId: EVENT_IDS.securityAlert, type: { code: '110132', system: DCM, display: 'Use of a restricted function' } },
+} as const;
+export type SecurityFailureKind = keyof typeof SECURITY_FAILURES;
+
+/** A document as audited: its uniqueId and where it lives. */
+export interface DocumentRef {
+  readonly uniqueId: string;
+  readonly repositoryUniqueId?: string | undefined;
+  readonly homeCommunityId?: string | undefined;
+}
+
+/** The query of ITI-18 / ITI-38 as audited. */
+export interface QueryRef {
+  /** The stored query id (urn:uuid:…). */
+  readonly storedQueryId: string;
+  /** The AdhocQueryRequest as received or sent (XML text); audited base64-encoded. */
+  readonly text: string;
+  readonly homeCommunityId?: string | undefined;
+}
+
+export interface AuditEvent {
+  /** Unique id of the record (urn-less UUID); stores use it to make redelivery idempotent. */
+  readonly id: string;
+  /** When the event happened (ISO 8601 with milliseconds, UTC). */
+  readonly recorded: string;
+  /** The transaction, or null for a security failure not tied to one. */
+  readonly transaction: TransactionId | null;
+  readonly eventId: CodedValue;
+  readonly eventAction: EventAction;
+  readonly eventTypes: readonly CodedValue[];
+  readonly outcome: Outcome;
+  readonly outcomeDescription?: string | undefined;
+  /** True when the trust model refused the request (access log shows it as refused). */
+  readonly denied: boolean;
+  /** Which side of the transaction this node played. */
+  readonly side: 'responder' | 'initiator';
+  /** DICOM Source (110153): the requesting client, except in retrieves, where it is the system sending the documents. */
+  readonly source: AuditEndpoint;
+  /** DICOM Destination (110152). */
+  readonly destination: AuditEndpoint;
+  /** Which of the two is the requesting client (UserIsRequestor="true"). */
+  readonly requestingParty: 'source' | 'destination';
+  readonly requestor?: AuditPrincipal | undefined;
+  /** The node that records the event (DICOM AuditSourceID, FHIR source.observer). */
+  readonly auditSource: { readonly id: string; readonly enterpriseSiteId?: string | undefined };
+  /** Patient id in CX form (`13116900216^^^&2.16.578.1.12.4.1.4.1&ISO`). */
+  readonly patientId?: string | undefined;
+  readonly query?: QueryRef | undefined;
+  readonly documents: readonly DocumentRef[];
+  /** SubmissionSet uniqueId of ITI-41 / 42 / 57. */
+  readonly submissionSetUniqueId?: string | undefined;
+  /** entryUUIDs of the objects ITI-62 deleted. */
+  readonly objectUuids: readonly string[];
+}
+
+/** What every builder takes. */
+export interface BaseAuditInput {
+  /** This node's part: the server of the transaction (registry, repository, responding gateway) or its client. */
+  readonly side: 'responder' | 'initiator';
+  /** The SOAP client of the transaction (consumer, source, initiating gateway …). */
+  readonly client: AuditEndpoint;
+  /** The SOAP server (registry, repository, responding gateway); its userId is the endpoint URL. */
+  readonly server: AuditEndpoint;
+  /** This node's id (AuditSourceID), e.g. its homeCommunityId or host name. */
+  readonly node: { readonly id: string; readonly enterpriseSiteId?: string | undefined };
+  readonly principal?: AuditPrincipal | undefined;
+  readonly patientId?: string | undefined;
+  readonly outcome: Outcome;
+  readonly outcomeDescription?: string | undefined;
+  /** Default: now. */
+  readonly at?: Date | undefined;
+}
+
+export interface QueryAuditInput extends BaseAuditInput {
+  readonly query: QueryRef;
+}
+export interface RetrieveAuditInput extends BaseAuditInput {
+  readonly documents: readonly DocumentRef[];
+}
+export interface SubmitAuditInput extends BaseAuditInput {
+  readonly submissionSetUniqueId: string;
+  readonly documents?: readonly DocumentRef[] | undefined;
+}
+export interface DeleteAuditInput extends BaseAuditInput {
+  readonly objectUuids: readonly string[];
+}
+export interface RemoveAuditInput extends BaseAuditInput {
+  readonly documents: readonly DocumentRef[];
+}
+
+function transactionType(t: TransactionId): CodedValue {
+  return { code: t, system: 'IHE Transactions', display: TRANSACTION_NAMES[t] };
+}
+
+/**
+ * In a retrieve (ITI-39, ITI-43) the TF tables make the system that sends the documents the
+ * Source and the requesting client the Destination; in every other transaction the client is
+ * the Source.
+ */
+const SERVER_IS_SOURCE: ReadonlySet<TransactionId> = new Set(['ITI-39', 'ITI-43']);
+
+function base(
+  input: BaseAuditInput,
+  transaction: TransactionId | null,
+  eventId: CodedValue,
+  eventAction: EventAction,
+  eventTypes: readonly CodedValue[],
+): AuditEvent {
+  const serverIsSource = transaction !== null && SERVER_IS_SOURCE.has(transaction);
+  return {
+    id: randomUUID(),
+    recorded: (input.at ?? new Date()).toISOString(),
+    transaction,
+    eventId,
+    eventAction,
+    eventTypes,
+    outcome: input.outcome,
+    ...(input.outcomeDescription !== undefined ? { outcomeDescription: input.outcomeDescription } : {}),
+    denied: false,
+    side: input.side,
+    source: serverIsSource ? input.server : input.client,
+    destination: serverIsSource ? input.client : input.server,
+    requestingParty: serverIsSource ? 'destination' : 'source',
+    ...(input.principal !== undefined ? { requestor: input.principal } : {}),
+    auditSource: input.node,
+    ...(input.patientId !== undefined ? { patientId: input.patientId } : {}),
+    documents: [],
+    objectUuids: [],
+  };
+}
+
+function queryEvent(t: 'ITI-18' | 'ITI-38', input: QueryAuditInput): AuditEvent {
+  return { ...base(input, t, EVENT_IDS.query, 'E', [transactionType(t)]), query: input.query };
+}
+
+/**
+ * Export / Import: the side that sends the documents records Export ("R"), the side that
+ * receives them Import ("C"), as in the ITI-39/41/42/43 tables.
+ */
+function transferEvent(t: TransactionId, input: BaseAuditInput, responderSends: boolean): AuditEvent {
+  const sends = (input.side === 'responder') === responderSends;
+  return base(input, t, sends ? EVENT_IDS.export : EVENT_IDS.import, sends ? 'R' : 'C', [transactionType(t)]);
+}
+
+export const auditEvents = {
+  iti18: (input: QueryAuditInput): AuditEvent => queryEvent('ITI-18', input),
+  iti38: (input: QueryAuditInput): AuditEvent => queryEvent('ITI-38', input),
+  /** Responding gateway exports, initiating gateway imports. */
+  iti39: (input: RetrieveAuditInput): AuditEvent => ({ ...transferEvent('ITI-39', input, true), documents: input.documents }),
+  /** Document source exports, repository imports. */
+  iti41: (input: SubmitAuditInput): AuditEvent => ({
+    ...transferEvent('ITI-41', input, false),
+    submissionSetUniqueId: input.submissionSetUniqueId,
+    documents: input.documents ?? [],
+  }),
+  /** Repository (or integrated source) exports, registry imports. */
+  iti42: (input: SubmitAuditInput): AuditEvent => ({
+    ...transferEvent('ITI-42', input, false),
+    submissionSetUniqueId: input.submissionSetUniqueId,
+    documents: input.documents ?? [],
+  }),
+  /** Repository exports, consumer imports. */
+  iti43: (input: RetrieveAuditInput): AuditEvent => ({ ...transferEvent('ITI-43', input, true), documents: input.documents }),
+  iti57: (input: SubmitAuditInput): AuditEvent => ({
+    ...base(input, 'ITI-57', EVENT_IDS.patientRecord, 'U', [transactionType('ITI-57')]),
+    submissionSetUniqueId: input.submissionSetUniqueId,
+    documents: input.documents ?? [],
+  }),
+  iti62: (input: DeleteAuditInput): AuditEvent => ({
+    ...base(input, 'ITI-62', EVENT_IDS.patientRecord, 'D', [transactionType('ITI-62')]),
+    objectUuids: input.objectUuids,
+  }),
+  iti86: (input: RemoveAuditInput): AuditEvent => ({
+    ...base(input, 'ITI-86', EVENT_IDS.patientRecord, 'D', [transactionType('ITI-86')]),
+    documents: input.documents,
+  }),
+};
+
+export type TransactionAuditInput =
+  | ({ readonly transaction: 'ITI-18' | 'ITI-38' } & QueryAuditInput)
+  | ({ readonly transaction: 'ITI-39' | 'ITI-43' } & RetrieveAuditInput)
+  | ({ readonly transaction: 'ITI-41' | 'ITI-42' | 'ITI-57' } & SubmitAuditInput)
+  | ({ readonly transaction: 'ITI-62' } & DeleteAuditInput)
+  | ({ readonly transaction: 'ITI-86' } & RemoveAuditInput);
+
+/** The event of any transaction, chosen by its id. */
+export function transactionEvent(input: TransactionAuditInput): AuditEvent {
+  switch (input.transaction) {
+    case 'ITI-18':
+      return auditEvents.iti18(input);
+    case 'ITI-38':
+      return auditEvents.iti38(input);
+    case 'ITI-39':
+      return auditEvents.iti39(input);
+    case 'ITI-43':
+      return auditEvents.iti43(input);
+    case 'ITI-41':
+      return auditEvents.iti41(input);
+    case 'ITI-42':
+      return auditEvents.iti42(input);
+    case 'ITI-57':
+      return auditEvents.iti57(input);
+    case 'ITI-62':
+      return auditEvents.iti62(input);
+    case 'ITI-86':
+      return auditEvents.iti86(input);
+  }
+}
+
+/** A transaction input without its outcome (Omit applied to each member of the union). */
+export type DenialAuditInput = (TransactionAuditInput extends infer T ? (T extends unknown ? Omit<T, 'outcome'> : never) : never) & {
+  readonly reason: string;
+};
+
+/**
+ * A request the trust model refused: the transaction's own event (so the refused query or
+ * retrieve is on record with the patient and documents asked for), with a serious-failure
+ * outcome and the reason, marked denied so the patient's access log shows the attempt.
+ */
+export function denialEvent(input: DenialAuditInput): AuditEvent {
+  const { reason, ...rest } = input;
+  const event = transactionEvent({ ...rest, outcome: 'serious-failure', outcomeDescription: reason } as TransactionAuditInput);
+  return { ...event, denied: true };
+}
+
+export interface SecurityFailureInput extends Omit<BaseAuditInput, 'outcome'> {
+  readonly kind: SecurityFailureKind;
+  readonly reason: string;
+  /** The transaction that was attempted, when known. */
+  readonly transaction?: TransactionId | undefined;
+  /** Default (and instead of 'success', which a failure cannot be): minor failure, as DICOM records a refused login. */
+  readonly outcome?: Outcome | undefined;
+}
+
+/** A security failure: a refused node or assertion, or a restricted function. */
+export function securityFailureEvent(input: SecurityFailureInput): AuditEvent {
+  const failure = SECURITY_FAILURES[input.kind];
+  const types: CodedValue[] = [failure.type];
+  if (input.transaction !== undefined) types.push(transactionType(input.transaction));
+  const event = base(
+    { ...input, outcome: input.outcome === undefined || input.outcome === 'success' ? 'minor-failure' : input.outcome, outcomeDescription: input.reason },
+    input.transaction ?? null,
+    failure.eventId,
+    'E',
+    types,
+  );
+  return { ...event, denied: true };
+}

@@ -1,0 +1,94 @@
+/**
+ * Embedded audit store: one SQLite file (WAL, synchronous=FULL so an appended event survives a
+ * power loss, as an audit trail must). Rows are never updated or deleted by the node.
+ */
+import Database from 'better-sqlite3';
+import type { AuditEvent } from './event';
+import type { FhirResource } from './fhir';
+import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_events (
+  id TEXT PRIMARY KEY,
+  recorded TEXT NOT NULL,
+  patient_id TEXT,
+  patient_authority TEXT,
+  access TEXT NOT NULL,
+  resource TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_patient ON audit_events (patient_id, recorded);
+`;
+
+export function openEmbeddedAuditStore(options: { path: string }): AuditStore {
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(SCHEMA);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return new EmbeddedAuditStore(db);
+}
+
+interface AccessRow {
+  id: string;
+  recorded: string;
+  access: string;
+}
+
+class EmbeddedAuditStore implements AuditStore {
+  private readonly insert: Database.Statement;
+  private readonly select: Database.Statement;
+  private readonly byPatient: Database.Statement;
+  private readonly byPatientAndAuthority: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO audit_events (id, recorded, patient_id, patient_authority, access, resource)
+       VALUES (@id, @recorded, @patientId, @patientAuthority, @access, @resource)`,
+    );
+    this.select = db.prepare('SELECT resource FROM audit_events WHERE id = ?');
+    // ISO 8601 UTC strings of one length sort as the instants they denote.
+    this.byPatient = db.prepare(
+      'SELECT id, recorded, access FROM audit_events WHERE patient_id = ? AND recorded >= ? AND recorded < ? ORDER BY recorded, id LIMIT ?',
+    );
+    this.byPatientAndAuthority = db.prepare(
+      `SELECT id, recorded, access FROM audit_events
+       WHERE patient_id = ? AND patient_authority = ? AND recorded >= ? AND recorded < ? ORDER BY recorded, id LIMIT ?`,
+    );
+  }
+
+  async append(event: AuditEvent): Promise<void> {
+    const r = auditRecordOf(event);
+    this.insert.run({
+      id: r.id,
+      recorded: r.recorded,
+      patientId: r.patient?.id ?? null,
+      patientAuthority: r.patient?.authority ?? null,
+      access: JSON.stringify(r.access),
+      resource: JSON.stringify(r.resource),
+    });
+  }
+
+  async get(id: string): Promise<FhirResource | undefined> {
+    const row = this.select.get(id) as { resource: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.resource) as FhirResource);
+  }
+
+  async patientAccesses(q: AccessLogQuery): Promise<StoredAccess[]> {
+    const from = q.from.toISOString();
+    const to = q.to.toISOString();
+    const rows = (
+      q.assigningAuthority !== undefined
+        ? this.byPatientAndAuthority.all(q.patientId, q.assigningAuthority, from, to, q.limit)
+        : this.byPatient.all(q.patientId, from, to, q.limit)
+    ) as AccessRow[];
+    return rows.map((r) => ({ id: r.id, recorded: r.recorded, entry: JSON.parse(r.access) }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

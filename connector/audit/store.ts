@@ -1,0 +1,95 @@
+/**
+ * The node's own audit store: every AuditEvent as a FHIR R4 AuditEvent (BALP), plus the
+ * projection the patient's access log reads (name and organisation of the practitioner, the
+ * documents, the outcome — never the practitioner's national id number, ATT-8).
+ *
+ * Two implementations: embedded SQLite (store-embedded.ts, file `audit.sqlite` in the data
+ * directory) and MongoDB (store-mongo.ts, collection `auditEvents`). `append` is idempotent by
+ * event id, so the durable queue may redeliver an event without duplicating it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { accessEntryOf, type AccessEntry } from './access-log';
+import type { AuditEvent } from './event';
+import { toFhirAuditEvent, type FhirResource } from './fhir';
+
+export interface AccessLogQuery {
+  /** CX.1 of the patient id (the fødselsnummer / D-number). */
+  readonly patientId: string;
+  /** Assigning authority OID (bare), when the caller gave one. */
+  readonly assigningAuthority?: string | undefined;
+  readonly from: Date;
+  /** Exclusive upper bound. */
+  readonly to: Date;
+  readonly limit: number;
+}
+
+/** A patient access entry as stored: the projection plus when and for whom. */
+export interface StoredAccess {
+  readonly id: string;
+  readonly recorded: string;
+  readonly entry: AccessEntry;
+}
+
+export interface AuditStore {
+  /** Stores the event (as FHIR AuditEvent and access projection). A second append of the same id is a no-op. */
+  append(event: AuditEvent): Promise<void>;
+  /** The stored FHIR AuditEvent, if any. */
+  get(id: string): Promise<FhirResource | undefined>;
+  /** Accesses to one patient's records in [from, to), oldest first. */
+  patientAccesses(query: AccessLogQuery): Promise<StoredAccess[]>;
+  close(): Promise<void>;
+}
+
+/** Patient id parts as indexed: CX.1 and the assigning authority's OID (without urn:oid:). */
+export interface PatientKey {
+  readonly id: string;
+  readonly authority: string | undefined;
+}
+
+/** Splits `id^^^&oid&ISO` (or a bare id) into the parts both stores index. */
+export function patientKeyOf(cx: string): PatientKey {
+  const [id = '', , , authority = ''] = cx.split('^');
+  const universal = authority.split('&')[1];
+  const oid = universal !== undefined && universal !== '' ? universal.replace(/^urn:oid:/, '') : undefined;
+  return { id: id.trim(), authority: oid };
+}
+
+/** What a store keeps for one event. */
+export interface AuditRecord {
+  readonly id: string;
+  readonly recorded: string;
+  readonly patient: PatientKey | undefined;
+  readonly access: AccessEntry;
+  readonly resource: FhirResource;
+}
+
+export function auditRecordOf(event: AuditEvent): AuditRecord {
+  return {
+    id: event.id,
+    recorded: event.recorded,
+    patient: event.patientId !== undefined ? patientKeyOf(event.patientId) : undefined,
+    access: accessEntryOf(event),
+    resource: toFhirAuditEvent(event),
+  };
+}
+
+export const EMBEDDED_AUDIT_FILE = 'audit.sqlite';
+
+export interface OpenAuditStoreOptions {
+  /** Directory of the embedded store's file `audit.sqlite`. */
+  readonly dataDir: string;
+  readonly mongoUri?: string | undefined;
+  readonly mongoDatabase?: string | undefined;
+}
+
+/** MongoDB when a URI is given, else the embedded store beside the registry's. */
+export async function openAuditStore(options: OpenAuditStoreOptions): Promise<AuditStore> {
+  if (options.mongoUri) {
+    const { openMongoAuditStore } = await import('./store-mongo');
+    return openMongoAuditStore({ uri: options.mongoUri, ...(options.mongoDatabase !== undefined ? { database: options.mongoDatabase } : {}) });
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const { openEmbeddedAuditStore } = await import('./store-embedded');
+  return openEmbeddedAuditStore({ path: join(options.dataDir, EMBEDDED_AUDIT_FILE) });
+}

@@ -1,0 +1,60 @@
+/**
+ * The audit store contract, run against the embedded store and (with MONGODB_URI) MongoDB:
+ * idempotent append, the FHIR resource kept whole, patient access queries by id, authority and
+ * time range.
+ */
+import { expect } from 'chai';
+import { auditEvents, denialEvent } from '../../connector/audit/event';
+import type { AuditStore } from '../../connector/audit/store';
+import { baseInput, PATIENT_ID } from './fixtures';
+
+export function describeAuditStoreContract(name: string, open: () => Promise<AuditStore>, cleanup: () => Promise<void>): void {
+  describe(`audit store contract: ${name}`, () => {
+    let store: AuditStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    const docs = [{ uniqueId: '2.16.578.1.12.4.5.100.1.7.1', repositoryUniqueId: '2.16.578.1.12.4.5.100.1.2' }];
+
+    it('stores the FHIR AuditEvent once per id, even when appended twice', async () => {
+      const e = auditEvents.iti43({ ...baseInput({ at: new Date('2026-03-01T10:00:00.000Z') }), documents: docs });
+      await store.append(e);
+      await store.append(e);
+      const resource = (await store.get(e.id)) as Record<string, any>;
+      expect(resource.id).to.equal(e.id);
+      expect(resource.subtype[0].code).to.equal('ITI-43');
+      const found = await store.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
+      expect(found.map((f) => f.id)).to.deep.equal([e.id]);
+      expect(found[0]!.recorded).to.equal('2026-03-01T10:00:00.000Z');
+      expect(found[0]!.entry.documents).to.deep.equal([docs[0]!.uniqueId]);
+    });
+
+    it('selects by patient, assigning authority and [from, to), oldest first', async () => {
+      const at = (iso: string) => new Date(iso);
+      const early = auditEvents.iti43({ ...baseInput({ at: at('2026-01-01T00:00:00.000Z') }), documents: docs });
+      const middle = denialEvent({ transaction: 'ITI-43', ...baseInput({ at: at('2026-02-01T00:00:00.000Z') }), documents: docs, reason: 'ATT-5' });
+      const late = auditEvents.iti43({ ...baseInput({ at: at('2026-03-01T00:00:00.000Z') }), documents: docs });
+      const other = auditEvents.iti43({ ...baseInput({ at: at('2026-02-01T00:00:00.000Z'), patientId: '02027012345^^^&2.16.578.1.12.4.1.4.1&ISO' }), documents: docs });
+      for (const e of [late, other, middle, early]) await store.append(e);
+      const range = await store.patientAccesses({ patientId: '01017012345', from: at('2026-01-01T00:00:00.000Z'), to: at('2026-03-01T00:00:00.000Z'), limit: 10 });
+      expect(range.map((r) => r.id)).to.deep.equal([early.id, middle.id]);
+      expect(range[1]!.entry.outcome).to.equal('refused');
+      const withAuthority = await store.patientAccesses({
+        patientId: '01017012345',
+        assigningAuthority: '2.16.578.1.12.4.1.4.1',
+        from: at('2025-01-01'),
+        to: at('2027-01-01'),
+        limit: 2,
+      });
+      expect(withAuthority.map((r) => r.id)).to.deep.equal([early.id, middle.id]);
+      const wrongAuthority = await store.patientAccesses({ patientId: '01017012345', assigningAuthority: '2.16.578.1.12.4.1.4.2', from: at('2025-01-01'), to: at('2027-01-01'), limit: 10 });
+      expect(wrongAuthority).to.deep.equal([]);
+      expect(PATIENT_ID.startsWith('01017012345^')).to.equal(true);
+    });
+  });
+}
