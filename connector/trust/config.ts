@@ -1,0 +1,84 @@
+/**
+ * Configuration of the trust model: XUA verification (which issuers, which certificates, which
+ * audiences, how much clock skew) and the Norwegian access policy (which roles and security levels
+ * may see data, the citizen age limits, where patient blocks are stored).
+ *
+ * A zod fragment for connector/config.ts (`trust: trustConfigSchema`), strict like the rest of
+ * the configuration: a misspelt trust key must stop the start, never silently weaken the policy.
+ */
+import { z } from 'zod';
+
+const positiveAge = z.number().int().min(0).max(150);
+
+export const trustPolicySchema = z
+  .object({
+    /**
+     * Volven 9060 role codes (kategori helsepersonell) allowed to see data. NHN's reference source
+     * permits physicians (LE), specialists... (SP) and psychologists (PS) by default.
+     */
+    roles: z.array(z.string().min(1)).default(['LE', 'SP', 'PS']),
+    /** Accepted values of the SecurityLevel attribute (the national trust framework requires 4). */
+    securityLevels: z.array(z.string().min(1)).default(['4']),
+    /**
+     * Issuers whose assertions may claim a citizen purpose of use (ISO 14265 13, PATRQT, FAMRQT,
+     * PWATRNY). Empty means any configured issuer; NHN issues citizen tokens from helsenorge only.
+     */
+    citizenIssuers: z.array(z.string().min(1)).default([]),
+    /** From this age a citizen sees their own documents (helserettslig myndighetsalder: 16). */
+    citizenOwnAccessAge: positiveAge.default(16),
+    /** From this age a citizen's own access is no longer limited to non-restricted documents. */
+    citizenAdultAge: positiveAge.default(18),
+    /** Below this age a parent (acp …7.2.1.1) may see a child's documents. */
+    parentalAccessBelowAge: positiveAge.default(12),
+    /**
+     * Accept synthetic F- and D-numbers (Skatteetaten's Tenor test persons, month + 80) as user
+     * ids (ATT-10). NHN's test tokens use them; production must not.
+     */
+    acceptSyntheticIds: z.boolean().default(false),
+  })
+  .strict();
+
+export const trustConfigSchema = z
+  .object({
+    /** Require and verify an XUA assertion on every SOAP request that reads or writes data. */
+    enabled: z.boolean().default(false),
+    /**
+     * PEM files with the issuers' signing certificates. Only these verify signatures: the
+     * certificate an assertion carries in its KeyInfo is never trusted.
+     */
+    pinnedIssuerCertificates: z.array(z.string().min(1)).default([]),
+    /** Accepted saml:Issuer values, e.g. https://helseid-xdssaml.test.nhn.no, sikkerhet.helsenorge.no. */
+    issuers: z.array(z.string().min(1)).default([]),
+    /** Accepted saml:Audience values, e.g. nhn:dokumentdeling-saml. */
+    audiences: z.array(z.string().min(1)).default([]),
+    /** Tolerated clock difference for NotBefore / NotOnOrAfter and wsu:Timestamp, in seconds. */
+    clockSkewSeconds: z.number().int().min(0).max(3600).default(300),
+    /** Accept RSA-SHA1 signatures and SHA-1 digests (off: SHA-1 collisions are practical). */
+    allowSha1: z.boolean().default(false),
+    /** Refuse a wsse:Security header without wsu:Timestamp (IHE XUA does not require one). */
+    requireTimestamp: z.boolean().default(false),
+    /** Most verified assertions remembered (by ID and exact bytes) until they expire. */
+    cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+    policy: trustPolicySchema.prefault({}),
+    /** File of the embedded patient-block store (default: <dataDir>/patient-blocks.sqlite). */
+    patientBlocksFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    // Turning verification on without anything to verify against would refuse every request
+    // (or, worse, tempt someone to relax the checks): say so at start.
+    if (!v.enabled) return;
+    if (v.pinnedIssuerCertificates.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['pinnedIssuerCertificates'], message: 'at least one certificate is required when trust.enabled is true' });
+    }
+    if (v.issuers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['issuers'], message: 'at least one issuer is required when trust.enabled is true' });
+    }
+    if (v.audiences.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['audiences'], message: 'at least one audience is required when trust.enabled is true' });
+    }
+  });
+
+export type TrustConfig = z.infer<typeof trustConfigSchema>;
+export type TrustConfigInput = z.input<typeof trustConfigSchema>;
+export type TrustPolicyConfig = z.infer<typeof trustPolicySchema>;

@@ -1,0 +1,381 @@
+/**
+ * XUA (ITI-40) verification: the SAML 2.0 assertion in wsse:Security → a verified Principal, or a
+ * SOAP fault.
+ *
+ * The safe pattern (DESIGN.md), and the attack each step closes:
+ * - Exactly one saml2:Assertion anywhere in the SOAP Header, as a direct child of the one
+ *   wsse:Security block. A second, unsigned assertion, or the signed one tucked into an
+ *   Extensions / ds:Object / Advice element, is refused before any signature is looked at.
+ * - Its ID occurs once in the whole header (no ID duplication for the reference to pick from).
+ * - Exactly one ds:Signature, a direct child of the assertion (enveloped), with one Reference whose
+ *   URI is `#` + the assertion's own ID, transforms enveloped-signature + exclusive c14n only,
+ *   exclusive c14n for SignedInfo, RSA-SHA256 (SHA-1 only when configured).
+ * - The signature is checked against the PINNED certificates only: KeyInfo is ignored, so an
+ *   attacker's certificate in the message proves nothing.
+ * - The assertion's own bytes are verified (locate.ts cuts them from the raw envelope text), and
+ *   every claim is read from the canonical XML xml-crypto returns from getSignedReferences(), the
+ *   very octets the digest covered, never from the DOM or our tree.
+ * - Issuer and audience allow-lists, NotBefore / NotOnOrAfter and wsu:Timestamp with skew, one
+ *   AuthnStatement with one AuthnContext.
+ * Verified assertions are cached by ID *and* the SHA-256 of their bytes until they expire, so a
+ * replayed ID with other content is verified afresh, never served from the cache.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { DOMParser, type Element as DomElement } from '@xmldom/xmldom';
+import { SignedXml } from 'xml-crypto';
+import { parseXml } from '../../registry/xml/parse';
+import { NS } from '../../registry/xml/namespaces';
+import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
+import type { SoapFault } from '../soap/fault';
+import type { TrustConfig } from './config';
+import { failedAuthentication, invalidSecurity } from './faults';
+import { locateAssertions } from './locate';
+import { principalFromAssertion, type AssertionFacts, type Principal } from './principal';
+
+export const ALGORITHMS = {
+  excC14n: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+  rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  rsaSha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
+} as const;
+
+/** What verification needs from a SOAP request. */
+export interface XuaInput {
+  /** The env:Header element (SoapRequest.header); absent when the envelope had none. */
+  readonly header: XmlElement | undefined;
+  /**
+   * The exact text the envelope was parsed from (the root MIME part of an MTOM request, after
+   * charset decoding): the signature covers these bytes, not our tree.
+   */
+  readonly rawEnvelope: string | Uint8Array;
+}
+
+export interface XuaVerifierOptions {
+  /** PEM text of each pinned issuer certificate. */
+  readonly certificates: readonly string[];
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+  readonly clockSkewSeconds: number;
+  readonly allowSha1: boolean;
+  readonly requireTimestamp: boolean;
+  readonly cacheSize: number;
+  /** The clock (tests pin it). */
+  readonly now?: () => Date;
+}
+
+/** Reads the pinned certificate files named in the configuration; a bad file stops the start. */
+export function loadPinnedCertificates(paths: readonly string[]): string[] {
+  return paths.map((p) => {
+    const pem = readFileSync(p, 'utf8');
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new Error(`trust.pinnedIssuerCertificates: ${p} is not a PEM X.509 certificate`);
+    }
+    return pem;
+  });
+}
+
+export function xuaVerifierFromConfig(config: TrustConfig, now?: () => Date): XuaVerifier {
+  return new XuaVerifier({
+    certificates: loadPinnedCertificates(config.pinnedIssuerCertificates),
+    issuers: config.issuers,
+    audiences: config.audiences,
+    clockSkewSeconds: config.clockSkewSeconds,
+    allowSha1: config.allowSha1,
+    requireTimestamp: config.requireTimestamp,
+    cacheSize: config.cacheSize,
+    ...(now ? { now } : {}),
+  });
+}
+
+interface CachedVerification {
+  readonly digest: string;
+  readonly principal: Principal;
+}
+
+const ID_ATTRIBUTES = ['ID', 'Id', 'id', `{${NS.wsu}}Id`];
+const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+export class XuaVerifier {
+  private readonly certificates: readonly string[];
+  private readonly issuers: ReadonlySet<string>;
+  private readonly audiences: ReadonlySet<string>;
+  private readonly skewMs: number;
+  private readonly cache = new Map<string, CachedVerification>();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: XuaVerifierOptions) {
+    if (options.certificates.length === 0) throw new Error('XUA verification needs at least one pinned certificate');
+    for (const pem of options.certificates) new X509Certificate(pem);
+    this.certificates = options.certificates;
+    this.issuers = new Set(options.issuers);
+    this.audiences = new Set(options.audiences);
+    this.skewMs = options.clockSkewSeconds * 1000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Number of verified assertions remembered (for metrics and tests). */
+  get cachedCount(): number {
+    return this.cache.size;
+  }
+
+  /** Verifies the request's assertion; returns the Principal or throws a SoapFault. */
+  verify(input: XuaInput): Principal {
+    const now = this.now().getTime();
+    const { security, assertionId } = this.checkHeader(input.header);
+    this.checkTimestamp(security, now);
+
+    const located = locateAssertions(input.rawEnvelope);
+    if (located.length !== 1 || located[0]!.id !== assertionId) {
+      throw invalidSecurity('the SAML assertion in the raw message does not match the parsed security header');
+    }
+    const xml = located[0]!.xml;
+    const digest = createHash('sha256').update(xml).digest('base64');
+
+    const cached = this.cache.get(assertionId);
+    if (cached && cached.digest === digest) {
+      this.checkValidity(cached.principal, now);
+      // Refresh the entry's position: the cache evicts the least recently used first.
+      this.cache.delete(assertionId);
+      this.cache.set(assertionId, cached);
+      return cached.principal;
+    }
+
+    const signedAssertion = this.verifySignature(xml, assertionId);
+    const principal = this.readAssertion(signedAssertion);
+    this.checkValidity(principal, now);
+    this.remember(assertionId, { digest, principal }, now);
+    return principal;
+  }
+
+  /** Verifies, answering with the fault instead of throwing it (for callers that audit both). */
+  tryVerify(input: XuaInput): { principal: Principal } | { fault: SoapFault } {
+    try {
+      return { principal: this.verify(input) };
+    } catch (e) {
+      if (e instanceof Error && e.name === 'SoapFault') return { fault: e as SoapFault };
+      throw e;
+    }
+  }
+
+  private checkHeader(header: XmlElement | undefined): { security: XmlElement; assertionId: string } {
+    if (!header) throw invalidSecurity('the request has no SOAP header, so no wsse:Security with a SAML assertion');
+    const securities = childElements(header, NS.wsse, 'Security');
+    if (securities.length === 0) throw invalidSecurity('the request has no wsse:Security header');
+    if (securities.length > 1) throw invalidSecurity('the request has more than one wsse:Security header');
+    const security = securities[0]!;
+    const all = descendants(header, NS.saml2, 'Assertion');
+    if (all.length === 0) throw invalidSecurity('the wsse:Security header carries no SAML 2.0 assertion');
+    if (all.length > 1) throw invalidSecurity('the SOAP header carries more than one SAML assertion');
+    const assertion = all[0]!;
+    if (!childElements(security, NS.saml2, 'Assertion').includes(assertion)) {
+      throw invalidSecurity('the SAML assertion must be a direct child of wsse:Security');
+    }
+    const id = assertion.attrs.ID;
+    if (id === undefined || id === '') throw invalidSecurity('the SAML assertion has no ID');
+    let uses = 0;
+    const count = (e: XmlElement): void => {
+      for (const a of ID_ATTRIBUTES) if (e.attrs[a] === id) uses++;
+      for (const c of childElements(e)) count(c);
+    };
+    count(header);
+    if (uses !== 1) throw invalidSecurity('the SAML assertion ID occurs more than once in the SOAP header');
+    return { security, assertionId: id };
+  }
+
+  private checkTimestamp(security: XmlElement, now: number): void {
+    const stamps = childElements(security, NS.wsu, 'Timestamp');
+    if (stamps.length > 1) throw invalidSecurity('the wsse:Security header has more than one wsu:Timestamp');
+    const stamp = stamps[0];
+    if (!stamp) {
+      if (this.options.requireTimestamp) throw invalidSecurity('the wsse:Security header has no wsu:Timestamp');
+      return;
+    }
+    const created = optionalTime(childElement(stamp, NS.wsu, 'Created'), 'wsu:Created');
+    const expires = optionalTime(childElement(stamp, NS.wsu, 'Expires'), 'wsu:Expires');
+    if (created !== undefined && created - this.skewMs > now) throw failedAuthentication('the wsu:Timestamp was created in the future');
+    if (expires !== undefined && expires + this.skewMs <= now) throw failedAuthentication('the wsu:Timestamp has expired');
+  }
+
+  /** Checks the signature over the standalone assertion; returns the signed (canonical) assertion. */
+  private verifySignature(xml: string, assertionId: string): XmlElement {
+    if (/<!(DOCTYPE|ENTITY)/i.test(xml)) throw invalidSecurity('declarations are not allowed in a SAML assertion');
+    const doc = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml');
+    const root = doc.documentElement;
+    if (!root || root.namespaceURI !== NS.saml2 || root.localName !== 'Assertion') {
+      throw invalidSecurity('the SAML assertion could not be read');
+    }
+    const signatures = Array.from(root.getElementsByTagNameNS(NS.ds, 'Signature'));
+    if (signatures.length === 0) throw failedAuthentication('the SAML assertion is not signed');
+    if (signatures.length > 1) throw invalidSecurity('the SAML assertion carries more than one signature');
+    const signature = signatures[0]!;
+    if (signature.parentNode !== root) throw invalidSecurity('the assertion signature must be a direct child of the assertion (enveloped)');
+    this.checkAlgorithms(signature, assertionId);
+
+    for (const cert of this.certificates) {
+      const sig = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
+      sig.loadSignature(signature as unknown as Node);
+      let ok = false;
+      try {
+        ok = sig.checkSignature(xml);
+      } catch {
+        ok = false;
+      }
+      if (!ok) continue;
+      const refs = sig.getSignedReferences();
+      if (refs.length !== 1) throw invalidSecurity('the signature must sign exactly one reference');
+      let signed: XmlElement;
+      try {
+        signed = parseXml(refs[0]!);
+      } catch {
+        throw invalidSecurity('the signed assertion is not well-formed XML');
+      }
+      if (signed.ns !== NS.saml2 || signed.local !== 'Assertion' || signed.attrs.ID !== assertionId) {
+        throw invalidSecurity('the signature does not cover the SAML assertion');
+      }
+      return signed;
+    }
+    throw failedAuthentication('the SAML assertion signature does not verify against any pinned issuer certificate');
+  }
+
+  private checkAlgorithms(signature: DomElement, assertionId: string): void {
+    const ds = (parent: DomElement, local: string): DomElement[] =>
+      Array.from(parent.childNodes).filter(
+        (n): n is DomElement => n.nodeType === 1 && (n as DomElement).namespaceURI === NS.ds && (n as DomElement).localName === local,
+      );
+    const signedInfo = ds(signature, 'SignedInfo');
+    if (signedInfo.length !== 1) throw invalidSecurity('the signature must have exactly one SignedInfo');
+    const si = signedInfo[0]!;
+    const c14n = ds(si, 'CanonicalizationMethod');
+    if (c14n.length !== 1 || c14n[0]!.getAttribute('Algorithm') !== ALGORITHMS.excC14n) {
+      throw invalidSecurity('the signature must use exclusive canonicalization');
+    }
+    const method = ds(si, 'SignatureMethod')[0]?.getAttribute('Algorithm');
+    const methods: string[] = [ALGORITHMS.rsaSha256, ...(this.options.allowSha1 ? [ALGORITHMS.rsaSha1] : [])];
+    if (method == null || !methods.includes(method)) throw invalidSecurity(`signature algorithm not accepted: ${method ?? '(none)'}`);
+    const refs = ds(si, 'Reference');
+    if (refs.length !== 1) throw invalidSecurity('the signature must have exactly one Reference');
+    const ref = refs[0]!;
+    if (ref.getAttribute('URI') !== `#${assertionId}`) throw invalidSecurity('the signature must reference the assertion it is in');
+    const transforms = ds(ref, 'Transforms').flatMap((t) => ds(t, 'Transform')).map((t) => t.getAttribute('Algorithm') ?? '');
+    const allowed: string[] = [ALGORITHMS.enveloped, ALGORITHMS.excC14n];
+    if (!transforms.includes(ALGORITHMS.enveloped) || transforms.some((t) => !allowed.includes(t)) || transforms.length > 2) {
+      throw invalidSecurity('the signature reference must use the enveloped-signature and exclusive c14n transforms only');
+    }
+    const digest = ds(ref, 'DigestMethod')[0]?.getAttribute('Algorithm');
+    const digests: string[] = [ALGORITHMS.sha256, ...(this.options.allowSha1 ? [ALGORITHMS.sha1] : [])];
+    if (digest == null || !digests.includes(digest)) throw invalidSecurity(`digest algorithm not accepted: ${digest ?? '(none)'}`);
+  }
+
+  /** Issuer and audience allow-lists over the facts of the signed assertion, then its attributes. */
+  private readAssertion(assertion: XmlElement): Principal {
+    const facts = assertionFacts(assertion);
+    if (!this.issuers.has(facts.issuer)) throw failedAuthentication(`the assertion issuer '${facts.issuer}' is not trusted`);
+    // SAML Core §2.5.1.4: every AudienceRestriction must be satisfied (by any of its audiences).
+    for (const list of facts.audienceRestrictions) {
+      if (!list.some((a) => this.audiences.has(a))) {
+        throw failedAuthentication(`the assertion is not meant for this node (audience ${list.join(', ') || '(none)'})`);
+      }
+    }
+    return principalFromAssertion(assertion, facts);
+  }
+
+  private checkValidity(p: Principal, now: number): void {
+    if (p.notBefore && p.notBefore.getTime() - this.skewMs > now) throw failedAuthentication('the SAML assertion is not yet valid');
+    if (p.notOnOrAfter.getTime() + this.skewMs <= now) throw failedAuthentication('the SAML assertion has expired');
+  }
+
+  private remember(id: string, entry: CachedVerification, now: number): void {
+    if (this.options.cacheSize === 0) return;
+    if (this.cache.size >= this.options.cacheSize) {
+      // Drop expired entries first, then the least recently used.
+      for (const [key, v] of this.cache) {
+        if (v.principal.notOnOrAfter.getTime() + this.skewMs <= now) this.cache.delete(key);
+      }
+      while (this.cache.size >= this.options.cacheSize) {
+        const oldest = this.cache.keys().next().value;
+        if (oldest === undefined) break;
+        this.cache.delete(oldest);
+      }
+    }
+    this.cache.set(id, entry);
+  }
+}
+
+function requiredTime(value: string | undefined, what: string): number {
+  const v = value?.trim();
+  if (v === undefined || v === '') throw invalidSecurity(`the assertion has no ${what}`);
+  const t = DATE_TIME.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(t)) throw invalidSecurity(`the assertion's ${what} is not an xs:dateTime: ${v}`);
+  return t;
+}
+
+function optionalTime(el: XmlElement | undefined, what: string): number | undefined {
+  if (!el) return undefined;
+  const v = textContent(el).trim();
+  const t = DATE_TIME.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(t)) throw invalidSecurity(`${what} is not an xs:dateTime: ${v}`);
+  return t;
+}
+
+interface StructuralFacts extends AssertionFacts {
+  readonly audienceRestrictions: readonly (readonly string[])[];
+}
+
+/**
+ * The structure every accepted assertion must have (SAML 2.0, one Issuer, one Conditions with
+ * NotOnOrAfter and an AudienceRestriction, one AuthnStatement with AuthnInstant and exactly one
+ * AuthnContext/AuthnContextClassRef), read into facts. Throws wsse:InvalidSecurity / FailedAuthentication.
+ */
+function assertionFacts(assertion: XmlElement): StructuralFacts {
+  if (assertion.ns !== NS.saml2 || assertion.local !== 'Assertion') throw invalidSecurity('not a SAML 2.0 assertion');
+  if (assertion.attrs.Version !== '2.0') throw invalidSecurity('only SAML 2.0 assertions are accepted');
+  const assertionId = assertion.attrs.ID ?? '';
+  if (assertionId === '') throw invalidSecurity('the SAML assertion has no ID');
+  const issuerEl = childElements(assertion, NS.saml2, 'Issuer');
+  if (issuerEl.length !== 1) throw invalidSecurity('the assertion must have exactly one saml:Issuer');
+  const issuer = textContent(issuerEl[0]!).trim();
+
+  const conditions = childElements(assertion, NS.saml2, 'Conditions');
+  if (conditions.length !== 1) throw invalidSecurity('the assertion must have exactly one saml:Conditions');
+  const cond = conditions[0]!;
+  const notOnOrAfter = requiredTime(cond.attrs.NotOnOrAfter, 'NotOnOrAfter');
+  const notBefore = cond.attrs.NotBefore === undefined ? undefined : requiredTime(cond.attrs.NotBefore, 'NotBefore');
+  const audienceRestrictions = childElements(cond, NS.saml2, 'AudienceRestriction').map((r) =>
+    childElements(r, NS.saml2, 'Audience').map((a) => textContent(a).trim()),
+  );
+  if (audienceRestrictions.length === 0) throw failedAuthentication('the assertion has no audience restriction');
+
+  const statements = childElements(assertion, NS.saml2, 'AuthnStatement');
+  if (statements.length !== 1) throw invalidSecurity('the assertion must have exactly one saml:AuthnStatement');
+  const statement = statements[0]!;
+  const authnInstant = requiredTime(statement.attrs.AuthnInstant, 'AuthnInstant');
+  const contexts = childElements(statement, NS.saml2, 'AuthnContext');
+  if (contexts.length !== 1) throw invalidSecurity('the AuthnStatement must have exactly one saml:AuthnContext');
+  const classRefs = childElements(contexts[0]!, NS.saml2, 'AuthnContextClassRef');
+  if (classRefs.length !== 1 || textContent(classRefs[0]!).trim() === '') {
+    throw invalidSecurity('the AuthnContext must have exactly one AuthnContextClassRef');
+  }
+  return {
+    assertionId,
+    issuer,
+    audiences: audienceRestrictions.flat(),
+    audienceRestrictions,
+    ...(notBefore !== undefined ? { notBefore: new Date(notBefore) } : {}),
+    notOnOrAfter: new Date(notOnOrAfter),
+    authnInstant: new Date(authnInstant),
+    authnContextClassRef: textContent(classRefs[0]!).trim(),
+  };
+}
+
+/**
+ * The Principal an assertion would give, WITHOUT any signature, issuer, audience or time check.
+ * For diagnostics and for testing attribute mapping on expired samples only: never for access.
+ */
+export function readUnverifiedPrincipal(assertion: XmlElement): Principal {
+  return principalFromAssertion(assertion, assertionFacts(assertion));
+}
