@@ -67,6 +67,73 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    repository: z
+      .object({
+        /**
+         * This repository's uniqueId, written on every DocumentEntry it stores and required in
+         * retrieve requests. The default is a fixed UUID-derived OID (2.25, needs no registration)
+         * so that a demo node works; a deployment sets its own OID.
+         */
+        repositoryUniqueId: oid.default('2.25.309237645197082458325426232421537170187'),
+        /** Largest single document, in bytes; larger → XDSRepositoryError (the whole request stays under limits.maxRequestBytes). */
+        maxDocumentBytes: z.number().int().positive().default(100 * 1024 * 1024),
+        /** A remote Document Registry (ITI-42/ITI-18 endpoint URL); without it the node's own registry is used. */
+        registryUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** Staged documents never registered are removed after this long (ms). */
+        orphanAgeMs: z.number().int().positive().default(60 * 60 * 1000),
+      })
+      .strict()
+      .prefault({}),
+    /** Cross-community gateways (ITI-38/39): served only when homeCommunityId is set. */
+    gateway: z
+      .object({
+        /**
+         * 'node': a regional node; the responding gateway answers from the local registry and
+         * repository, the initiating gateway federates them with the communities below.
+         * 'hub': the national hub; both gateways answer by fanning out to the communities below
+         * (the requester's own, named by the SAML homeCommunityId attribute, left out).
+         */
+        mode: z.enum(['node', 'hub']).default('node'),
+        /** Most outbound calls in flight at once, over all communities and requests. */
+        maxConcurrency: z.number().int().positive().max(10_000).default(64),
+        /** Deadline of a call to a community without its own timeoutMs. */
+        defaultTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
+        /** Largest answer accepted from a community, in bytes. */
+        maxResponseBytes: z.number().int().positive().default(100 * 1024 * 1024),
+        /** The community directory: homeCommunityId → endpoints, deadline, TLS. */
+        communities: z
+          .array(
+            z
+              .object({
+                homeCommunityId: z.string().regex(/^(urn:oid:)?[0-2](\.(0|[1-9]\d*))+$/, 'expected an OID, bare or urn:oid:'),
+                /** A readable name for logs and the operator. */
+                name: z.string().min(1).optional(),
+                /** The community's ITI-38 endpoint. */
+                queryUrl: z.url({ protocol: /^https?$/ }),
+                /** Its ITI-39 endpoint (without one, retrieves to it are refused as XDSUnknownCommunity). */
+                retrieveUrl: z.url({ protocol: /^https?$/ }).optional(),
+                timeoutMs: z.number().int().positive().max(600_000).optional(),
+                /** Communities reachable through this one (a hub): their Get… queries and retrieves go here. */
+                serves: z.array(z.string().regex(/^(urn:oid:)?[0-2](\.(0|[1-9]\d*))+$/, 'expected an OID, bare or urn:oid:')).default([]),
+                /** TLS towards this community: PEM files; certFile + keyFile for mutual TLS. */
+                tls: z
+                  .object({
+                    caFile: z.string().min(1).optional(),
+                    certFile: z.string().min(1).optional(),
+                    keyFile: z.string().min(1).optional(),
+                    passphrase: z.string().optional(),
+                    rejectUnauthorized: z.boolean().default(true),
+                    servername: z.string().min(1).optional(),
+                  })
+                  .strict()
+                  .optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

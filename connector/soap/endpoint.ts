@@ -27,6 +27,7 @@ import {
 } from './fault';
 import { parseMediaType, type MediaType } from './media-type';
 import { normaliseContentId, parseMultipartRelated, type Attachment, type Attachments } from './mime';
+import { readMultipartStream, type PartSpooler } from './mime-stream';
 import { buildEnvelope, sendSoap } from './response';
 import { xopReferences } from './xop';
 
@@ -71,6 +72,14 @@ export interface SoapEndpointOptions {
   bodyIdleTimeoutMs?: number;
   /** Most MIME parts accepted in an MTOM request. Default 10,000. */
   maxParts?: number;
+  /**
+   * When set, MTOM requests are parsed while they stream in: the envelope is kept in memory (at most
+   * `maxEnvelopeBytes`), every other part goes to the spooler, and the handler gets spooled
+   * attachments (see mime-stream.ts). Spooled attachments are released once the handler returned.
+   */
+  spooler?: PartSpooler;
+  /** Largest SOAP envelope of a streamed MTOM request. Default: maxBodyBytes. */
+  maxEnvelopeBytes?: number;
   logger: winston.Logger;
   /** WSDL file served at `GET <endpoint>?wsdl`. */
   wsdl?: string;
@@ -126,15 +135,27 @@ async function handlePost(
   let log = options.logger;
   let messageId: string | undefined;
   let bodyConsumed = false;
+  let decoded: DecodedRequest | undefined;
   try {
     const outer = parseMediaType(req.headers['content-type']);
     checkOuterType(outer);
-    const raw = await readBody(req, {
-      maxBytes: options.maxBodyBytes,
-      idleTimeoutMs: options.bodyIdleTimeoutMs ?? 30_000,
-    });
-    bodyConsumed = true;
-    const decoded = decodeRequest(raw, outer, options.maxParts ?? 10_000);
+    if (options.spooler && outer.type === 'multipart/related') {
+      const mp = await readMultipartStream(req, outer, options.spooler, {
+        maxBytes: options.maxBodyBytes,
+        idleTimeoutMs: options.bodyIdleTimeoutMs ?? 30_000,
+        maxParts: options.maxParts ?? 10_000,
+        maxRootBytes: options.maxEnvelopeBytes ?? options.maxBodyBytes,
+      });
+      bodyConsumed = true;
+      decoded = { xml: decodeCharset(mp.envelope, mp.rootType), attachments: mp.attachments, contentTypeAction: mp.action };
+    } else {
+      const raw = await readBody(req, {
+        maxBytes: options.maxBodyBytes,
+        idleTimeoutMs: options.bodyIdleTimeoutMs ?? 30_000,
+      });
+      bodyConsumed = true;
+      decoded = decodeRequest(raw, outer, options.maxParts ?? 10_000);
+    }
     const root = parseEnvelopeXml(decoded.xml, options);
     messageId = peekMessageId(root);
     const soap = readEnvelope(root, understood);
@@ -157,13 +178,17 @@ async function handlePost(
     };
     const reply = await handler(request);
     checkReply(reply);
+    // The handler is done with the request's spooled parts: free them before a possibly long
+    // reply, except any the reply itself sends back (released after sending, in finally).
+    const replied = new Set<Attachment>(reply.attachments?.values() ?? []);
+    await releaseAttachments(new Map([...decoded.attachments].filter(([, a]) => !replied.has(a))), log);
     const built = buildEnvelope({
       action: reply.action,
       relatesTo: messageId,
       ...(reply.headers ? { headers: reply.headers } : {}),
       body: reply.body,
     });
-    sendSoap(res, {
+    await sendSoap(res, {
       status: 200,
       action: reply.action,
       envelopeXml: built.xml,
@@ -191,6 +216,21 @@ async function handlePost(
       subcode: fault.subcode ? `{${fault.subcode.ns}}${fault.subcode.local}` : undefined,
       reason: fault.reason,
       ms: Date.now() - started,
+    });
+  } finally {
+    if (decoded) await releaseAttachments(decoded.attachments, log);
+  }
+}
+
+/** Frees spooled request parts (temporary files, staged blobs nobody committed). */
+const released = new WeakSet<Attachment>();
+
+async function releaseAttachments(attachments: Attachments, log: winston.Logger): Promise<void> {
+  for (const a of attachments.values()) {
+    if (a.data !== undefined || !a.release || released.has(a)) continue;
+    released.add(a);
+    await a.release().catch((e: unknown) => {
+      log.warn('could not release a spooled attachment', { error: e instanceof Error ? e.message : String(e) });
     });
   }
 }

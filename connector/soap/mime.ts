@@ -10,16 +10,46 @@
  * truncated part, missing root, duplicate Content-ID) is the sender's fault, never a hang.
  */
 import { MultipartParseError, MultipartParser, type MultipartPart } from '@remix-run/multipart-parser';
+import { Readable } from 'node:stream';
 import { SoapFault } from './fault';
 import { parseMediaType, type MediaType } from './media-type';
 
 /**
- * One MIME attachment. An interface, not a class: the repository will later hand large parts over
- * as files on disk, behind the same shape.
+ * One MIME attachment: either held in memory (`data`), or spooled while the request streamed in
+ * (`stream()`; see mime-stream.ts and `PartSpooler`), so that a large document is never held in
+ * memory. Code that can handle both reads `attachmentSize` / `attachmentStream`.
  */
-export interface Attachment {
+export type Attachment = BufferedAttachment | SpooledAttachment;
+
+export interface BufferedAttachment {
   readonly contentType: string;
   readonly data: Buffer;
+}
+
+export interface SpooledAttachment {
+  readonly contentType: string;
+  /** Size in bytes (after any Content-Transfer-Encoding was undone). */
+  readonly size: number;
+  /** A fresh stream over the bytes; may be called more than once. */
+  stream(): Readable;
+  /** What the endpoint's spooler made of the part (e.g. a staged blob); opaque to the transport. */
+  readonly spooled?: unknown;
+  /** Frees the spooled bytes; the endpoint calls it once the reply has been sent. */
+  release?(): Promise<void>;
+  readonly data?: undefined;
+}
+
+export function isSpooled(a: Attachment): a is SpooledAttachment {
+  return a.data === undefined;
+}
+
+export function attachmentSize(a: Attachment): number {
+  return isSpooled(a) ? a.size : a.data.length;
+}
+
+/** A stream over the attachment's bytes, whichever way it is held. */
+export function attachmentStream(a: Attachment): Readable {
+  return isSpooled(a) ? a.stream() : Readable.from([a.data]);
 }
 
 /** Attachments keyed by normalised Content-ID (see normaliseContentId). */

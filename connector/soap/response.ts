@@ -11,7 +11,7 @@ import { NS } from '../../registry/xml/namespaces';
 import { escapeText, serializeXml } from '../../registry/xml/serialize';
 import type { XmlElement } from '../../registry/xml/tree';
 import { quoteParam } from './media-type';
-import type { Attachment } from './mime';
+import { isSpooled, type Attachment, type SpooledAttachment } from './mime';
 
 export interface OutgoingEnvelope {
   /** wsa:Action of this message. */
@@ -66,7 +66,13 @@ export interface SendOptions {
   close?: boolean;
 }
 
-export function sendSoap(res: ServerResponse, options: SendOptions): void {
+/**
+ * Writes the message. Resolves when the last byte was handed to the socket; rejects when an
+ * attachment stream fails midway (the response is then cut off: its Content-Length was promised).
+ * Spooled attachments are piped one after the other with backpressure, so a large document passes
+ * through in small chunks and is never held in memory.
+ */
+export async function sendSoap(res: ServerResponse, options: SendOptions): Promise<void> {
   res.statusCode = options.status;
   if (options.close) res.setHeader('Connection', 'close');
   const attachments = options.attachments ?? new Map<string, Attachment>();
@@ -80,14 +86,46 @@ export function sendSoap(res: ServerResponse, options: SendOptions): void {
   const pkg = mtomPackage(options.action, options.envelopeXml, attachments);
   res.setHeader('Content-Type', pkg.contentType);
   res.setHeader('Content-Length', pkg.length);
-  // Chunks are written one by one: document bytes are never copied into one big buffer.
-  for (const chunk of pkg.chunks) res.write(chunk);
-  res.end();
+  for (const chunk of pkg.chunks) {
+    if (Buffer.isBuffer(chunk)) {
+      if (!res.write(chunk)) await drained(res);
+      continue;
+    }
+    // Piped by hand rather than with stream.pipeline, which would end the response after the part.
+    const stream = chunk.stream();
+    try {
+      for await (const piece of stream) {
+        if (res.destroyed) throw new Error('the client closed the connection during the response');
+        if (!res.write(piece as Buffer)) await drained(res);
+      }
+    } finally {
+      stream.destroy();
+    }
+  }
+  await new Promise<void>((resolve) => res.end(resolve));
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', closed);
+      resolve();
+    };
+    const closed = (): void => {
+      res.off('drain', done);
+      res.off('close', closed);
+      reject(new Error('the client closed the connection during the response'));
+    };
+    res.on('drain', done);
+    res.on('close', closed);
+  });
 }
 
 export interface MtomPackage {
   readonly contentType: string;
-  readonly chunks: readonly Buffer[];
+  /** Bytes in memory, and spooled attachments to be streamed in their place. */
+  readonly chunks: readonly (Buffer | SpooledAttachment)[];
   readonly length: number;
 }
 
@@ -98,7 +136,7 @@ export interface MtomPackage {
 export function mtomPackage(action: string, envelopeXml: string, attachments: ReadonlyMap<string, Attachment>): MtomPackage {
   const boundary = `MIMEBoundary_${randomUUID().replace(/-/g, '')}`;
   const rootId = `root.${randomUUID()}@koblingspunkt`;
-  const chunks: Buffer[] = [];
+  const chunks: (Buffer | SpooledAttachment)[] = [];
   const text = (s: string): void => {
     chunks.push(Buffer.from(s, 'utf8'));
   };
@@ -116,11 +154,12 @@ export function mtomPackage(action: string, envelopeXml: string, attachments: Re
         `Content-Transfer-Encoding: binary\r\n` +
         `Content-ID: <${id}>\r\n\r\n`,
     );
-    chunks.push(attachment.data);
+    chunks.push(isSpooled(attachment) ? attachment : attachment.data);
   }
   text(`\r\n--${boundary}--\r\n`);
   const contentType =
     `multipart/related; boundary=${quoteParam(boundary)}; type="application/xop+xml"; ` +
     `start=${quoteParam(`<${rootId}>`)}; start-info="application/soap+xml"; action=${quoteParam(action)}`;
-  return { contentType, chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
+  const length = chunks.reduce((n, c) => n + (Buffer.isBuffer(c) ? c.length : c.size), 0);
+  return { contentType, chunks, length };
 }

@@ -37,8 +37,23 @@ export function xopReference(element: XmlElement): string | undefined {
  */
 export function binaryContent(element: XmlElement, attachments: Attachments): Buffer {
   const ref = xopReference(element);
-  if (ref !== undefined) return requireAttachment(ref, attachments).data;
+  if (ref !== undefined) {
+    const a = requireAttachment(ref, attachments);
+    // Spooled parts are large by definition; loading one here would defeat the spooling.
+    if (a.data === undefined) throw new Error(`attachment cid:${ref} was spooled: read it with attachmentStream`);
+    return a.data;
+  }
   return Buffer.from(textContent(element).replace(/\s+/g, ''), 'base64');
+}
+
+/**
+ * The content of an xs:base64Binary element as an attachment: the referenced MTOM part (possibly
+ * spooled, never loaded here), or the element's inline base64 text decoded into memory.
+ */
+export function binaryAttachment(element: XmlElement, attachments: Attachments, contentType = 'application/octet-stream'): Attachment {
+  const ref = xopReference(element);
+  if (ref !== undefined) return requireAttachment(ref, attachments);
+  return { contentType, data: Buffer.from(textContent(element).replace(/\s+/g, ''), 'base64') };
 }
 
 function requireAttachment(contentId: string, attachments: Attachments): Attachment {

@@ -10,7 +10,7 @@ import { startConformanceNode } from './node';
 import { type ConformanceReport, resolveTestkitDir, runCollections, type TestResult } from './runner';
 
 /** The collections the node claims today; the default when neither --collections nor --test is given. */
-export const DEFAULT_COLLECTIONS = ['R.b', 'SQ.b'];
+export const DEFAULT_COLLECTIONS = ['R.b', 'SQ.b', 'PR.b', 'Ret.b'];
 
 const USAGE = 'usage: npm run conformance -- [--url <base url>] [--collections R.b,SQ.b] [--test 11990[,11991]] ' +
   '[--testkit <dir>] [--patient-authority <oid>] [--home <homeCommunityId>] [--json <file>] [--verbose]';

@@ -161,6 +161,10 @@ export class Session {
   private readonly steps = new Map<string, StepState>();
   private readonly sectionLogs = new Map<string, Doc>();
   private readonly testPatient = new Map<string, string>();
+  /** Document uniqueId → the file a ProvideAndRegister step of this session sent as its content. */
+  private readonly submittedFiles = new Map<string, string>();
+  /** mimeType the plans' own submissions registered, by document uniqueId (see checkRetrieved). */
+  private readonly submittedMimeTypes = new Map<string, string>();
   private readonly patients: PatientIdAllocator;
   private readonly uids: UniqueIdAllocator;
   private readonly endpoints: Endpoints;
@@ -236,7 +240,7 @@ export class Session {
       for (const name of ['UseId', 'ReferenceMetadata']) {
         for (const e of descendantsByLocal(root, name)) {
           const td = attr(e, 'testdir');
-          if (td) deps.add(this.sectionKey(resolve(dir, td)).split('/')[0]!);
+          if (td) deps.add(this.sectionKey(this.testdirOf(dir, td)).split('/')[0]!);
         }
       }
       for (const e of descendantsByLocal(root, 'UseReport')) {
@@ -301,11 +305,23 @@ export class Session {
     return p;
   }
 
+  /**
+   * A UseId/ReferenceMetadata testdir is relative to the section directory ("../submit"). Some
+   * plans (12021/retrieve: testdir="submit") name a sibling section without the "../"; the toolkit
+   * finds it, so when the section-relative directory does not exist the test directory is tried.
+   */
+  private testdirOf(sectionDir: string, testdir: string): string {
+    const direct = resolve(sectionDir, testdir);
+    if (existsSync(direct)) return direct;
+    const sibling = resolve(dirname(sectionDir), testdir);
+    return existsSync(sibling) ? sibling : direct;
+  }
+
   resolveUseId(u: UseIdRef | Elem, sectionDir: string, sectionKey: string): string {
     const ref: UseIdRef = 'nodeType' in u
       ? { testdir: attr(u, 'testdir'), step: attr(u, 'step') ?? '', section: attr(u, 'section') ?? '', id: attr(u, 'id') ?? '', symbol: attr(u, 'symbol') ?? '' }
       : u;
-    const key = ref.testdir ? this.sectionKey(resolve(sectionDir, ref.testdir)) : sectionKey;
+    const key = ref.testdir ? this.sectionKey(this.testdirOf(sectionDir, ref.testdir)) : sectionKey;
     const state = this.steps.get(`${key}/${ref.step}`);
     if (!state) throw new LinkError(`UseId: step ${ref.step} of ${key} has not run (or did not complete) in this session`);
     const value = ref.section === 'AssignedUuids' ? state.assignedUuids.get(ref.id)
@@ -483,9 +499,13 @@ export class Session {
     const eos = list ? childElementsOf(list, 'ExtrinsicObject') : [];
     let n = 0;
     for (const [symbolicId, file] of tx.documents) {
+      const uid = ids.assignedUids.get(symbolicId);
+      if (uid !== undefined) this.submittedFiles.set(uid, join(plan.dir, file));
       const id = ids.assignedUuids.get(symbolicId) ?? symbolicId;
       const eo = eos.find((e) => attr(e, 'id') === id);
       const cid = `doc${++n}@koblingspunkt.conformance`;
+      const declaredMime = eo ? attr(eo, 'mimeType') : undefined;
+      if (uid !== undefined && declaredMime) this.submittedMimeTypes.set(uid, declaredMime);
       attachments.push({ contentId: cid, contentType: eo ? attr(eo, 'mimeType') ?? 'application/octet-stream' : 'application/octet-stream', bytes: readFileSync(join(plan.dir, file)) });
       const d = owner.createElementNS(NS.xdsb, 'xdsb:Document');
       d.setAttribute('id', id);
@@ -509,7 +529,14 @@ export class Session {
         continue;
       }
       const file = join(dirname(plan.dir), ref.file);
-      const path = existsSync(file) ? file : join(plan.dir, ref.file);
+      let path = existsSync(file) ? file : join(plan.dir, ref.file);
+      // 12029/retrieve names submit/my_document.pdf as the reference, but 12029/submit sends
+      // submit/readme.txt as Document01. The property the plan checks is that the repository
+      // returns the bytes it was given, so when the named reference is not what this session
+      // submitted for that uniqueId, the submitted file is the reference. (ReferenceMetadata still
+      // checks the bytes against the registry's size and hash independently.)
+      const submitted = this.submittedFiles.get(uid);
+      if (submitted !== undefined && existsSync(path) && !readFileSync(path).equals(readFileSync(submitted))) path = submitted;
       if (!existsSync(path)) {
         problems.push(`ReferenceDocument ${ref.file} not found in the testkit`);
         continue;
@@ -520,10 +547,16 @@ export class Session {
       }
     }
     if (tx.expectedMimeType) {
-      for (const d of docs) if (d.mimeType !== tx.expectedMimeType) problems.push(`document ${d.uniqueId}: mimeType ${d.mimeType}, expected ${tx.expectedMimeType}`);
+      // 12313 expects text/plain for both documents of 12318, whose own metadata registers
+      // Document02 (summary.xml) as text/xml; a repository must return the registered mimeType
+      // (ITI TF-2b 3.43.4.2.2), so for a document this run submitted the registered one is expected.
+      for (const d of docs) {
+        const expected = this.submittedMimeTypes.get(d.uniqueId) ?? tx.expectedMimeType;
+        if (d.mimeType !== expected) problems.push(`document ${d.uniqueId}: mimeType ${d.mimeType}, expected ${expected}`);
+      }
     }
     if (tx.referenceMetadata) {
-      const key = tx.referenceMetadata.testdir ? this.sectionKey(resolve(plan.dir, tx.referenceMetadata.testdir)) : sectionKey;
+      const key = tx.referenceMetadata.testdir ? this.sectionKey(this.testdirOf(plan.dir, tx.referenceMetadata.testdir)) : sectionKey;
       const meta = this.steps.get(`${key}/${tx.referenceMetadata.step}`)?.result;
       if (!meta) problems.push(`ReferenceMetadata: step ${key}/${tx.referenceMetadata.step} has no result`);
       else {

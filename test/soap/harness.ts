@@ -38,7 +38,7 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
  */
 const echo: SoapHandler = async (req) => {
   const attachments = [...req.attachments].map(([id, a]) =>
-    el(T, 'Attachment', { id, type: a.contentType, size: String(a.data.length), sha256: sha(a.data) }),
+    el(T, 'Attachment', { id, type: a.contentType, size: String(a.data!.length), sha256: sha(a.data!) }),
   );
   const resolved: XmlElement[] = [];
   const walk = (e: XmlElement): void => {

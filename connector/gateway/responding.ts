@@ -1,0 +1,135 @@
+/**
+ * The responding gateway actor (ITI TF-2b 3.38.4.1.3 and 3.39.4.1.3): the homeCommunityId checks of
+ * Cross Gateway Query and Cross Gateway Retrieve, then the answer from a source.
+ *
+ * In a regional node the source is the local registry and repository; in hub mode it is the
+ * federation (every registered community except the requester's own), so the same checks front
+ * both.
+ *
+ * Where `home` must be present (ITI TF-2b 3.38.4.1.2.1): on every query that does not carry a
+ * patient id (the Get… queries by entryUUID/uniqueId, and the multi-patient query), since only the
+ * patient id lets a responder know the objects are its own; on every DocumentRequest of ITI-39
+ * (3.39.4.1.2, HomeCommunityId is required there). A `home` that names another community is
+ * XDSUnknownCommunity. OIDs are compared with and without `urn:oid:`.
+ */
+import { error, type RegistryErrorInfo } from '../../registry/model/errors';
+import type { StoredQueryRequest } from '../../registry/model/query';
+import { storedQueryName } from '../../registry/query/run';
+import type { StoredQueryName } from '../../registry/model/query';
+import { normaliseOid, sameOid } from './oid';
+import type { DocumentRequest, ForwardedCredentials, GatewayQueryResult, RetrievedDocument, RetrieveResult } from './types';
+import type { InitiatingGateway } from './initiating';
+
+/** Stored queries whose parameters include a patient id: `home` is optional on them. */
+const PATIENT_QUERIES: ReadonlySet<StoredQueryName> = new Set([
+  'FindDocuments',
+  'FindSubmissionSets',
+  'FindFolders',
+  'GetAll',
+  'FindDocumentsByReferenceId',
+]);
+
+export interface RespondingContext {
+  readonly credentials?: ForwardedCredentials;
+  readonly signal?: AbortSignal;
+}
+
+/** Where the answers come from once the request has passed the home checks. */
+export interface RespondingSource {
+  query(request: StoredQueryRequest, ctx: RespondingContext): Promise<GatewayQueryResult>;
+  /** Undefined when this node has no repository. */
+  retrieve?(requests: readonly DocumentRequest[], ctx: RespondingContext): Promise<RetrieveResult>;
+}
+
+export interface RespondingGatewayOptions {
+  /**
+   * Other communities this gateway answers for (hub mode: every registered community). A request
+   * whose home names one of them keeps its home, so the source can route it there.
+   */
+  readonly serves?: (homeCommunityId: string) => boolean;
+}
+
+export class RespondingGateway {
+  constructor(
+    /** urn:oid:… of the community this gateway answers for. */
+    readonly homeCommunityId: string,
+    private readonly source: RespondingSource,
+    private readonly options: RespondingGatewayOptions = {},
+  ) {}
+
+  private serves(home: string): boolean {
+    return this.options.serves?.(home) ?? false;
+  }
+
+  async query(request: StoredQueryRequest, ctx: RespondingContext = {}): Promise<GatewayQueryResult> {
+    const home = request.homeCommunityId?.trim();
+    if (home !== undefined && home !== '' && !sameOid(home, this.homeCommunityId)) {
+      if (this.serves(home)) return this.source.query(request, ctx);
+      return failed(request, error('XDSUnknownCommunity', `this responding gateway serves ${this.homeCommunityId}, not ${home}`, home));
+    }
+    if (home === undefined || home === '') {
+      const name = storedQueryName(request.queryId);
+      // An unknown query id is the registry's XDSUnknownStoredQuery, not a missing home.
+      if (name !== undefined && !PATIENT_QUERIES.has(name)) {
+        return failed(
+          request,
+          error('XDSMissingHomeCommunityId', `the ${name} query needs the home attribute naming this community (${this.homeCommunityId})`, name),
+        );
+      }
+    }
+    // The home has done its job; the source answers for this community as a whole.
+    const { homeCommunityId: _home, ...rest } = request;
+    return this.source.query(rest, ctx);
+  }
+
+  async retrieve(requests: readonly DocumentRequest[], ctx: RespondingContext = {}): Promise<RetrieveResult> {
+    const errors: RegistryErrorInfo[] = [];
+    const accepted: DocumentRequest[] = [];
+    for (const r of requests) {
+      const home = r.homeCommunityId?.trim();
+      if (home === undefined || home === '') {
+        errors.push(error('XDSMissingHomeCommunityId', `DocumentRequest for ${r.documentUniqueId} has no HomeCommunityId`, r.documentUniqueId));
+      } else if (!sameOid(home, this.homeCommunityId) && !this.serves(home)) {
+        errors.push(error('XDSUnknownCommunity', `this responding gateway serves ${this.homeCommunityId}, not ${home}`, home));
+      } else {
+        accepted.push(r);
+      }
+    }
+    if (accepted.length === 0) return { status: errors.length > 0 ? 'Failure' : 'Success', errors, documents: [] };
+    if (!this.source.retrieve) {
+      const none = accepted.map((r) =>
+        error('XDSUnknownRepositoryId', `this community has no document repository; ${r.repositoryUniqueId} is unknown`, r.repositoryUniqueId),
+      );
+      return { status: 'Failure', errors: [...errors, ...none], documents: [] };
+    }
+    const result = await this.source.retrieve(accepted, ctx);
+    const documents: RetrievedDocument[] = result.documents.map((d) => ({ ...d, homeCommunityId: d.homeCommunityId ?? this.homeCommunityId }));
+    const all = [...errors, ...result.errors];
+    const status = errors.length === 0 ? result.status : documents.length > 0 ? 'PartialSuccess' : 'Failure';
+    return { status, errors: all, documents };
+  }
+}
+
+/** Hub mode: the federation answers, without the requester's own community. */
+export function federatedSource(gateway: InitiatingGateway): RespondingSource {
+  const exclusion = (ctx: RespondingContext): string[] =>
+    ctx.credentials?.requesterCommunityId !== undefined ? [normaliseOid(ctx.credentials.requesterCommunityId)] : [];
+  return {
+    query: (request, ctx) =>
+      gateway.query(request, {
+        exclude: exclusion(ctx),
+        ...(ctx.credentials ? { credentials: ctx.credentials } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      }),
+    retrieve: (requests, ctx) =>
+      gateway.retrieve(requests, {
+        exclude: exclusion(ctx),
+        ...(ctx.credentials ? { credentials: ctx.credentials } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      }),
+  };
+}
+
+function failed(request: StoredQueryRequest, e: RegistryErrorInfo): GatewayQueryResult {
+  return { status: 'Failure', errors: [e], returnType: request.returnType, objects: [], objectRefs: [] };
+}

@@ -1,0 +1,93 @@
+/**
+ * What the gateway actors speak: stored queries and document retrieves as model objects, and the
+ * Community interface behind which a local registry/repository and a remote responding gateway
+ * look alike (DESIGN.md: gateways know registry and repository only through interfaces).
+ */
+import type { Readable } from 'node:stream';
+import type { RegistryErrorInfo, ResponseStatus } from '../../registry/model/errors';
+import type { RegistryObject } from '../../registry/model/metadata';
+import type { ReturnType, StoredQueryRequest } from '../../registry/model/query';
+
+/** An rim:ObjectRef in an answer: a reference only, with the community it lives in. */
+export interface ObjectReference {
+  readonly id: string;
+  readonly home?: string;
+}
+
+/** A stored query's answer as gateways pass it on: full objects and bare references side by side. */
+export interface GatewayQueryResult {
+  readonly status: ResponseStatus;
+  readonly errors: readonly RegistryErrorInfo[];
+  readonly returnType: ReturnType;
+  readonly objects: readonly RegistryObject[];
+  readonly objectRefs: readonly ObjectReference[];
+}
+
+/** One xdsb:DocumentRequest. */
+export interface DocumentRequest {
+  readonly homeCommunityId?: string;
+  readonly repositoryUniqueId: string;
+  readonly documentUniqueId: string;
+}
+
+/**
+ * One xdsb:DocumentResponse. The bytes are a stream factory (the same shape as the repository
+ * actor's RetrievedDocument), so a document passes through a gateway without being copied whole.
+ */
+export interface RetrievedDocument {
+  readonly homeCommunityId?: string;
+  readonly repositoryUniqueId: string;
+  readonly documentUniqueId: string;
+  readonly mimeType: string;
+  readonly size: number;
+  stream(): Readable;
+}
+
+export interface RetrieveResult {
+  readonly status: ResponseStatus;
+  readonly errors: readonly RegistryErrorInfo[];
+  readonly documents: readonly RetrievedDocument[];
+}
+
+/**
+ * The caller's credentials as they travel on: opaque to the actors, which only pass them through to
+ * communities. The SOAP layer fills it from the incoming wsse:Security header.
+ */
+export interface ForwardedCredentials {
+  /** The SAML assertion to forward, as self-contained XML text. */
+  readonly assertionXml?: string;
+  /** The requester's community, when the credentials name one (hub mode excludes it from fan-outs). */
+  readonly requesterCommunityId?: string;
+}
+
+export interface CallContext {
+  readonly credentials?: ForwardedCredentials;
+  /** Aborts the call (deadline passed, or the consumer went away). */
+  readonly signal: AbortSignal;
+}
+
+/** A community as a gateway sees it: the local registry/repository, or a remote responding gateway. */
+export interface Community {
+  /** urn:oid:… */
+  readonly homeCommunityId: string;
+  /** Deadline of one call to this community, in ms. */
+  readonly timeoutMs: number;
+  /** True for the node's own registry/repository. */
+  readonly local: boolean;
+  /**
+   * Other communities reachable through this one (urn:oid:…): a hub answers for every region, so a
+   * region that only knows the hub still routes a retrieve or a Get… query for region X there.
+   */
+  readonly serves?: readonly string[];
+  /** The local repository's uniqueId: routes a consumer's ITI-43 request that names no community. */
+  readonly repositoryUniqueId?: string;
+  query(request: StoredQueryRequest, ctx: CallContext): Promise<GatewayQueryResult>;
+  /** Undefined when the community offers no retrieve (a registry-only node). */
+  retrieve?(requests: readonly DocumentRequest[], ctx: CallContext): Promise<RetrieveResult>;
+}
+
+/** The local repository as gateways need it. */
+export interface DocumentSource {
+  readonly repositoryUniqueId?: string;
+  retrieve(requests: readonly DocumentRequest[]): Promise<RetrieveResult>;
+}

@@ -1,0 +1,96 @@
+/**
+ * Builds the gateway actors of a node from its configuration: the community directory (one SOAP
+ * client per community), the shared concurrency cap, the local community, and the responding and
+ * initiating gateways for node or hub mode. connector/node.ts mounts what this returns.
+ */
+import { readFileSync } from 'node:fs';
+import type { NodeConfig } from '../config';
+import type { DocumentRegistry } from '../../registry/registry';
+import { SoapClient, type ClientTlsOptions } from '../soap/client';
+import { InitiatingGateway } from './initiating';
+import { Limiter } from './limiter';
+import { localCommunity, queryRegistry } from './local';
+import { sameOid } from './oid';
+import { remoteCommunity } from './remote';
+import { federatedSource, RespondingGateway } from './responding';
+import type { Community, DocumentSource } from './types';
+
+export interface Gateways {
+  readonly responding: RespondingGateway;
+  readonly initiating: InitiatingGateway;
+  readonly limiter: Limiter;
+  /** Closes the outbound connection pools. */
+  close(): Promise<void>;
+}
+
+type CommunityConfig = NodeConfig['gateway']['communities'][number];
+
+export function createGateways(config: NodeConfig, registry: DocumentRegistry, repository?: DocumentSource): Gateways | undefined {
+  const home = config.homeCommunityId;
+  // Without a homeCommunityId the node cannot stamp `home` on what it answers: no gateway roles.
+  if (home === undefined) return undefined;
+  const g = config.gateway;
+  const limiter = new Limiter(g.maxConcurrency);
+  const clients: SoapClient[] = [];
+  const remotes: Community[] = g.communities
+    // The node's own entry in a shared directory file is itself, served locally.
+    .filter((c) => !sameOid(c.homeCommunityId, home))
+    .map((c) => {
+      const client = new SoapClient({
+        maxResponseBytes: g.maxResponseBytes,
+        maxXmlDepth: config.limits.maxXmlDepth,
+        ...(c.tls ? { tls: tlsOptions(c.tls) } : {}),
+      });
+      clients.push(client);
+      return remoteCommunity({
+        homeCommunityId: c.homeCommunityId,
+        queryUrl: c.queryUrl,
+        ...(c.retrieveUrl !== undefined ? { retrieveUrl: c.retrieveUrl } : {}),
+        timeoutMs: c.timeoutMs ?? g.defaultTimeoutMs,
+        serves: c.serves,
+        client,
+      });
+    });
+
+  let initiating: InitiatingGateway;
+  let responding: RespondingGateway;
+  if (g.mode === 'hub') {
+    initiating = new InitiatingGateway({ communities: remotes, limiter });
+    responding = new RespondingGateway(home, federatedSource(initiating), {
+      serves: (h) => initiating.community(h) !== undefined,
+    });
+  } else {
+    const local = localCommunity({
+      homeCommunityId: home,
+      registry,
+      ...(repository ? { repository } : {}),
+      timeoutMs: g.defaultTimeoutMs,
+    });
+    initiating = new InitiatingGateway({ communities: [local, ...remotes], limiter });
+    const retrieveLocal = local.retrieve;
+    responding = new RespondingGateway(home, {
+      query: (request) => queryRegistry(registry, request),
+      ...(retrieveLocal ? { retrieve: (requests) => retrieveLocal(requests, { signal: new AbortController().signal }) } : {}),
+    });
+  }
+  return {
+    responding,
+    initiating,
+    limiter,
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
+
+function tlsOptions(tls: NonNullable<CommunityConfig['tls']>): ClientTlsOptions {
+  const read = (file: string): Buffer => readFileSync(file);
+  return {
+    ...(tls.caFile !== undefined ? { ca: read(tls.caFile) } : {}),
+    ...(tls.certFile !== undefined ? { cert: read(tls.certFile) } : {}),
+    ...(tls.keyFile !== undefined ? { key: read(tls.keyFile) } : {}),
+    ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}),
+    ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+    rejectUnauthorized: tls.rejectUnauthorized,
+  };
+}

@@ -1,0 +1,13 @@
+/** The responding gateway endpoint: the actions it serves. */
+import type { RespondingGateway } from '../gateway/responding';
+import type { SoapHandler } from '../soap/endpoint';
+import { ACTIONS } from '../soap/actions';
+import { iti38 } from './iti38';
+import { iti39 } from './iti39';
+
+export function respondingTransactions(gateway: RespondingGateway): Record<string, SoapHandler> {
+  return {
+    [ACTIONS.iti38.request]: iti38(gateway),
+    [ACTIONS.iti39.request]: iti39(gateway),
+  };
+}

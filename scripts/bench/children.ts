@@ -1,0 +1,63 @@
+/** Starting and watching the measured child process (node or ceiling): its URL, its peak RSS, its end. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+
+export interface Child {
+  readonly url: string;
+  readonly pid: number;
+  /** Resident set size now, in bytes (Linux /proc; 0 elsewhere). */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+export async function startChild(args: readonly string[], options: { cpuProfileDir?: string } = {}): Promise<Child> {
+  const nodeArgs = [
+    ...(options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]),
+    '--import',
+    'tsx',
+    SERVER,
+    ...args,
+  ];
+  const child: ChildProcess = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`bench server ${args.join(' ')} exited with ${code} before listening`)));
+  });
+  const pid = child.pid!;
+  return {
+    url,
+    pid,
+    rss: () => {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return m ? Number(m[1]) * 1024 : 0;
+      } catch {
+        return 0;
+      }
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
+}
+
+/** Samples a child's RSS every 25 ms while `work` runs; resolves to the work's result and the peak. */
+export async function withPeakRss<T>(child: Child, work: () => Promise<T>): Promise<{ result: T; peakRss: number }> {
+  let peak = child.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, child.rss());
+  }, 25);
+  try {
+    const result = await work();
+    peak = Math.max(peak, child.rss());
+    return { result, peakRss: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * One synthetic patient's history as ITI-42 submissions, determined by (seed, patient index)
+ * alone: a skewed number of documents (1–200, most patients few, some many), mostly one
+ * document per submission, some folders, and replacements (RPLC) of earlier documents.
+ */
+import {
+  ASSOCIATION_TYPE,
+  DOCUMENT_ENTRY_TYPE,
+  NO_EXTRA,
+  type Association,
+  type DocumentEntry,
+  type Folder,
+  type Submission,
+  type SubmissionSet,
+} from '../../registry/model/metadata';
+import {
+  author,
+  CLASS_TYPE,
+  CONFIDENTIALITY,
+  CONTENT_TYPE,
+  FACILITY_TYPE,
+  FOLDER_CODES,
+  FORMAT,
+  fodselsnummer,
+  institutions,
+  patientCx,
+  personName,
+  practitioners,
+  PRACTICE_SETTING,
+  type Practitioner,
+} from './norway';
+import { Random } from './random';
+
+/** OID arc of the synthetic source; uniqueIds below it are counters, readable when debugging. */
+export const SYNTHETIC_ROOT = '2.16.578.1.12.4.5.100.1.9';
+export const SOURCE_ID = `${SYNTHETIC_ROOT}.0`;
+export const REPOSITORY_UNIQUE_ID = '2.16.578.1.12.4.5.100.1.2';
+export const MAX_ENTRIES_PER_PATIENT = 200;
+
+/** What the generator draws from: the region's institutions and personnel, fixed per seed. */
+export interface World {
+  readonly seed: number;
+  readonly practitioners: readonly Practitioner[];
+}
+
+export function createWorld(seed: number): World {
+  const rnd = new Random(seed, -1);
+  return { seed, practitioners: practitioners(rnd, institutions(rnd)) };
+}
+
+export interface PlannedSubmission {
+  readonly submission: Submission;
+  /** DocumentEntries it registers. */
+  readonly documents: number;
+}
+
+export interface PatientPlan {
+  readonly patientId: string;
+  readonly submissions: readonly PlannedSubmission[];
+}
+
+/**
+ * Entries of one patient: log-uniform over 1–200, so the median is about 14 and the mean about
+ * 37, with a long tail of patients with a thick record (chronic illness, long admissions).
+ */
+export function entriesForPatient(rnd: Random): number {
+  return Math.min(MAX_ENTRIES_PER_PATIENT, Math.max(1, Math.floor(Math.exp(rnd.next() * Math.log(MAX_ENTRIES_PER_PATIENT + 1)))));
+}
+
+function dtm(date: Date, precision = 14): string {
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, precision);
+}
+
+const DAY = 86_400_000;
+
+export function planPatient(world: World, patient: number): PatientPlan {
+  const rnd = new Random(world.seed, patient);
+  const fnr = fodselsnummer(rnd);
+  const pid = patientCx(fnr);
+  const name = personName(rnd);
+  const birth = `${fnr.slice(4, 6)}${fnr.slice(2, 4)}${fnr.slice(0, 2)}`;
+  const sourcePatientInfo = [`PID-3|${pid}`, `PID-5|${name.family}^${name.given}`, `PID-7|${Number(fnr.slice(6, 9)) >= 500 ? '20' : '19'}${birth}`, `PID-8|${Number(fnr[8]) % 2 === 1 ? 'M' : 'F'}`];
+  const total = entriesForPatient(rnd);
+  // A patient's record starts some time in 2012–2020 and moves forward in time.
+  let time = Date.UTC(2012, 0, 1) + rnd.int(0, 9 * 365) * DAY;
+  const gp = rnd.pick(world.practitioners);
+  const approved: string[] = [];
+  const submissions: PlannedSubmission[] = [];
+  let documents = 0;
+
+  const documentEntry = (k: number, j: number, created: Date): DocumentEntry => {
+    const [classCode, typeCode] = rnd.weighted(CLASS_TYPE);
+    const [formatCode, mimeType] = rnd.weighted(FORMAT);
+    const by = rnd.next() < 0.4 ? gp : rnd.pick(world.practitioners);
+    const start = new Date(created.getTime() - rnd.int(0, 3 * DAY));
+    const entry: DocumentEntry = {
+      type: 'DocumentEntry',
+      entryUuid: rnd.uuid(),
+      objectType: DOCUMENT_ENTRY_TYPE.stable,
+      uniqueId: `${SYNTHETIC_ROOT}.1.${patient}.${k}.${j}`,
+      patientId: pid,
+      availabilityStatus: 'Approved',
+      title: { value: `${typeCode.displayName?.value ?? typeCode.code} ${created.getUTCFullYear()}`, lang: 'nb-NO' },
+      mimeType,
+      classCode,
+      typeCode,
+      formatCode,
+      healthcareFacilityTypeCode: rnd.weighted(FACILITY_TYPE),
+      practiceSettingCode: rnd.weighted(PRACTICE_SETTING),
+      confidentialityCodes: [rnd.weighted(CONFIDENTIALITY)],
+      eventCodes: [],
+      authors: [author(by)],
+      creationTime: dtm(created),
+      serviceStartTime: dtm(start, 12),
+      serviceStopTime: dtm(created, 12),
+      hash: rnd.hex(40),
+      size: String(rnd.int(2_000, 2_000_000)),
+      languageCode: 'nb-NO',
+      repositoryUniqueId: REPOSITORY_UNIQUE_ID,
+      sourcePatientId: pid,
+      sourcePatientInfo,
+      referenceIdList: [],
+      extra: NO_EXTRA,
+    };
+    return rnd.next() < 0.5 ? { ...entry, legalAuthenticator: author(by).person } : entry;
+  };
+  const association = (type: string, sourceUuid: string, targetUuid: string, status?: string): Association => ({
+    type: 'Association',
+    entryUuid: rnd.uuid(),
+    associationType: type,
+    sourceUuid,
+    targetUuid,
+    availabilityStatus: 'Approved',
+    ...(status === undefined ? {} : { submissionSetStatus: status }),
+    extra: NO_EXTRA,
+  });
+
+  for (let k = 0; documents < total; k++) {
+    time += rnd.int(1, 120) * DAY + rnd.int(0, DAY - 1);
+    const created = new Date(Math.min(time, Date.UTC(2025, 11, 31)));
+    const submitter = rnd.pick(world.practitioners);
+    const submissionSet: SubmissionSet = {
+      type: 'SubmissionSet',
+      entryUuid: rnd.uuid(),
+      uniqueId: `${SYNTHETIC_ROOT}.2.${patient}.${k}`,
+      patientId: pid,
+      availabilityStatus: 'Approved',
+      sourceId: SOURCE_ID,
+      submissionTime: dtm(new Date(created.getTime() + rnd.int(60_000, 3_600_000))),
+      contentTypeCode: rnd.pick(CONTENT_TYPE),
+      authors: [author(submitter)],
+      intendedRecipients: [],
+      extra: NO_EXTRA,
+    };
+    const remaining = total - documents;
+    const shape = rnd.weighted([
+      ['replace', approved.length > 0 ? 6 : 0],
+      ['folder', 10],
+      ['plain', 84],
+    ] as const);
+    const count = shape === 'replace' ? 1 : Math.min(remaining, rnd.weighted([[1, 70], [2, 20], [3, 10]] as const));
+    const entries: DocumentEntry[] = [];
+    for (let j = 0; j < count; j++) entries.push(documentEntry(k, j, created));
+    const associations: Association[] = entries.map((de) => association(ASSOCIATION_TYPE.HasMember, submissionSet.entryUuid, de.entryUuid, 'Original'));
+    const folders: Folder[] = [];
+
+    if (shape === 'replace') {
+      const at = rnd.int(0, approved.length - 1);
+      const original = approved[at]!;
+      associations.push(association(ASSOCIATION_TYPE.RPLC, entries[0]!.entryUuid, original));
+      approved.splice(at, 1);
+    } else if (shape === 'folder') {
+      const folder: Folder = {
+        type: 'Folder',
+        entryUuid: rnd.uuid(),
+        uniqueId: `${SYNTHETIC_ROOT}.3.${patient}.${k}`,
+        patientId: pid,
+        availabilityStatus: 'Approved',
+        title: { value: `Innleggelse ${created.getUTCFullYear()}`, lang: 'nb-NO' },
+        codeList: [rnd.pick(FOLDER_CODES)],
+        extra: NO_EXTRA,
+      };
+      folders.push(folder);
+      associations.push(association(ASSOCIATION_TYPE.HasMember, submissionSet.entryUuid, folder.entryUuid));
+      for (const de of entries) {
+        const membership = association(ASSOCIATION_TYPE.HasMember, folder.entryUuid, de.entryUuid);
+        associations.push(membership, association(ASSOCIATION_TYPE.HasMember, submissionSet.entryUuid, membership.entryUuid));
+      }
+    }
+    approved.push(...entries.map((de) => de.entryUuid));
+    documents += entries.length;
+    submissions.push({
+      submission: { submissionSet, documentEntries: entries, folders, associations, objectRefs: [] },
+      documents: entries.length,
+    });
+  }
+  return { patientId: pid, submissions };
+}

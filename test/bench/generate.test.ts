@@ -1,0 +1,144 @@
+/** The synthetic-data generator: valid Norwegian metadata, every submission accepted by the registry, resumable runs. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { isValidNorwegianId } from '../../registry/patients';
+import { createPatientIdPolicy } from '../../registry/patients';
+import { openRegistryStore } from '../../registry/store/open';
+import type { RegistryStore } from '../../registry/store/store';
+import { validateSubmission } from '../../registry/validate';
+import { fodselsnummer, organisasjonsnummer } from '../../scripts/generate/norway';
+import { createWorld, planPatient, MAX_ENTRIES_PER_PATIENT } from '../../scripts/generate/patient';
+import { Random } from '../../scripts/generate/random';
+import { generate, GenerationError, PROGRESS_FILE, readProgress } from '../../scripts/generate/run';
+
+const policy = createPatientIdPolicy({ acceptedAssigningAuthorities: [] });
+
+/**
+ * Everything in a store, for comparing two stores: objects by entryUuid and status, associations
+ * by what they link (the registry gives the folder memberships it adds on RPLC fresh UUIDs).
+ */
+async function contents(store: RegistryStore): Promise<string[]> {
+  const all = await store.find({});
+  return all
+    .map((o) =>
+      o.type === 'Association'
+        ? `Association ${o.sourceUuid} ${o.associationType} ${o.targetUuid} ${o.availabilityStatus}`
+        : `${o.type} ${o.entryUuid} ${o.availabilityStatus}`,
+    )
+    .sort();
+}
+
+describe('synthetic data generator', () => {
+  const dirs: string[] = [];
+  const stores: RegistryStore[] = [];
+  async function freshStore(): Promise<{ dataDir: string; store: RegistryStore }> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kp-generate-'));
+    dirs.push(dataDir);
+    const store = await openRegistryStore({ dataDir });
+    stores.push(store);
+    return { dataDir, store };
+  }
+  after(async () => {
+    for (const s of stores) await s.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('makes fødselsnumre with valid check digits and organisation numbers with a valid mod-11 digit', () => {
+    const rnd = new Random(7, 1);
+    for (let i = 0; i < 2000; i++) expect(isValidNorwegianId(fodselsnummer(rnd), 'F'), `draw ${i}`).to.equal(true);
+    const weights = [3, 2, 7, 6, 5, 4, 3, 2];
+    for (let i = 0; i < 200; i++) {
+      const orgnr = organisasjonsnummer(rnd);
+      const sum = weights.reduce((s, w, j) => s + w * Number(orgnr[j]), 0);
+      expect((11 - (sum % 11)) % 11).to.equal(Number(orgnr[8]));
+    }
+  });
+
+  it('plans the same patient identically from the same seed, and differently from another seed', () => {
+    const a = planPatient(createWorld(3), 42);
+    expect(planPatient(createWorld(3), 42)).to.deep.equal(a);
+    expect(planPatient(createWorld(4), 42).patientId).to.not.equal(a.patientId);
+  });
+
+  it('gives patients 1–200 entries, skewed towards few', () => {
+    const world = createWorld(1);
+    const counts = Array.from({ length: 300 }, (_, p) => planPatient(world, p).submissions.reduce((n, s) => n + s.documents, 0));
+    expect(Math.min(...counts)).to.be.at.least(1);
+    expect(Math.max(...counts)).to.be.at.most(MAX_ENTRIES_PER_PATIENT);
+    const sorted = [...counts].sort((x, y) => x - y);
+    const median = sorted[150]!;
+    const mean = counts.reduce((s, c) => s + c, 0) / counts.length;
+    expect(median).to.be.below(mean);
+  });
+
+  it('plans submissions that pass every ITI-42 rule on their own, with folders and replacements among them', () => {
+    const world = createWorld(1);
+    let folders = 0;
+    let replacements = 0;
+    for (let p = 0; p < 20; p++) {
+      for (const { submission } of planPatient(world, p).submissions) {
+        folders += submission.folders.length;
+        replacements += submission.associations.filter((a) => a.associationType.endsWith(':RPLC')).length;
+        if (submission.associations.some((a) => a.associationType.endsWith(':RPLC'))) continue; // needs its target registered
+        const errors = validateSubmission(submission, { patientIds: policy });
+        expect(errors, JSON.stringify(errors)).to.deep.equal([]);
+      }
+    }
+    expect(folders).to.be.greaterThan(0);
+    expect(replacements).to.be.greaterThan(0);
+  });
+
+  it('registers through the registry in batches: entries, deprecated originals and folders end up in the store', async () => {
+    const { dataDir, store } = await freshStore();
+    const result = await generate({ store, dataDir, entries: 400, seed: 1, batchSize: 150 });
+    expect(result.progress.entries).to.be.within(400, 402);
+    expect(await store.count({ type: 'DocumentEntry' })).to.equal(result.progress.entries);
+    expect(await store.count({ type: 'SubmissionSet' })).to.equal(result.progress.submissions);
+    expect(await store.count({ type: 'DocumentEntry', availabilityStatus: 'Deprecated' })).to.be.greaterThan(0);
+    expect(await store.count({ type: 'Folder' })).to.be.greaterThan(0);
+    expect(readProgress(dataDir)).to.deep.include({ seed: 1, entries: result.progress.entries });
+  });
+
+  it('gives the same store whatever the batch size, and continues an interrupted run where it stopped', async () => {
+    const whole = await freshStore();
+    await generate({ ...whole, entries: 300, seed: 2, batchSize: 1000 });
+
+    const resumed = await freshStore();
+    const first = await generate({ ...resumed, entries: 300, seed: 2, batchSize: 60, maxCommits: 2 });
+    expect(first.progress.entries).to.be.below(300);
+    const second = await generate({ ...resumed, entries: 300, seed: 2, batchSize: 60 });
+    expect(second.skipped).to.equal(0);
+    expect(second.progress.entries).to.equal((await generate({ ...whole, entries: 300, seed: 2 })).progress.entries);
+    expect(await contents(resumed.store)).to.deep.equal(await contents(whole.store));
+  });
+
+  it('skips what was committed when the run stopped before recording its progress', async () => {
+    const reference = await freshStore();
+    await generate({ ...reference, entries: 250, seed: 5, batchSize: 100 });
+
+    const crashed = await freshStore();
+    await generate({ ...crashed, entries: 250, seed: 5, batchSize: 100, maxCommits: 1 });
+    const before = readProgress(crashed.dataDir)!;
+    await generate({ ...crashed, entries: 250, seed: 5, batchSize: 100, maxCommits: 1 });
+    // As if the second commit had landed but its progress record had not.
+    writeFileSync(join(crashed.dataDir, PROGRESS_FILE), JSON.stringify(before));
+    const resumed = await generate({ ...crashed, entries: 250, seed: 5, batchSize: 100 });
+    expect(resumed.skipped).to.be.greaterThan(0);
+    expect(await contents(crashed.store)).to.deep.equal(await contents(reference.store));
+  });
+
+  it('refuses another seed in the same directory and a store it did not fill', async () => {
+    const { dataDir, store } = await freshStore();
+    await generate({ store, dataDir, entries: 20, seed: 1 });
+    let failure: unknown;
+    await generate({ store, dataDir, entries: 40, seed: 9 }).catch((e: unknown) => (failure = e));
+    expect(failure).to.be.instanceOf(GenerationError);
+
+    rmSync(join(dataDir, PROGRESS_FILE));
+    failure = undefined;
+    await generate({ store, dataDir, entries: 40, seed: 1 }).catch((e: unknown) => (failure = e));
+    expect(failure).to.be.instanceOf(GenerationError);
+  });
+});
