@@ -7,6 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { tlsConfigSchema } from './http/config';
+import { trustConfigSchema } from './trust/config';
+import { auditConfigSchema } from './audit/config';
 
 const oid = z.string().regex(/^[0-2](\.(0|[1-9]\d*))+$/, 'expected an OID such as 2.16.578.1.12.4.1.4.1');
 const urnOid = z
@@ -134,6 +137,12 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The listener: HTTPS and mutual TLS per endpoint, or plain HTTP (the default, loudly logged). */
+    tls: tlsConfigSchema.prefault({}),
+    /** XUA verification, the Norwegian access policy and patient blocks (connector/trust). */
+    trust: trustConfigSchema.prefault({}),
+    /** Audit: the node's own audit store, the optional syslog ARR and the patient access log (connector/audit). */
+    audit: auditConfigSchema,
   })
   .strict();
 

@@ -6,7 +6,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type winston from 'winston';
 import { DocumentRegistry } from '../registry/registry';
@@ -28,6 +27,16 @@ import { remoteRegistry } from './clients/registry-client';
 import { repositoryTransactions } from './transactions/repository';
 import { blobSpooler } from './transactions/spool';
 import { wsdlPath } from './transactions/wsdl';
+import { join } from 'node:path';
+import { clientCertificateGuard, listen } from './http';
+import type { TlsEndpoint } from './http/config';
+import { SqlitePatientBlockStore, type PatientBlockStore } from './trust/blocks';
+import { patientBlocksApi } from './trust/blocks-api';
+import { accessLogRouter } from './audit/access-log';
+import type { Auditor } from './audit/auditor';
+import type { AuditStore } from './audit/store';
+import type { EndpointName } from './transactions/context';
+import { createTransactionServices } from './transactions/services';
 
 export interface RunningNode {
   /** Base URL, e.g. http://127.0.0.1:8080 (the bound port when 0 was asked for). */
@@ -39,6 +48,12 @@ export interface RunningNode {
   readonly logger: winston.Logger;
   /** The XCA gateways (absent without a homeCommunityId). */
   readonly gateways?: Gateways;
+  /** The patient-block store (opened when trust is enabled or the block admin API is configured). */
+  readonly patientBlocks?: PatientBlockStore;
+  /** Records every transaction before its response is sent (connector/audit). */
+  readonly auditor: Auditor;
+  /** The node's own audit store (FHIR AuditEvents and the patient access log). */
+  readonly auditStore: AuditStore;
   close(): Promise<void>;
 }
 
@@ -79,16 +94,40 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   }, config.repository.orphanAgeMs);
   sweep.unref();
 
+  // Patient blocks: one embedded store beside the registry (its own file, its own lifecycle).
+  const blocksApiToken = config.trust.blocksApi.token;
+  const patientBlocks: PatientBlockStore | undefined =
+    config.trust.enabled || blocksApiToken !== undefined
+      ? new SqlitePatientBlockStore(config.trust.patientBlocksFile ?? join(config.dataDir, 'patient-blocks.sqlite'))
+      : undefined;
+  // Trust and audit for every transaction: built once here (connector/transactions/services.ts).
+  const created = await createTransactionServices({
+    config,
+    logger,
+    documentEntries: (uniqueIds) => port0.documentEntries(uniqueIds),
+    patientBlocks,
+  });
+  const services = created.services;
+  // wsse:Security is understood (mustUnderstand accepted) where the trust layer verifies it.
+  const securityUnderstood = (endpoint: EndpointName) =>
+    created.unprotected.includes(endpoint) ? {} : { understoodHeaders: [{ ns: NS.wsse, local: 'Security' }] };
+
   const app = express();
   app.disable('x-powered-by');
+  // Mutual TLS per endpoint: the guard runs before the SOAP layer reads the body.
+  const noGuard: express.RequestHandler = (_req, _res, next) => next();
+  const mtls = (endpoint: TlsEndpoint): express.RequestHandler =>
+    config.tls.enabled ? clientCertificateGuard({ mode: config.tls.clientCertificates[endpoint], logger, endpoint }) : noGuard;
   let ready = false;
   app.get('/health', (_req, res) => {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'starting' });
   });
   app.use(
     config.endpoints.registry,
+    mtls('registry'),
     soapEndpoint({
-      actions: registryTransactions(registry),
+      actions: registryTransactions(registry, services),
+      ...securityUnderstood('registry'),
       maxBodyBytes: config.limits.maxRequestBytes,
       maxXmlDepth: config.limits.maxXmlDepth,
       logger,
@@ -97,8 +136,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   );
   app.use(
     config.endpoints.repository,
+    mtls('repository'),
     soapEndpoint({
-      actions: repositoryTransactions(repository),
+      actions: repositoryTransactions(repository, services),
+      ...securityUnderstood('repository'),
       maxBodyBytes: config.limits.maxRequestBytes,
       maxXmlDepth: config.limits.maxXmlDepth,
       spooler: blobSpooler(blobs, config.repository.maxDocumentBytes),
@@ -110,7 +151,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const gateways = createGateways(config, registry, repository);
   if (gateways) {
     // wsse:Security is declared understood: the hub sends it with mustUnderstand; it is forwarded
-    // to the communities here, and verified once the trust layer (issue #5) is configured.
+    // to the communities here, and verified by the trust layer when trust is enabled.
     const gatewayEndpoint = (actions: ReturnType<typeof respondingTransactions>, wsdl: 'responding' | 'initiating') =>
       soapEndpoint({
         actions,
@@ -120,29 +161,43 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         logger,
         wsdl: wsdlPath(wsdl),
       });
-    app.use(config.endpoints.responding, gatewayEndpoint(respondingTransactions(gateways.responding), 'responding'));
-    app.use(config.endpoints.initiating, gatewayEndpoint(initiatingTransactions(gateways.initiating), 'initiating'));
+    app.use(config.endpoints.responding, mtls('responding'), gatewayEndpoint(respondingTransactions(gateways.responding, services), 'responding'));
+    app.use(config.endpoints.initiating, mtls('initiating'), gatewayEndpoint(initiatingTransactions(gateways.initiating, services), 'initiating'));
   }
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  if (patientBlocks && blocksApiToken !== undefined) {
+    app.use(
+      config.trust.blocksApi.path,
+      mtls('blocksApi'),
+      patientBlocksApi(patientBlocks, { token: blocksApiToken, logger, acceptSyntheticIds: config.trust.policy.acceptSyntheticIds }),
+    );
+  }
+
+  // The patient's access log (ATT-8: names, never national id numbers), behind its own token.
+  if (config.audit.accessLog.token !== undefined) {
+    app.use(config.audit.accessLog.path, accessLogRouter(created.auditStore, { token: config.audit.accessLog.token, maxResults: config.audit.accessLog.maxResults }));
+  }
+
+  const listener = await listen(app, { tls: config.tls, port: config.port, host: config.host, logger });
+  const server: Server = listener.server;
   // Peers keep connections alive between transactions; a short idle timeout frees sockets.
   server.keepAliveTimeout = 5_000;
-  const port = (server.address() as AddressInfo).port;
+  const port = listener.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   ready = true;
   logger.info('node started', { port, store: config.mongoUri ? 'mongodb' : 'embedded', dataDir: config.dataDir });
 
   return {
-    url: `http://${host}:${port}`,
+    url: `${listener.scheme}://${host}:${port}`,
     port,
     config,
     registry,
     repository,
     logger,
     ...(gateways ? { gateways } : {}),
+    ...(patientBlocks ? { patientBlocks } : {}),
+    auditor: services.auditor,
+    auditStore: created.auditStore,
     async close() {
       await gateways?.close();
       clearInterval(sweep);
@@ -153,6 +208,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       });
       await store.close();
       await blobs.close();
+      await created.close();
+      await patientBlocks?.close();
     },
   };
 }

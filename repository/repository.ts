@@ -12,6 +12,7 @@
  */
 import type { Readable } from 'node:stream';
 import { error, type RegistryErrorInfo, type ResponseStatus } from '../registry/model/errors';
+import { bareOid } from '../registry/model/hl7';
 import { DOCUMENT_ENTRY_TYPE, type DocumentEntry, type Submission } from '../registry/model/metadata';
 import { BlobTooLargeError, type BlobSource, type BlobStore, type StagedBlob } from './blob';
 import type { RegistryPort } from './registry-port';
@@ -157,7 +158,8 @@ export class DocumentRepository {
         errors.push(error('XDSUnknownRepositoryId', `repository ${r.repositoryUniqueId} is not served here (this is ${this.repositoryUniqueId})`, r.repositoryUniqueId));
         continue;
       }
-      if (r.homeCommunityId !== undefined && home !== undefined && r.homeCommunityId !== home) {
+      // homeCommunityIds travel bare and as urn:oid: (NORWAY.md, Wire); both name the same community.
+      if (r.homeCommunityId !== undefined && home !== undefined && bareOid(r.homeCommunityId.trim()) !== bareOid(home.trim())) {
         errors.push(error('XDSUnknownCommunity', `community ${r.homeCommunityId} is not this community (${home})`, r.homeCommunityId));
         continue;
       }

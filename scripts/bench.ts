@@ -178,7 +178,7 @@ async function capture(node: Child, sc: Scenario, offset: number): Promise<Canne
     const key = keyOf(sc, j);
     const res = await request(`${node.url}${REGISTRY_PATH}`, { method: 'POST', headers: { 'content-type': contentType(sc.action) }, body: sc.body(j) });
     const bytes = Buffer.from(await res.body.arrayBuffer());
-    const problem = res.statusCode === 200 ? sc.verify(key, bytes.toString('utf8')) : `HTTP ${res.statusCode}: ${bytes.toString('utf8').slice(0, 400)}`;
+    const problem = res.statusCode === 200 ? sc.verify(key, bytes.toString('utf8')) : `HTTP ${res.statusCode}: ${bytes.toString("utf8").replace(/^.*<soap:Body>/s, "").slice(0, 1500)}`;
     if (problem !== undefined) throw new Error(`${sc.name}: ${problem}`);
     canned[key] = { contentType: String(res.headers['content-type']), base64: bytes.toString('base64') };
   }

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { SoapClient } from '../connector/soap/client';
 import { ACTIONS } from '../connector/soap/actions';
-import { documentBytes, parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../connector/transactions/iti39';
+import { documentBytes, parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../connector/transactions/retrieve-wire';
 import { parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../registry/ebxml';
 import { STORED_QUERY_ID } from '../registry/model/query';
 import { patientCx } from './network/data';

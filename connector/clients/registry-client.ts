@@ -1,22 +1,22 @@
 /**
  * The repository's client for a remote Document Registry: ITI-42 to register, ITI-18 GetDocuments
- * to look DocumentEntries up. Our own small SOAP 1.2 client over node's fetch (undici): node-soap's
- * client mislabels SOAP 1.2 parts and adds nothing we need for two fixed messages.
+ * to look DocumentEntries up. It speaks through the node's one outbound SOAP client (SoapClient:
+ * envelope, WS-Addressing, plain or MTOM answers, deadlines, response size limit), so it adds only
+ * the two message shapes and the meaning of their answers.
  *
  * A registry Failure is an answer (its error codes are relayed to the source unchanged); a transport
- * error, an HTTP error or a SOAP fault means the outcome is unknown and the call rejects.
+ * error, an HTTP error or a SOAP fault means the outcome is unknown and the call rejects with a
+ * RemoteRegistryError (the repository then asks the registry what happened, or keeps the documents
+ * staged for recovery).
  */
-import { randomUUID } from 'node:crypto';
 import { parseAdhocQueryResponse, parseRegistryResponse, serializeAdhocQueryRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml';
+import { RegistryFailure } from '../../registry/model/errors';
 import type { DocumentEntry } from '../../registry/model/metadata';
 import { STORED_QUERY_ID } from '../../registry/model/query';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { escapeText, serializeXml } from '../../registry/xml/serialize';
-import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree';
+import type { XmlElement } from '../../registry/xml/tree';
 import type { RegistryPort } from '../../repository/registry-port';
 import { ACTIONS } from '../soap/actions';
-import { parseMediaType } from '../soap/media-type';
+import { SoapClient, SoapClientError, type ClientTlsOptions } from '../soap/client';
 
 export interface RemoteRegistryOptions {
   /** The registry endpoint, e.g. https://registry.example/xds/registry. */
@@ -25,18 +25,54 @@ export interface RemoteRegistryOptions {
   readonly timeoutMs?: number;
   /** Largest answer read. Default 50 MiB. */
   readonly maxResponseBytes?: number;
+  /** TLS towards the registry (mutual TLS when cert and key are given). */
+  readonly tls?: ClientTlsOptions;
+  /** A client to share (its pool and TLS settings); without one the port makes its own. */
+  readonly client?: SoapClient;
 }
 
 export class RemoteRegistryError extends Error {
   override name = 'RemoteRegistryError';
 }
 
-export function remoteRegistry(options: RemoteRegistryOptions): RegistryPort {
-  const call = (action: string, body: XmlElement): Promise<XmlElement> => soapCall(options, action, body);
+/** A RegistryPort over ITI-42/ITI-18, plus `close()` for the connection pool it owns. */
+export type RemoteRegistryPort = RegistryPort & { close(): Promise<void> };
+
+export function remoteRegistry(options: RemoteRegistryOptions): RemoteRegistryPort {
+  const owned = options.client === undefined;
+  const client =
+    options.client ??
+    new SoapClient({
+      maxResponseBytes: options.maxResponseBytes ?? 50 * 1024 * 1024,
+      ...(options.tls ? { tls: options.tls } : {}),
+    });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  const call = async (action: string, body: XmlElement): Promise<XmlElement> => {
+    try {
+      return (await client.call({ url: options.url, action, body, timeoutMs })).body;
+    } catch (e) {
+      if (e instanceof SoapClientError) {
+        const what = e.kind === 'fault' ? 'answered with a SOAP fault' : e.kind === 'timeout' ? 'did not answer in time' : e.kind === 'protocol' ? 'sent no usable answer' : 'is unreachable';
+        throw new RemoteRegistryError(`registry ${options.url} ${what}: ${e.message}`);
+      }
+      throw e;
+    }
+  };
+  // A body that is SOAP but not the expected ebRS answer is as unknown an outcome as a fault.
+  const unusable = (e: unknown, what: string): never => {
+    if (e instanceof RegistryFailure) throw new RemoteRegistryError(`registry ${options.url} sent an unusable ${what}: ${e.message}`);
+    throw e;
+  };
+
   return {
     async register(submission) {
       const answer = await call(ACTIONS.iti42.request, serializeSubmitObjectsRequest(submission));
-      return parseRegistryResponse(answer);
+      try {
+        return parseRegistryResponse(answer);
+      } catch (e) {
+        return unusable(e, 'RegistryResponse');
+      }
     },
     async documentEntries(uniqueIds) {
       if (uniqueIds.length === 0) return [];
@@ -49,65 +85,19 @@ export function remoteRegistry(options: RemoteRegistryOptions): RegistryPort {
           parameters: [{ name: '$XDSDocumentEntryUniqueId', values: [list] }],
         }),
       );
-      const content = parseAdhocQueryResponse(answer);
+      let content: ReturnType<typeof parseAdhocQueryResponse>;
+      try {
+        content = parseAdhocQueryResponse(answer);
+      } catch (e) {
+        return unusable(e, 'AdhocQueryResponse');
+      }
       if (content.status === 'Failure') {
         throw new RemoteRegistryError(`GetDocuments failed: ${content.errors.map((e) => `${e.code} ${e.message}`).join('; ')}`);
       }
       return content.objects.filter((o): o is DocumentEntry => o.type === 'DocumentEntry');
     },
+    async close() {
+      if (owned) await client.close();
+    },
   };
-}
-
-async function soapCall(options: RemoteRegistryOptions, action: string, body: XmlElement): Promise<XmlElement> {
-  const envelope =
-    `<?xml version="1.0" encoding="UTF-8"?>` +
-    `<soap:Envelope xmlns:soap="${NS.soap12}" xmlns:wsa="${NS.wsa}"><soap:Header>` +
-    `<wsa:Action soap:mustUnderstand="1">${escapeText(action)}</wsa:Action>` +
-    `<wsa:MessageID>urn:uuid:${randomUUID()}</wsa:MessageID>` +
-    `<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>` +
-    `<wsa:To soap:mustUnderstand="1">${escapeText(options.url)}</wsa:To>` +
-    `</soap:Header><soap:Body>${serializeXml(body)}</soap:Body></soap:Envelope>`;
-  let res: Response;
-  try {
-    res = await fetch(options.url, {
-      method: 'POST',
-      headers: { 'content-type': `application/soap+xml; charset=UTF-8; action="${action}"` },
-      body: envelope,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    });
-  } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new RemoteRegistryError(`registry ${options.url} unreachable: ${(e as Error).message}${cause ? ` (${cause})` : ''}`);
-  }
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const max = options.maxResponseBytes ?? 50 * 1024 * 1024;
-  if (bytes.length > max) throw new RemoteRegistryError(`registry answer of ${bytes.length} bytes exceeds ${max}`);
-  const xml = rootPart(bytes, res.headers.get('content-type') ?? '');
-  let env: XmlElement;
-  try {
-    env = parseXml(xml);
-  } catch (e) {
-    throw new RemoteRegistryError(`registry answered HTTP ${res.status} with no SOAP envelope: ${(e as Error).message}`);
-  }
-  const soapBody = childElement(env, NS.soap12, 'Body');
-  const first = soapBody ? childElements(soapBody)[0] : undefined;
-  if (!first) throw new RemoteRegistryError(`registry answered HTTP ${res.status} with an empty SOAP body`);
-  if (first.ns === NS.soap12 && first.local === 'Fault') {
-    const reason = childElement(first, NS.soap12, 'Reason');
-    throw new RemoteRegistryError(`registry answered with a SOAP fault: ${reason ? textContent(reason).trim() : '(no reason)'}`);
-  }
-  return first;
-}
-
-/** The envelope of a plain or MTOM answer (registries may answer MTOM to an MTOM-enabled client). */
-function rootPart(bytes: Buffer, contentType: string): Buffer {
-  const type = parseMediaType(contentType);
-  if (type.type !== 'multipart/related' || !type.params.boundary) return bytes;
-  const delimiter = Buffer.from(`--${type.params.boundary}`);
-  const first = bytes.indexOf(delimiter);
-  if (first === -1) return bytes;
-  const headersEnd = bytes.indexOf('\r\n\r\n', first);
-  const next = bytes.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headersEnd);
-  if (headersEnd === -1 || next === -1) return bytes;
-  return bytes.subarray(headersEnd + 4, next);
 }

@@ -3,14 +3,14 @@
  * community's own deadline (which also covers the wait for a slot), the consumer's abort, and no
  * timer or listener left behind whichever way the call ends.
  */
-import type { CallContext, Community, ForwardedCredentials } from './types';
+import type { CallContext, Community, Forwarded } from './types';
 import { CommunityError } from './errors';
 import type { Limiter } from './limiter';
 
 export async function callCommunity<T>(
   community: Community,
   limiter: Limiter,
-  credentials: ForwardedCredentials | undefined,
+  forwarded: Forwarded,
   parent: AbortSignal | undefined,
   call: (ctx: CallContext) => Promise<T>,
 ): Promise<T> {
@@ -23,7 +23,11 @@ export async function callCommunity<T>(
   const onParentAbort = (): void => controller.abort(new CommunityError('unavailable', 'the request was abandoned'));
   parent?.addEventListener('abort', onParentAbort, { once: true });
   if (parent?.aborted) onParentAbort();
-  const ctx: CallContext = { signal: controller.signal, ...(credentials ? { credentials } : {}) };
+  const ctx: CallContext = {
+    signal: controller.signal,
+    ...(forwarded.credentials ? { credentials: forwarded.credentials } : {}),
+    ...(forwarded.audit ? { audit: forwarded.audit } : {}),
+  };
   let removeAbortListener = (): void => {};
   // A local store cannot be interrupted; racing the deadline still bounds what the consumer waits for.
   const deadline = new Promise<never>((_resolve, reject) => {

@@ -24,15 +24,19 @@ import { normaliseOid, sameOid } from './oid';
 import type {
   Community,
   DocumentRequest,
+  Forwarded,
   ForwardedCredentials,
   GatewayQueryResult,
   ObjectReference,
+  OutboundAudit,
   RetrievedDocument,
   RetrieveResult,
 } from './types';
 
 export interface FederationContext {
   readonly credentials?: ForwardedCredentials;
+  /** Records each outbound ITI-38/39 call (initiating-side audit). */
+  readonly audit?: OutboundAudit;
   /** Communities left out of the fan-out (hub mode: the requester's own). */
   readonly exclude?: readonly string[];
   /** The consumer went away: abandon the outbound calls. */
@@ -89,7 +93,7 @@ export class InitiatingGateway {
     const outcomes = await Promise.all(
       targets.map(async (community): Promise<CommunityOutcome> => {
         try {
-          const answer = await callCommunity(community, this.options.limiter, ctx.credentials, ctx.signal, (callCtx) =>
+          const answer = await callCommunity(community, this.options.limiter, forwarded(ctx), ctx.signal, (callCtx) =>
             community.query(toCommunityRequest(request, community, restriction), callCtx),
           );
           return checkHomes(community, answer);
@@ -134,7 +138,7 @@ export class InitiatingGateway {
     await Promise.all(
       [...groups].map(async ([community, list]) => {
         try {
-          const result = await callCommunity(community, this.options.limiter, ctx.credentials, ctx.signal, (callCtx) =>
+          const result = await callCommunity(community, this.options.limiter, forwarded(ctx), ctx.signal, (callCtx) =>
             community.retrieve!(list, callCtx),
           );
           answered++;
@@ -152,6 +156,10 @@ export class InitiatingGateway {
     const excluded = new Set((ctx.exclude ?? []).map(normaliseOid));
     return this.options.communities.filter((c) => !excluded.has(normaliseOid(c.homeCommunityId)));
   }
+}
+
+function forwarded(ctx: FederationContext): Forwarded {
+  return { ...(ctx.credentials ? { credentials: ctx.credentials } : {}), ...(ctx.audit ? { audit: ctx.audit } : {}) };
 }
 
 interface CommunityOutcome {

@@ -4,14 +4,14 @@
  * RegistryErrors) comes back as data for the initiating gateway to relay.
  */
 import { parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../../registry/ebxml';
-import { RegistryFailure } from '../../registry/model/errors';
+import { RegistryFailure, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors';
 import type { StoredQueryRequest } from '../../registry/model/query';
 import { ACTIONS } from '../soap/actions';
 import { SoapClient, SoapClientError, type SoapResponse } from '../soap/client';
-import { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../transactions/iti39';
+import { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../transactions/retrieve-wire';
 import { CommunityError } from './errors';
 import { forwardedSecurityHeader } from './security';
-import type { CallContext, Community, DocumentRequest, GatewayQueryResult, RetrieveResult } from './types';
+import type { CallContext, Community, DocumentRequest, GatewayQueryResult, OutboundOutcome, RetrieveResult } from './types';
 import { urnOid } from './oid';
 
 export interface RemoteCommunityOptions {
@@ -26,6 +26,17 @@ export interface RemoteCommunityOptions {
   readonly serves?: readonly string[];
   /** The SOAP client (one per community: its own pool and TLS settings). */
   readonly client: SoapClient;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The audited outcome of a community's answer. */
+function sentOutcome(status: ResponseStatus, errors: readonly RegistryErrorInfo[]): { outcome: OutboundOutcome['outcome']; description?: string } {
+  const outcome = status === 'Success' ? 'success' : status === 'PartialSuccess' ? 'minor-failure' : 'serious-failure';
+  const codes = errors.map((e) => e.code).join(' ');
+  return { outcome, ...(codes !== '' ? { description: codes } : {}) };
 }
 
 export function remoteCommunity(options: RemoteCommunityOptions): Community {
@@ -61,13 +72,24 @@ export function remoteCommunity(options: RemoteCommunityOptions): Community {
     local: false,
     ...(options.serves ? { serves: options.serves.map(urnOid) } : {}),
     async query(request: StoredQueryRequest, ctx: CallContext): Promise<GatewayQueryResult> {
-      const res = await send(options.queryUrl, ACTIONS.iti38.request, serializeAdhocQueryRequest(request), ctx, false);
+      const url = options.queryUrl;
+      let res: SoapResponse;
+      try {
+        res = await send(url, ACTIONS.iti38.request, serializeAdhocQueryRequest(request), ctx, false);
+      } catch (e) {
+        await ctx.audit?.query(request, { url, outcome: 'serious-failure', description: errorText(e) });
+        throw e;
+      }
+      let result: GatewayQueryResult;
       try {
         const content = parseAdhocQueryResponse(res.body);
-        return { status: content.status, errors: content.errors, returnType: request.returnType, objects: content.objects, objectRefs: content.objectRefs };
+        result = { status: content.status, errors: content.errors, returnType: request.returnType, objects: content.objects, objectRefs: content.objectRefs };
       } catch (e) {
+        await ctx.audit?.query(request, { url, outcome: 'serious-failure', description: errorText(e) });
         return unusable(e, 'query response');
       }
+      await ctx.audit?.query(request, { url, ...sentOutcome(result.status, result.errors) });
+      return result;
     },
   };
   const retrieveUrl = options.retrieveUrl;
@@ -76,12 +98,22 @@ export function remoteCommunity(options: RemoteCommunityOptions): Community {
     ...community,
     async retrieve(requests: readonly DocumentRequest[], ctx: CallContext): Promise<RetrieveResult> {
       // ITI-39 requests travel as MTOM too: several responding gateways accept nothing else.
-      const res = await send(retrieveUrl, ACTIONS.iti39.request, serializeRetrieveDocumentSetRequest(requests), ctx, true);
+      let res: SoapResponse;
       try {
-        return parseRetrieveDocumentSetResponse(res.body, res.attachments);
+        res = await send(retrieveUrl, ACTIONS.iti39.request, serializeRetrieveDocumentSetRequest(requests), ctx, true);
       } catch (e) {
+        await ctx.audit?.retrieve(requests, { url: retrieveUrl, outcome: 'serious-failure', description: errorText(e) });
+        throw e;
+      }
+      let result: RetrieveResult;
+      try {
+        result = parseRetrieveDocumentSetResponse(res.body, res.attachments);
+      } catch (e) {
+        await ctx.audit?.retrieve(requests, { url: retrieveUrl, outcome: 'serious-failure', description: errorText(e) });
         return unusable(e, 'retrieve response');
       }
+      await ctx.audit?.retrieve(requests, { url: retrieveUrl, ...sentOutcome(result.status, result.errors) });
+      return result;
     },
   };
 }

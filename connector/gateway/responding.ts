@@ -17,7 +17,7 @@ import type { StoredQueryRequest } from '../../registry/model/query';
 import { storedQueryName } from '../../registry/query/run';
 import type { StoredQueryName } from '../../registry/model/query';
 import { normaliseOid, sameOid } from './oid';
-import type { DocumentRequest, ForwardedCredentials, GatewayQueryResult, RetrievedDocument, RetrieveResult } from './types';
+import type { DocumentRequest, ForwardedCredentials, OutboundAudit, GatewayQueryResult, RetrievedDocument, RetrieveResult } from './types';
 import type { InitiatingGateway } from './initiating';
 
 /** Stored queries whose parameters include a patient id: `home` is optional on them. */
@@ -31,6 +31,8 @@ const PATIENT_QUERIES: ReadonlySet<StoredQueryName> = new Set([
 
 export interface RespondingContext {
   readonly credentials?: ForwardedCredentials;
+  /** Records outbound calls (hub mode fans out). */
+  readonly audit?: OutboundAudit;
   readonly signal?: AbortSignal;
 }
 
@@ -119,12 +121,14 @@ export function federatedSource(gateway: InitiatingGateway): RespondingSource {
       gateway.query(request, {
         exclude: exclusion(ctx),
         ...(ctx.credentials ? { credentials: ctx.credentials } : {}),
+        ...(ctx.audit ? { audit: ctx.audit } : {}),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       }),
     retrieve: (requests, ctx) =>
       gateway.retrieve(requests, {
         exclude: exclusion(ctx),
         ...(ctx.credentials ? { credentials: ctx.credentials } : {}),
+        ...(ctx.audit ? { audit: ctx.audit } : {}),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       }),
   };

@@ -60,8 +60,32 @@ export interface ForwardedCredentials {
   readonly requesterCommunityId?: string;
 }
 
-export interface CallContext {
+/** How one outbound ITI-38/39 call ended, as audited. */
+export interface OutboundOutcome {
+  /** The community's URL the call went to. */
+  readonly url: string;
+  readonly outcome: 'success' | 'minor-failure' | 'serious-failure';
+  /** The errors or the transport failure, in words. */
+  readonly description?: string;
+}
+
+/**
+ * The audit of the calls a gateway sends (ITI-38 / ITI-39 as initiating gateway). The transaction
+ * layer implements it with the requester's Principal; the actors only report each call, awaited,
+ * so the record exists before the consumer gets its answer.
+ */
+export interface OutboundAudit {
+  query(request: StoredQueryRequest, sent: OutboundOutcome): Promise<void>;
+  retrieve(requests: readonly DocumentRequest[], sent: OutboundOutcome): Promise<void>;
+}
+
+/** What travels with a call to a community besides the request: the credentials and the audit. */
+export interface Forwarded {
   readonly credentials?: ForwardedCredentials;
+  readonly audit?: OutboundAudit;
+}
+
+export interface CallContext extends Forwarded {
   /** Aborts the call (deadline passed, or the consumer went away). */
   readonly signal: AbortSignal;
 }

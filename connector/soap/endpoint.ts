@@ -40,6 +40,15 @@ export interface SoapRequest {
   /** First element child of env:Body. */
   readonly body: XmlElement;
   readonly envelope: XmlElement;
+  /**
+   * The envelope text exactly as received (the root MIME part of an MTOM request, after charset
+   * decoding). XML signatures cover these bytes, not our tree, which drops layout whitespace: the
+   * XUA verifier and the gateway's assertion forwarding cut the assertion out of it. Decoded
+   * lazily on first use, since a large inline-base64 body should not be copied for nothing.
+   */
+  readonly rawEnvelope: string;
+  /** The same text as the parser got it: UTF-8 bytes as received, or the decoded string (no copy). */
+  readonly rawEnvelopeBytes: Buffer | string;
   /** MTOM attachments by normalised Content-ID (empty for an inline request). */
   readonly attachments: Attachments;
   readonly httpRequest: express.Request;
@@ -165,6 +174,8 @@ async function handlePost(
     if (!handler) throw actionNotSupported(action);
     checkReferences(soap.body, decoded.attachments, 'Sender');
 
+    const xml = decoded.xml;
+    let text: string | undefined;
     const request: SoapRequest = {
       action,
       ...(soap.addressing.messageId !== undefined ? { messageId: soap.addressing.messageId } : {}),
@@ -172,6 +183,11 @@ async function handlePost(
       ...(soap.header ? { header: soap.header } : {}),
       body: soap.body,
       envelope: soap.envelope,
+      get rawEnvelope(): string {
+        text ??= typeof xml === 'string' ? xml : xml.toString('utf8');
+        return text;
+      },
+      rawEnvelopeBytes: xml,
       attachments: decoded.attachments,
       httpRequest: req,
       logger: log,

@@ -272,6 +272,12 @@ export function readMultipartStream(
     // A part without Content-ID cannot be referenced from the envelope: its bytes are dropped.
     if (cid === undefined) return { write: () => undefined, end: () => undefined, fail: () => undefined };
     const stream = new PassThrough({ highWaterMark: 256 * 1024 });
+    // The request can fail (truncated, malformed, aborted) before the spooler has started reading
+    // (the blob store first opens its staging file): `fail` then destroys the stream with an error
+    // nobody listens to yet, which Node turns into an uncaughtException that kills the node.
+    // The error still reaches the spooler through its reads; the request itself fails through
+    // the parse outcome.
+    stream.on('error', () => undefined);
     const promise = spooler.spool({ contentId: cid, contentType: headers['content-type'] ?? 'application/octet-stream', bytes: stream });
     // Observed at once so that a spooler failure is not an unhandled rejection while parsing goes on.
     promise.catch(() => undefined);

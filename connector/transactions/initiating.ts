@@ -1,20 +1,24 @@
 /**
  * The initiating gateway endpoint: ITI-18 and ITI-43 from the community's own consumers, answered
- * by fanning out (connector/gateway/initiating.ts). The consumer's SAML assertion travels on to
- * every community; a consumer restricts a query to one community with AdhocQuery/@home.
+ * by fanning out (connector/gateway/initiating.ts) under the trust policy, audited inbound and for
+ * every outbound ITI-38/39 call (serve.ts, context.ts). The consumer's SAML assertion travels on
+ * byte-for-byte to every community; a consumer restricts a query to one community with
+ * AdhocQuery/@home.
  */
 import type { InitiatingGateway } from '../gateway/initiating';
 import { credentialsFrom } from '../gateway/security';
 import type { SoapHandler } from '../soap/endpoint';
 import { ACTIONS } from '../soap/actions';
-import { abandoned, answerQuery, gatewayQueryResponse } from './iti38';
-import { parseRetrieveDocumentSetRequest, retrieveReply } from './iti39';
+import { outboundAudit, withContext, type TransactionServices } from './context';
+import { abandoned, gatewayQueryResponse } from './iti38';
+import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire';
+import { serveQuery, serveRetrieve } from './serve';
 
-export function initiatingTransactions(gateway: InitiatingGateway): Record<string, SoapHandler> {
-  const query: SoapHandler = async (req) => {
-    const credentials = credentialsFrom(req.header);
-    const result = await answerQuery(req, (request) =>
-      gateway.query(request, { ...(credentials ? { credentials } : {}), signal: abandoned(req) }),
+export function initiatingTransactions(gateway: InitiatingGateway, services: TransactionServices): Record<string, SoapHandler> {
+  const query = withContext(services, 'initiating', 'ITI-18', async (req, ctx) => {
+    const credentials = credentialsFrom(req.header, req.rawEnvelopeBytes);
+    const result = await serveQuery(req, ctx, (request) =>
+      gateway.query(request, { ...(credentials ? { credentials } : {}), signal: abandoned(req), audit: outboundAudit(ctx) }),
     );
     req.logger.info('ITI-18 federated query', {
       status: result.status,
@@ -22,11 +26,13 @@ export function initiatingTransactions(gateway: InitiatingGateway): Record<strin
       errors: result.errors.map((e) => `${e.code}@${e.location ?? ''}`),
     });
     return { action: ACTIONS.iti18.response, body: gatewayQueryResponse(result) };
-  };
-  const retrieve: SoapHandler = async (req) => {
-    const requests = parseRetrieveDocumentSetRequest(req.body);
-    const credentials = credentialsFrom(req.header);
-    const result = await gateway.retrieve(requests, { ...(credentials ? { credentials } : {}), signal: abandoned(req) });
+  });
+  const retrieve = withContext(services, 'initiating', 'ITI-43', async (req, ctx) => {
+    const requests = parseRetrieveDocumentSetRequest(req.body, { missingId: 'fault' });
+    const credentials = credentialsFrom(req.header, req.rawEnvelopeBytes);
+    const result = await serveRetrieve(req, ctx, requests, (accepted) =>
+      gateway.retrieve(accepted, { ...(credentials ? { credentials } : {}), signal: abandoned(req), audit: outboundAudit(ctx) }),
+    );
     req.logger.info('ITI-43 federated retrieve', {
       status: result.status,
       requested: requests.length,
@@ -34,6 +40,6 @@ export function initiatingTransactions(gateway: InitiatingGateway): Record<strin
       errors: result.errors.map((e) => `${e.code}@${e.location ?? ''}`),
     });
     return retrieveReply(ACTIONS.iti43.response, result);
-  };
+  });
   return { [ACTIONS.iti18.request]: query, [ACTIONS.iti43.request]: retrieve };
 }

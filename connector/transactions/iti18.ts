@@ -1,25 +1,23 @@
 /**
- * ITI-18 Registry Stored Query: query:AdhocQueryRequest in, query:AdhocQueryResponse out.
+ * ITI-18 Registry Stored Query at the registry endpoint: query:AdhocQueryRequest in,
+ * query:AdhocQueryResponse out, under the trust policy and audited (serve.ts).
  */
-import { adhocQueryResponse, parseAdhocQueryRequest } from '../../registry/ebxml';
-import { NS } from '../../registry/xml/namespaces';
+import { adhocQueryResponse } from '../../registry/ebxml';
 import type { DocumentRegistry } from '../../registry/registry';
+import { queryRegistry } from '../gateway/local';
 import type { SoapHandler } from '../soap/endpoint';
 import { ACTIONS } from '../soap/actions';
-import { expectBody, failureOnRegistryError } from './common';
+import { withContext, type TransactionServices } from './context';
+import { serveQuery } from './serve';
 
-export function iti18(registry: DocumentRegistry): SoapHandler {
-  return async (req) => {
-    expectBody(req.body, NS.query, 'AdhocQueryRequest');
-    const result = await failureOnRegistryError(
-      async () => registry.query(parseAdhocQueryRequest(req.body)),
-      (errors) => ({ status: 'Failure' as const, errors, returnType: 'LeafClass' as const, objects: [] }),
-    );
+export function iti18(registry: DocumentRegistry, services: TransactionServices): SoapHandler {
+  return withContext(services, 'registry', 'ITI-18', async (req, ctx) => {
+    const result = await serveQuery(req, ctx, (request) => queryRegistry(registry, request));
     req.logger.info('ITI-18 stored query', {
       status: result.status,
       returned: result.objects.length,
       errors: result.errors.map((e) => e.code),
     });
     return { action: ACTIONS.iti18.response, body: adhocQueryResponse(result) };
-  };
+  });
 }

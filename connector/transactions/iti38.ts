@@ -1,19 +1,19 @@
 /**
  * ITI-38 Cross Gateway Query: query:AdhocQueryRequest in, query:AdhocQueryResponse out, answered by
- * the responding gateway actor. The same wire mapping serves ITI-18 at the initiating gateway
- * (initiating.ts), since both are one AdhocQueryRequest/Response pair.
+ * the responding gateway actor under the trust policy (serve.ts). The same wire mapping serves
+ * ITI-18 at the initiating gateway (initiating.ts), since both are one AdhocQueryRequest/Response pair.
  */
-import { adhocQueryResponse, parseAdhocQueryRequest, registryErrorList } from '../../registry/ebxml';
+import { adhocQueryResponse, registryErrorList } from '../../registry/ebxml';
 import { STATUS_URN } from '../../registry/model/errors';
 import { NS } from '../../registry/xml/namespaces';
 import { childElement, el, type XmlElement } from '../../registry/xml/tree';
-import type { StoredQueryRequest } from '../../registry/model/query';
 import type { GatewayQueryResult } from '../gateway/types';
 import type { RespondingGateway } from '../gateway/responding';
 import { credentialsFrom } from '../gateway/security';
 import type { SoapHandler, SoapRequest } from '../soap/endpoint';
 import { ACTIONS } from '../soap/actions';
-import { expectBody, failureOnRegistryError } from './common';
+import { outboundAudit, withContext, type TransactionServices } from './context';
+import { serveQuery } from './serve';
 
 /** The AdhocQueryResponse of a gateway: full objects (or their ObjectRefs) and relayed ObjectRefs. */
 export function gatewayQueryResponse(result: GatewayQueryResult): XmlElement {
@@ -27,23 +27,11 @@ export function gatewayQueryResponse(result: GatewayQueryResult): XmlElement {
   ]);
 }
 
-/** Parses the request body, runs `answer`, and maps a RegistryFailure in the request to a Failure response. */
-export async function answerQuery(
-  req: SoapRequest,
-  answer: (request: StoredQueryRequest) => Promise<GatewayQueryResult>,
-): Promise<GatewayQueryResult> {
-  expectBody(req.body, NS.query, 'AdhocQueryRequest');
-  return failureOnRegistryError(
-    async () => answer(parseAdhocQueryRequest(req.body)),
-    (errors) => ({ status: 'Failure' as const, errors, returnType: 'LeafClass' as const, objects: [], objectRefs: [] }),
-  );
-}
-
-export function iti38(gateway: RespondingGateway): SoapHandler {
-  return async (req) => {
-    const credentials = credentialsFrom(req.header);
-    const result = await answerQuery(req, (request) =>
-      gateway.query(request, { ...(credentials ? { credentials } : {}), signal: abandoned(req) }),
+export function iti38(gateway: RespondingGateway, services: TransactionServices): SoapHandler {
+  return withContext(services, 'responding', 'ITI-38', async (req, ctx) => {
+    const credentials = credentialsFrom(req.header, req.rawEnvelopeBytes);
+    const result = await serveQuery(req, ctx, (request) =>
+      gateway.query(request, { ...(credentials ? { credentials } : {}), signal: abandoned(req), audit: outboundAudit(ctx) }),
     );
     req.logger.info('ITI-38 cross gateway query', {
       status: result.status,
@@ -51,7 +39,7 @@ export function iti38(gateway: RespondingGateway): SoapHandler {
       errors: result.errors.map((e) => e.code),
     });
     return { action: ACTIONS.iti38.response, body: gatewayQueryResponse(result) };
-  };
+  });
 }
 
 /** Aborts when the consumer closes the connection before the answer, so outbound calls stop too. */

@@ -15,15 +15,20 @@ import { ACTIONS } from '../soap/actions';
 import type { SoapHandler } from '../soap/endpoint';
 import { isSpooled } from '../soap/mime';
 import { binaryAttachment } from '../soap/xop';
+import type { Submission } from '../../registry/model/metadata';
 import { expectBody, failureOnRegistryError } from './common';
+import { withContext, type TransactionServices } from './context';
+import { auditSubmission } from './serve';
 import { adoptStagedBlob, isTooLargePart } from './spool';
 
-export function iti41(repository: DocumentRepository): SoapHandler {
-  return async (req) => {
+export function iti41(repository: DocumentRepository, services: TransactionServices): SoapHandler {
+  return withContext(services, 'repository', 'ITI-41', async (req, ctx) => {
     expectBody(req.body, NS.xdsb, 'ProvideAndRegisterDocumentSetRequest');
+    let parsed: Submission | undefined;
     const outcome = await failureOnRegistryError(
       async () => {
         const { submission, documents } = parseProvideAndRegisterRequest(req.body);
+        parsed = submission;
         const contents = new Map<string, DocumentContent>();
         for (const d of documents) {
           if (contents.has(d.id)) {
@@ -51,7 +56,8 @@ export function iti41(repository: DocumentRepository): SoapHandler {
       },
       (errors) => ({ status: 'Failure' as const, errors }),
     );
+    await auditSubmission(ctx, parsed, outcome);
     req.logger.info('ITI-41 provide and register', { status: outcome.status, errors: outcome.errors.map((e) => e.code) });
     return { action: ACTIONS.iti41.response, body: registryResponse(outcome.status, outcome.errors) };
-  };
+  });
 }

@@ -8,7 +8,10 @@ import type { DocumentRegistry } from '../../registry/registry';
 import type { SoapHandler } from '../soap/endpoint';
 import { ACTIONS } from '../soap/actions';
 import { childElement, type XmlElement } from '../../registry/xml/tree';
+import type { Submission } from '../../registry/model/metadata';
 import { expectBody, failureOnRegistryError } from './common';
+import { withContext, type TransactionServices } from './context';
+import { auditSubmission } from './serve';
 
 /**
  * The request element: lcm:SubmitObjectsRequest as ITI TF-2b 3.42 defines it, or the same wrapped
@@ -23,14 +26,16 @@ function submitObjectsRequest(body: XmlElement): XmlElement {
   return body;
 }
 
-export function iti42(registry: DocumentRegistry): SoapHandler {
-  return async (req) => {
+export function iti42(registry: DocumentRegistry, services: TransactionServices): SoapHandler {
+  return withContext(services, 'registry', 'ITI-42', async (req, ctx) => {
     const request = submitObjectsRequest(req.body);
+    let submission: Submission | undefined;
     const outcome = await failureOnRegistryError(async () => {
-      const submission = parseSubmitObjectsRequest(request);
+      submission = parseSubmitObjectsRequest(request);
       return registry.register(submission);
     }, (errors) => ({ status: 'Failure' as const, errors: [...errors] }));
+    await auditSubmission(ctx, submission, outcome);
     req.logger.info('ITI-42 register', { status: outcome.status, errors: outcome.errors.map((e) => e.code) });
     return { action: ACTIONS.iti42.response, body: registryResponse(outcome.status, outcome.errors) };
-  };
+  });
 }

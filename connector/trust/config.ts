@@ -43,6 +43,14 @@ export const trustConfigSchema = z
     /** Require and verify an XUA assertion on every SOAP request that reads or writes data. */
     enabled: z.boolean().default(false),
     /**
+     * The SOAP endpoints on which, when `enabled`, an assertion is required and the access policy
+     * applied (default: all four). An endpoint left out is served without XUA, which start-up
+     * logs as a warning: e.g. a registry reached only by the node's own repository.
+     */
+    endpoints: z
+      .array(z.enum(['registry', 'repository', 'responding', 'initiating']))
+      .default(['registry', 'repository', 'responding', 'initiating']),
+    /**
      * PEM files with the issuers' signing certificates. Only these verify signatures: the
      * certificate an assertion carries in its KeyInfo is never trusted.
      */
@@ -62,6 +70,17 @@ export const trustConfigSchema = z
     policy: trustPolicySchema.prefault({}),
     /** File of the embedded patient-block store (default: <dataDir>/patient-blocks.sqlite). */
     patientBlocksFile: z.string().min(1).optional(),
+    /**
+     * The patient-block admin API (blocks-api.ts): mounted only when a token is configured. The
+     * token is compared in constant time; 32 characters at least, so it cannot be guessed.
+     */
+    blocksApi: z
+      .object({
+        token: z.string().min(32, 'expected a token of at least 32 characters').optional(),
+        path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected an absolute URL path').default('/admin/patient-blocks'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((v, ctx) => {

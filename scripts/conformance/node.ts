@@ -6,13 +6,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../connector/config';
+import { parseConfig, type NodeConfigInput } from '../../connector/config';
 import { startNode, type RunningNode } from '../../connector/node';
 import { DEFAULT_PATIENT_AUTHORITY } from './patients';
 
 export const CONFORMANCE_HOME_COMMUNITY_ID = 'urn:oid:1.3.6.1.4.1.21367.13.70.200';
 
-export async function startConformanceNode(options: { silent?: boolean } = {}): Promise<RunningNode> {
+export interface ConformanceNodeOptions {
+  readonly silent?: boolean;
+  /** Default CONFORMANCE_HOME_COMMUNITY_ID (the gateway environment gives each community its own). */
+  readonly homeCommunityId?: string;
+  readonly repositoryUniqueId?: string;
+  /** The initiating gateway's community directory and limits (gateway environments). */
+  readonly gateway?: NodeConfigInput['gateway'];
+}
+
+export async function startConformanceNode(options: ConformanceNodeOptions = {}): Promise<RunningNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kp-conformance-'));
   const node = await startNode(
     parseConfig({
@@ -20,8 +29,10 @@ export async function startConformanceNode(options: { silent?: boolean } = {}): 
       host: '127.0.0.1',
       dataDir,
       silent: options.silent ?? true,
-      homeCommunityId: CONFORMANCE_HOME_COMMUNITY_ID,
+      homeCommunityId: options.homeCommunityId ?? CONFORMANCE_HOME_COMMUNITY_ID,
       registry: { patientIds: { acceptedAssigningAuthorities: [DEFAULT_PATIENT_AUTHORITY] } },
+      ...(options.repositoryUniqueId !== undefined ? { repository: { repositoryUniqueId: options.repositoryUniqueId } } : {}),
+      ...(options.gateway !== undefined ? { gateway: options.gateway } : {}),
     }),
   );
   return {

@@ -25,6 +25,23 @@ export interface Endpoints {
   readonly registry: string;
   readonly repository: string;
   readonly respondingGateway: string;
+  readonly initiatingGateway: string;
+}
+
+/**
+ * Where the data-side transactions of a step go when the SUT is not the registry/repository (an
+ * initiating gateway under test): the registry and repository of a responding community, with the
+ * values the toolkit reports for that simulator.
+ */
+export interface DataTarget {
+  readonly registryUrl: string;
+  readonly repositoryUrl: string;
+  /** Reported as `$testdata_home$` by the steps that load data there. */
+  readonly homeCommunityId: string;
+  /** Reported as `$testdata_repid$`. */
+  readonly repositoryUniqueId: string;
+  /** Patient-feed test whose patient id the step's submissions carry (instead of the test's own). */
+  readonly patientOf?: string;
 }
 
 export interface RunOptions {
@@ -41,6 +58,23 @@ export interface RunOptions {
   readonly endpoints?: Partial<Endpoints>;
   readonly uniqueIdBase?: string;
   readonly timeoutMs?: number;
+  /**
+   * Where XCQ/XCR steps go: the SUT's responding gateway (ITI-38/39, default), or — when the SUT is
+   * an initiating gateway (the ig collections: "initiate a Cross-Community Query from your
+   * Initiating Gateway") — its initiating gateway as ITI-18/43, which must fan out the ITI-38/39.
+   */
+  readonly crossCommunityVia?: 'respondingGateway' | 'initiatingGateway';
+  /**
+   * When set, registry and repository transactions (data loading, the toolkit's own look-ups) go to
+   * the data target of their section instead of the SUT: the SUT is a gateway in front of them.
+   */
+  readonly dataTarget?: (testId: string, section: string) => DataTarget | undefined;
+  /** Tests run first, as prerequisites, before any selected test (an environment's data loaders). */
+  readonly loaders?: readonly string[];
+  /** Tokens the environment's configuration defines (`$repositoryuid$`), overridden by a plan's own UseId/UseReport. */
+  readonly configTokens?: Readonly<Record<string, string>>;
+  /** Called with the session before any test runs (environments that need its patient ids). */
+  readonly onSessionStart?: (session: Session) => void;
   /** Called as each test finishes (progress output). */
   readonly onTestDone?: (t: TestResult) => void;
 }
@@ -107,11 +141,25 @@ const NETWORK_KINDS: Readonly<Record<string, { endpoint: keyof Endpoints; action
   RetrieveTransaction: { endpoint: 'repository', action: ACTION.retrieve, kind: 'retrieve' },
   XCQTransaction: { endpoint: 'respondingGateway', action: ACTION.crossGatewayQuery, kind: 'query' },
   XCRTransaction: { endpoint: 'respondingGateway', action: ACTION.crossGatewayRetrieve, kind: 'retrieve' },
+  // The toolkit as Document Consumer in front of an Initiating Gateway SUT.
+  IGQTransaction: { endpoint: 'initiatingGateway', action: ACTION.storedQuery, kind: 'query' },
+  IGRTransaction: { endpoint: 'initiatingGateway', action: ACTION.retrieve, kind: 'retrieve' },
+};
+
+/** XCQ/XCR when the SUT is an initiating gateway: the consumer's ITI-18/43 that make it send them. */
+const VIA_INITIATING: Readonly<Record<string, (typeof NETWORK_KINDS)[string]>> = {
+  XCQTransaction: NETWORK_KINDS['IGQTransaction']!,
+  XCRTransaction: NETWORK_KINDS['IGRTransaction']!,
 };
 
 export function defaultEndpoints(baseUrl: string): Endpoints {
   const b = baseUrl.replace(/\/+$/, '');
-  return { registry: `${b}/xds/registry`, repository: `${b}/xds/repository`, respondingGateway: `${b}/xca/responding` };
+  return {
+    registry: `${b}/xds/registry`,
+    repository: `${b}/xds/repository`,
+    respondingGateway: `${b}/xca/responding`,
+    initiatingGateway: `${b}/xca/initiating`,
+  };
 }
 
 /** Test ids to run: the given ids plus every test whose collections.txt names one of the collections. */
@@ -128,8 +176,10 @@ export function selectTests(testkitDir: string, collections: readonly string[], 
 
 export async function runCollections(options: RunOptions): Promise<ConformanceReport> {
   const session = new Session(options);
+  options.onSessionStart?.(session);
   const startedAt = new Date().toISOString();
   const selected = selectTests(session.testkitDir, options.collections, options.tests ?? []);
+  for (const id of options.loaders ?? []) await session.runTest(id, true);
   for (const id of selected) await session.runTest(id, false);
   const tests = [...session.results.values()];
   return {
@@ -296,6 +346,11 @@ export class Session {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 
+  /** The patient id a test (a patient feed) was given in this session, if it ran. */
+  patientOf(testId: string): string | undefined {
+    return this.testPatient.get(testId);
+  }
+
   private currentPatient(testId: string): string {
     let p = this.testPatient.get(testId);
     if (!p) {
@@ -365,6 +420,7 @@ export class Session {
 
     if (tx.metadataFiles.some((f) => readFileSync(join(plan.dir, f), 'utf8').includes('$now$'))) await this.letTimePass();
     const tokens = builtInTokens(new Date());
+    for (const [k, v] of Object.entries(this.options.configTokens ?? {})) tokens.set(k, v);
     try {
       for (const ur of tx.useReports) tokens.set(ur.useAs, this.resolveUseReport(ur, plan.testId, plan.section));
       for (const ui of tx.useIds) tokens.set(ui.symbol, this.resolveUseId(ui, plan.dir, sectionKey));
@@ -383,11 +439,19 @@ export class Session {
 
     const alt = step.stepFlags.has('AltPatientId') || tx.flags.has('AltPatientId');
     const fromReport = tx.useReports.find((u) => u.reportName === '$patientid$' || u.useAs === '$patientid$');
+    const net = (this.options.crossCommunityVia === 'initiatingGateway' ? VIA_INITIATING[tx.kind] : undefined) ?? NETWORK_KINDS[tx.kind];
+    const target = net && (net.endpoint === 'registry' || net.endpoint === 'repository') ? this.options.dataTarget?.(plan.testId, plan.section) : undefined;
     let pid: string;
     if (alt) pid = this.patients.alternate();
     else if (fromReport) {
       pid = tokens.get(fromReport.useAs)!;
       this.testPatient.set(plan.testId, pid);
+    } else if (target?.patientOf !== undefined) {
+      // The environment says whose data this is (the toolkit hands each data section its own patient).
+      await this.runTest(target.patientOf, true);
+      const fed = this.testPatient.get(target.patientOf);
+      if (fed === undefined) return done('fail', [`patient feed ${target.patientOf} produced no patient id`]);
+      pid = fed;
     } else pid = this.currentPatient(plan.testId);
     if (!tokens.has('$patientid$')) tokens.set('$patientid$', pid);
     state.patientId = pid;
@@ -398,13 +462,18 @@ export class Session {
       setStepLogStatus(txLog, problems.length === 0);
       return done(problems.length === 0 ? 'pass' : 'fail', problems);
     }
-    const net = NETWORK_KINDS[tx.kind];
     if (!net) return done('unsupported', [`unsupported transaction ${tx.kind}`]);
 
     const request = this.buildRequest(plan, tx, net.kind, tokens, pid, alt, state);
     state.input = request.input;
+    if (target && (net.kind === 'submit' || net.kind === 'pnr')) {
+      // What the toolkit reports for data it loaded into a simulator (15808 … compare against it).
+      state.reports.set('$testdata_home$', target.homeCommunityId);
+      state.reports.set('$testdata_repid$', target.repositoryUniqueId);
+    }
+    const url = target ? (net.endpoint === 'registry' ? target.registryUrl : target.repositoryUrl) : this.endpoints[net.endpoint];
     const response = await sendSoap({
-      url: this.endpoints[net.endpoint], action: net.action, bodyXml: request.bodyXml, attachments: request.attachments, timeoutMs: this.options.timeoutMs,
+      url, action: net.action, bodyXml: request.bodyXml, attachments: request.attachments, timeoutMs: this.options.timeoutMs,
     });
     if (net.kind === 'submit' || net.kind === 'pnr') this.lastMutationAt = Date.now();
     state.result = resultDoc(response);

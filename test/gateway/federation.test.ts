@@ -129,8 +129,9 @@ describe('gateway: federation (initiating gateway)', function () {
 
   it('forwards the consumer\'s SAML assertion (original prefixes) in a wsse:Security header', async () => {
     const a = await peer({ kind: 'answer', objects: [] });
-    const sample = parseXml(readFileSync(new URL('./fixtures/iti38-iti40-request-hn.xml', import.meta.url)));
-    const credentials = credentialsFrom(childElement(sample, NS.soap12, 'Header'));
+    const raw = readFileSync(new URL('./fixtures/iti38-iti40-request-hn.xml', import.meta.url));
+    const sample = parseXml(raw);
+    const credentials = credentialsFrom(childElement(sample, NS.soap12, 'Header'), raw);
     expect(credentials?.requesterCommunityId).to.equal('urn:oid:2.16.578.1.12.4.1.7.1.1');
     const gw = new InitiatingGateway({ communities: [community(A, a.url)], limiter: new Limiter(2) });
     await gw.query(QUERY, { credentials: credentials! });

@@ -101,7 +101,7 @@ describe('gateway: demo network (hub + 3 regions)', function () {
   it('a region retrieves another region\'s document through the hub (the hub serves it), bytes intact', async () => {
     const nord = loaded.find((d) => d.region === 'Helse Nord')!;
     const { SoapClient } = await import('../../connector/soap/client');
-    const { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest, documentBytes } = await import('../../connector/transactions/iti39');
+    const { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest, documentBytes } = await import('../../connector/transactions/retrieve-wire');
     const client = new SoapClient();
     try {
       const res = await client.call({

@@ -1,0 +1,11 @@
+/** The HTTP(S) layer: listener, mutual-TLS guard and client identity. */
+export { tlsConfigSchema, clientCertificateModeSchema, type TlsConfig, type TlsConfigInput, type TlsEndpoint, type ClientCertificateMode } from './config';
+export {
+  clientIdentity,
+  clientCertificateGuard,
+  clientCertificateRefusal,
+  refuseWithSoapFault,
+  type ClientIdentity,
+  type ClientCertificateGuardOptions,
+} from './client-cert';
+export { listen, httpsOptions, type Listener } from './server';

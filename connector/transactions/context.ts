@@ -1,0 +1,240 @@
+/**
+ * The per-request context, built in ONE place for every transaction the node serves: who is
+ * calling (IP, wsa:From, the mutual-TLS client certificate), the verified XUA Principal when the
+ * trust model is enabled for the endpoint, and this node's identity, with the audit recorder
+ * bound to all of it.
+ *
+ * Trust before data (DESIGN.md): the assertion is verified before the transaction reads its body.
+ * A verification failure is audited as a security failure and only then answered with the
+ * verifier's SOAP fault (wsse:InvalidSecurity / FailedAuthentication), so no refused request goes
+ * unrecorded. When trust is disabled for the endpoint (the quick-start default) there is no
+ * Principal and the access policy is not applied; startNode logs that loudly.
+ */
+import { serializeAdhocQueryRequest } from '../../registry/ebxml';
+import type { DocumentEntry } from '../../registry/model/metadata';
+import { serializeXml } from '../../registry/xml/serialize';
+import { NS } from '../../registry/xml/namespaces';
+import { childElement, textContent } from '../../registry/xml/tree';
+import type { Auditor } from '../audit/auditor';
+import { auditEvents, securityFailureEvent, type AuditEndpoint, type AuditEvent, type AuditPrincipal, type BaseAuditInput, type Outcome, type TransactionId } from '../audit/event';
+import { clientIdentity, type ClientIdentity } from '../http/client-cert';
+import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint';
+import { SoapFault } from '../soap/fault';
+import type { OutboundAudit, OutboundOutcome } from '../gateway/types';
+import type { PatientBlockStore } from '../trust/blocks';
+import type { TrustPolicyConfig } from '../trust/config';
+import type { Principal } from '../trust/principal';
+import type { XuaVerifier } from '../trust/xua';
+import { queriedPatients } from './policy';
+
+export type EndpointName = 'registry' | 'repository' | 'responding' | 'initiating';
+
+export interface TrustServices {
+  readonly verifier: XuaVerifier;
+  readonly policy: TrustPolicyConfig;
+  readonly blocks: PatientBlockStore;
+  /** Endpoints on which an assertion is required and the policy applied. */
+  readonly endpoints: ReadonlySet<EndpointName>;
+}
+
+/** What startNode hands every transaction: built once per node. */
+export interface TransactionServices {
+  /** This node as the audit source (AuditSourceID). */
+  readonly node: { readonly id: string; readonly enterpriseSiteId?: string | undefined };
+  /** urn:oid:… of this community: the location of a denial's XDSRegistryError. */
+  readonly homeCommunityId?: string | undefined;
+  readonly auditor: Auditor;
+  /** Absent when trust is disabled for the whole node. */
+  readonly trust?: TrustServices | undefined;
+  /** Registered DocumentEntries by uniqueId: the retrieve policy and the audited patient come from them. */
+  readonly documentEntries: (uniqueIds: readonly string[]) => Promise<DocumentEntry[]>;
+}
+
+export interface TransactionContext {
+  readonly endpoint: EndpointName;
+  readonly transaction: TransactionId;
+  readonly services: TransactionServices;
+  /** The SOAP client as audited (Source of a query, Destination of a retrieve). */
+  readonly client: AuditEndpoint;
+  /** This endpoint as audited: its URL and host. */
+  readonly server: AuditEndpoint;
+  /** The verified mutual-TLS client certificate, when the connection has one. */
+  readonly clientIdentity?: ClientIdentity | undefined;
+  /** The verified principal; present exactly when the trust model applies to this endpoint. */
+  readonly principal?: Principal | undefined;
+  /** The human requestor as audited. */
+  readonly requestor?: AuditPrincipal | undefined;
+  /** The fields every audit event of this request shares. */
+  auditBase(outcome: Outcome, patientId?: string, outcomeDescription?: string): BaseAuditInput;
+  /** Records an event durably; resolves before the response is sent. */
+  record(event: AuditEvent): Promise<void>;
+}
+
+/** The Principal as the audit model names it (name, never-shown national id, organisation, purpose …). */
+export function auditPrincipal(p: Principal): AuditPrincipal {
+  const coded = (c: { code: string; codeSystem?: string; displayName?: string } | undefined) =>
+    c === undefined ? undefined : { code: c.code, system: c.codeSystem, display: c.displayName };
+  const orgId = p.organizationId?.extension;
+  return {
+    name: p.subjectName,
+    userId: p.subjectId,
+    hpr: p.hprNumber,
+    organisation: orgId !== undefined ? { id: orgId, name: p.organizationName } : p.organizationName !== undefined ? { id: p.organizationName, name: p.organizationName } : undefined,
+    pointOfCare: p.childOrganizationId !== undefined ? { id: p.childOrganizationId.extension, name: p.childOrganizationName } : undefined,
+    healthcareService: coded(p.healthcareService),
+    purposeOfUse: coded(p.purposeOfUseCode),
+    decisionRef: p.decisionRef?.id ?? p.decisionRef?.raw,
+    role: coded(p.role),
+  };
+}
+
+/** IPv4 peers arrive as ::ffff:a.b.c.d on a dual-stack socket; audit shows the address as dialled. */
+function peerAddress(req: SoapRequest): string | undefined {
+  const a = req.httpRequest.socket.remoteAddress;
+  return a?.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+function clientEndpoint(req: SoapRequest, identity: ClientIdentity | undefined): AuditEndpoint {
+  // wsa:From names the sending system when a peer bothers to; ReplyTo is always anonymous here.
+  const from = req.header ? childElement(req.header, NS.wsa, 'From') : undefined;
+  const fromAddress = from ? childElement(from, NS.wsa, 'Address') : undefined;
+  const replyTo = req.header ? childElement(req.header, NS.wsa, 'ReplyTo') : undefined;
+  const replyAddress = replyTo ? childElement(replyTo, NS.wsa, 'Address') : undefined;
+  const userId = (fromAddress && textContent(fromAddress).trim()) || (replyAddress && textContent(replyAddress).trim()) || 'http://www.w3.org/2005/08/addressing/anonymous';
+  return {
+    userId,
+    ...(identity !== undefined ? { alternativeUserId: identity.subject } : {}),
+    ...(peerAddress(req) !== undefined ? { networkAccessPoint: peerAddress(req) } : {}),
+  };
+}
+
+function serverEndpoint(req: SoapRequest): AuditEndpoint {
+  const http = req.httpRequest;
+  const host = http.get('host') ?? http.socket.localAddress ?? 'localhost';
+  return { userId: `${http.protocol}://${host}${http.originalUrl.split('?')[0]}`, networkAccessPoint: host.replace(/:\d+$/, '') };
+}
+
+/**
+ * Builds the context of one request. Throws the verifier's SoapFault, after auditing it, when the
+ * trust model applies and the assertion does not verify.
+ */
+export async function transactionContext(
+  req: SoapRequest,
+  services: TransactionServices,
+  endpoint: EndpointName,
+  transaction: TransactionId,
+): Promise<TransactionContext> {
+  const identity = clientIdentity(req.httpRequest);
+  const client = clientEndpoint(req, identity);
+  const server = serverEndpoint(req);
+  const base = (requestor: AuditPrincipal | undefined) =>
+    (outcome: Outcome, patientId?: string, outcomeDescription?: string): BaseAuditInput => ({
+      side: 'responder',
+      client,
+      server,
+      node: services.node,
+      ...(requestor !== undefined ? { principal: requestor } : {}),
+      ...(patientId !== undefined ? { patientId } : {}),
+      outcome,
+      ...(outcomeDescription !== undefined ? { outcomeDescription } : {}),
+    });
+  const record = (event: AuditEvent): Promise<void> => services.auditor.record(event);
+
+  let principal: Principal | undefined;
+  const trust = services.trust;
+  if (trust && trust.endpoints.has(endpoint)) {
+    try {
+      principal = trust.verifier.verify({ header: req.header, rawEnvelope: req.rawEnvelopeBytes });
+    } catch (e) {
+      if (!(e instanceof SoapFault)) throw e;
+      await record(
+        securityFailureEvent({
+          ...base(undefined)('minor-failure'),
+          kind: 'user-authentication',
+          reason: e.reason,
+          transaction,
+        }),
+      );
+      req.logger.warn('XUA assertion refused', { reason: e.reason, client: client.networkAccessPoint });
+      throw e;
+    }
+  }
+  const requestor = principal ? auditPrincipal(principal) : undefined;
+  return {
+    endpoint,
+    transaction,
+    services,
+    client,
+    server,
+    ...(identity !== undefined ? { clientIdentity: identity } : {}),
+    ...(principal !== undefined ? { principal } : {}),
+    ...(requestor !== undefined ? { requestor } : {}),
+    auditBase: base(requestor),
+    record,
+  };
+}
+
+/** A transaction handler that receives the request's context. */
+export type ContextHandler = (req: SoapRequest, ctx: TransactionContext) => Promise<SoapReply>;
+
+/** Wraps a transaction: the context (and with it XUA verification) comes before the handler runs. */
+export function withContext(services: TransactionServices, endpoint: EndpointName, transaction: TransactionId, handler: ContextHandler): SoapHandler {
+  return async (req) => handler(req, await transactionContext(req, services, endpoint, transaction));
+}
+
+/**
+ * The audit of the ITI-38 / ITI-39 calls this request causes the gateway to send: this node is
+ * the initiator (client = our endpoint, server = the community's URL), with the same human
+ * requestor and patient as the inbound request.
+ */
+export function outboundAudit(ctx: TransactionContext): OutboundAudit {
+  const node = ctx.services.node;
+  const ours: AuditEndpoint = { userId: ctx.server.userId, ...(ctx.server.networkAccessPoint !== undefined ? { networkAccessPoint: ctx.server.networkAccessPoint } : {}) };
+  const base = (sent: OutboundOutcome, patientId: string | undefined): BaseAuditInput => {
+    let host: string | undefined;
+    try {
+      host = new URL(sent.url).hostname;
+    } catch {
+      host = undefined;
+    }
+    return {
+      side: 'initiator',
+      client: ours,
+      server: { userId: sent.url, ...(host !== undefined ? { networkAccessPoint: host } : {}) },
+      node,
+      ...(ctx.requestor !== undefined ? { principal: ctx.requestor } : {}),
+      ...(patientId !== undefined ? { patientId } : {}),
+      outcome: sent.outcome,
+      ...(sent.description !== undefined ? { outcomeDescription: sent.description } : {}),
+    };
+  };
+  return {
+    query: (request, sent) =>
+      ctx.record(
+        auditEvents.iti38({
+          ...base(sent, queriedPatients(request)[0] ?? ctx.principal?.patientId),
+          query: {
+            storedQueryId: request.queryId,
+            text: serializeXml(serializeAdhocQueryRequest(request)),
+            ...(request.homeCommunityId !== undefined ? { homeCommunityId: request.homeCommunityId } : {}),
+          },
+        }),
+      ),
+    retrieve: (requests, sent) =>
+      ctx.record(
+        auditEvents.iti39({
+          ...base(sent, ctx.principal?.patientId),
+          documents: requests.map((r) => ({
+            uniqueId: r.documentUniqueId,
+            repositoryUniqueId: r.repositoryUniqueId,
+            ...(r.homeCommunityId !== undefined ? { homeCommunityId: r.homeCommunityId } : {}),
+          })),
+        }),
+      ),
+  };
+}
+
+/** Audit outcome of an ebRS status. */
+export function outcomeOf(status: 'Success' | 'PartialSuccess' | 'Failure'): Outcome {
+  return status === 'Success' ? 'success' : status === 'PartialSuccess' ? 'minor-failure' : 'serious-failure';
+}
