@@ -16,6 +16,9 @@ const urnOid = z
   .string()
   .regex(/^urn:oid:[0-2](\.(0|[1-9]\d*))+$/, 'expected urn:oid:<OID>');
 
+/** The quick-start demo community's homeCommunityId (a UUID-derived OID, unique without registration). */
+export const DEMO_HOME_COMMUNITY_ID = 'urn:oid:2.25.327228083839797640599768083032891521746';
+
 const endpointPath = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected an absolute URL path such as /xds/registry');
 
 export const configSchema = z
@@ -28,8 +31,12 @@ export const configSchema = z
     dataDir: z.string().min(1).default('./data'),
     /** MongoDB connection string; when set, MongoDB is the store (MONGODB_URI overrides). */
     mongoUri: z.string().min(1).optional(),
-    /** This community's homeCommunityId (urn:oid:…), written on query results as `home`. */
-    homeCommunityId: urnOid.optional(),
+    /**
+     * This community's homeCommunityId (urn:oid:…), written on query results as `home`. The
+     * default is a self-assigned UUID OID (2.25) for the quick-start demo community, so that
+     * `npm start` runs every role including the gateways; set your community's real OID.
+     */
+    homeCommunityId: urnOid.default(DEMO_HOME_COMMUNITY_ID),
     logLevel: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
     /** Log nothing at all (tests). */
     silent: z.boolean().default(false),

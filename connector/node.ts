@@ -28,7 +28,7 @@ import { repositoryTransactions } from './transactions/repository';
 import { blobSpooler } from './transactions/spool';
 import { wsdlPath } from './transactions/wsdl';
 import { join } from 'node:path';
-import { clientCertificateGuard, listen } from './http';
+import { clientCertificateGuard, listen, refuseWithJson } from './http';
 import type { TlsEndpoint } from './http/config';
 import { SqlitePatientBlockStore, type PatientBlockStore } from './trust/blocks';
 import { patientBlocksApi } from './trust/blocks-api';
@@ -76,7 +76,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
 
   const blobs = await openBlobStore({ dataDir: config.dataDir, ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}) });
-  const port0 = config.repository.registryUrl ? remoteRegistry({ url: config.repository.registryUrl }) : inProcessRegistry(registry);
+  // A remote registry client owns a connection pool, closed with the node.
+  const remote = config.repository.registryUrl ? remoteRegistry({ url: config.repository.registryUrl }) : undefined;
+  const port0 = remote ?? inProcessRegistry(registry);
   const repository = new DocumentRepository(blobs, options.wrapRegistryPort ? options.wrapRegistryPort(port0) : port0, {
     repositoryUniqueId: config.repository.repositoryUniqueId,
     maxDocumentBytes: config.repository.maxDocumentBytes,
@@ -117,7 +119,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   // Mutual TLS per endpoint: the guard runs before the SOAP layer reads the body.
   const noGuard: express.RequestHandler = (_req, _res, next) => next();
   const mtls = (endpoint: TlsEndpoint): express.RequestHandler =>
-    config.tls.enabled ? clientCertificateGuard({ mode: config.tls.clientCertificates[endpoint], logger, endpoint }) : noGuard;
+    config.tls.enabled
+      ? clientCertificateGuard({
+          mode: config.tls.clientCertificates[endpoint],
+          logger,
+          endpoint,
+          ...(endpoint === 'blocksApi' ? { refuse: refuseWithJson } : {}),
+        })
+      : noGuard;
   let ready = false;
   app.get('/health', (_req, res) => {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'starting' });
@@ -200,6 +209,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     auditStore: created.auditStore,
     async close() {
       await gateways?.close();
+      await remote?.close();
       clearInterval(sweep);
       ready = false;
       await new Promise<void>((resolve) => {

@@ -12,7 +12,7 @@
  */
 import type { Readable } from 'node:stream';
 import { error, type RegistryErrorInfo, type ResponseStatus } from '../registry/model/errors';
-import { bareOid } from '../registry/model/hl7';
+import { sameOid } from '../registry/model/hl7';
 import { DOCUMENT_ENTRY_TYPE, type DocumentEntry, type Submission } from '../registry/model/metadata';
 import { BlobTooLargeError, type BlobSource, type BlobStore, type StagedBlob } from './blob';
 import type { RegistryPort } from './registry-port';
@@ -159,7 +159,7 @@ export class DocumentRepository {
         continue;
       }
       // homeCommunityIds travel bare and as urn:oid: (NORWAY.md, Wire); both name the same community.
-      if (r.homeCommunityId !== undefined && home !== undefined && bareOid(r.homeCommunityId.trim()) !== bareOid(home.trim())) {
+      if (r.homeCommunityId !== undefined && home !== undefined && !sameOid(r.homeCommunityId, home)) {
         errors.push(error('XDSUnknownCommunity', `community ${r.homeCommunityId} is not this community (${home})`, r.homeCommunityId));
         continue;
       }

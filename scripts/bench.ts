@@ -67,6 +67,8 @@ interface Summary {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly peakRssMb: number;
+  /** CPU time of the server process per request (user + system), median over rounds. */
+  readonly cpuMsPerRequest: number;
   readonly requests: number;
   readonly rounds: readonly LoadResult[];
 }
@@ -185,7 +187,9 @@ async function capture(node: Child, sc: Scenario, offset: number): Promise<Canne
   return canned;
 }
 
-async function load(s: Settings, target: Child, path: string, sc: Scenario, canned: CannedResponses, offset: number, durationMs = s.durationMs): Promise<{ result: LoadResult; peakRss: number }> {
+type Run = { result: LoadResult; peakRss: number; cpuMs: number };
+
+async function load(s: Settings, target: Child, path: string, sc: Scenario, canned: CannedResponses, offset: number, durationMs = s.durationMs): Promise<Run> {
   const lengths = new Map(Object.entries(canned).map(([k, v]) => [k, Buffer.from(v.base64, 'base64').length]));
   return withPeakRss(target, async () => {
     const result = await runLoad({
@@ -212,12 +216,13 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-function summary(runs: readonly { result: LoadResult; peakRss: number }[]): Summary {
+function summary(runs: readonly Run[]): Summary {
   return {
     rps: median(runs.map((r) => r.result.rps)),
     p50Ms: median(runs.map((r) => r.result.p50Ms)),
     p99Ms: median(runs.map((r) => r.result.p99Ms)),
     peakRssMb: Math.max(...runs.map((r) => r.peakRss)) / 2 ** 20,
+    cpuMsPerRequest: median(runs.map((r) => r.cpuMs / Math.max(1, r.result.requests))),
     requests: runs.reduce((n, r) => n + r.result.requests, 0),
     rounds: runs.map((r) => r.result),
   };
@@ -227,7 +232,7 @@ async function measureSize(s: Settings, world: World, entries: number, dataDir: 
   const list = scenarios(s, world);
   const node = await startChild(['node', dataDir, s.logLevel]);
   const canned: CannedResponses[] = [];
-  const nodeRuns: { result: LoadResult; peakRss: number }[][] = list.map(() => []);
+  const nodeRuns: Run[][] = list.map(() => []);
   // Each ITI-42 request needs fresh uniqueIds: every run continues the request numbering.
   let offset = 0;
   try {
@@ -242,7 +247,9 @@ async function measureSize(s: Settings, world: World, entries: number, dataDir: 
         const run = await load(s, node, REGISTRY_PATH, sc, canned[i]!, offset);
         offset += run.result.requests + sc.clients;
         nodeRuns[i]!.push(run);
-        process.stderr.write(`  ${entries} ${sc.name}: ${run.result.rps.toFixed(0)} req/s, p99 ${run.result.p99Ms.toFixed(1)} ms\n`);
+        process.stderr.write(
+          `  ${entries} ${sc.name}: ${run.result.rps.toFixed(0)} req/s, p99 ${run.result.p99Ms.toFixed(1)} ms, ${(run.cpuMs / Math.max(1, run.result.requests)).toFixed(2)} CPU ms/req\n`,
+        );
       }
     }
   } finally {
@@ -253,7 +260,7 @@ async function measureSize(s: Settings, world: World, entries: number, dataDir: 
     const file = join(s.cacheDir, `ceiling-${i}.json`);
     writeFileSync(file, JSON.stringify(canned[i]));
     const ceiling = await startChild(['ceiling', file]);
-    const runs: { result: LoadResult; peakRss: number }[] = [];
+    const runs: Run[] = [];
     try {
       await load(s, ceiling, CEILING_PATH, sc, canned[i]!, 0, Math.min(2000, s.durationMs));
       for (let r = 0; r < s.rounds; r++) runs.push(await load(s, ceiling, CEILING_PATH, sc, canned[i]!, r * s.maxRequests));
@@ -274,7 +281,7 @@ async function measureSize(s: Settings, world: World, entries: number, dataDir: 
 }
 
 async function profile(s: Settings, world: World, dataDir: string, dir: string): Promise<void> {
-  for (const sc of scenarios(s, world).filter((x) => /LeafClass|ITI-42/.test(x.name))) {
+  for (const sc of scenarios(s, world).filter((x) => /LeafClass|ObjectRef|ITI-42/.test(x.name))) {
     const out = join(dir, sc.name.replace(/[^A-Za-z0-9]+/g, '-'));
     mkdirSync(out, { recursive: true });
     const node = await startChild(['node', dataDir, s.logLevel], { cpuProfileDir: out });
@@ -310,11 +317,14 @@ function table(lines: readonly Line[]): string {
       f0(l.ceiling.rps),
       f1(l.ceiling.p99Ms),
       `${f0((100 * l.node.rps) / l.ceiling.rps)} %`,
+      l.node.cpuMsPerRequest.toFixed(2),
+      l.ceiling.cpuMsPerRequest.toFixed(2),
+      `${f0((100 * l.ceiling.cpuMsPerRequest) / l.node.cpuMsPerRequest)} %`,
     ].join(' | '),
   );
   return [
-    '| entries | transaction | clients | answer KB | req/s | p50 ms | p99 ms | peak RSS MB | ceiling req/s | ceiling p99 ms | of ceiling |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| entries | transaction | clients | answer KB | req/s | p50 ms | p99 ms | peak RSS MB | ceiling req/s | ceiling p99 ms | of ceiling | CPU ms/req | ceiling CPU ms/req | of ceiling (CPU) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r} |`),
   ].join('\n');
 }

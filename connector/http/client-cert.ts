@@ -121,6 +121,13 @@ export function refuseWithSoapFault(res: ServerResponse, reason: string): void {
   void sendSoap(res, { status: fault.httpStatus, action: fault.action, envelopeXml: built.xml, close: true });
 }
 
+/** The refusal as JSON, for the non-SOAP endpoints (the patient-block admin API). */
+export function refuseWithJson(res: ServerResponse, reason: string): void {
+  const body = Buffer.from(JSON.stringify({ error: reason }), 'utf8');
+  res.writeHead(403, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, Connection: 'close' });
+  res.end(body);
+}
+
 /** Express middleware enforcing an endpoint's client-certificate mode before anything else runs. */
 export function clientCertificateGuard(options: ClientCertificateGuardOptions): express.RequestHandler {
   const refuse = options.refuse ?? refuseWithSoapFault;

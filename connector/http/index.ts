@@ -5,6 +5,7 @@ export {
   clientCertificateGuard,
   clientCertificateRefusal,
   refuseWithSoapFault,
+  refuseWithJson,
   type ClientIdentity,
   type ClientCertificateGuardOptions,
 } from './client-cert';

@@ -70,7 +70,17 @@ export function isOid(value: string): boolean {
   return /^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/.test(value) && value.length <= 64;
 }
 
-/** Strips `urn:oid:` so that OIDs compare equal with and without it. */
+/**
+ * The bare OID: `urn:oid:` (in any case) and surrounding white space removed, so that OIDs
+ * compare equal however a peer wrote them (NORWAY.md: both forms occur on the wire).
+ */
 export function bareOid(value: string): string {
-  return value.startsWith('urn:oid:') ? value.slice('urn:oid:'.length) : value;
+  const v = value.trim();
+  return /^urn:oid:/i.test(v) ? v.slice('urn:oid:'.length) : v;
+}
+
+/** Whether two OIDs are the same, with or without `urn:oid:`. */
+export function sameOid(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  return bareOid(a) === bareOid(b);
 }

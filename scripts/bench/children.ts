@@ -10,6 +10,8 @@ export interface Child {
   readonly pid: number;
   /** Resident set size now, in bytes (Linux /proc; 0 elsewhere). */
   rss(): number;
+  /** CPU time (user + system) used so far, in ms (Linux /proc; 0 elsewhere). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,16 @@ export async function startChild(args: readonly string[], options: { cpuProfileD
         return 0;
       }
     },
+    cpuMs: () => {
+      try {
+        // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name), in clock ticks of 10 ms.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * 10;
+      } catch {
+        return 0;
+      }
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -47,16 +59,21 @@ export async function startChild(args: readonly string[], options: { cpuProfileD
   };
 }
 
-/** Samples a child's RSS every 25 ms while `work` runs; resolves to the work's result and the peak. */
-export async function withPeakRss<T>(child: Child, work: () => Promise<T>): Promise<{ result: T; peakRss: number }> {
+/**
+ * Samples a child's RSS every 25 ms while `work` runs; resolves to the work's result, the peak and
+ * the CPU time the child used meanwhile. CPU time per request, unlike throughput, hardly depends
+ * on what else the machine is running.
+ */
+export async function withPeakRss<T>(child: Child, work: () => Promise<T>): Promise<{ result: T; peakRss: number; cpuMs: number }> {
   let peak = child.rss();
+  const cpuBefore = child.cpuMs();
   const timer = setInterval(() => {
     peak = Math.max(peak, child.rss());
   }, 25);
   try {
     const result = await work();
     peak = Math.max(peak, child.rss());
-    return { result, peakRss: peak };
+    return { result, peakRss: peak, cpuMs: child.cpuMs() - cpuBefore };
   } finally {
     clearInterval(timer);
   }

@@ -122,6 +122,7 @@ describe('mutual TLS on a running node', () => {
         ...tlsFiles,
         clientCertificates: { registry: 'required', repository: 'optional', responding: 'required', initiating: 'off' },
       },
+      trust: { blocksApi: { token: 'b'.repeat(32) } },
     });
   });
   after(async () => {
@@ -169,7 +170,18 @@ describe('mutual TLS on a running node', () => {
     expect(res.text).to.contain('definitions');
   });
 
-  it('health stays open, and a plain-HTTP client on the TLS port does not disturb the node', async () => {
+  it('the patient-block API takes a client certificate besides its token, and refuses in JSON', async () => {
+    const headers = { authorization: `Bearer ${'b'.repeat(32)}` };
+    const url = `${node.url}/admin/patient-blocks?patientId=13116900216`;
+    const none = await httpsRequest(url, { client: 'none', headers });
+    expect(none.status).to.equal(403);
+    expect(JSON.parse(none.text).error).to.match(/client certificate/);
+    const ok = await httpsRequest(url, { client: 'trusted', headers });
+    expect(ok.status).to.equal(200);
+    expect(JSON.parse(ok.text).blocks).to.deep.equal([]);
+  });
+
+    it('health stays open, and a plain-HTTP client on the TLS port does not disturb the node', async () => {
     const plain = await fetch(node.url.replace('https:', 'http:') + '/health').then(
       (r) => r.status,
       () => 'refused',
