@@ -6,7 +6,6 @@
  * The transport knows nothing of XDS metadata: a handler gets the body element and attachments and
  * returns a body element (and attachments). `GET <endpoint>?wsdl` serves the endpoint's WSDL.
  */
-import { readFile } from 'node:fs/promises';
 import type express from 'express';
 import type winston from 'winston';
 import { parseXml, XmlParseError } from '../../registry/xml/parse';
@@ -29,6 +28,7 @@ import { parseMediaType, type MediaType } from './media-type';
 import { normaliseContentId, parseMultipartRelated, type Attachment, type Attachments } from './mime';
 import { readMultipartStream, type PartSpooler } from './mime-stream';
 import { buildEnvelope, sendSoap } from './response';
+import { descriptionLoader, descriptionRequest, rewriteDescription } from './description';
 import { xopReferences } from './xop';
 
 export interface SoapRequest {
@@ -99,23 +99,18 @@ const GENERIC_RECEIVER_REASON = 'The request could not be processed because of a
 export function soapEndpoint(options: SoapEndpointOptions): express.RequestHandler {
   const understood = new QNameSet(options.understoodHeaders ?? []);
   const actions = new Map(Object.entries(options.actions));
-  let wsdlText: Promise<string> | undefined;
-  const loadWsdl = (file: string): Promise<string> => {
-    wsdlText ??= readFile(file, 'utf8');
-    return wsdlText;
-  };
+  const loadDescription = options.wsdl === undefined ? undefined : descriptionLoader(options.wsdl);
 
   return (req, res, next) => {
-    if (req.method === 'GET' && options.wsdl !== undefined && isWsdlQuery(req.originalUrl)) {
-      loadWsdl(options.wsdl).then(
-        (text) => {
-          res.status(200).type('text/xml; charset=UTF-8').send(withServiceAddress(text, serviceUrl(req)));
-        },
-        (e: unknown) => {
-          wsdlText = undefined;
-          next(e);
-        },
-      );
+    const description = req.method === 'GET' && loadDescription ? descriptionRequest(req.originalUrl) : undefined;
+    if (description && loadDescription) {
+      loadDescription(description).then((text) => {
+        if (text === undefined) {
+          res.status(404).type('text/plain').send('no such schema');
+          return;
+        }
+        res.status(200).type('text/xml; charset=UTF-8').send(rewriteDescription(text, serviceUrl(req)));
+      }, next);
       return;
     }
     if (req.method !== 'POST') {
@@ -384,14 +379,6 @@ function sendFault(res: express.Response, fault: SoapFault, relatesTo: string | 
   sendSoap(res, { status: fault.httpStatus, action: fault.action, envelopeXml: built.xml, close });
 }
 
-function isWsdlQuery(url: string): boolean {
-  const q = url.indexOf('?');
-  if (q === -1) return false;
-  return url
-    .slice(q + 1)
-    .split('&')
-    .some((p) => p.split('=')[0]!.toLowerCase() === 'wsdl');
-}
 
 function serviceUrl(req: express.Request): string {
   const path = req.originalUrl.split('?')[0]!;
@@ -399,7 +386,3 @@ function serviceUrl(req: express.Request): string {
 }
 
 /** Points the WSDL's soap12:address at the URL it was fetched from, so generated clients call this node. */
-function withServiceAddress(wsdl: string, url: string): string {
-  const safe = url.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return wsdl.replace(/(<(?:[A-Za-z_][\w.-]*:)?address\b[^>]*?\blocation=")[^"]*(")/g, `$1${safe}$2`);
-}

@@ -6,7 +6,6 @@
  * Nothing from the project is on the sending or receiving side except what starts the node.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import * as soap from 'soap';
 import { startTestNode, type TestNode } from '../helpers/node';
@@ -15,7 +14,6 @@ const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPO = '2.16.578.1.12.4.5.100.1.2';
 /** A synthetic test person with a valid fødselsnummer (check digits), Norwegian F-number authority. */
 const KARI = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
-const XSD_DIR = fileURLToPath(new URL('../../xsd/', import.meta.url));
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
 const WSA = 'http://www.w3.org/2005/08/addressing';
 const XOP = 'http://www.w3.org/2004/08/xop/include';
@@ -132,12 +130,11 @@ function epikrise(): Buffer {
 type SoapAnswer = [Json, string, Json | undefined, string, soap.IMTOMAttachments | undefined];
 
 /**
- * A node-soap client on the WSDL served by the node. The WSDL's schema imports are relative to the
- * WSDL file on disk (../rs.xsd); the node does not serve xsd/ over HTTP, so node-soap would fetch
- * `<host>/rs.xsd` and get 404. They are redirected to the same files in xsd/ (see the report).
+ * A node-soap client on the WSDL served by the node. Every schema the WSDL imports (and those the
+ * schemas import) is fetched from the node too, at `<endpoint>?xsd=<file>`; `fetched` records them.
  */
-async function clientFor(wsdlUrl: string, extra: soap.IOptions = {}): Promise<{ client: soap.Client; redirected: string[]; messageIds: string[] }> {
-  const redirected: string[] = [];
+async function clientFor(wsdlUrl: string, extra: soap.IOptions = {}): Promise<{ client: soap.Client; fetched: string[]; messageIds: string[] }> {
+  const fetched: string[] = [];
   const messageIds: string[] = [];
   const client = await soap.createClientAsync(wsdlUrl, {
     forceSoap12Headers: true,
@@ -147,9 +144,8 @@ async function clientFor(wsdlUrl: string, extra: soap.IOptions = {}): Promise<{ 
     disableCache: true,
     wsdl_options: {
       overrideImportLocation: (location: string, _parent: string, include: string) => {
-        if (!/^https?:/i.test(location)) return location;
-        redirected.push(location);
-        return XSD_DIR + include.replace(/^(\.\.\/)+/, '');
+        fetched.push(location);
+        return location;
       },
     },
     ...extra,
@@ -164,7 +160,7 @@ async function clientFor(wsdlUrl: string, extra: soap.IOptions = {}): Promise<{ 
       `<wsa:To xmlns:wsa="${WSA}" soap:mustUnderstand="true">${location}</wsa:To>`
     );
   });
-  return { client, redirected, messageIds };
+  return { client, fetched, messageIds };
 }
 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -179,7 +175,7 @@ describe('interop: node-soap as the client of a node', function () {
   let registryUrl: string;
   let repository: soap.Client;
   let registry: soap.Client;
-  let redirected: string[];
+  let fetched: string[];
   let repositoryMessageIds: string[];
 
   before(async () => {
@@ -190,7 +186,7 @@ describe('interop: node-soap as the client of a node', function () {
     const reg = await clientFor(`${registryUrl}?wsdl`);
     repository = repo.client;
     registry = reg.client;
-    redirected = [...repo.redirected, ...reg.redirected];
+    fetched = [...repo.fetched, ...reg.fetched];
     repositoryMessageIds = repo.messageIds;
   });
   after(async () => node?.close());
@@ -249,13 +245,12 @@ describe('interop: node-soap as the client of a node', function () {
       Object.values((c.wsdl as unknown as { services: Services }).services).flatMap((s) => Object.values(s.ports).map((p) => p.location));
     expect(services(repository)).to.deep.equal([repositoryUrl]);
     expect(services(registry)).to.deep.equal([registryUrl]);
-    // Only the WSDL's own (relative) imports went to the node; the XSDs import each other from disk.
-    expect([...new Set(redirected)].sort()).to.deep.equal([
-      `${node.url}/XDS.b_DocumentRepository.xsd`,
-      `${node.url}/lcm.xsd`,
-      `${node.url}/query.xsd`,
-      `${node.url}/rs.xsd`,
-    ]);
+    // Every schema came from the node itself, at the endpoint's ?xsd= URLs.
+    const names = [...new Set(fetched)].map((u) => {
+      expect(u).to.match(new RegExp(`^${node.url.replace(/[.]/g, '\\.')}/xds/(repository|registry)\\?xsd=`));
+      return u.slice(u.indexOf('?xsd=') + 5);
+    });
+    expect([...new Set(names)].sort()).to.include.members(['XDS.b_DocumentRepository.xsd', 'lcm.xsd', 'query.xsd', 'rim.xsd', 'rs.xsd']);
   });
 
   it('ITI-41 as MTOM from node-soap, ITI-43 back as MTOM: byte-identical, SOAP 1.2 with WS-Addressing', async () => {

@@ -70,4 +70,26 @@ describe('WSDL files', () => {
       await server.close();
     }
   });
+
+  it('serves the imported schemas at ?xsd=<file> and points every schemaLocation there; nothing else', async () => {
+    const server = await startServer({ wsdl: join(WSDL_DIR, 'DocumentRepository.wsdl') });
+    try {
+      const wsdl = await send(`${server.url}?wsdl`, '', { method: 'GET' });
+      const locations = descendants(parseXml(wsdl.body), XSD, 'import').map((i) => i.attrs.schemaLocation!);
+      expect(locations).to.not.be.empty;
+      for (const l of locations) expect(l).to.match(new RegExp(`^${server.url.replace(/[.?]/g, '\\$&')}\\?xsd=[\\w.-]+\\.xsd$`));
+      const lcm = await send(`${server.url}?xsd=lcm.xsd`, '', { method: 'GET' });
+      expect(lcm.status).to.equal(200);
+      const lcmRoot = parseXml(lcm.body);
+      expect(lcmRoot.local).to.equal('schema');
+      for (const i of descendants(lcmRoot, XSD, 'import')) expect(i.attrs.schemaLocation).to.contain(`${server.url}?xsd=`);
+      expect((await send(`${server.url}?xsd=missing.xsd`, '', { method: 'GET' })).status).to.equal(404);
+      for (const bad of ['..%2Fpackage.json', '../rs.xsd', '%2Fetc%2Fpasswd', 'wsdl%2FDocumentRegistry.wsdl']) {
+        const res = await send(`${server.url}?xsd=${bad}`, '', { method: 'GET' });
+        expect(res.status, bad).to.equal(405);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
