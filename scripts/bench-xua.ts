@@ -1,5 +1,5 @@
 /**
- * npm run bench:xua -- [--entries 300] [--rounds 3] [--duration 6] [--connections 32] [--max-requests 20000]
+ * npm run bench:xua -- [--entries 300] [--rounds 3] [--duration 5] [--connections 32] [--max-requests 20000]
  *
  * What XUA verification costs ITI-18 FindDocuments (issue 5), on loopback, in one run. Two nodes,
  * each its own child process (so the load generator's CPU and memory are not the server's), over
@@ -21,8 +21,12 @@
  *                           verification is answered by the verifier's cache (ID + SHA-256 of
  *                           the assertion bytes).
  * Every request carries an assertion in wsse:Security, the plain node's too (it ignores it), so
- * all three parse the same bytes and only the trust model differs. The three run interleaved,
- * `rounds` times; the table gives the medians and the ratios to unverified.
+ * all three parse the same bytes and only the trust model differs. The three run interleaved
+ * (unverified, cache hit, cache miss), `rounds` times, so drift in what else the machine runs
+ * spreads over all three; the table gives the medians and the ratios to unverified. A run stops
+ * issuing requests after `duration` seconds or its request budget and then waits for the ones in
+ * flight. Beside throughput and latency: the server process's CPU time per request, which hardly
+ * depends on the machine's other load, and verify() alone, in this process, with no load running.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -260,7 +264,7 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       entries: { type: 'string', default: '300' },
       rounds: { type: 'string', default: '3' },
-      duration: { type: 'string', default: '6' },
+      duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '32' },
       'max-requests': { type: 'string', default: '20000' },
     },
