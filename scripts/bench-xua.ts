@@ -93,7 +93,12 @@ async function serve(mode: Mode, dataDir: string): Promise<void> {
       ...(mode === 'xua' ? { trust: TRUST } : {}),
     }),
   );
-  const close = (): void => void node.close().then(() => process.exit(0));
+  let closing = false;
+  const close = (): void => {
+    if (closing) return;
+    closing = true;
+    void node.close().then(() => process.exit(0));
+  };
   process.on('message', (m) => {
     if (m === 'stop') close();
   });
@@ -278,8 +283,9 @@ async function main(): Promise<void> {
   const durationMs = Number(values.duration) * 1000;
   const connections = Number(values.connections);
   const maxRequests = Number(values['max-requests']);
-  for (const [name, v] of Object.entries({ entries, rounds, durationMs, connections, maxRequests })) {
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
+  const numbers: [string, number][] = [['entries', entries], ['rounds', rounds], ['duration', durationMs], ['connections', connections], ['max-requests', maxRequests]];
+  for (const [flag, v] of numbers) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`--${flag} must be a positive number`);
   }
   const started = performance.now();
   const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`;
