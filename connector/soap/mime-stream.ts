@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import { BodyReadError } from './body';
+import { BodyReadError, pumpBody } from './body';
 import { SoapFault } from './fault';
 import { parseMediaType, type MediaType } from './media-type';
 import { normaliseContentId, type Attachment, type MultipartSoapMessage, type SpooledAttachment } from './mime';
@@ -233,15 +233,6 @@ export function readMultipartStream(
 ): Promise<MultipartSoapMessage> {
   const boundary = outer.params.boundary;
   if (!boundary) return Promise.reject(senderFault('multipart/related request without a boundary parameter'));
-  const declared = req.headers['content-length'];
-  if (declared !== undefined) {
-    if (!/^\s*\d+\s*$/.test(declared)) return Promise.reject(new BodyReadError('bad-length', `invalid Content-Length: ${declared}`));
-    if (Number(declared) > limits.maxBytes) {
-      return Promise.reject(
-        new BodyReadError('too-large', `request body of ${declared} bytes exceeds the limit of ${limits.maxBytes} bytes`),
-      );
-    }
-  }
   const start = outer.params.start?.trim() ? normaliseContentId(outer.params.start) : undefined;
   let root: { headers: Record<string, string>; chunks: Buffer[]; size: number } | undefined;
   const spooled: { id: string; promise: Promise<SpooledAttachment> }[] = [];
@@ -287,69 +278,15 @@ export function readMultipartStream(
 
   const parser = new MultipartStreamParser(boundary, onPart, limits.maxParts);
 
-  const outcome = new Promise<void>((resolve, reject) => {
-    let chain: Promise<void> = Promise.resolve();
-    let received = 0;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (error: Error | undefined): void => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-      req.off('close', onClose);
-      if (error) {
-        req.pause();
-        parser.currentPart?.fail(error);
-        reject(error);
-      } else resolve();
-    };
-    const armTimer = (): void => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(
-        () => finish(new BodyReadError('timeout', `no request data received for ${limits.idleTimeoutMs} ms`)),
-        limits.idleTimeoutMs,
-      );
-    };
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received > limits.maxBytes) {
-        finish(new BodyReadError('too-large', `request body exceeds the limit of ${limits.maxBytes} bytes`));
-        return;
-      }
-      // One chunk at a time: the next is read only when the spooler has taken this one.
-      req.pause();
-      chain = chain
-        .then(() => parser.write(chunk))
-        .then(
-          () => {
-            if (settled) return;
-            armTimer();
-            req.resume();
-          },
-          (e: unknown) => finish(e instanceof MalformedMultipart ? senderFault(`malformed multipart/related request: ${e.message}`) : (e as Error)),
-        );
-    };
-    const onEnd = (): void => {
-      chain = chain.then(() => {
-        if (!parser.done) finish(senderFault('malformed multipart/related request: truncated (no closing boundary)'));
-        else finish(undefined);
-      });
-    };
-    const onError = (e: Error): void => finish(new BodyReadError('aborted', `request body could not be read: ${e.message}`));
-    const onAborted = (): void => finish(new BodyReadError('aborted', 'request aborted by the client'));
-    const onClose = (): void => {
-      if (!req.complete) finish(new BodyReadError('aborted', 'connection closed before the request body was complete'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-    req.on('close', onClose);
-    armTimer();
+  const outcome = pumpBody(req, limits, {
+    write: (chunk) =>
+      parser.write(chunk).catch((e: unknown) => {
+        throw e instanceof MalformedMultipart ? senderFault(`malformed multipart/related request: ${e.message}`) : e;
+      }),
+    end: () => {
+      if (!parser.done) throw senderFault('malformed multipart/related request: truncated (no closing boundary)');
+    },
+    fail: (error) => parser.currentPart?.fail(error),
   });
 
   return (async () => {
