@@ -2,12 +2,12 @@
  * ebRIM 3.0 building blocks shared by every mapping: Slot, Name/Description, Classification,
  * ExternalIdentifier, status URNs, and the one error this layer raises.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { error, RegistryFailure } from '../model/errors';
-import { STATUS_URN_PREFIX, type AvailabilityStatus, type Code, type LocalizedText, type Slot } from '../model/metadata';
+import { STATUS_URN_PREFIX, type AvailabilityStatus, type Author, type Code, type LocalizedText, type Slot } from '../model/metadata';
 import { NS } from '../xml/namespaces';
-import { childElement, childElements, el, textContent, type XmlElement, type XmlNode } from '../xml/tree';
-import { OBJECT_TYPE } from './constants';
+import { childElement, childElements, textContent, type XmlElement, type XmlNode } from '../xml/tree';
+import { OBJECT_TYPE, SLOT } from './constants';
 
 const XML_LANG = `{${NS.xml}}lang`;
 
@@ -96,78 +96,114 @@ export function withoutUndefined<T extends object>(o: T): T {
 }
 
 // ---------------------------------------------------------------- writing
+//
+// A LeafClass answer of 50 entries is ~20,000 elements, so these build XmlElement literals
+// directly (the shape `el` makes) with only defined attributes set, in the order they are written,
+// instead of going through `el`'s filtering copies and intermediate Slot/Classification objects.
 
+const RIM = NS.rim;
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+
+function rim(local: string, attrs: Readonly<Record<string, string>>, children: readonly XmlNode[]): XmlElement {
+  return { ns: RIM, local, attrs, children };
+}
+
+/** rim:Slot with its ValueList. */
 export function slotElement(slot: Slot): XmlElement {
-  return el(NS.rim, 'Slot', { name: slot.name, slotType: slot.slotType }, [
-    el(
-      NS.rim,
-      'ValueList',
-      {},
-      slot.values.map((v) => el(NS.rim, 'Value', {}, [v])),
-    ),
-  ]);
+  return slotOf(slot.name, slot.slotType, slot.values);
 }
 
-export function slotElements(slots: readonly (Slot | undefined)[]): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (const s of slots) if (s !== undefined) out.push(slotElement(s));
-  return out;
+function slotOf(name: string, slotType: string | undefined, values: readonly string[]): XmlElement {
+  const list: XmlElement[] = [];
+  for (let i = 0; i < values.length; i++) list.push(rim('Value', NO_ATTRIBUTES, [values[i]!]));
+  return rim('Slot', slotType === undefined ? { name } : { name, slotType }, [rim('ValueList', NO_ATTRIBUTES, list)]);
 }
 
-/** A Slot for a single optional value; undefined when the value is absent. */
-export function singleSlot(name: string, value: string | undefined): Slot | undefined {
-  return value === undefined ? undefined : { name, values: [value] };
+/** Appends a slot element per slot. */
+export function pushSlots(out: XmlNode[], slots: readonly Slot[]): void {
+  for (let i = 0; i < slots.length; i++) out.push(slotElement(slots[i]!));
 }
 
-export function listSlot(name: string, values: readonly string[]): Slot | undefined {
-  return values.length === 0 ? undefined : { name, values };
+/** Appends a Slot with one value, unless the value is absent. */
+export function pushSingleSlot(out: XmlNode[], name: string, value: string | undefined): void {
+  if (value !== undefined) out.push(rim('Slot', { name }, [rim('ValueList', NO_ATTRIBUTES, [rim('Value', NO_ATTRIBUTES, [value])])]));
+}
+
+/** Appends a Slot with these values, unless there are none. */
+export function pushListSlot(out: XmlNode[], name: string, values: readonly string[]): void {
+  if (values.length > 0) out.push(slotOf(name, undefined, values));
 }
 
 export function localizedElement(local: 'Name' | 'Description', text: LocalizedText | undefined): XmlElement | undefined {
   if (text === undefined) return undefined;
-  return el(NS.rim, local, {}, [
-    el(NS.rim, 'LocalizedString', { [XML_LANG]: text.lang, charset: text.charset, value: text.value }),
-  ]);
+  const attrs: Record<string, string> = {};
+  if (text.lang !== undefined) attrs[XML_LANG] = text.lang;
+  if (text.charset !== undefined) attrs['charset'] = text.charset;
+  if (text.value !== undefined) attrs['value'] = text.value;
+  return rim(local, NO_ATTRIBUTES, [rim('LocalizedString', attrs, [])]);
 }
 
-export function classificationElement(c: RimClassification & { id: string; classifiedObject: string }): XmlElement {
-  return el(
-    NS.rim,
+/** Appends rim:Name or rim:Description, unless the text is absent. */
+export function pushLocalized(out: XmlNode[], local: 'Name' | 'Description', text: LocalizedText | undefined): void {
+  if (text !== undefined) out.push(localizedElement(local, text)!);
+}
+
+/** A Classification as the model keeps it (extra classifications); `id` is the one to write. */
+export function classificationElement(c: RimClassification, id: string, classifiedObject: string): XmlElement {
+  const attrs: Record<string, string> = { id, objectType: OBJECT_TYPE.Classification };
+  if (c.classificationScheme !== undefined) attrs['classificationScheme'] = c.classificationScheme;
+  if (c.classificationNode !== undefined) attrs['classificationNode'] = c.classificationNode;
+  attrs['classifiedObject'] = classifiedObject;
+  if (c.nodeRepresentation !== undefined) attrs['nodeRepresentation'] = c.nodeRepresentation;
+  const children: XmlNode[] = [];
+  pushSlots(children, c.slots);
+  pushLocalized(children, 'Name', c.name);
+  return rim('Classification', attrs, children);
+}
+
+/** The Classification of a coded value: nodeRepresentation, codingScheme slot, display name. */
+export function codeClassificationElement(code: Code, scheme: string, id: string, classifiedObject: string): XmlElement {
+  const attrs: Record<string, string> = { id, objectType: OBJECT_TYPE.Classification, classificationScheme: scheme, classifiedObject };
+  if (code.code !== undefined) attrs['nodeRepresentation'] = code.code;
+  const children: XmlNode[] = [];
+  if (code.scheme !== undefined) pushSingleSlot(children, 'codingScheme', code.scheme);
+  pushLocalized(children, 'Name', code.displayName);
+  return rim('Classification', attrs, children);
+}
+
+/** A Classification that only names a ClassificationNode (SubmissionSet, Folder). */
+export function nodeClassificationElement(node: string, id: string, classifiedObject: string): XmlElement {
+  return rim('Classification', { id, objectType: OBJECT_TYPE.Classification, classificationNode: node, classifiedObject }, []);
+}
+
+/**
+ * An author Classification. ITI TF-3 4.2.3.1.4: it has an empty nodeRepresentation; the slots are
+ * authorPerson, authorInstitution, authorRole, authorSpecialty, authorTelecommunication (those
+ * with a value), then any others the submission carried.
+ */
+export function authorClassificationElement(a: Author, scheme: string, id: string, classifiedObject: string): XmlElement {
+  const children: XmlNode[] = [];
+  pushSingleSlot(children, SLOT.authorPerson, a.person);
+  pushListSlot(children, SLOT.authorInstitution, a.institutions);
+  pushListSlot(children, SLOT.authorRole, a.roles);
+  pushListSlot(children, SLOT.authorSpecialty, a.specialties);
+  pushListSlot(children, SLOT.authorTelecommunication, a.telecommunications);
+  if (a.extraSlots !== undefined) pushSlots(children, a.extraSlots);
+  return rim(
     'Classification',
-    {
-      id: c.id,
-      objectType: OBJECT_TYPE.Classification,
-      classificationScheme: c.classificationScheme,
-      classificationNode: c.classificationNode,
-      classifiedObject: c.classifiedObject,
-      nodeRepresentation: c.nodeRepresentation,
-    },
-    [...slotElements(c.slots), localizedElement('Name', c.name)],
+    { id, objectType: OBJECT_TYPE.Classification, classificationScheme: scheme, classifiedObject, nodeRepresentation: '' },
+    children,
   );
 }
 
-export function codeClassification(code: Code, scheme: string): RimClassification {
-  return withoutUndefined({
-    classificationScheme: scheme,
-    nodeRepresentation: code.code,
-    name: code.displayName,
-    slots: code.scheme === undefined ? [] : [{ name: 'codingScheme', values: [code.scheme] }],
-  });
-}
-
-export function externalIdentifierElement(x: RimExternalIdentifier & { id: string; registryObject: string }): XmlElement {
-  return el(
-    NS.rim,
-    'ExternalIdentifier',
-    {
-      id: x.id,
-      objectType: OBJECT_TYPE.ExternalIdentifier,
-      identificationScheme: x.identificationScheme,
-      registryObject: x.registryObject,
-      value: x.value,
-    },
-    [localizedElement('Name', x.name)],
-  );
+export function externalIdentifierElement(x: RimExternalIdentifier, id: string, registryObject: string): XmlElement {
+  const attrs: Record<string, string> = { id, objectType: OBJECT_TYPE.ExternalIdentifier };
+  if (x.identificationScheme !== undefined) attrs['identificationScheme'] = x.identificationScheme;
+  attrs['registryObject'] = registryObject;
+  if (x.value !== undefined) attrs['value'] = x.value;
+  const children: XmlNode[] = [];
+  pushLocalized(children, 'Name', x.name);
+  return rim('ExternalIdentifier', attrs, children);
 }
 
 export function statusUrn(status: AvailabilityStatus): string {
@@ -178,13 +214,24 @@ export function statusUrn(status: AvailabilityStatus): string {
  * A stable `urn:uuid:` for a child element (Classification, ExternalIdentifier) that has no id of
  * its own: the same owner and position always give the same id, so responses are reproducible.
  * Name-based like RFC 4122 version 5 (SHA-1), in a namespace of our own.
+ *
+ * Every LeafClass answer derives ~12 of these per entry, so this is on the hot path: the one-shot
+ * `crypto.hash` with hex output costs about a third of a `createHash` object, a Buffer and its hex
+ * conversion, and gives the same digest, so the ids are the same as they always were. The version
+ * and variant bits are set on the hex digits: digit 12 becomes 5, and digit 16 keeps its low two
+ * bits with the high two set to 10 (8, 9, a or b).
  */
 export function derivedId(ownerId: string, position: number): string {
-  const h = createHash('sha1').update(`koblingspunkt:${ownerId}#${position}`).digest();
-  h[6] = (h[6]! & 0x0f) | 0x50;
-  h[8] = (h[8]! & 0x3f) | 0x80;
-  const hex = h.subarray(0, 16).toString('hex');
-  return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  const x = hash('sha1', `koblingspunkt:${ownerId}#${position}`, 'hex');
+  const variant = VARIANT_DIGIT[x.charCodeAt(16)]!;
+  return `urn:uuid:${x.slice(0, 8)}-${x.slice(8, 12)}-5${x.slice(13, 16)}-${variant}${x.slice(17, 20)}-${x.slice(20, 32)}`;
 }
+
+/** Lower-case hex digit (by char code) → the same digit with its two high bits set to binary 10. */
+const VARIANT_DIGIT: readonly string[] = (() => {
+  const table: string[] = [];
+  for (let v = 0; v < 16; v++) table[v.toString(16).charCodeAt(0)] = ((v & 0x3) | 0x8).toString(16);
+  return table;
+})();
 
 export type { XmlNode };

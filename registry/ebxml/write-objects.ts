@@ -4,9 +4,9 @@
  * Child Classifications and ExternalIdentifiers get ids derived from their owner's entryUUID and
  * position unless the model kept an id of their own, so the same object always serialises the same.
  */
-import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, Slot, SubmissionSet } from '../model/metadata';
+import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, SubmissionSet } from '../model/metadata';
 import { NS } from '../xml/namespaces';
-import { el, type XmlElement } from '../xml/tree';
+import { el, type XmlElement, type XmlNode } from '../xml/tree';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
   CLASSIFICATION_NODE,
@@ -18,17 +18,17 @@ import {
   SUBMISSION_SET_SCHEME,
 } from './constants';
 import {
+  authorClassificationElement,
   classificationElement,
-  codeClassification,
+  codeClassificationElement,
   derivedId,
   externalIdentifierElement,
-  listSlot,
-  localizedElement,
-  singleSlot,
-  slotElements,
+  nodeClassificationElement,
+  pushListSlot,
+  pushLocalized,
+  pushSingleSlot,
+  pushSlots,
   statusUrn,
-  type RimClassification,
-  type RimExternalIdentifier,
 } from './rim';
 
 export function registryObjectElement(o: RegistryObject): XmlElement {
@@ -44,76 +44,75 @@ export function registryObjectElement(o: RegistryObject): XmlElement {
   }
 }
 
-/** Collects an object's Classifications and ExternalIdentifiers and numbers them for derived ids. */
+const RIM = NS.rim;
+
+/**
+ * Collects an object's Classifications and ExternalIdentifiers and numbers them for derived ids.
+ * Every child takes the next position whether or not it has an id of its own, so a derived id
+ * depends only on what comes before it in this fixed order.
+ */
 class Children {
   private position = 0;
   readonly classifications: XmlElement[] = [];
   readonly identifiers: XmlElement[] = [];
   constructor(private readonly owner: string) {}
 
-  classification(c: RimClassification): void {
-    const id = c.id ?? derivedId(this.owner, this.position);
+  private nextId(own: string | undefined): string {
+    const id = own ?? derivedId(this.owner, this.position);
     this.position++;
-    this.classifications.push(classificationElement({ ...c, id, classifiedObject: this.owner }));
+    return id;
   }
 
   code(code: Code | undefined, scheme: string): void {
-    if (code !== undefined) this.classification(codeClassification(code, scheme));
+    if (code !== undefined) this.classifications.push(codeClassificationElement(code, scheme, this.nextId(undefined), this.owner));
   }
 
   codes(codes: readonly Code[] | undefined, scheme: string): void {
-    for (const c of codes ?? []) this.code(c, scheme);
+    if (codes !== undefined) for (let i = 0; i < codes.length; i++) this.code(codes[i], scheme);
   }
 
   node(node: string): void {
-    this.classification({ classificationNode: node, slots: [] });
+    this.classifications.push(nodeClassificationElement(node, this.nextId(undefined), this.owner));
   }
 
   authors(authors: readonly Author[], scheme: string): void {
-    for (const a of authors) {
-      const slots: (Slot | undefined)[] = [
-        singleSlot(SLOT.authorPerson, a.person),
-        listSlot(SLOT.authorInstitution, a.institutions),
-        listSlot(SLOT.authorRole, a.roles),
-        listSlot(SLOT.authorSpecialty, a.specialties),
-        listSlot(SLOT.authorTelecommunication, a.telecommunications),
-        ...(a.extraSlots ?? []),
-      ];
-      // ITI TF-3 4.2.3.1.4: an author classification has an empty nodeRepresentation.
-      this.classification({ classificationScheme: scheme, nodeRepresentation: '', slots: slots.filter((s): s is Slot => s !== undefined) });
-    }
+    for (let i = 0; i < authors.length; i++) this.classifications.push(authorClassificationElement(authors[i]!, scheme, this.nextId(undefined), this.owner));
   }
 
   identifier(scheme: string, value: string | undefined): void {
     if (value === undefined) return;
     const name = EXTERNAL_IDENTIFIER_NAME[scheme];
-    this.external({ identificationScheme: scheme, value, ...(name === undefined ? {} : { name: { value: name } }) });
-  }
-
-  external(x: RimExternalIdentifier): void {
-    const id = x.id ?? derivedId(this.owner, this.position);
-    this.position++;
-    this.identifiers.push(externalIdentifierElement({ ...x, id, registryObject: this.owner }));
+    const id = this.nextId(undefined);
+    this.identifiers.push(externalIdentifierElement(name === undefined ? { identificationScheme: scheme, value } : { identificationScheme: scheme, value, name: { value: name } }, id, this.owner));
   }
 
   extra(extra: ExtraMetadata): void {
-    for (const c of extra.classifications) this.classification(c);
-    for (const x of extra.externalIdentifiers) this.external(x);
+    for (const c of extra.classifications) this.classifications.push(classificationElement(c, this.nextId(c.id), this.owner));
+    for (const x of extra.externalIdentifiers) this.identifiers.push(externalIdentifierElement(x, this.nextId(x.id), this.owner));
+  }
+
+  /** Appends the Classifications, then the ExternalIdentifiers (the order ebRIM's schema requires). */
+  appendTo(out: XmlNode[]): void {
+    for (let i = 0; i < this.classifications.length; i++) out.push(this.classifications[i]!);
+    for (let i = 0; i < this.identifiers.length; i++) out.push(this.identifiers[i]!);
   }
 }
 
-function commonAttributes(o: DocumentEntry | SubmissionSet | Folder): Record<string, string | undefined> {
-  return { id: o.entryUuid, lid: o.logicalUuid, status: statusUrn(o.availabilityStatus), home: o.homeCommunityId };
+/** id, lid, status, home of a DocumentEntry, SubmissionSet or Folder, in that order. */
+function commonAttributes(o: DocumentEntry | SubmissionSet | Folder): Record<string, string> {
+  const attrs: Record<string, string> = { id: o.entryUuid };
+  if (o.logicalUuid !== undefined) attrs['lid'] = o.logicalUuid;
+  attrs['status'] = statusUrn(o.availabilityStatus);
+  if (o.homeCommunityId !== undefined) attrs['home'] = o.homeCommunityId;
+  return attrs;
 }
 
-function header(o: DocumentEntry | SubmissionSet | Folder, slots: readonly (Slot | undefined)[]): XmlElement[] {
-  const out: (XmlElement | undefined)[] = [
-    ...slotElements([...slots, ...o.extra.slots]),
-    localizedElement('Name', o.title),
-    localizedElement('Description', o.comments),
-    o.version === undefined ? undefined : el(NS.rim, 'VersionInfo', { versionName: o.version }),
-  ];
-  return out.filter((e): e is XmlElement => e !== undefined);
+/** After the object's own slots (already in `out`): its extra slots, Name, Description, VersionInfo. */
+function finishHeader(out: XmlNode[], o: DocumentEntry | SubmissionSet | Folder): void {
+  pushSlots(out, o.extra.slots);
+  pushLocalized(out, 'Name', o.title);
+  pushLocalized(out, 'Description', o.comments);
+  if (o.version !== undefined) out.push({ ns: RIM, local: 'VersionInfo', attrs: { versionName: o.version }, children: [] });
 }
 
 function documentEntryElement(d: DocumentEntry): XmlElement {
@@ -129,27 +128,26 @@ function documentEntryElement(d: DocumentEntry): XmlElement {
   kids.identifier(DOCUMENT_ENTRY_SCHEME.patientId, d.patientId);
   kids.identifier(DOCUMENT_ENTRY_SCHEME.uniqueId, d.uniqueId);
   kids.extra(d.extra);
-  const slots = [
-    singleSlot(SLOT.creationTime, d.creationTime),
-    singleSlot(SLOT.hash, d.hash),
-    singleSlot(SLOT.languageCode, d.languageCode),
-    singleSlot(SLOT.legalAuthenticator, d.legalAuthenticator),
-    singleSlot(SLOT.repositoryUniqueId, d.repositoryUniqueId),
-    singleSlot(SLOT.serviceStartTime, d.serviceStartTime),
-    singleSlot(SLOT.serviceStopTime, d.serviceStopTime),
-    singleSlot(SLOT.size, d.size),
-    singleSlot(SLOT.sourcePatientId, d.sourcePatientId),
-    listSlot(SLOT.sourcePatientInfo, d.sourcePatientInfo),
-    singleSlot(SLOT.uri, d.uri),
-    listSlot(SLOT.referenceIdList, d.referenceIdList),
-    singleSlot(SLOT.documentAvailability, d.documentAvailability),
-  ];
-  return el(
-    NS.rim,
-    'ExtrinsicObject',
-    { ...commonAttributes(d), objectType: d.objectType, mimeType: d.mimeType },
-    [...header(d, slots), ...kids.classifications, ...kids.identifiers],
-  );
+  const children: XmlNode[] = [];
+  pushSingleSlot(children, SLOT.creationTime, d.creationTime);
+  pushSingleSlot(children, SLOT.hash, d.hash);
+  pushSingleSlot(children, SLOT.languageCode, d.languageCode);
+  pushSingleSlot(children, SLOT.legalAuthenticator, d.legalAuthenticator);
+  pushSingleSlot(children, SLOT.repositoryUniqueId, d.repositoryUniqueId);
+  pushSingleSlot(children, SLOT.serviceStartTime, d.serviceStartTime);
+  pushSingleSlot(children, SLOT.serviceStopTime, d.serviceStopTime);
+  pushSingleSlot(children, SLOT.size, d.size);
+  pushSingleSlot(children, SLOT.sourcePatientId, d.sourcePatientId);
+  pushListSlot(children, SLOT.sourcePatientInfo, d.sourcePatientInfo);
+  pushSingleSlot(children, SLOT.uri, d.uri);
+  pushListSlot(children, SLOT.referenceIdList, d.referenceIdList);
+  pushSingleSlot(children, SLOT.documentAvailability, d.documentAvailability);
+  finishHeader(children, d);
+  kids.appendTo(children);
+  const attrs = commonAttributes(d);
+  if (d.objectType !== undefined) attrs['objectType'] = d.objectType;
+  if (d.mimeType !== undefined) attrs['mimeType'] = d.mimeType;
+  return { ns: RIM, local: 'ExtrinsicObject', attrs, children };
 }
 
 function submissionSetElement(s: SubmissionSet): XmlElement {
@@ -162,13 +160,14 @@ function submissionSetElement(s: SubmissionSet): XmlElement {
   kids.identifier(SUBMISSION_SET_SCHEME.sourceId, s.sourceId);
   kids.identifier(SUBMISSION_SET_SCHEME.uniqueId, s.uniqueId);
   kids.extra(s.extra);
-  const slots = [singleSlot(SLOT.submissionTime, s.submissionTime), listSlot(SLOT.intendedRecipient, s.intendedRecipients)];
-  return el(
-    NS.rim,
-    'RegistryPackage',
-    { ...commonAttributes(s), objectType: OBJECT_TYPE.RegistryPackage },
-    [...header(s, slots), ...kids.classifications, ...kids.identifiers],
-  );
+  const children: XmlNode[] = [];
+  pushSingleSlot(children, SLOT.submissionTime, s.submissionTime);
+  pushListSlot(children, SLOT.intendedRecipient, s.intendedRecipients);
+  finishHeader(children, s);
+  kids.appendTo(children);
+  const attrs = commonAttributes(s);
+  attrs['objectType'] = OBJECT_TYPE.RegistryPackage;
+  return { ns: RIM, local: 'RegistryPackage', attrs, children };
 }
 
 function folderElement(f: Folder): XmlElement {
@@ -178,33 +177,34 @@ function folderElement(f: Folder): XmlElement {
   kids.identifier(FOLDER_SCHEME.patientId, f.patientId);
   kids.identifier(FOLDER_SCHEME.uniqueId, f.uniqueId);
   kids.extra(f.extra);
-  return el(
-    NS.rim,
-    'RegistryPackage',
-    { ...commonAttributes(f), objectType: OBJECT_TYPE.RegistryPackage },
-    [...header(f, [singleSlot(SLOT.lastUpdateTime, f.lastUpdateTime)]), ...kids.classifications, ...kids.identifiers],
-  );
+  const children: XmlNode[] = [];
+  pushSingleSlot(children, SLOT.lastUpdateTime, f.lastUpdateTime);
+  finishHeader(children, f);
+  kids.appendTo(children);
+  const attrs = commonAttributes(f);
+  attrs['objectType'] = OBJECT_TYPE.RegistryPackage;
+  return { ns: RIM, local: 'RegistryPackage', attrs, children };
 }
 
 function associationElement(a: Association): XmlElement {
   const kids = new Children(a.entryUuid);
   kids.codes(a.documentation, ASSOCIATION_DOCUMENTATION_SCHEME);
   kids.extra(a.extra);
-  const slots = [singleSlot(SLOT.submissionSetStatus, a.submissionSetStatus), singleSlot(SLOT.previousVersion, a.previousVersion), ...a.extra.slots];
-  return el(
-    NS.rim,
-    'Association',
-    {
-      id: a.entryUuid,
-      objectType: OBJECT_TYPE.Association,
-      associationType: a.associationType,
-      sourceObject: a.sourceUuid,
-      targetObject: a.targetUuid,
-      status: statusUrn(a.availabilityStatus),
-      home: a.homeCommunityId,
-    },
-    [...slotElements(slots), ...kids.classifications, ...kids.identifiers],
-  );
+  const children: XmlNode[] = [];
+  pushSingleSlot(children, SLOT.submissionSetStatus, a.submissionSetStatus);
+  pushSingleSlot(children, SLOT.previousVersion, a.previousVersion);
+  pushSlots(children, a.extra.slots);
+  kids.appendTo(children);
+  const attrs: Record<string, string> = {
+    id: a.entryUuid,
+    objectType: OBJECT_TYPE.Association,
+    associationType: a.associationType,
+    sourceObject: a.sourceUuid,
+    targetObject: a.targetUuid,
+    status: statusUrn(a.availabilityStatus),
+  };
+  if (a.homeCommunityId !== undefined) attrs['home'] = a.homeCommunityId;
+  return { ns: RIM, local: 'Association', attrs, children };
 }
 
 /** ObjectRef form of a registry object (returnType ObjectRef). */

@@ -16,6 +16,28 @@ describe('serializeXml', () => {
     );
   });
 
+  it('numbers unknown namespaces in order of first use and declares the conventional ones first', () => {
+    const tree = el('urn:first', 'root', { '{urn:on-root}a': '1' }, [
+      el(NS.rim, 'x', {}, [el('urn:deep', 'y', { '{urn:first}b': '2' })]),
+      el(NS.rs, 'z', { '{urn:later}c': '3' }),
+    ]);
+    expect(serializeXml(tree)).to.equal(
+      `<ns1:root xmlns:rim="${NS.rim}" xmlns:rs="${NS.rs}" xmlns:ns1="urn:first" xmlns:ns2="urn:on-root" xmlns:ns3="urn:deep" xmlns:ns4="urn:later" ns2:a="1">` +
+        '<rim:x><ns3:y ns1:b="2"/></rim:x><rs:z ns4:c="3"/></ns1:root>',
+    );
+  });
+
+  it('writes a very deep tree without exhausting the call stack', () => {
+    let tree = el(NS.rim, 'Value', {}, ['bottom']);
+    for (let i = 0; i < 50_000; i++) tree = el(NS.rim, 'ValueList', {}, [tree]);
+    const text = serializeXml(tree);
+    expect(text.startsWith(`<rim:ValueList xmlns:rim="${NS.rim}"><rim:ValueList>`)).to.equal(true);
+    expect(text).to.include('<rim:ValueList><rim:Value>bottom</rim:Value></rim:ValueList></rim:ValueList>');
+    expect(text.split('<rim:ValueList').length - 1).to.equal(50_000);
+    expect(text.split('</rim:ValueList>').length - 1).to.equal(50_000);
+    expect(text.endsWith('</rim:ValueList>')).to.equal(true);
+  });
+
   it('writes xml:lang without declaring the xml prefix, and an optional declaration', () => {
     const tree = el(NS.rim, 'LocalizedString', { [`{${NS.xml}}lang`]: 'nb-NO', value: 'v' });
     expect(serializeXml(tree, { declaration: true })).to.equal(
