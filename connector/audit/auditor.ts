@@ -5,9 +5,11 @@
  *                                           patientId, query, outcome: 'success' }));
  *
  * `record` resolves once the event is durable: written to the on-disk queue (fsync) for every
- * sink — the node's audit store and, when configured, the syslog Audit Record Repository. It
- * then tries the audit store at once (bounded by `storeTimeoutMs`) so the access log is current
- * in the normal case; whatever a sink does not take now is delivered later from the queue.
+ * sink — the node's audit store and, when configured, the syslog Audit Record Repository — in one
+ * transaction with every other event recorded in the same turn of the event loop (group commit,
+ * see queue.ts), so concurrent requests share one fsync. It then tries the audit store at once
+ * (bounded by `storeTimeoutMs`) so the access log is current in the normal case; whatever a
+ * sink does not take now is delivered later from the queue.
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -34,6 +36,7 @@ export interface AuditorOptions {
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
   readonly closeTimeoutMs?: number;
+  readonly ackDelayMs?: number;
 }
 
 export function storeSink(store: AuditStore): AuditSink {
@@ -72,13 +75,15 @@ export class Auditor {
       ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
       ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
       ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
+      ...(options.ackDelayMs !== undefined ? { ackDelayMs: options.ackDelayMs } : {}),
     });
     // Events left from before a restart go out now.
     this.queue.kick();
   }
 
   async record(event: AuditEvent): Promise<void> {
-    const rows = this.queue.enqueue(event);
+    // Rejects, as the durability guarantee demands, when the group's commit failed.
+    const rows = await this.queue.enqueue(event);
     this.queue.kick(SYSLOG_SINK);
     const storeRow = rows.get(STORE_SINK)!;
     let timer: NodeJS.Timeout | undefined;

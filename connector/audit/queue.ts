@@ -10,6 +10,14 @@
  *
  * Per sink, events are delivered in order; after a failure the sink is retried with exponential
  * backoff, without holding up the other sinks.
+ *
+ * GROUP COMMIT: each commit is one fsync of the WAL, which costs far more than the rows. Every
+ * `enqueue` made in one turn of the event loop (better-sqlite3 is synchronous, so calls that
+ * arrive while a commit runs wait for the next turn) joins one transaction; each caller's promise
+ * resolves once that transaction is on disk, and every caller of a failed commit is rejected (the
+ * transaction is all or none, so none of their rows was written). Acks do not need to be durable
+ * (a lost ack only means a redelivery, which at-least-once allows): they ride along with the next
+ * group's transaction, or are written on their own after `ackDelayMs`.
  */
 import Database from 'better-sqlite3';
 import type { AuditEvent } from './event';
@@ -44,6 +52,16 @@ export interface DurableQueueOptions {
   readonly retryMaxMs?: number;
   /** How long close() waits for deliveries in progress (a hung sink must not hold a shutdown). Default 2000. */
   readonly closeTimeoutMs?: number;
+  /** Longest time an ack waits for a group commit to ride along with before it is written on its own (ms). Default 100. */
+  readonly ackDelayMs?: number;
+}
+
+/** One caller's event waiting for the group commit. */
+interface PendingEnqueue {
+  readonly json: string;
+  readonly sinks: readonly string[];
+  readonly resolve: (ids: Map<string, number>) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 interface Row {
@@ -60,7 +78,7 @@ export interface QueueCounts {
 export class DurableAuditQueue {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
-  private readonly enqueueAll: Database.Transaction<(event: AuditEvent, sinks: readonly string[]) => number[]>;
+  private readonly commitGroup: Database.Transaction<(group: readonly PendingEnqueue[], acks: readonly number[]) => number[][]>;
   private readonly next: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly fail: Database.Statement;
@@ -69,6 +87,10 @@ export class DurableAuditQueue {
   private readonly retryAt = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
+  private group: PendingEnqueue[] = [];
+  private groupScheduled: NodeJS.Immediate | undefined;
+  private acks: number[] = [];
+  private ackTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly options: DurableQueueOptions) {
@@ -92,9 +114,9 @@ export class DurableAuditQueue {
       throw e;
     }
     this.insert = this.db.prepare('INSERT INTO queue (sink, event) VALUES (?, ?)');
-    this.enqueueAll = this.db.transaction((event: AuditEvent, sinks: readonly string[]) => {
-      const json = JSON.stringify(event);
-      return sinks.map((s) => Number(this.insert.run(s, json).lastInsertRowid));
+    this.commitGroup = this.db.transaction((group: readonly PendingEnqueue[], acks: readonly number[]) => {
+      for (const seq of acks) this.remove.run(seq);
+      return group.map((p) => p.sinks.map((s) => Number(this.insert.run(s, p.json).lastInsertRowid)));
     });
     this.next = this.db.prepare('SELECT seq, event, attempts FROM queue WHERE sink = ? AND dead = 0 ORDER BY seq LIMIT 1');
     this.remove = this.db.prepare('DELETE FROM queue WHERE seq = ?');
@@ -103,20 +125,38 @@ export class DurableAuditQueue {
   }
 
   /**
-   * Writes the event once per sink (all or none, on disk when this returns) and starts delivery.
-   * Returns the row ids by sink name, so a caller that delivered to a sink itself can `ack`.
+   * Writes the event once per sink (all or none) in the group commit of this turn of the event
+   * loop; resolves once it is on disk, with the row ids by sink name, so a caller that delivered
+   * to a sink itself can `ack`. Rejects when that commit failed: then nothing of the event was written.
+   * Does not start delivery: the caller kicks the sinks it wants served now.
    */
-  enqueue(event: AuditEvent, sinks: readonly string[] = this.options.sinks.map((s) => s.name)): Map<string, number> {
-    if (this.closed) throw new Error('audit queue is closed');
-    const ids = this.enqueueAll(event, sinks);
-    const bySink = new Map<string, number>();
-    sinks.forEach((s, i) => bySink.set(s, ids[i]!));
-    return bySink;
+  enqueue(event: AuditEvent, sinks: readonly string[] = this.options.sinks.map((s) => s.name)): Promise<Map<string, number>> {
+    if (this.closed) return Promise.reject(new Error('audit queue is closed'));
+    // Serialised here, so an event that cannot be serialised fails alone, not its whole group.
+    let json: string;
+    try {
+      json = JSON.stringify(event);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      this.group.push({ json, sinks, resolve, reject });
+      // setImmediate runs after the I/O callbacks of this turn: every request handled in it joins.
+      this.groupScheduled ??= setImmediate(() => this.commit());
+    });
   }
 
-  /** Removes one row after the caller delivered it itself. */
+  /** Removes one row after the caller delivered it itself (not durably: see GROUP COMMIT above). */
   ack(seq: number): void {
-    if (!this.closed) this.remove.run(seq);
+    if (this.closed) return;
+    this.acks.push(seq);
+    if (this.ackTimer === undefined && this.groupScheduled === undefined) {
+      this.ackTimer = setTimeout(() => {
+        this.ackTimer = undefined;
+        this.commit();
+      }, this.options.ackDelayMs ?? 100);
+      this.ackTimer.unref();
+    }
   }
 
   /** Delivers what is due, for every sink (also called after enqueue and on open). */
@@ -128,6 +168,7 @@ export class DurableAuditQueue {
   }
 
   counts(): QueueCounts {
+    this.commit();
     const row = this.db.prepare('SELECT COALESCE(SUM(dead = 0), 0) AS pending, COALESCE(SUM(dead = 1), 0) AS dead FROM queue').get() as QueueCounts;
     return { pending: Number(row.pending), dead: Number(row.dead) };
   }
@@ -146,6 +187,8 @@ export class DurableAuditQueue {
   /** Stops delivery (waiting a bounded time for deliveries in progress) and closes the file; queued events stay for the next open. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // Callers already waiting were promised a commit; pending acks save redeliveries after the restart.
+    this.commit();
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -161,6 +204,38 @@ export class DurableAuditQueue {
     this.db.close();
   }
 
+  /** Writes the waiting group and acks in one transaction and settles every waiting caller. */
+  private commit(): void {
+    if (this.groupScheduled !== undefined) clearImmediate(this.groupScheduled);
+    this.groupScheduled = undefined;
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.closed || (this.group.length === 0 && this.acks.length === 0)) return;
+    const group = this.group;
+    const acks = this.acks;
+    this.group = [];
+    this.acks = [];
+    let ids: number[][];
+    try {
+      ids = this.commitGroup(group, acks);
+    } catch (e) {
+      // Rolled back: no caller of this group has a row on disk, so each must learn it failed.
+      this.options.logger?.error('audit queue commit failed; every event of the group is rejected', {
+        events: group.length,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      // The acks are not lost with it: they are tried again with the next commit.
+      this.acks = acks.concat(this.acks);
+      for (const p of group) p.reject(e);
+      return;
+    }
+    group.forEach((p, i) => {
+      const bySink = new Map<string, number>();
+      p.sinks.forEach((s, j) => bySink.set(s, ids[i]![j]!));
+      p.resolve(bySink);
+    });
+  }
+
   private pump(sink: AuditSink): void {
     if (this.closed || this.running.has(sink.name)) return;
     const due = this.retryAt.get(sink.name);
@@ -171,6 +246,8 @@ export class DurableAuditQueue {
 
   private async drain(sink: AuditSink): Promise<void> {
     while (!this.closed) {
+      // Rows acked but not yet deleted would otherwise be delivered a second time.
+      if (this.acks.length > 0) this.commit();
       const row = this.next.get(sink.name) as Row | undefined;
       if (row === undefined) return;
       try {

@@ -1,0 +1,127 @@
+/**
+ * Group commit of the durable audit queue: concurrent `record` calls share one transaction, each
+ * still resolves only once its event is on disk, and a failed commit rejects every caller of the
+ * group (none of them may believe its event was recorded).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { Auditor, QUEUE_FILE, STORE_SINK } from '../../connector/audit/auditor';
+import { auditEvents, type AuditEvent } from '../../connector/audit/event';
+import { DurableAuditQueue } from '../../connector/audit/queue';
+import type { AuditStore } from '../../connector/audit/store';
+import { openEmbeddedAuditStore } from '../../connector/audit/store-embedded';
+import { baseInput } from './fixtures';
+
+const silent = { warn: () => undefined, error: () => undefined };
+
+function event(text = '<AdhocQueryRequest/>'): AuditEvent {
+  return auditEvents.iti18({ ...baseInput(), query: { storedQueryId: 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d', text } });
+}
+
+/** An audit store that is down: every event stays in the queue file. */
+function downStore(real: AuditStore): AuditStore {
+  return {
+    append: async () => {
+      throw new Error('audit store unavailable');
+    },
+    get: (id) => real.get(id),
+    patientAccesses: (q) => real.patientAccesses(q),
+    close: async () => undefined,
+  };
+}
+
+describe('audit queue: group commit', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kp-audit-group-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('concurrent records are all persisted in the queue and survive a reopen', async () => {
+    const real = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    const first = new Auditor({ dataDir: dir, store: downStore(real), logger: silent, retryBaseMs: 60_000 });
+    const events = Array.from({ length: 40 }, () => event());
+    await Promise.all(events.map((e) => first.record(e)));
+    expect(first.pending()).to.deep.equal({ pending: 40, dead: 0 });
+    await first.close();
+
+    const second = new Auditor({ dataDir: dir, store: real, logger: silent, retryBaseMs: 20 });
+    try {
+      expect(await second.flush(3000)).to.equal(true);
+      for (const e of events) expect(await real.get(e.id), e.id).to.have.property('id', e.id);
+      const log = await real.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date(Date.now() + 1000), limit: 100 });
+      expect(log).to.have.length(40);
+    } finally {
+      await second.close();
+      await real.close();
+    }
+  });
+
+  it('concurrent records reach the audit store before they resolve; their acks empty the queue', async () => {
+    const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    const auditor = new Auditor({ dataDir: dir, store, logger: silent });
+    try {
+      const events = Array.from({ length: 25 }, () => event());
+      await Promise.all(
+        events.map(async (e) => {
+          await auditor.record(e);
+          expect(await store.get(e.id)).to.have.property('id', e.id);
+        }),
+      );
+      expect(auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
+    } finally {
+      await auditor.close();
+      await store.close();
+    }
+  });
+
+  it('a failing commit rejects every waiter of its group and writes none of them; the next group commits', async () => {
+    const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    const auditor = new Auditor({ dataDir: dir, store, logger: silent });
+    // A second connection makes SQLite itself abort the insert of one event mid-transaction.
+    const saboteur = new Database(join(dir, QUEUE_FILE));
+    try {
+      saboteur.exec(`CREATE TRIGGER poison BEFORE INSERT ON queue WHEN NEW.event LIKE '%POISON%'
+                     BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END;`);
+      const group = [event(), event(), event('<POISON/>'), event(), event()];
+      const settled = await Promise.allSettled(group.map((e) => auditor.record(e)));
+      expect(settled.map((s) => s.status)).to.deep.equal(Array(5).fill('rejected'));
+      for (const s of settled) expect((s as PromiseRejectedResult).reason).to.have.property('message', 'disk full (simulated)');
+      // All or none: the events before the poisoned one were rolled back too, and none reached the store.
+      expect(auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
+      for (const e of group) expect(await store.get(e.id)).to.equal(undefined);
+
+      const later = [event(), event()];
+      await Promise.all(later.map((e) => auditor.record(e)));
+      for (const e of later) expect(await store.get(e.id)).to.have.property('id', e.id);
+    } finally {
+      saboteur.close();
+      await auditor.close();
+      await store.close();
+    }
+  });
+
+  it('a row acked but not yet deleted is not delivered again by the sink pump', async () => {
+    const delivered: string[] = [];
+    const queue = new DurableAuditQueue({
+      path: join(dir, QUEUE_FILE),
+      sinks: [{ name: STORE_SINK, deliver: async (e) => void delivered.push(e.id) }],
+      logger: silent,
+      ackDelayMs: 60_000,
+    });
+    try {
+      const acked = event();
+      const other = event();
+      const [rowsAcked] = await Promise.all([queue.enqueue(acked), queue.enqueue(other)]);
+      queue.ack(rowsAcked.get(STORE_SINK)!);
+      queue.kick(STORE_SINK);
+      expect(await queue.drained(2000)).to.equal(true);
+      expect(delivered).to.deep.equal([other.id]);
+    } finally {
+      await queue.close();
+    }
+  });
+});
