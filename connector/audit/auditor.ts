@@ -10,6 +10,12 @@
  * see queue.ts), so concurrent requests share one fsync. It then tries the audit store at once
  * (bounded by `storeTimeoutMs`) so the access log is current in the normal case; whatever a
  * sink does not take now is delivered later from the queue.
+ *
+ * The audit store is tried per group too: every `record` whose queue commit settled in the same
+ * tick hands its event to one `appendMany` (one store transaction, one sync, instead of one per
+ * event). Each row is acked only when that appendMany resolved; when it fails or times out, the
+ * whole group stays in the queue and the queue's pump delivers it again (at-least-once; the store
+ * ignores ids it already holds).
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -57,10 +63,19 @@ export function syslogSink(sender: SyslogSender, message: Omit<SyslogMessageOpti
   };
 }
 
+/** One recorded event, durable in the queue, waiting for the group's inline store append. */
+interface InlineAppend {
+  readonly event: AuditEvent;
+  /** The event's row of the store sink, acked once the store holds the event. */
+  readonly row: number;
+  readonly done: () => void;
+}
+
 export class Auditor {
   private readonly queue: DurableAuditQueue;
   private readonly store: AuditStore;
   private readonly storeTimeoutMs: number;
+  private inline: InlineAppend[] = [];
 
   constructor(private readonly options: AuditorOptions) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -85,22 +100,35 @@ export class Auditor {
     // Rejects, as the durability guarantee demands, when the group's commit failed.
     const rows = await this.queue.enqueue(event);
     this.queue.kick(SYSLOG_SINK);
-    const storeRow = rows.get(STORE_SINK)!;
+    const row = rows.get(STORE_SINK)!;
+    await new Promise<void>((done) => {
+      this.inline.push({ event, row, done });
+      // The queue settles a whole group synchronously, so its callers resume in one run of the
+      // microtask queue; a tick queued by the first of them runs after the last has joined.
+      if (this.inline.length === 1) process.nextTick(() => void this.appendInline());
+    });
+  }
+
+  /** Hands every event waiting for the store to one appendMany; settles its callers whatever the outcome. */
+  private async appendInline(): Promise<void> {
+    const group = this.inline;
+    this.inline = [];
     let timer: NodeJS.Timeout | undefined;
     try {
       const stored = await Promise.race([
-        this.store.append(event).then(() => true),
+        this.store.appendMany(group.map((g) => g.event)).then(() => true),
         new Promise<false>((resolve) => {
           timer = setTimeout(() => resolve(false), this.storeTimeoutMs);
         }),
       ]);
-      if (stored) this.queue.ack(storeRow);
+      if (stored) for (const g of group) this.queue.ack(g.row);
       else this.queue.kick(STORE_SINK);
     } catch {
       // Durable in the queue already; the queue retries the store with backoff and logs.
       this.queue.kick(STORE_SINK);
     } finally {
       clearTimeout(timer);
+      for (const g of group) g.done();
     }
   }
 

@@ -32,6 +32,27 @@ export function openEmbeddedAuditStore(options: { path: string }): AuditStore {
   return new EmbeddedAuditStore(db);
 }
 
+interface InsertRow {
+  id: string;
+  recorded: string;
+  patientId: string | null;
+  patientAuthority: string | null;
+  access: string;
+  resource: string;
+}
+
+function insertRowOf(event: AuditEvent): InsertRow {
+  const r = auditRecordOf(event);
+  return {
+    id: r.id,
+    recorded: r.recorded,
+    patientId: r.patient?.id ?? null,
+    patientAuthority: r.patient?.authority ?? null,
+    access: JSON.stringify(r.access),
+    resource: JSON.stringify(r.resource),
+  };
+}
+
 interface AccessRow {
   id: string;
   recorded: string;
@@ -40,6 +61,7 @@ interface AccessRow {
 
 class EmbeddedAuditStore implements AuditStore {
   private readonly insert: Database.Statement;
+  private readonly insertAll: Database.Transaction<(rows: readonly InsertRow[]) => void>;
   private readonly select: Database.Statement;
   private readonly byPatient: Database.Statement;
   private readonly byPatientAndAuthority: Database.Statement;
@@ -49,6 +71,10 @@ class EmbeddedAuditStore implements AuditStore {
       `INSERT OR IGNORE INTO audit_events (id, recorded, patient_id, patient_authority, access, resource)
        VALUES (@id, @recorded, @patientId, @patientAuthority, @access, @resource)`,
     );
+    // One transaction: one WAL sync for the whole group, and all or none of it on disk.
+    this.insertAll = db.transaction((rows: readonly InsertRow[]) => {
+      for (const row of rows) this.insert.run(row);
+    });
     this.select = db.prepare('SELECT resource FROM audit_events WHERE id = ?');
     // ISO 8601 UTC strings of one length sort as the instants they denote.
     this.byPatient = db.prepare(
@@ -61,15 +87,13 @@ class EmbeddedAuditStore implements AuditStore {
   }
 
   async append(event: AuditEvent): Promise<void> {
-    const r = auditRecordOf(event);
-    this.insert.run({
-      id: r.id,
-      recorded: r.recorded,
-      patientId: r.patient?.id ?? null,
-      patientAuthority: r.patient?.authority ?? null,
-      access: JSON.stringify(r.access),
-      resource: JSON.stringify(r.resource),
-    });
+    this.insert.run(insertRowOf(event));
+  }
+
+  async appendMany(events: readonly AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // Projected before the transaction opens, so the write lock is held only for the inserts.
+    this.insertAll(events.map(insertRowOf));
   }
 
   async get(id: string): Promise<FhirResource | undefined> {

@@ -3,19 +3,29 @@
  * (so a redelivered event is ignored), `recorded` as a Date, the patient key, the access
  * projection and the FHIR resource. Writes are journaled ({ w: 'majority', j: true }): an event
  * the store acknowledged is on disk.
+ *
+ * `appendMany` is one insertMany for the whole group: a redelivered event fails its insert with a
+ * duplicate key, which is ignored like `append`'s upsert ignores it. The insert is unordered: an
+ * ordered insertMany stops at the first duplicate and would silently skip every later event of
+ * the group, while unordered inserts every new one; nothing reads the insertion order (queries sort
+ * on `recorded` and `_id`).
  */
-import { MongoClient, type Collection } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, type Collection } from 'mongodb';
 import type { AuditEvent } from './event';
 import type { FhirResource } from './fhir';
 import type { AccessEntry } from './access-log';
-import { auditRecordOf, type AccessLogQuery, type AuditStore, type PatientKey, type StoredAccess } from './store';
+import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store';
 
 export const AUDIT_COLLECTION = 'auditEvents';
+
+const DUPLICATE_KEY = 11000;
+const DURABLE = { w: 'majority', j: true } as const;
 
 interface AuditDocument {
   _id: string;
   recorded: Date;
-  patient: PatientKey | null;
+  // Authority null, not absent, when the patient id had none (the stored shape since the first version).
+  patient: { id: string; authority: string | null } | null;
   access: AccessEntry;
   resource: FhirResource;
 }
@@ -34,6 +44,27 @@ export async function openMongoAuditStore(options: { uri: string; database?: str
   }
 }
 
+function documentOf(event: AuditEvent): AuditDocument {
+  const r = auditRecordOf(event);
+  return {
+    _id: r.id,
+    recorded: new Date(r.recorded),
+    patient: r.patient === undefined ? null : { id: r.patient.id, authority: r.patient.authority ?? null },
+    access: r.access,
+    resource: r.resource,
+  };
+}
+
+/**
+ * True when every failed insert was an id already stored and the write concern was met: then every
+ * event of the group is durably in the collection. Anything else (another write error, a missed
+ * write concern) must fail the group, so the queue delivers it again.
+ */
+function onlyDuplicates(e: MongoBulkWriteError): boolean {
+  const errors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+  return errors.length > 0 && errors.every((w) => w.code === DUPLICATE_KEY) && e.result.getWriteConcernError() === undefined && e.err === undefined;
+}
+
 class MongoAuditStore implements AuditStore {
   constructor(
     private readonly client: MongoClient,
@@ -41,19 +72,17 @@ class MongoAuditStore implements AuditStore {
   ) {}
 
   async append(event: AuditEvent): Promise<void> {
-    const r = auditRecordOf(event);
-    await this.collection.updateOne(
-      { _id: r.id },
-      {
-        $setOnInsert: {
-          recorded: new Date(r.recorded),
-          patient: r.patient === undefined ? null : { id: r.patient.id, authority: r.patient.authority ?? null },
-          access: r.access,
-          resource: r.resource,
-        } as Partial<AuditDocument>,
-      },
-      { upsert: true, writeConcern: { w: 'majority', j: true } },
-    );
+    const { _id, ...fields } = documentOf(event);
+    await this.collection.updateOne({ _id }, { $setOnInsert: fields as Partial<AuditDocument> }, { upsert: true, writeConcern: DURABLE });
+  }
+
+  async appendMany(events: readonly AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.collection.insertMany(events.map(documentOf), { ordered: false, writeConcern: DURABLE });
+    } catch (e) {
+      if (!(e instanceof MongoBulkWriteError) || !onlyDuplicates(e)) throw e;
+    }
   }
 
   async get(id: string): Promise<FhirResource | undefined> {

@@ -4,8 +4,8 @@
  * documents, the outcome — never the practitioner's national id number, ATT-8).
  *
  * Two implementations: embedded SQLite (store-embedded.ts, file `audit.sqlite` in the data
- * directory) and MongoDB (store-mongo.ts, collection `auditEvents`). `append` is idempotent by
- * event id, so the durable queue may redeliver an event without duplicating it.
+ * directory) and MongoDB (store-mongo.ts, collection `auditEvents`). `append` and `appendMany`
+ * are idempotent by event id, so the durable queue may redeliver an event without duplicating it.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +34,13 @@ export interface StoredAccess {
 export interface AuditStore {
   /** Stores the event (as FHIR AuditEvent and access projection). A second append of the same id is a no-op. */
   append(event: AuditEvent): Promise<void>;
+  /**
+   * Stores a group of events in one durable write (the Auditor hands over each group commit of
+   * its queue at once, so the group costs one sync instead of one per event). Ids already stored
+   * are skipped, as with `append`. Resolves only once every event is stored; when it rejects, the
+   * caller must assume none was and deliver them again.
+   */
+  appendMany(events: readonly AuditEvent[]): Promise<void>;
   /** The stored FHIR AuditEvent, if any. */
   get(id: string): Promise<FhirResource | undefined>;
   /** Accesses to one patient's records in [from, to), oldest first. */

@@ -27,6 +27,9 @@ function downStore(real: AuditStore): AuditStore {
     append: async () => {
       throw new Error('audit store unavailable');
     },
+    appendMany: async () => {
+      throw new Error('audit store unavailable');
+    },
     get: (id) => real.get(id),
     patientAccesses: (q) => real.patientAccesses(q),
     close: async () => undefined,
@@ -72,6 +75,72 @@ describe('audit queue: group commit', () => {
         }),
       );
       expect(auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
+    } finally {
+      await auditor.close();
+      await store.close();
+    }
+  });
+
+  it('each group reaches the audit store in one appendMany, and no event is appended alone', async () => {
+    const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    const groups: string[][] = [];
+    let singles = 0;
+    const counting: AuditStore = {
+      append: async (e) => {
+        singles++;
+        await store.append(e);
+      },
+      appendMany: async (events) => {
+        groups.push(events.map((e) => e.id));
+        await store.appendMany(events);
+      },
+      get: (id) => store.get(id),
+      patientAccesses: (q) => store.patientAccesses(q),
+      close: async () => undefined,
+    };
+    const auditor = new Auditor({ dataDir: dir, store: counting, logger: silent });
+    try {
+      const first = Array.from({ length: 25 }, () => event());
+      await Promise.all(first.map((e) => auditor.record(e)));
+      const second = Array.from({ length: 3 }, () => event());
+      await Promise.all(second.map((e) => auditor.record(e)));
+      expect(groups).to.deep.equal([first.map((e) => e.id), second.map((e) => e.id)]);
+      expect(singles).to.equal(0);
+      for (const e of [...first, ...second]) expect(await store.get(e.id)).to.have.property('id', e.id);
+      expect(auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
+    } finally {
+      await auditor.close();
+      await store.close();
+    }
+  });
+
+  it('a failing appendMany leaves its whole group in the queue, which redelivers every event once the store is back', async () => {
+    const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    let failing = true;
+    const flaky: AuditStore = {
+      append: async (e) => {
+        if (failing) throw new Error('audit store unavailable');
+        await store.append(e);
+      },
+      appendMany: async (events) => {
+        if (failing) throw new Error('audit store unavailable');
+        await store.appendMany(events);
+      },
+      get: (id) => store.get(id),
+      patientAccesses: (q) => store.patientAccesses(q),
+      close: async () => undefined,
+    };
+    const auditor = new Auditor({ dataDir: dir, store: flaky, logger: silent, retryBaseMs: 20, retryMaxMs: 40 });
+    try {
+      const group = Array.from({ length: 10 }, () => event());
+      // Each record still resolves: its event is durable in the queue, which is the caller's guarantee.
+      await Promise.all(group.map((e) => auditor.record(e)));
+      expect(auditor.pending()).to.deep.equal({ pending: 10, dead: 0 });
+      for (const e of group) expect(await store.get(e.id)).to.equal(undefined);
+      failing = false;
+      expect(await auditor.flush(3000)).to.equal(true);
+      const log = await store.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date(Date.now() + 1000), limit: 100 });
+      expect(log.map((a) => a.id).sort()).to.deep.equal(group.map((e) => e.id).sort());
     } finally {
       await auditor.close();
       await store.close();

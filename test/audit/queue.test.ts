@@ -68,6 +68,9 @@ describe('audit queue: durable across restarts with the sink down', () => {
       append: async () => {
         throw new Error('audit store unavailable');
       },
+      appendMany: async () => {
+        throw new Error('audit store unavailable');
+      },
       get: (id) => real.get(id),
       patientAccesses: (q) => real.patientAccesses(q),
       close: async () => undefined,
@@ -96,6 +99,7 @@ describe('audit queue: durable across restarts with the sink down', () => {
   it('a store that hangs does not hold up the response beyond storeTimeoutMs; the event stays queued', async () => {
     const hanging: AuditStore = {
       append: () => new Promise<void>(() => undefined),
+      appendMany: () => new Promise<void>(() => undefined),
       get: async () => undefined,
       patientAccesses: async () => [],
       close: async () => undefined,

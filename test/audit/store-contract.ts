@@ -1,6 +1,6 @@
 /**
  * The audit store contract, run against the embedded store and (with MONGODB_URI) MongoDB:
- * idempotent append, the FHIR resource kept whole, patient access queries by id, authority and
+ * idempotent append and appendMany, the FHIR resource kept whole, patient access queries by id, authority and
  * time range.
  */
 import { expect } from 'chai';
@@ -32,6 +32,28 @@ export function describeAuditStoreContract(name: string, open: () => Promise<Aud
       expect(found.map((f) => f.id)).to.deep.equal([e.id]);
       expect(found[0]!.recorded).to.equal('2026-03-01T10:00:00.000Z');
       expect(found[0]!.entry.documents).to.deep.equal([docs[0]!.uniqueId]);
+    });
+
+    it('appendMany stores a group, skipping ids already stored or repeated within the group', async () => {
+      const at = (iso: string) => ({ ...baseInput({ at: new Date(iso) }), documents: docs });
+      const stored = auditEvents.iti43(at('2026-04-01T10:00:00.000Z'));
+      await store.append(stored);
+      const fresh = [
+        auditEvents.iti43(at('2026-04-01T10:00:01.000Z')),
+        denialEvent({ transaction: 'ITI-43', ...at('2026-04-01T10:00:02.000Z'), reason: 'ATT-5' }),
+        auditEvents.iti43(at('2026-04-01T10:00:03.000Z')),
+      ];
+      // A redelivered group: the already-stored event first and an event twice; every new one must still be stored.
+      await store.appendMany([stored, fresh[0]!, fresh[1]!, fresh[0]!, fresh[2]!]);
+      await store.appendMany([]);
+      const found = await store.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
+      expect(found.map((f) => f.id)).to.deep.equal([stored, ...fresh].map((e) => e.id));
+      expect(found[2]!.entry.outcome).to.equal('refused');
+      for (const e of fresh) expect(await store.get(e.id)).to.have.nested.property('subtype[0].code', 'ITI-43');
+      // The whole group again (a second redelivery) changes nothing.
+      await store.appendMany(fresh);
+      const again = await store.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
+      expect(again.map((f) => f.id)).to.deep.equal(found.map((f) => f.id));
     });
 
     it('selects by patient, assigning authority and [from, to), oldest first', async () => {

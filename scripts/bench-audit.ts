@@ -1,0 +1,106 @@
+/**
+ * npm run bench:audit -- [--events 5000] [--in-flight 32] [--rounds 3]
+ *
+ * What recording one audit event costs the node, in this process: one `Auditor` over the
+ * embedded audit store (SQLite) in a fresh temporary data directory, 200 warm-up events, then
+ * `events` ITI-18 events with `in-flight` `record()` calls outstanding at a time (as concurrent
+ * requests would issue them). `record()` resolves once the event is synced in the durable queue
+ * and the inline append to the audit store has settled, so the figure is what a request waits for.
+ *
+ * Reports per round and the median: events/s (wall clock) and CPU ms per event
+ * (`process.cpuUsage`, user + system), which hardly depends on the machine's other load.
+ * Every round must end with nothing pending in the queue, or the run fails.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Auditor } from '../connector/audit/auditor';
+import { auditEvents, type BaseAuditInput } from '../connector/audit/event';
+import { openEmbeddedAuditStore } from '../connector/audit/store-embedded';
+
+const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
+
+/** A realistic responder-side event: a Norwegian practitioner (synthetic test person) querying one patient. */
+function input(): BaseAuditInput {
+  return {
+    side: 'responder',
+    client: { userId: 'http://www.w3.org/2005/08/addressing/anonymous', networkAccessPoint: '10.1.2.3' },
+    server: { userId: 'https://node.example.no/xds/registry', networkAccessPoint: 'node.example.no' },
+    node: { id: 'urn:oid:2.16.578.1.12.4.5.100.1' },
+    principal: {
+      name: 'Ærlig Øvergård',
+      userId: '13116900216',
+      hpr: '502116685',
+      organisation: { id: '983974880', name: 'Finnmarkssykehuset HF' },
+      pointOfCare: { id: '4208723', name: 'Medisinsk avdeling, Hammerfest' },
+      healthcareService: { code: 'S03', display: 'Indremedisin', system: 'urn:oid:2.16.578.1.12.4.1.1.8655' },
+      purposeOfUse: { code: 'TREAT', display: 'Treatment', system: 'urn:oid:2.16.840.1.113883.1.11.20448' },
+      decisionRef: 'b3f0e8a4-2d1c-4c55-9a7e-0f4c2b9d1e77',
+      role: { code: 'LE', display: 'Lege', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
+    },
+    patientId: '01017010170^^^&2.16.578.1.12.4.1.4.1&ISO',
+    outcome: 'success',
+  };
+}
+
+const event = () => auditEvents.iti18({ ...input(), query: { storedQueryId: FIND_DOCUMENTS, text: '<AdhocQueryRequest/>' } });
+
+interface Round {
+  eventsPerS: number;
+  cpuMsPerEvent: number;
+}
+
+async function round(total: number, inFlight: number): Promise<Round> {
+  const dir = mkdtempSync(join(tmpdir(), 'koblingspunkt-bench-audit-'));
+  const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+  const quiet = { warn: () => undefined, error: () => undefined };
+  const auditor = new Auditor({ dataDir: dir, store, logger: quiet });
+  try {
+    for (let i = 0; i < 200; i++) await auditor.record(event());
+    const events = Array.from({ length: total }, event);
+    let next = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < total) await auditor.record(events[next++]!);
+      }),
+    );
+    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const cpu = process.cpuUsage(cpu0);
+    const pending = auditor.pending();
+    if (pending.pending !== 0 || pending.dead !== 0) throw new Error(`events left in the queue: ${JSON.stringify(pending)}`);
+    return { eventsPerS: Math.round(total / (wallMs / 1000)), cpuMsPerEvent: (cpu.user + cpu.system) / 1000 / total };
+  } finally {
+    await auditor.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '5000' },
+    'in-flight': { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const total = Number(values.events);
+const inFlight = Number(values['in-flight']);
+const rounds = Number(values.rounds);
+console.log(`audit record(): ${total} events, ${inFlight} in flight, ${rounds} rounds, load average ${loadavg()[0]!.toFixed(2)}`);
+const results: Round[] = [];
+for (let r = 1; r <= rounds; r++) {
+  const result = await round(total, inFlight);
+  results.push(result);
+  console.log(`  round ${r}: ${result.eventsPerS} events/s, ${result.cpuMsPerEvent.toFixed(3)} ms CPU/event`);
+}
+console.log(
+  `median: ${median(results.map((r) => r.eventsPerS))} events/s, ${median(results.map((r) => r.cpuMsPerEvent)).toFixed(3)} ms CPU/event`,
+);
