@@ -65,10 +65,16 @@ class FilesystemBlobStore implements BlobStore {
     const partial = partialPath(this.root, stagingId);
     const file = await open(partial, 'wx', 0o600);
     const digest: { result?: Digest } = {};
+    const flusher = new BackgroundFlush(file);
     try {
-      for await (const chunk of measuredChunks(source, options.maxBytes, digest)) await writeFully(file, chunk);
+      for await (const chunk of measuredChunks(source, options.maxBytes, digest)) {
+        await writeFully(file, chunk);
+        flusher.wrote(chunk.byteLength);
+      }
+      await flusher.settle();
       await file.sync();
     } catch (e) {
+      await flusher.settle().catch(() => undefined);
       await file.close().catch(() => undefined);
       await rm(partial, { force: true });
       throw e;
@@ -186,6 +192,46 @@ class FilesystemBlobStore implements BlobStore {
 
   private assertOpen(): void {
     if (this.closed) throw new BlobStoreError('blob store is closed');
+  }
+}
+
+/**
+ * Flushes a large upload to disk while it is still arriving. Without it the whole document sits in
+ * the page cache until the final fsync, which then waits for all of it (~25 ms for 20 MiB on the
+ * development machine, a sixth of the request). With an fdatasync started in the background after
+ * every FLUSH_EVERY_BYTES written (one at a time, on the libuv pool, never awaited by the write
+ * loop), the disk writes overlap the network receive and the final fsync finds little left to do
+ * (~5 ms). Durability is unchanged: the final fsync after the last write still covers every byte;
+ * a background flush only makes it cheaper. Its failure fails the stage like the final one would.
+ */
+const FLUSH_EVERY_BYTES = 4 * 1024 * 1024;
+
+class BackgroundFlush {
+  private unflushed = 0;
+  private inFlight: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(private readonly file: FileHandle) {}
+
+  wrote(bytes: number): void {
+    this.unflushed += bytes;
+    if (this.unflushed < FLUSH_EVERY_BYTES || this.inFlight !== undefined) return;
+    this.unflushed = 0;
+    this.inFlight = this.file.datasync().then(
+      () => {
+        this.inFlight = undefined;
+      },
+      (e: unknown) => {
+        this.failure ??= e;
+        this.inFlight = undefined;
+      },
+    );
+  }
+
+  /** Waits for the flush in flight; rejects if any background flush failed. */
+  async settle(): Promise<void> {
+    if (this.inFlight !== undefined) await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
   }
 }
 
