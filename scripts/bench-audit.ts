@@ -7,13 +7,16 @@
  * requests would issue them). `record()` resolves once the event is synced in the durable queue
  * and the inline append to the audit store has settled, so the figure is what a request waits for.
  *
- * Reports per round and the median: events/s (wall clock) and CPU ms per event
- * (`process.cpuUsage`, user + system), which hardly depends on the machine's other load.
+ * Reports per round and the median: events/s (wall clock), CPU ms per event (`process.cpuUsage`,
+ * user + system, all threads of the process), which hardly depends on the machine's other load,
+ * and how long the event loop was held up (`monitorEventLoopDelay`, p99 and max): what every other
+ * request of the node waits while the audit trail writes (a synchronous fsync shows here).
  * Every round must end with nothing pending in the queue, or the run fails.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Auditor } from '../connector/audit/auditor';
 import { auditEvents, type BaseAuditInput } from '../connector/audit/event';
@@ -49,6 +52,8 @@ const event = () => auditEvents.iti18({ ...input(), query: { storedQueryId: FIND
 interface Round {
   eventsPerS: number;
   cpuMsPerEvent: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 async function round(total: number, inFlight: number): Promise<Round> {
@@ -60,6 +65,8 @@ async function round(total: number, inFlight: number): Promise<Round> {
     for (let i = 0; i < 200; i++) await auditor.record(event());
     const events = Array.from({ length: total }, event);
     let next = 0;
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await Promise.all(
@@ -69,9 +76,16 @@ async function round(total: number, inFlight: number): Promise<Round> {
     );
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const cpu = process.cpuUsage(cpu0);
-    const pending = auditor.pending();
+    delay.disable();
+    const pending = await auditor.pending();
     if (pending.pending !== 0 || pending.dead !== 0) throw new Error(`events left in the queue: ${JSON.stringify(pending)}`);
-    return { eventsPerS: Math.round(total / (wallMs / 1000)), cpuMsPerEvent: (cpu.user + cpu.system) / 1000 / total };
+    return {
+      eventsPerS: Math.round(total / (wallMs / 1000)),
+      cpuMsPerEvent: (cpu.user + cpu.system) / 1000 / total,
+      // The histogram counts from the 1 ms timer's due time, so its floor is ~1 ms.
+      loopDelayP99Ms: delay.percentile(99) / 1e6,
+      loopDelayMaxMs: delay.max / 1e6,
+    };
   } finally {
     await auditor.close();
     await store.close();
@@ -99,8 +113,12 @@ const results: Round[] = [];
 for (let r = 1; r <= rounds; r++) {
   const result = await round(total, inFlight);
   results.push(result);
-  console.log(`  round ${r}: ${result.eventsPerS} events/s, ${result.cpuMsPerEvent.toFixed(3)} ms CPU/event`);
+  console.log(
+    `  round ${r}: ${result.eventsPerS} events/s, ${result.cpuMsPerEvent.toFixed(3)} ms CPU/event, ` +
+      `event loop delay p99 ${result.loopDelayP99Ms.toFixed(1)} ms, max ${result.loopDelayMaxMs.toFixed(1)} ms`,
+  );
 }
 console.log(
-  `median: ${median(results.map((r) => r.eventsPerS))} events/s, ${median(results.map((r) => r.cpuMsPerEvent)).toFixed(3)} ms CPU/event`,
+  `median: ${median(results.map((r) => r.eventsPerS))} events/s, ${median(results.map((r) => r.cpuMsPerEvent)).toFixed(3)} ms CPU/event, ` +
+    `event loop delay p99 ${median(results.map((r) => r.loopDelayP99Ms)).toFixed(1)} ms`,
 );

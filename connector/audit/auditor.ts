@@ -133,7 +133,7 @@ export class Auditor {
   }
 
   /** Queued events per state (for health pages and tests). */
-  pending(): QueueCounts {
+  pending(): Promise<QueueCounts> {
     return this.queue.counts();
   }
 

@@ -18,9 +18,15 @@
  * transaction is all or none, so none of their rows was written). Acks do not need to be durable
  * (a lost ack only means a redelivery, which at-least-once allows): they ride along with the next
  * group's transaction, or are written on their own after `ackDelayMs`.
+ *
+ * OFF THE EVENT LOOP: every write goes through a `SqliteWriter` (sqlite-writer.ts), whose worker
+ * thread runs the transaction and waits for its fsync, so the node keeps serving requests while a
+ * group commits. One commit is out at a time; what arrives meanwhile forms the next group. The
+ * queue's own connection only creates the schema and reads.
  */
 import Database from 'better-sqlite3';
 import type { AuditEvent } from './event';
+import { SqliteWriter, type SqlStatement } from './sqlite-writer';
 
 export interface AuditSink {
   /** Stable name; rows are kept per sink name across restarts. */
@@ -77,12 +83,9 @@ export interface QueueCounts {
 
 export class DurableAuditQueue {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
-  private readonly commitGroup: Database.Transaction<(group: readonly PendingEnqueue[], acks: readonly number[]) => number[][]>;
+  private readonly writer: SqliteWriter;
   private readonly next: Database.Statement;
-  private readonly remove: Database.Statement;
-  private readonly fail: Database.Statement;
-  private readonly park: Database.Statement;
+  private readonly countRows: Database.Statement;
   private readonly running = new Map<string, Promise<void>>();
   private readonly retryAt = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -91,6 +94,8 @@ export class DurableAuditQueue {
   private groupScheduled: NodeJS.Immediate | undefined;
   private acks: number[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
+  /** The commit chain: each commit starts after the one before settled. */
+  private committing: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly options: DurableQueueOptions) {
@@ -113,15 +118,9 @@ export class DurableAuditQueue {
       this.db.close();
       throw e;
     }
-    this.insert = this.db.prepare('INSERT INTO queue (sink, event) VALUES (?, ?)');
-    this.commitGroup = this.db.transaction((group: readonly PendingEnqueue[], acks: readonly number[]) => {
-      for (const seq of acks) this.remove.run(seq);
-      return group.map((p) => p.sinks.map((s) => Number(this.insert.run(s, p.json).lastInsertRowid)));
-    });
     this.next = this.db.prepare('SELECT seq, event, attempts FROM queue WHERE sink = ? AND dead = 0 ORDER BY seq LIMIT 1');
-    this.remove = this.db.prepare('DELETE FROM queue WHERE seq = ?');
-    this.fail = this.db.prepare('UPDATE queue SET attempts = attempts + 1, last_error = ? WHERE seq = ?');
-    this.park = this.db.prepare('UPDATE queue SET dead = 1, attempts = attempts + 1, last_error = ? WHERE seq = ?');
+    this.countRows = this.db.prepare('SELECT COALESCE(SUM(dead = 0), 0) AS pending, COALESCE(SUM(dead = 1), 0) AS dead FROM queue');
+    this.writer = new SqliteWriter(options.path);
   }
 
   /**
@@ -142,7 +141,10 @@ export class DurableAuditQueue {
     return new Promise((resolve, reject) => {
       this.group.push({ json, sinks, resolve, reject });
       // setImmediate runs after the I/O callbacks of this turn: every request handled in it joins.
-      this.groupScheduled ??= setImmediate(() => this.commit());
+      this.groupScheduled ??= setImmediate(() => {
+        this.groupScheduled = undefined;
+        void this.commit();
+      });
     });
   }
 
@@ -153,7 +155,7 @@ export class DurableAuditQueue {
     if (this.ackTimer === undefined && this.groupScheduled === undefined) {
       this.ackTimer = setTimeout(() => {
         this.ackTimer = undefined;
-        this.commit();
+        void this.commit();
       }, this.options.ackDelayMs ?? 100);
       this.ackTimer.unref();
     }
@@ -167,9 +169,10 @@ export class DurableAuditQueue {
     }
   }
 
-  counts(): QueueCounts {
-    this.commit();
-    const row = this.db.prepare('SELECT COALESCE(SUM(dead = 0), 0) AS pending, COALESCE(SUM(dead = 1), 0) AS dead FROM queue').get() as QueueCounts;
+  /** Rows on disk, after the waiting group and acks are committed. */
+  async counts(): Promise<QueueCounts> {
+    await this.commit();
+    const row = this.countRows.get() as QueueCounts;
     return { pending: Number(row.pending), dead: Number(row.dead) };
   }
 
@@ -177,18 +180,18 @@ export class DurableAuditQueue {
   async drained(timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      if (this.counts().pending === 0) return true;
+      if ((await this.counts()).pending === 0) return true;
       this.kick();
       await new Promise((r) => setTimeout(r, 20));
     }
-    return this.counts().pending === 0;
+    return (await this.counts()).pending === 0;
   }
 
   /** Stops delivery (waiting a bounded time for deliveries in progress) and closes the file; queued events stay for the next open. */
   async close(): Promise<void> {
     if (this.closed) return;
     // Callers already waiting were promised a commit; pending acks save redeliveries after the restart.
-    this.commit();
+    await this.commit();
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -201,23 +204,37 @@ export class DurableAuditQueue {
       }),
     ]);
     clearTimeout(timer);
+    await this.writer.close();
     this.db.close();
   }
 
-  /** Writes the waiting group and acks in one transaction and settles every waiting caller. */
-  private commit(): void {
-    if (this.groupScheduled !== undefined) clearImmediate(this.groupScheduled);
-    this.groupScheduled = undefined;
+  /**
+   * Commits the waiting group and acks in one transaction, after the commit before it settled;
+   * resolves once this commit settled and every caller of its group was answered.
+   */
+  private commit(): Promise<void> {
+    // commitWaiting answers its callers on failure and does not throw; the catch keeps the chain alive regardless.
+    this.committing = this.committing
+      .then(() => this.commitWaiting())
+      .catch((e: unknown) => {
+        this.options.logger?.error('audit queue commit failed unexpectedly', { error: e instanceof Error ? e.message : String(e) });
+      });
+    return this.committing;
+  }
+
+  private async commitWaiting(): Promise<void> {
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    if (this.closed || (this.group.length === 0 && this.acks.length === 0)) return;
+    if (this.group.length === 0 && this.acks.length === 0) return;
     const group = this.group;
     const acks = this.acks;
     this.group = [];
     this.acks = [];
-    let ids: number[][];
+    const statements: SqlStatement[] = acks.map((seq) => ({ sql: 'DELETE FROM queue WHERE seq = ?', params: [seq] }));
+    for (const p of group) for (const s of p.sinks) statements.push({ sql: 'INSERT INTO queue (sink, event) VALUES (?, ?)', params: [s, p.json] });
+    let rowids: number[];
     try {
-      ids = this.commitGroup(group, acks);
+      rowids = await this.writer.run(statements);
     } catch (e) {
       // Rolled back: no caller of this group has a row on disk, so each must learn it failed.
       this.options.logger?.error('audit queue commit failed; every event of the group is rejected', {
@@ -229,25 +246,37 @@ export class DurableAuditQueue {
       for (const p of group) p.reject(e);
       return;
     }
-    group.forEach((p, i) => {
+    let i = acks.length;
+    for (const p of group) {
       const bySink = new Map<string, number>();
-      p.sinks.forEach((s, j) => bySink.set(s, ids[i]![j]!));
+      for (const s of p.sinks) bySink.set(s, rowids[i++]!);
       p.resolve(bySink);
-    });
+    }
+  }
+
+  /** One write of its own (a failure count, a parked row), through the writer like every other. */
+  private async write(sql: string, ...params: unknown[]): Promise<void> {
+    await this.writer.run([{ sql, params }]);
   }
 
   private pump(sink: AuditSink): void {
     if (this.closed || this.running.has(sink.name)) return;
     const due = this.retryAt.get(sink.name);
     if (due !== undefined && Date.now() < due) return;
-    const run = this.drain(sink).finally(() => this.running.delete(sink.name));
+    const run = this.drain(sink)
+      .catch((e: unknown) => {
+        // A failed write of the queue's own bookkeeping (disk full, file gone): the row stays and is tried again later.
+        if (!this.closed) this.scheduleRetry(sink, e instanceof Error ? e.message : String(e));
+      })
+      .finally(() => this.running.delete(sink.name));
     this.running.set(sink.name, run);
   }
 
   private async drain(sink: AuditSink): Promise<void> {
     while (!this.closed) {
       // Rows acked but not yet deleted would otherwise be delivered a second time.
-      if (this.acks.length > 0) this.commit();
+      if (this.acks.length > 0) await this.commit();
+      if (this.closed) return;
       const row = this.next.get(sink.name) as Row | undefined;
       if (row === undefined) return;
       try {
@@ -256,7 +285,7 @@ export class DurableAuditQueue {
         if (this.closed) return;
         const message = e instanceof Error ? e.message : String(e);
         if (e instanceof PermanentDeliveryError) {
-          this.park.run(message, row.seq);
+          await this.write('UPDATE queue SET dead = 1, attempts = attempts + 1, last_error = ? WHERE seq = ?', message, row.seq);
           this.options.logger?.error('audit event can never be delivered to this sink; kept in the queue as dead', {
             sink: sink.name,
             seq: row.seq,
@@ -264,12 +293,13 @@ export class DurableAuditQueue {
           });
           continue;
         }
-        this.fail.run(message, row.seq);
+        await this.write('UPDATE queue SET attempts = attempts + 1, last_error = ? WHERE seq = ?', message, row.seq);
         this.scheduleRetry(sink, message);
         return;
       }
       if (this.closed) return;
-      this.remove.run(row.seq);
+      // Deleted with the next commit (at the top of this loop, before the next row is read).
+      this.acks.push(row.seq);
       this.failures.delete(sink.name);
       this.retryAt.delete(sink.name);
     }

@@ -1,8 +1,12 @@
 /**
  * Embedded audit store: one SQLite file (WAL, synchronous=FULL so an appended event survives a
  * power loss, as an audit trail must). Rows are never updated or deleted by the node.
+ *
+ * Appends go through a `SqliteWriter` (its worker thread commits and waits for the fsync, not the
+ * event loop); this connection creates the schema and serves the reads.
  */
 import Database from 'better-sqlite3';
+import { SqliteWriter, type SqlStatement } from './sqlite-writer';
 import type { AuditEvent } from './event';
 import type { FhirResource } from './fhir';
 import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store';
@@ -29,27 +33,17 @@ export function openEmbeddedAuditStore(options: { path: string }): AuditStore {
     db.close();
     throw e;
   }
-  return new EmbeddedAuditStore(db);
+  return new EmbeddedAuditStore(db, new SqliteWriter(options.path));
 }
 
-interface InsertRow {
-  id: string;
-  recorded: string;
-  patientId: string | null;
-  patientAuthority: string | null;
-  access: string;
-  resource: string;
-}
+const INSERT = `INSERT OR IGNORE INTO audit_events (id, recorded, patient_id, patient_authority, access, resource)
+  VALUES (?, ?, ?, ?, ?, ?)`;
 
-function insertRowOf(event: AuditEvent): InsertRow {
+function insertOf(event: AuditEvent): SqlStatement {
   const r = auditRecordOf(event);
   return {
-    id: r.id,
-    recorded: r.recorded,
-    patientId: r.patient?.id ?? null,
-    patientAuthority: r.patient?.authority ?? null,
-    access: JSON.stringify(r.access),
-    resource: JSON.stringify(r.resource),
+    sql: INSERT,
+    params: [r.id, r.recorded, r.patient?.id ?? null, r.patient?.authority ?? null, JSON.stringify(r.access), JSON.stringify(r.resource)],
   };
 }
 
@@ -60,21 +54,14 @@ interface AccessRow {
 }
 
 class EmbeddedAuditStore implements AuditStore {
-  private readonly insert: Database.Statement;
-  private readonly insertAll: Database.Transaction<(rows: readonly InsertRow[]) => void>;
   private readonly select: Database.Statement;
   private readonly byPatient: Database.Statement;
   private readonly byPatientAndAuthority: Database.Statement;
 
-  constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare(
-      `INSERT OR IGNORE INTO audit_events (id, recorded, patient_id, patient_authority, access, resource)
-       VALUES (@id, @recorded, @patientId, @patientAuthority, @access, @resource)`,
-    );
-    // One transaction: one WAL sync for the whole group, and all or none of it on disk.
-    this.insertAll = db.transaction((rows: readonly InsertRow[]) => {
-      for (const row of rows) this.insert.run(row);
-    });
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {
     this.select = db.prepare('SELECT resource FROM audit_events WHERE id = ?');
     // ISO 8601 UTC strings of one length sort as the instants they denote.
     this.byPatient = db.prepare(
@@ -87,13 +74,13 @@ class EmbeddedAuditStore implements AuditStore {
   }
 
   async append(event: AuditEvent): Promise<void> {
-    this.insert.run(insertRowOf(event));
+    await this.writer.run([insertOf(event)]);
   }
 
   async appendMany(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    // Projected before the transaction opens, so the write lock is held only for the inserts.
-    this.insertAll(events.map(insertRowOf));
+    // One transaction: one WAL sync for the whole group, and all or none of it on disk.
+    await this.writer.run(events.map(insertOf));
   }
 
   async get(id: string): Promise<FhirResource | undefined> {
@@ -113,6 +100,7 @@ class EmbeddedAuditStore implements AuditStore {
   }
 
   async close(): Promise<void> {
+    await this.writer.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -48,7 +48,7 @@ describe('audit queue: group commit', () => {
     const first = new Auditor({ dataDir: dir, store: downStore(real), logger: silent, retryBaseMs: 60_000 });
     const events = Array.from({ length: 40 }, () => event());
     await Promise.all(events.map((e) => first.record(e)));
-    expect(first.pending()).to.deep.equal({ pending: 40, dead: 0 });
+    expect(await first.pending()).to.deep.equal({ pending: 40, dead: 0 });
     await first.close();
 
     const second = new Auditor({ dataDir: dir, store: real, logger: silent, retryBaseMs: 20 });
@@ -74,7 +74,7 @@ describe('audit queue: group commit', () => {
           expect(await store.get(e.id)).to.have.property('id', e.id);
         }),
       );
-      expect(auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
+      expect(await auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
     } finally {
       await auditor.close();
       await store.close();
@@ -107,7 +107,7 @@ describe('audit queue: group commit', () => {
       expect(groups).to.deep.equal([first.map((e) => e.id), second.map((e) => e.id)]);
       expect(singles).to.equal(0);
       for (const e of [...first, ...second]) expect(await store.get(e.id)).to.have.property('id', e.id);
-      expect(auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
+      expect(await auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
     } finally {
       await auditor.close();
       await store.close();
@@ -135,7 +135,7 @@ describe('audit queue: group commit', () => {
       const group = Array.from({ length: 10 }, () => event());
       // Each record still resolves: its event is durable in the queue, which is the caller's guarantee.
       await Promise.all(group.map((e) => auditor.record(e)));
-      expect(auditor.pending()).to.deep.equal({ pending: 10, dead: 0 });
+      expect(await auditor.pending()).to.deep.equal({ pending: 10, dead: 0 });
       for (const e of group) expect(await store.get(e.id)).to.equal(undefined);
       failing = false;
       expect(await auditor.flush(3000)).to.equal(true);
@@ -160,7 +160,7 @@ describe('audit queue: group commit', () => {
       expect(settled.map((s) => s.status)).to.deep.equal(Array(5).fill('rejected'));
       for (const s of settled) expect((s as PromiseRejectedResult).reason).to.have.property('message', 'disk full (simulated)');
       // All or none: the events before the poisoned one were rolled back too, and none reached the store.
-      expect(auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
+      expect(await auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
       for (const e of group) expect(await store.get(e.id)).to.equal(undefined);
 
       const later = [event(), event()];

@@ -38,7 +38,7 @@ describe('audit queue: durable across restarts with the sink down', () => {
     // Stored locally at once; the syslog copy waits on disk.
     expect(await store1.get(e.id)).to.have.property('id', e.id);
     await new Promise((r) => setTimeout(r, 100));
-    expect(first.pending()).to.deep.equal({ pending: 1, dead: 0 });
+    expect(await first.pending()).to.deep.equal({ pending: 1, dead: 0 });
     await first.close();
     await store1.close();
 
@@ -54,7 +54,7 @@ describe('audit queue: durable across restarts with the sink down', () => {
       const xml = receiver.frames[0]!.message.toString('utf8').replace(/^.*? IHE\+RFC-3881 - /, '');
       expect(xml).to.contain(e.recorded).and.to.contain('Ærlig Øvergård');
       expect(await dicomSchemaErrors([xml])).to.deep.equal([]);
-      expect(second.pending()).to.deep.equal({ pending: 0, dead: 0 });
+      expect(await second.pending()).to.deep.equal({ pending: 0, dead: 0 });
     } finally {
       await second.close();
       await store2.close();
@@ -78,7 +78,7 @@ describe('audit queue: durable across restarts with the sink down', () => {
     const first = new Auditor({ dataDir: dir, store: down, logger: silent, retryBaseMs: 20, retryMaxMs: 50 });
     const e = event();
     await first.record(e);
-    expect(first.pending().pending).to.equal(1);
+    expect((await first.pending()).pending).to.equal(1);
     expect(await real.get(e.id)).to.equal(undefined);
     await first.close();
 
@@ -109,7 +109,7 @@ describe('audit queue: durable across restarts with the sink down', () => {
       const started = Date.now();
       await auditor.record(event());
       expect(Date.now() - started).to.be.lessThan(1000);
-      expect(auditor.pending().pending).to.equal(1);
+      expect((await auditor.pending()).pending).to.equal(1);
     } finally {
       // close() waits only closeTimeoutMs for the hung delivery.
       const closing = Date.now();
