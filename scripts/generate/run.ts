@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DocumentRegistry } from '../../registry/registry';
 import { createPatientIdPolicy } from '../../registry/patients';
 import type { RegistryStore } from '../../registry/store/store';
-import { BatchingStore } from './batching-store';
+import { StoreOverlay } from '../../registry/store-overlay';
 import { createWorld, planPatient, type PatientPlan } from './patient';
 
 export const PROGRESS_FILE = 'generate-progress.json';
@@ -72,7 +72,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     throw new GenerationError(`${options.dataDir} holds a registry that this generator did not fill; use an empty data directory`);
   }
   let progress: Progress = previous ?? { seed: options.seed, patient: 0, submission: 0, entries: 0, submissions: 0, elapsedMs: 0 };
-  const batching = new BatchingStore(options.store);
+  const batching = new StoreOverlay(options.store);
   const registry = new DocumentRegistry(batching, {
     queryResultLimit: 5000,
     patientIds: createPatientIdPolicy({ acceptedAssigningAuthorities: [] }),

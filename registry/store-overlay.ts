@@ -1,0 +1,240 @@
+/**
+ * A RegistryStore overlay that gathers many commits in memory and writes them to the store
+ * underneath in ONE atomic commit (`flush`).
+ *
+ * Why: every `store.commit` of the embedded store is one fsync of the WAL (synchronous=FULL), which
+ * costs far more than the rows, and the store contract already accepts any number of objects in
+ * one `CommitBatch`. So ITI-42 group commit (register.ts) and the data generator register each
+ * submission through the full path (snapshot, every rule, commit planning) against an overlay and
+ * then flush once. Reads answer exactly as the store would if every pending commit had been
+ * applied to it: rules that look at the registry (duplicate uniqueIds and entryUUIDs, RPLC targets,
+ * folder memberships and lastUpdateTime) judge later submissions of a group correctly.
+ *
+ * Read semantics kept from the store contract (`find` in insertion order, `limit`, inserts, then
+ * replacements, then deletions): a replaced committed object keeps its place among the committed
+ * ones (the store updates it in place), pending inserts follow every committed object in the order
+ * they were inserted, deleted objects are gone.
+ *
+ * A module of the registry actor, not a store implementation: it works over any `RegistryStore`.
+ */
+import { Query } from 'mingo';
+import type { RegistryObject } from './model/metadata';
+import { deriveIndexHints } from './store/embedded/index-hints';
+import { toRecord, type StoredRecord } from './store/record';
+import {
+  DuplicateEntryUuidError,
+  UnknownEntryUuidError,
+  type CommitBatch,
+  type FindOptions,
+  type RegistryFilter,
+  type RegistryStore,
+} from './store/store';
+
+interface Pending {
+  readonly obj: RegistryObject;
+  /** Set when the object is new in this overlay: its place in insertion order. */
+  readonly insertOrder?: number;
+  /** Set when the object replaces a committed one: the committed version, to tell whether it matched a filter. */
+  readonly original?: RegistryObject;
+  record?: StoredRecord;
+  originalRecord?: StoredRecord;
+}
+
+/** Fields of pending objects indexed in memory, so that a lookup by one of them does not scan the pending set. */
+const INDEXED = ['uniqueId', 'sourceUuid', 'targetUuid', 'patientId'] as const;
+type IndexedField = (typeof INDEXED)[number];
+
+/** A committed object that was deleted and then inserted again under the same entryUUID in one overlay. */
+export class ReinsertAfterDeleteError extends Error {
+  constructor(readonly entryUuid: string) {
+    // The store applies a batch's inserts before its deletions, so one flush cannot express it.
+    super(`entryUUID ${entryUuid} was deleted and inserted again before the overlay was flushed`);
+    this.name = 'ReinsertAfterDeleteError';
+  }
+}
+
+export class StoreOverlay implements RegistryStore {
+  private readonly pending = new Map<string, Pending>();
+  /** Committed objects deleted in this overlay. */
+  private readonly deleted = new Set<string>();
+  private readonly index = new Map<IndexedField, Map<string, Set<string>>>(INDEXED.map((f) => [f, new Map()]));
+  private nextInsertOrder = 0;
+  /** Pending objects that replace a committed one (each may drop out of, or newly enter, a committed result). */
+  private replacedCommitted = 0;
+
+  constructor(readonly underlying: RegistryStore) {}
+
+  /** Objects waiting for `flush()` (inserts and replacements). */
+  get pendingObjects(): number {
+    return this.pending.size;
+  }
+
+  async find(filter: RegistryFilter, options: FindOptions = {}): Promise<RegistryObject[]> {
+    if (this.pending.size === 0 && this.deleted.size === 0) return this.underlying.find(filter, options);
+    const limit = options.limit;
+    if (limit !== undefined && limit <= 0) return [];
+    const query = new Query(filter);
+    const matches = (record: StoredRecord): boolean => query.test(record as unknown as Record<string, unknown>);
+
+    const fresh: { obj: RegistryObject; order: number }[] = [];
+    // Committed objects whose pending replacement matches although the committed version does not:
+    // the store would return them at their old place, which only the store knows.
+    const entering: string[] = [];
+    for (const id of this.candidates(filter)) {
+      const p = this.pending.get(id);
+      if (p === undefined) continue;
+      p.record ??= toRecord(p.obj);
+      if (!matches(p.record)) continue;
+      if (p.insertOrder !== undefined) fresh.push({ obj: p.obj, order: p.insertOrder });
+      else {
+        p.originalRecord ??= toRecord(p.original!);
+        if (!matches(p.originalRecord)) entering.push(id);
+      }
+    }
+    fresh.sort((a, b) => a.order - b.order);
+
+    // At most this many committed results drop out (replaced so they no longer match, or deleted),
+    // so asking the store for that many more than the limit still yields the first `limit`.
+    const spare = this.replacedCommitted + this.deleted.size;
+    const underlyingFilter = entering.length === 0 ? filter : { $or: [filter, { entryUuid: { $in: entering } }] };
+    const committed = await this.underlying.find(underlyingFilter, limit === undefined ? {} : { limit: limit + spare });
+    const out: RegistryObject[] = [];
+    for (const obj of committed) {
+      if (this.deleted.has(obj.entryUuid)) continue;
+      const p = this.pending.get(obj.entryUuid);
+      if (p === undefined) out.push(obj);
+      else {
+        // A replacement keeps the committed object's place, as the store's in-place update does.
+        p.record ??= toRecord(p.obj);
+        if (matches(p.record)) out.push(p.obj);
+      }
+    }
+    for (const f of fresh) out.push(f.obj);
+    return limit === undefined ? out : out.slice(0, limit);
+  }
+
+  async getByUuids(entryUuids: readonly string[]): Promise<RegistryObject[]> {
+    const out: RegistryObject[] = [];
+    const rest: string[] = [];
+    for (const id of new Set(entryUuids)) {
+      const p = this.pending.get(id);
+      if (p !== undefined) out.push(p.obj);
+      else if (!this.deleted.has(id)) rest.push(id);
+    }
+    if (rest.length === 0) return out;
+    return [...out, ...(await this.underlying.getByUuids(rest))];
+  }
+
+  async count(filter: RegistryFilter): Promise<number> {
+    if (this.pending.size === 0 && this.deleted.size === 0) return this.underlying.count(filter);
+    return (await this.find(filter)).length;
+  }
+
+  /**
+   * Checks the batch as the store contract demands (nothing of it is taken if a check fails), then
+   * adds it to the pending commit.
+   */
+  async commit(batch: CommitBatch): Promise<void> {
+    const inserted = new Set<string>();
+    for (const obj of batch.inserts) {
+      if (inserted.has(obj.entryUuid) || this.pending.has(obj.entryUuid)) throw new DuplicateEntryUuidError(obj.entryUuid);
+      inserted.add(obj.entryUuid);
+    }
+    const fromStore = [...inserted].filter((id) => !this.deleted.has(id));
+    const reinserted = [...inserted].find((id) => this.deleted.has(id));
+    if (reinserted !== undefined) throw new ReinsertAfterDeleteError(reinserted);
+    if (fromStore.length > 0) {
+      const [clash] = await this.underlying.getByUuids(fromStore);
+      if (clash !== undefined) throw new DuplicateEntryUuidError(clash.entryUuid);
+    }
+    const named = [...batch.replacements.map((o) => o.entryUuid), ...(batch.deletions ?? [])].filter((id) => !inserted.has(id));
+    const known = new Map((await this.getByUuids(named)).map((o) => [o.entryUuid, o]));
+    const unknown = named.find((id) => !known.has(id));
+    if (unknown !== undefined) throw new UnknownEntryUuidError(unknown);
+
+    for (const obj of batch.inserts) {
+      this.put({ obj, insertOrder: this.nextInsertOrder++ });
+    }
+    for (const obj of batch.replacements) {
+      const previous = this.pending.get(obj.entryUuid);
+      if (previous?.insertOrder !== undefined) this.put({ obj, insertOrder: previous.insertOrder });
+      else {
+        if (previous === undefined) this.replacedCommitted++;
+        this.put({ obj, original: previous?.original ?? known.get(obj.entryUuid)! });
+      }
+    }
+    for (const id of batch.deletions ?? []) {
+      const p = this.pending.get(id);
+      if (p !== undefined) {
+        this.unindex(id, p.obj);
+        this.pending.delete(id);
+        if (p.insertOrder === undefined) this.replacedCommitted--;
+      }
+      if (p === undefined || p.insertOrder === undefined) this.deleted.add(id);
+    }
+  }
+
+  /** The pending change as one batch, in the order the store must apply it. */
+  batch(): CommitBatch {
+    const inserts: RegistryObject[] = [];
+    const replacements: RegistryObject[] = [];
+    // Map order is first-insertion order (a replaced pending insert keeps its key's place).
+    for (const p of this.pending.values()) (p.insertOrder !== undefined ? inserts : replacements).push(p.obj);
+    return { inserts, replacements, deletions: [...this.deleted] };
+  }
+
+  /** Writes everything pending to the underlying store in one atomic commit; on failure nothing is written and the overlay keeps it. */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0 && this.deleted.size === 0) return;
+    await this.underlying.commit(this.batch());
+    this.clear();
+  }
+
+  /** Forgets everything pending. */
+  clear(): void {
+    this.pending.clear();
+    this.deleted.clear();
+    for (const byValue of this.index.values()) byValue.clear();
+    this.replacedCommitted = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.underlying.close();
+  }
+
+  private put(entry: Pending): void {
+    const id = entry.obj.entryUuid;
+    const previous = this.pending.get(id);
+    if (previous !== undefined) this.unindex(id, previous.obj);
+    this.pending.set(id, entry);
+    for (const field of INDEXED) {
+      const value = (entry.obj as unknown as Record<string, unknown>)[field];
+      if (typeof value !== 'string') continue;
+      const byValue = this.index.get(field)!;
+      let ids = byValue.get(value);
+      if (ids === undefined) byValue.set(value, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  private unindex(id: string, obj: RegistryObject): void {
+    for (const field of INDEXED) {
+      const value = (obj as unknown as Record<string, unknown>)[field];
+      if (typeof value === 'string') this.index.get(field)!.get(value)?.delete(id);
+    }
+  }
+
+  /** Pending entryUuids that can match the filter: through an index hint when there is one, else all. */
+  private candidates(filter: RegistryFilter): Iterable<string> {
+    const hints = deriveIndexHints(filter);
+    if (hints.entryUuid) return hints.entryUuid;
+    for (const field of INDEXED) {
+      const values = hints[field];
+      if (values === undefined) continue;
+      const ids = new Set<string>();
+      for (const v of values) for (const id of this.index.get(field)!.get(v) ?? []) ids.add(id);
+      return ids;
+    }
+    return this.pending.keys();
+  }
+}
