@@ -27,7 +27,7 @@ import {
 import { parseMediaType, type MediaType } from './media-type';
 import { normaliseContentId, parseMultipartRelated, type Attachment, type Attachments } from './mime';
 import { readMultipartStream, type PartSpooler } from './mime-stream';
-import { buildEnvelope, sendSoap } from './response';
+import { buildEnvelope, buildEnvelopeBytes, sendSoap } from './response';
 import { descriptionLoader, descriptionRequest, rewriteDescription } from './description';
 import { xopReferences } from './xop';
 
@@ -193,7 +193,7 @@ async function handlePost(
     // reply, except any the reply itself sends back (released after sending, in finally).
     const replied = new Set<Attachment>(reply.attachments?.values() ?? []);
     await releaseAttachments(new Map([...decoded.attachments].filter(([, a]) => !replied.has(a))), log);
-    const built = buildEnvelope({
+    const built = buildEnvelopeBytes({
       action: reply.action,
       relatesTo: messageId,
       ...(reply.headers ? { headers: reply.headers } : {}),
@@ -202,7 +202,7 @@ async function handlePost(
     await sendSoap(res, {
       status: 200,
       action: reply.action,
-      envelopeXml: built.xml,
+      envelopeXml: built.bytes,
       ...(reply.mtom !== undefined ? { mtom: reply.mtom } : {}),
       ...(reply.attachments ? { attachments: reply.attachments } : {}),
     });

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { NS } from '../../registry/xml/namespaces';
-import { escapeText, serializeXml } from '../../registry/xml/serialize';
+import { escapeText, serializeXml, serializeXmlBytes } from '../../registry/xml/serialize';
 import type { XmlElement } from '../../registry/xml/tree';
 import { quoteParam } from './media-type';
 import { isSpooled, type Attachment, type SpooledAttachment } from './mime';
@@ -33,20 +33,41 @@ export interface BuiltEnvelope {
 }
 
 export function buildEnvelope(msg: OutgoingEnvelope): BuiltEnvelope {
+  const { before, after, messageId } = envelopeAround(msg);
+  const body = typeof msg.body === 'string' ? msg.body : serializeXml(msg.body);
+  return { xml: before + body + after, messageId };
+}
+
+export interface BuiltEnvelopeBytes {
+  /** The envelope as UTF-8, byte for byte `buildEnvelope`'s text. */
+  readonly bytes: Buffer;
+  readonly messageId: string;
+}
+
+/**
+ * The same envelope as UTF-8 bytes, written in one go with the body (serializeXmlBytes): a body
+ * made of pre-serialised fragments (a LeafClass answer) is then copied, not encoded again.
+ */
+export function buildEnvelopeBytes(msg: OutgoingEnvelope): BuiltEnvelopeBytes {
+  const { before, after, messageId } = envelopeAround(msg);
+  const bytes = typeof msg.body === 'string' ? Buffer.from(before + msg.body + after, 'utf8') : serializeXmlBytes(msg.body, { before, after });
+  return { bytes, messageId };
+}
+
+/** The envelope's text before and after the body content. */
+function envelopeAround(msg: OutgoingEnvelope): { before: string; after: string; messageId: string } {
   const messageId = `urn:uuid:${randomUUID()}`;
   const wsaHeaders =
     `<wsa:Action soap:mustUnderstand="1">${escapeText(msg.action)}</wsa:Action>` +
     `<wsa:MessageID>${messageId}</wsa:MessageID>` +
     (msg.relatesTo !== undefined ? `<wsa:RelatesTo>${escapeText(msg.relatesTo)}</wsa:RelatesTo>` : '');
   const extra = (msg.headers ?? []).map((h) => serializeXml(h)).join('') + (msg.rawHeaders ?? []).join('');
-  const body = typeof msg.body === 'string' ? msg.body : serializeXml(msg.body);
-  const xml =
+  const before =
     `<?xml version="1.0" encoding="UTF-8"?>` +
     `<soap:Envelope xmlns:soap="${NS.soap12}" xmlns:wsa="${NS.wsa}">` +
     `<soap:Header>${wsaHeaders}${extra}</soap:Header>` +
-    `<soap:Body>${body}</soap:Body>` +
-    `</soap:Envelope>`;
-  return { xml, messageId };
+    `<soap:Body>`;
+  return { before, after: `</soap:Body></soap:Envelope>`, messageId };
 }
 
 /** `application/soap+xml; charset=UTF-8; action="…"` (SOAP 1.2 Part 2 §7.1.4 / RFC 3902). */
@@ -57,7 +78,8 @@ export function soapContentType(action: string): string {
 export interface SendOptions {
   status: number;
   action: string;
-  envelopeXml: string;
+  /** The envelope, as text or as its UTF-8 bytes (buildEnvelopeBytes). */
+  envelopeXml: string | Buffer;
   /** Send as MTOM even without attachments. */
   mtom?: boolean;
   /** Attachments by Content-ID (no angle brackets). A non-empty map implies MTOM. */
@@ -77,7 +99,7 @@ export async function sendSoap(res: ServerResponse, options: SendOptions): Promi
   if (options.close) res.setHeader('Connection', 'close');
   const attachments = options.attachments ?? new Map<string, Attachment>();
   if (!options.mtom && attachments.size === 0) {
-    const body = Buffer.from(options.envelopeXml, 'utf8');
+    const body = typeof options.envelopeXml === 'string' ? Buffer.from(options.envelopeXml, 'utf8') : options.envelopeXml;
     res.setHeader('Content-Type', soapContentType(options.action));
     res.setHeader('Content-Length', body.length);
     res.end(body);
@@ -133,7 +155,7 @@ export interface MtomPackage {
  * An MTOM package (W3C SOAP MTOM §4.3, XOP §5): root part `application/xop+xml` with
  * `type="application/soap+xml"`, then one binary part per attachment.
  */
-export function mtomPackage(action: string, envelopeXml: string, attachments: ReadonlyMap<string, Attachment>): MtomPackage {
+export function mtomPackage(action: string, envelopeXml: string | Buffer, attachments: ReadonlyMap<string, Attachment>): MtomPackage {
   const boundary = `MIMEBoundary_${randomUUID().replace(/-/g, '')}`;
   const rootId = `root.${randomUUID()}@koblingspunkt`;
   const chunks: (Buffer | SpooledAttachment)[] = [];
@@ -146,7 +168,8 @@ export function mtomPackage(action: string, envelopeXml: string, attachments: Re
       `Content-Transfer-Encoding: binary\r\n` +
       `Content-ID: <${rootId}>\r\n\r\n`,
   );
-  text(envelopeXml);
+  if (typeof envelopeXml === 'string') text(envelopeXml);
+  else chunks.push(envelopeXml);
   for (const [id, attachment] of attachments) {
     text(
       `\r\n--${boundary}\r\n` +

@@ -5,12 +5,12 @@ import { error, RegistryFailure, STATUS_URN, type RegistryErrorInfo, type Respon
 import type { RegistryObject } from '../model/metadata';
 import type { QueryParameterSlot, ReturnType, StoredQueryRequest, StoredQueryResult } from '../model/query';
 import { NS } from '../xml/namespaces';
-import { childElement, el, type XmlElement } from '../xml/tree';
+import { childElement, el, type XmlElement, type XmlNode } from '../xml/tree';
 import { RETURN_TYPES } from './constants';
 import { readRegistryObjectList } from './read-objects';
 import { readRegistryErrors, readResponseStatus, registryErrorList } from './response';
 import { readSlots, slotElement } from './rim';
-import { objectRefElement, registryObjectElement } from './write-objects';
+import { objectRefElement, registryObjectElement, registryObjectNode } from './write-objects';
 
 function queryError(message: string, location?: string): RegistryFailure {
   return new RegistryFailure(error('XDSRegistryError', message, location));
@@ -48,14 +48,27 @@ export function serializeAdhocQueryRequest(req: StoredQueryRequest): XmlElement 
   ]);
 }
 
+/**
+ * query:AdhocQueryResponse for a result. The objects are pre-serialised fragments where they can be
+ * (write-objects.ts: the same frozen object gives the same fragment in every answer), so only
+ * `serializeXml` can read the RegistryObjectList's content; use `serializeRegistryObjectList` for a
+ * readable tree.
+ */
 export function adhocQueryResponse(result: StoredQueryResult): XmlElement {
-  return el(NS.query, 'AdhocQueryResponse', { status: STATUS_URN[result.status] }, [
-    registryErrorList(result.errors),
-    serializeRegistryObjectList(result.objects, result.returnType),
-  ]);
+  const objects = result.objects;
+  const write = result.returnType === 'LeafClass' ? registryObjectNode : objectRefElement;
+  const list: XmlNode[] = new Array<XmlNode>(objects.length);
+  for (let i = 0; i < objects.length; i++) list[i] = write(objects[i]!);
+  const children: XmlNode[] = [];
+  const errors = registryErrorList(result.errors);
+  if (errors !== undefined) children.push(errors);
+  children.push({ ns: NS.rim, local: 'RegistryObjectList', attrs: NO_ATTRIBUTES, children: list });
+  return { ns: NS.query, local: 'AdhocQueryResponse', attrs: { status: STATUS_URN[result.status] }, children };
 }
 
-/** rim:RegistryObjectList with full objects (LeafClass) or rim:ObjectRef elements (ObjectRef). */
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+
+/** rim:RegistryObjectList with full objects (LeafClass) or rim:ObjectRef elements (ObjectRef), as a readable tree. */
 export function serializeRegistryObjectList(objects: readonly RegistryObject[], returnType: ReturnType): XmlElement {
   return el(NS.rim, 'RegistryObjectList', {}, objects.map(returnType === 'LeafClass' ? registryObjectElement : objectRefElement));
 }

@@ -6,7 +6,8 @@
  */
 import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, SubmissionSet } from '../model/metadata';
 import { NS } from '../xml/namespaces';
-import { el, type XmlElement, type XmlNode } from '../xml/tree';
+import { serializeFragment } from '../xml/serialize';
+import type { XmlElement, XmlNode } from '../xml/tree';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
   CLASSIFICATION_NODE,
@@ -209,5 +210,35 @@ function associationElement(a: Association): XmlElement {
 
 /** ObjectRef form of a registry object (returnType ObjectRef). */
 export function objectRefElement(o: RegistryObject): XmlElement {
-  return el(NS.rim, 'ObjectRef', { id: o.entryUuid, home: o.homeCommunityId });
+  return { ns: RIM, local: 'ObjectRef', attrs: o.homeCommunityId === undefined ? { id: o.entryUuid } : { id: o.entryUuid, home: o.homeCommunityId }, children: [] };
+}
+
+// ---------------------------------------------------------------- written once per object
+//
+// The store hands out the same frozen object for a record that has not changed, and the query
+// stamps it with our homeCommunityId once (registry/query/run.ts), so an object's identity is a
+// key for what it serialises to: a LeafClass answer is then mostly the concatenation of fragments
+// written for earlier answers, the derived ids' SHA-1s included. A changed record is a new object
+// and misses; a WeakMap lets the fragment go with its object.
+//
+// Only frozen objects are remembered: anything else could still change after it was written (the
+// store freezes deeply; policy masking makes fresh, unfrozen stubs, which are simply written anew).
+// ObjectRefs are not remembered: one short element costs less to write than to remember.
+
+const leafFragments = new WeakMap<RegistryObject, XmlElement>();
+
+/**
+ * The LeafClass element of an object for an answer: a pre-serialised fragment, the same one every
+ * time, for a frozen object; the element itself otherwise. Byte for byte what `registryObjectElement`
+ * serialises to in the same place.
+ */
+export function registryObjectNode(o: RegistryObject): XmlElement {
+  const hit = leafFragments.get(o);
+  if (hit !== undefined) return hit;
+  const element = registryObjectElement(o);
+  if (!Object.isFrozen(o)) return element;
+  // A fragment needs every namespace to have a preferred prefix; ebRIM objects always do (rim, xml).
+  const node = serializeFragment(element) ?? element;
+  leafFragments.set(o, node);
+  return node;
 }

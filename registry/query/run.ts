@@ -112,8 +112,24 @@ function patientsOf(objects: readonly RegistryObject[]): Set<string> {
   return patients;
 }
 
+/**
+ * Source object → the same object stamped with our homeCommunityId. The store hands out the same
+ * frozen object for an unchanged record, so the stamped copy is made once, not per answer, and is
+ * itself the same object in every answer (write-objects.ts keys its serialised form on that).
+ * Unfrozen objects could change after stamping, so they are copied each time, as before.
+ */
+const stamped = new WeakMap<RegistryObject, RegistryObject>();
+
 function withHome<T extends RegistryObject>(object: T, homeCommunityId: string): T {
-  return { ...object, homeCommunityId };
+  if (object.homeCommunityId === homeCommunityId) return object;
+  const hit = stamped.get(object);
+  if (hit !== undefined && hit.homeCommunityId === homeCommunityId) return hit as T;
+  const copy: T = { ...object, homeCommunityId };
+  if (Object.isFrozen(object)) {
+    Object.freeze(copy);
+    stamped.set(object, copy);
+  }
+  return copy;
 }
 
 function failure(request: StoredQueryRequest, errors: readonly RegistryErrorInfo[]): StoredQueryResult {

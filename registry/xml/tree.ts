@@ -5,6 +5,10 @@
  * on prefixes: an element is identified by its namespace URI and local name, so a foreign element
  * that happens to be called `Action` can never pass for `wsa:Action`.
  */
+import { XmlFragment } from './serialize';
+
+export { XmlFragment };
+
 export interface XmlElement {
   /** Namespace URI ('' when the element is in no namespace). */
   readonly ns: string;
@@ -23,17 +27,27 @@ export interface XmlElement {
   readonly nsScope?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A child is an element or text. An element may be an XmlFragment: one already written by our own
+ * serializer (serialize.ts), which `serializeXml` appends verbatim. It carries its namespace and
+ * local name, but its attributes and children are sealed (reading them throws). Only
+ * `serializeFragment` makes fragments and the parser never does, so a tree read from the wire never
+ * holds one; only trees we build to send do. The helpers below never look inside a fragment:
+ * `isElement` and `childElements` / `childElement` pass it over, `descendants` passes over those
+ * that cannot hold what is searched for and refuses to guess about the others.
+ */
 export type XmlNode = XmlElement | string;
 
+/** An element whose attributes and children can be read (text and fragments are not). */
 export function isElement(node: XmlNode | undefined): node is XmlElement {
-  return typeof node === 'object' && node !== null;
+  return typeof node === 'object' && node !== null && !(node instanceof XmlFragment);
 }
 
 /** Child elements with the given namespace and local name (all children when both are omitted). */
 export function childElements(el: XmlElement, ns?: string, local?: string): XmlElement[] {
   const out: XmlElement[] = [];
   for (const c of el.children) {
-    if (typeof c === 'string') continue;
+    if (!isElement(c)) continue;
     if (ns !== undefined && c.ns !== ns) continue;
     if (local !== undefined && c.local !== local) continue;
     out.push(c);
@@ -44,12 +58,12 @@ export function childElements(el: XmlElement, ns?: string, local?: string): XmlE
 /** The first child element with the given namespace and local name. */
 export function childElement(el: XmlElement, ns: string, local: string): XmlElement | undefined {
   for (const c of el.children) {
-    if (typeof c !== 'string' && c.ns === ns && c.local === local) return c;
+    if (isElement(c) && c.ns === ns && c.local === local) return c;
   }
   return undefined;
 }
 
-/** Concatenated text content of the element and its descendants. */
+/** Concatenated text content of the element and its descendants (a fragment's reading throws). */
 export function textContent(el: XmlElement): string {
   let s = '';
   for (const c of el.children) s += typeof c === 'string' ? c : textContent(c);
@@ -62,6 +76,12 @@ export function descendants(el: XmlElement, ns: string, local: string): XmlEleme
   const walk = (e: XmlElement): void => {
     for (const c of e.children) {
       if (typeof c === 'string') continue;
+      if (c instanceof XmlFragment) {
+        // What our serializer wrote cannot be searched without parsing it again; a fragment that
+        // uses no element of this namespace cannot hold a match (xopReferences over an answer).
+        if (c.ns === ns || c.namespaces.includes(ns)) throw new TypeError(`cannot search a pre-serialised ${c.local} for {${ns}}${local}`);
+        continue;
+      }
       if (c.ns === ns && c.local === local) out.push(c);
       walk(c);
     }
@@ -99,6 +119,8 @@ export function sameElement(a: XmlElement, b: XmlElement): boolean {
     const y = b.children[i]!;
     if (typeof x === 'string' || typeof y === 'string') {
       if (x !== y) return false;
+    } else if (x instanceof XmlFragment || y instanceof XmlFragment) {
+      if (!(x instanceof XmlFragment && y instanceof XmlFragment && x.xml === y.xml)) return false;
     } else if (!sameElement(x, y)) return false;
   }
   return true;
