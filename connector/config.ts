@@ -62,6 +62,12 @@ export const configSchema = z
       .object({
         /** More stored-query results than this → XDSTooManyResults. */
         queryResultLimit: z.number().int().positive().default(5000),
+        /**
+         * Parsed registry objects the embedded store keeps in memory between queries (~3.6 KiB
+         * per DocumentEntry); unset: the store's default (25,000, ~90 MiB at most); 0: none.
+         * The MongoDB store does not cache.
+         */
+        cacheEntries: z.number().int().min(0).optional(),
         patientIds: z
           .object({
             /**

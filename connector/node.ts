@@ -68,6 +68,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const store: RegistryStore = await openRegistryStore({
     dataDir: config.dataDir,
     ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}),
+    ...(config.registry.cacheEntries !== undefined ? { cacheEntries: config.registry.cacheEntries } : {}),
   });
   const registry = new DocumentRegistry(store, {
     queryResultLimit: config.registry.queryResultLimit,

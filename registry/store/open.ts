@@ -14,6 +14,13 @@ export interface OpenRegistryStoreOptions {
   readonly dataDir: string;
   /** MongoDB database name; default: the URI's, else `koblingspunkt`. */
   readonly mongoDatabase?: string;
+  /**
+   * The embedded store's read cache size in objects (see `EmbeddedStoreOptions.cacheEntries`).
+   * The MongoDB store has no such cache (not needed now: the embedded store is the measured
+   * default): its reads are round trips to a server that caches on its side, and validating a
+   * client-side copy against other writers would need a revision field and its own round trip.
+   */
+  readonly cacheEntries?: number;
 }
 
 export const EMBEDDED_FILE_NAME = 'registry.sqlite';
@@ -26,5 +33,8 @@ export async function openRegistryStore(options: OpenRegistryStoreOptions): Prom
     });
   }
   mkdirSync(options.dataDir, { recursive: true });
-  return openEmbeddedStore({ path: join(options.dataDir, EMBEDDED_FILE_NAME) });
+  return openEmbeddedStore({
+    path: join(options.dataDir, EMBEDDED_FILE_NAME),
+    ...(options.cacheEntries !== undefined ? { cacheEntries: options.cacheEntries } : {}),
+  });
 }

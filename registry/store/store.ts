@@ -60,6 +60,11 @@ export interface CommitBatch {
 /**
  * Persistence of registry objects. Implementations: `embedded/` (better-sqlite3 + mingo, the
  * default, no server) and `mongo/` (MongoDB). Both pass `test/store/contract.ts`.
+ *
+ * Objects returned by `find` and `getByUuids` are read-only: the embedded store hands the same
+ * deep-frozen object to every caller from its read cache (mutating one throws a TypeError), so a
+ * caller that needs a changed object builds a new one (`{ ...obj, availabilityStatus }`). Objects
+ * not shared (cache disabled, a scan too large to cache, MongoDB) may be unfrozen.
  */
 export interface RegistryStore {
   /** Objects matching the filter, in insertion order. `type` narrows to one object type. */

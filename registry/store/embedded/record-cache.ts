@@ -1,0 +1,96 @@
+/**
+ * The embedded store's read cache: parsed records kept in memory between requests, validated on
+ * every read by the row's `rev` (see schema.ts), so a query pays JSON.parse only for rows it has
+ * not seen in their current version.
+ *
+ * Keyed by `seq`, not entryUuid: the candidate statements then read two integers per row and
+ * create no strings, and (seq, rev) names one body for ever just as (entryUuid, rev) would (seq is
+ * never reused; a deleted and re-inserted entryUuid gets a new seq).
+ *
+ * Entries are shared by every caller, so they are deep-frozen when they enter: a caller that
+ * mutated a returned object would otherwise change what the next query matches and returns.
+ * Records parsed for one read only (cache disabled, or a scan too large to cache) are not frozen:
+ * nobody else holds them, and freezing costs ~4 µs per DocumentEntry on top of ~10 µs of parsing.
+ * Bounded by object count (least recently used first out); capacity 0 disables it.
+ */
+import type { RegistryObject } from '../../model/metadata';
+import { fromRecord } from '../record';
+
+export interface CachedRecord {
+  /** The row's rev when this body was read. */
+  readonly rev: number;
+  /** The stored record (model object plus `_s`), which filters are evaluated on. Deep-frozen if shared. */
+  readonly record: Readonly<Record<string, unknown>>;
+  /**
+   * The model object handed to callers: the record without `_s`, made once per body and sharing
+   * the record's values, so a read returns it without a per-request copy. Frozen if shared.
+   */
+  readonly object: RegistryObject;
+}
+
+/**
+ * Parses a stored body into the record and model object a cache entry holds; `shared`: deep-frozen,
+ * as every entry that goes into the cache must be.
+ */
+export function parseRecord(rev: number, body: string, shared = true): CachedRecord {
+  const record = JSON.parse(body) as Record<string, unknown>;
+  if (!shared) return { rev, record, object: fromRecord(record) };
+  deepFreeze(record);
+  return { rev, record, object: Object.freeze(fromRecord(record)) };
+}
+
+/**
+ * Default capacity, from the measured heap cost of a cache entry (record, model object, Map slot)
+ * on the bench generator's data (`node --expose-gc --import tsx test/store/measure-cache-heap.ts`):
+ * DocumentEntry 3.6 KiB (2.4 KiB of JSON), SubmissionSet 1.6 KiB, Folder 0.9 KiB, Association
+ * 0.7 KiB. 25,000 entries stay under ~90 MiB even if all of them are DocumentEntries, and hold
+ * the working set of the bench's 32 patients (~1,600 entries, their sets and associations) many
+ * times over.
+ */
+export const DEFAULT_CACHE_ENTRIES = 25_000;
+
+export class RecordCache {
+  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used first.
+  private readonly entries = new Map<number, CachedRecord>();
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`cache capacity must be a whole number ≥ 0, got ${capacity}`);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entry of row `seq` if it holds the body of revision `rev`; an older one is dropped. */
+  get(seq: number, rev: number): CachedRecord | undefined {
+    const entry = this.entries.get(seq);
+    if (entry === undefined) return undefined;
+    this.entries.delete(seq);
+    if (entry.rev !== rev) return undefined;
+    this.entries.set(seq, entry);
+    return entry;
+  }
+
+  set(seq: number, entry: CachedRecord): void {
+    if (this.capacity === 0) return;
+    this.entries.delete(seq);
+    this.entries.set(seq, entry);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** Freezes a parsed JSON value and everything in it (only plain objects and arrays occur). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.freeze(value);
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
