@@ -1,14 +1,43 @@
 /**
- * npm run bench -- [--entries 10000,1000000] [--rounds 3] [--duration 8] [--profile DIR]
+ * npm run bench -- [--entries 10000,1000000] [--rounds 3] [--duration 8] [--only NAME[,NAME…]]
+ *                  [--mb 20] [--runs 5] [--concurrency 4] [--cold-patients 5000] [--profile DIR]
  *
- * Registry benchmarks on loopback (issue 7): ITI-18 FindDocuments (LeafClass, ObjectRef),
- * GetDocuments and ITI-42 single-document registration against a node started as a child process
- * over a generated embedded store, each beside the ceiling: a bare express endpoint in its own
- * process answering the same requests with the same bytes. Every load run is bounded by time and
- * by request count. Prints a markdown table (BENCHMARKS.md, "Registry") and writes the raw
- * figures as JSON next to the cached stores.
+ * Benchmarks of every transaction on loopback (issue 7), against a node started as a child process
+ * over a generated embedded store of each size, each line beside its ceiling: a bare express
+ * endpoint in its own process that reads the same requests and answers with the exact bytes the
+ * node answered (captured and checked first). Every load run is bounded by time and by request
+ * count. The lines (`--only` selects by case-insensitive substrings of these names):
+ *
+ *   - ITI-18 FindDocuments LeafClass / ObjectRef: the first 32 generated patients in turn,
+ *     Approved entries; every answer must hold exactly the patient's Approved entries (capture)
+ *     and have the captured length (run). 32 clients.
+ *   - ITI-18 GetDocuments (≤ 5 uniqueIds) of those patients. 32 clients.
+ *   - ITI-18 FindDocuments LeafClass, cold: each request a different patient, walking the whole
+ *     store with a stride (coldPatients), at most --cold-patients distinct ones before it repeats,
+ *     so a cache of recently returned records cannot hold the answer. Every answer is checked
+ *     against the generator's count of the patient's Approved entries; the answers are captured
+ *     only after the node's runs (a first pass would warm what the line measures), and the ceiling
+ *     answers 256 of them spread over the walk (the note under the table compares the mean answer
+ *     sizes). 32 clients.
+ *   - ITI-38 Cross Gateway Query FindDocuments LeafClass, the ITI-18 patients, through the
+ *     responding gateway (/xca/responding, `home` naming the node's community). 32 clients.
+ *   - ITI-42 one document: fresh uniqueIds per request, a patient outside the store. 8 clients.
+ *   - ITI-41 Provide and Register, 20 KB document: MTOM (CXF shape), fresh uniqueIds per request,
+ *     a patient outside the store; the ceiling reads the whole request. 8 clients.
+ *   - ITI-43 Retrieve, 20 KB document (MTOM answer, checked to carry the document's bytes). 32 clients.
+ *   - ITI-41 Provide and Register / ITI-43 Retrieve, 20 MB document (--mb): each in a fresh node
+ *     process, one request at a time (--runs per round), so MB/s = document size / median latency;
+ *     peak RSS is the kernel's high-water mark (VmHWM) and its growth over the idle process is
+ *     compared with the document size (target: ≥ 150 MB/s, growth ≤ 3 × the document); then
+ *     --concurrency simultaneous requests. The ceiling streams: the upload to a file while hashed,
+ *     the captured answer from a file. (`npm run bench:retrieve` runs just these.)
+ *
+ * Figures are medians of --rounds rounds after a warm-up; the server's CPU ms per request
+ * (/proc, user + system) is the robust figure on a shared machine. Prints markdown tables
+ * (BENCHMARKS.md) and writes the raw figures as JSON next to the cached stores. Documents
+ * registered by the run stay in the cached store (on patients the query lines never ask for).
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,15 +47,23 @@ import { openRegistryStore } from '../registry/store/open';
 import { startChild, withPeakRss, type Child } from './bench/children';
 import { runLoad, type LoadResult } from './bench/load';
 import { formatSummary, summarise } from './bench/profile';
-import { benchPatient, contentType, findDocumentsBody, getDocumentsBody, registerOneDocument } from './bench/requests';
-import { BENCH_KEY_HEADER, CEILING_PATH, type CannedResponses } from './bench/canned';
+import { benchPatient, coldPatients, contentType, countOpenTags, findDocumentsBody, getDocumentsBody, registerOneDocument, type BenchPatient } from './bench/requests';
+import { benchDocument, provideRequest, retrieveRequest } from './bench/documents';
+import { BENCH_HOME_COMMUNITY_ID, BENCH_KEY_HEADER, CEILING_PATH, type CannedAnswer, type CannedResponses, type CeilingSpec } from './bench/canned';
 import { createWorld, type World } from './generate/patient';
 import { generate, readProgress } from './generate/run';
 
-const REGISTRY_PATH = '/xds/registry';
+const PATHS = { registry: '/xds/registry', repository: '/xds/repository', responding: '/xca/responding' } as const;
+type Endpoint = keyof typeof PATHS;
 /** wsa:To of every request; the same bytes go to the node and to the ceiling. */
-const TO = `http://127.0.0.1${REGISTRY_PATH}`;
+const to = (endpoint: Endpoint) => `http://127.0.0.1${PATHS[endpoint]}`;
 const QUERY_PATIENTS = 32;
+const COLD_CEILING_SAMPLE = 256;
+/** Answers of the large-document lines larger than this are handed to the ceiling as files and streamed from there. */
+const FILE_ANSWER_BYTES = 2 ** 20;
+/** Patients outside any generated store: registrations never change what the query lines return. */
+const ITI42_PATIENT = 50_000_000;
+const ITI41_PATIENT = 50_000_001;
 
 interface Settings {
   readonly sizes: readonly number[];
@@ -37,20 +74,55 @@ interface Settings {
   readonly maxRequests: number;
   readonly queryClients: number;
   readonly registerClients: number;
-  readonly only?: string;
+  /** Size of the large document, in MiB. */
+  readonly largeMb: number;
+  /** Sequential requests per round of a large-document line. */
+  readonly largeRuns: number;
+  /** Simultaneous requests of the large-document lines' memory check. */
+  readonly largeConcurrency: number;
+  readonly coldPatients: number;
+  readonly only?: readonly string[];
   readonly profileDir?: string;
   readonly logLevel: string;
 }
 
+interface Req {
+  readonly body: string | Buffer;
+  readonly contentType: string;
+}
+
+/** How one side (node or ceiling) is asked: request j names answer key(j). */
+interface Driver {
+  key(j: number): string;
+  request(j: number): Req;
+  /** Whether every answer must have the captured answer's length (same entries, fixed-width ids). */
+  readonly sameLength: boolean;
+  /** A further check of an answer; a string is the reason it is wrong. */
+  check?(j: number, body: Buffer): string | undefined;
+}
+
 interface Scenario {
   readonly name: string;
+  readonly endpoint: Endpoint;
   readonly clients: number;
-  /** Keys of the distinct answers; request i uses key i mod keys.length. */
-  readonly keys: readonly string[];
-  readonly body: (i: number) => string;
-  readonly action: string;
-  /** Checks the captured answer of one key (e.g. the number of entries returned). */
-  readonly verify: (key: string, text: string) => string | undefined;
+  readonly node: Driver;
+  /** What the ceiling is asked (default: the same as the node). */
+  readonly ceiling?: Driver;
+  /** The answers to capture (the ceiling's canned bytes), one request each. */
+  captures(): readonly { key: string; request: Req }[];
+  /** Checks a captured answer. */
+  verify(key: string, bytes: Buffer): string | undefined;
+  /** Runs once against a fresh node before anything else (e.g. stores the document ITI-43 retrieves). */
+  prepare?(node: Child): Promise<void>;
+  /** Capture after the node's runs, not before (the cold line: a first pass would warm it). */
+  readonly captureAfterRuns?: boolean;
+  /** The cold line: how many distinct patients its walk holds before it repeats. */
+  readonly walkLength?: number;
+  readonly ceilingRequestBody: CeilingSpec['requestBody'];
+  /** The document a request carries or retrieves, in bytes. */
+  readonly documentBytes?: number;
+  /** Large document: its own node process, one request at a time, memory compared with the document. */
+  readonly large?: boolean;
 }
 
 interface Line {
@@ -58,8 +130,18 @@ interface Line {
   readonly scenario: string;
   readonly clients: number;
   readonly responseBytes: number;
+  readonly documentBytes?: number;
   readonly node: Summary;
   readonly ceiling: Summary;
+  readonly memory?: { readonly node: Memory; readonly ceiling: Memory };
+  readonly note?: string;
+}
+
+/** A large-document line's process memory, in bytes. */
+interface Memory {
+  readonly idle: number;
+  readonly peakSequential: number;
+  readonly peakConcurrent: number;
 }
 
 interface Summary {
@@ -84,6 +166,10 @@ function parseSettings(): Settings {
       'max-requests': { type: 'string', default: '200000' },
       clients: { type: 'string', default: '32' },
       'register-clients': { type: 'string', default: '8' },
+      mb: { type: 'string', default: '20' },
+      runs: { type: 'string', default: '5' },
+      concurrency: { type: 'string', default: '4' },
+      'cold-patients': { type: 'string', default: '5000' },
       only: { type: 'string' },
       profile: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
@@ -103,7 +189,11 @@ function parseSettings(): Settings {
     maxRequests: int('max-requests', values['max-requests']),
     queryClients: int('clients', values.clients),
     registerClients: int('register-clients', values['register-clients']),
-    ...(values.only === undefined ? {} : { only: values.only }),
+    largeMb: int('mb', values.mb),
+    largeRuns: int('runs', values.runs),
+    largeConcurrency: int('concurrency', values.concurrency),
+    coldPatients: int('cold-patients', values['cold-patients']),
+    ...(values.only === undefined ? {} : { only: values.only.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '') }),
     ...(values.profile === undefined ? {} : { profileDir: values.profile }),
     logLevel: values['log-level'],
   };
@@ -142,68 +232,260 @@ function countMatches(text: string, local: string): number {
   return text.match(new RegExp(`<(?:[A-Za-z0-9_]+:)?${local}[\\s>/]`, 'g'))?.length ?? 0;
 }
 
-function scenarios(s: Settings, world: World): Scenario[] {
+const SUCCESS = 'ResponseStatusType:Success';
+/** The status is in the SOAP part, which comes first also in an MTOM answer. */
+const succeeded = (body: Buffer) => body.subarray(0, 16_384).includes(SUCCESS);
+
+const soap = (action: string, body: string): Req => ({ body, contentType: contentType(action) });
+
+/** Request j names captured answer keys[j mod keys.length]. */
+function cycling(keys: readonly string[], request: (j: number) => Req, check?: Driver['check']): Driver {
+  return { key: (j) => keys[j % keys.length]!, request, sameLength: true, ...(check ? { check } : {}) };
+}
+
+function capturesOf(d: Driver, count: number): { key: string; request: Req }[] {
+  return Array.from({ length: count }, (_, j) => ({ key: d.key(j), request: d.request(j) }));
+}
+
+/**
+ * Approved entries per patient id over all `patients` complete patients of the store, computed
+ * from the generator's plans once per store (~35 s for the 1M store) and kept beside it.
+ */
+function approvedByPatientId(world: World, patients: number, dataDir: string): Map<string, number> {
+  const file = join(dataDir, `bench-approved-${patients}.json`);
+  try {
+    return new Map(Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>));
+  } catch {
+    const out = new Map<string, number>();
+    for (let i = 0; i < patients; i++) {
+      const p = benchPatient(world, i);
+      out.set(p.patientId, (out.get(p.patientId) ?? 0) + p.approvedUniqueIds.length);
+    }
+    writeFileSync(file, JSON.stringify(Object.fromEntries(out)));
+    return out;
+  }
+}
+
+function scenarios(s: Settings, world: World, storePatients: number, dataDir: string): Scenario[] {
+  const selected = (name: string) => s.only === undefined || s.only.some((o) => name.toLowerCase().includes(o));
   const patients = Array.from({ length: QUERY_PATIENTS }, (_, i) => benchPatient(world, i));
   const keys = patients.map((p) => `p${p.index}`);
   const byKey = new Map(patients.map((p) => [`p${p.index}`, p]));
-  const expectCount = (local: string, count: (key: string) => number) => (key: string, text: string) => {
-    if (!text.includes('ResponseStatusType:Success')) return `answer for ${key} is not Success: ${text.slice(0, 400)}`;
+  const expectCount = (local: string, count: (key: string) => number) => (key: string, bytes: Buffer) => {
+    const text = bytes.toString('utf8');
+    if (!text.includes(SUCCESS)) return `answer for ${key} is not Success: ${text.slice(0, 400)}`;
     const n = countMatches(text, local);
     return n === count(key) ? undefined : `answer for ${key} has ${n} ${local}, expected ${count(key)}`;
   };
   const approved = (key: string) => byKey.get(key)!.approvedUniqueIds.length;
   const getDocumentsIds = (key: string) => byKey.get(key)!.approvedUniqueIds.slice(0, 5);
-  const findBodies = (rt: 'LeafClass' | 'ObjectRef') => patients.map((p) => findDocumentsBody(TO, p, rt));
-  const leaf = findBodies('LeafClass');
-  const refs = findBodies('ObjectRef');
-  const gets = keys.map((k) => getDocumentsBody(TO, getDocumentsIds(k)));
-  // A patient far beyond any generated store, so registrations never change what the queries return.
-  const register = registerOneDocument(world, TO, 50_000_000, String(Date.now()));
-  const all: Scenario[] = [
-    { name: 'ITI-18 FindDocuments LeafClass', clients: s.queryClients, keys, body: (i) => leaf[i % leaf.length]!, action: ACTIONS.iti18.request, verify: expectCount('ExtrinsicObject', approved) },
-    { name: 'ITI-18 FindDocuments ObjectRef', clients: s.queryClients, keys, body: (i) => refs[i % refs.length]!, action: ACTIONS.iti18.request, verify: expectCount('ObjectRef', approved) },
-    { name: 'ITI-18 GetDocuments (≤ 5 uniqueIds)', clients: s.queryClients, keys, body: (i) => gets[i % gets.length]!, action: ACTIONS.iti18.request, verify: expectCount('ExtrinsicObject', (k) => getDocumentsIds(k).length) },
-    { name: 'ITI-42 one document', clients: s.registerClients, keys: ['iti42'], body: register, action: ACTIONS.iti42.request, verify: (_k, text) => (text.includes('ResponseStatusType:Success') ? undefined : `ITI-42 failed: ${text.slice(0, 600)}`) },
-  ];
-  return s.only === undefined ? all : all.filter((sc) => sc.name.toLowerCase().includes(s.only!.toLowerCase()));
+  const perPatient = (body: (p: BenchPatient) => string, action: string): Driver => {
+    const bodies = patients.map(body);
+    return cycling(keys, (j) => soap(action, bodies[j % bodies.length]!));
+  };
+  const query = (name: string, endpoint: Endpoint, node: Driver, verify: Scenario['verify']): Scenario => ({
+    name,
+    endpoint,
+    clients: s.queryClients,
+    node,
+    captures: () => capturesOf(node, keys.length),
+    verify,
+    ceilingRequestBody: 'buffer',
+  });
+  const all: (() => Scenario)[] = [];
+  const add = (name: string, make: (name: string) => Scenario) => {
+    if (selected(name)) all.push(() => make(name));
+  };
+
+  add('ITI-18 FindDocuments LeafClass', (name) =>
+    query(name, 'registry', perPatient((p) => findDocumentsBody(to('registry'), p, 'LeafClass'), ACTIONS.iti18.request), expectCount('ExtrinsicObject', approved)),
+  );
+  add('ITI-18 FindDocuments ObjectRef', (name) =>
+    query(name, 'registry', perPatient((p) => findDocumentsBody(to('registry'), p, 'ObjectRef'), ACTIONS.iti18.request), expectCount('ObjectRef', approved)),
+  );
+  add('ITI-18 GetDocuments (≤ 5 uniqueIds)', (name) =>
+    query(
+      name,
+      'registry',
+      perPatient((p) => getDocumentsBody(to('registry'), getDocumentsIds(`p${p.index}`)), ACTIONS.iti18.request),
+      expectCount('ExtrinsicObject', (k) => getDocumentsIds(k).length),
+    ),
+  );
+  add(`ITI-18 FindDocuments LeafClass, cold (≤ ${s.coldPatients} patients)`, (name) => {
+    const walk = coldPatients(storePatients, s.coldPatients).map((i) => benchPatient(world, i));
+    // The generator gives a few patients of a large store the same fødselsnummer (30 pairs in the
+    // 1M store): a query for that id rightly returns both patients' entries.
+    const approvedById = approvedByPatientId(world, storePatients, dataDir);
+    const counts = new Map(walk.map((p) => [`p${p.index}`, approvedById.get(p.patientId)!]));
+    const bodies = walk.map((p) => findDocumentsBody(to('registry'), p, 'LeafClass'));
+    const node: Driver = {
+      key: (j) => `p${walk[j % walk.length]!.index}`,
+      request: (j) => soap(ACTIONS.iti18.request, bodies[j % bodies.length]!),
+      // Lengths are captured only after the run: count the entries instead.
+      sameLength: false,
+      check: (j, body) => {
+        const key = node.key(j);
+        if (!succeeded(body)) return `answer for ${key} is not Success`;
+        const n = countOpenTags(body, 'ExtrinsicObject');
+        return n === counts.get(key) ? undefined : `answer for ${key} has ${n} ExtrinsicObject, expected ${counts.get(key)}`;
+      },
+    };
+    // The ceiling answers a sample spread over the walk, large enough that its mean answer is the node's.
+    const sampled = Math.min(COLD_CEILING_SAMPLE, walk.length);
+    const sample = Array.from({ length: sampled }, (_, t) => Math.floor((t * walk.length) / sampled));
+    const ceiling = cycling(
+      sample.map((w) => `p${walk[w]!.index}`),
+      (j) => soap(ACTIONS.iti18.request, bodies[sample[j % sample.length]!]!),
+    );
+    return {
+      name,
+      endpoint: 'registry',
+      clients: s.queryClients,
+      node,
+      ceiling,
+      captures: () => capturesOf(ceiling, sample.length),
+      verify: expectCount('ExtrinsicObject', (k) => counts.get(k)!),
+      captureAfterRuns: true,
+      walkLength: walk.length,
+      ceilingRequestBody: 'buffer',
+    };
+  });
+  add('ITI-38 Cross Gateway Query FindDocuments LeafClass', (name) =>
+    query(
+      name,
+      'responding',
+      perPatient((p) => findDocumentsBody(to('responding'), p, 'LeafClass', { homeCommunityId: BENCH_HOME_COMMUNITY_ID }), ACTIONS.iti38.request),
+      expectCount('ExtrinsicObject', approved),
+    ),
+  );
+  add('ITI-42 one document', (name) => {
+    const register = registerOneDocument(world, to('registry'), ITI42_PATIENT, String(Date.now()));
+    const node = cycling(['iti42'], (j) => soap(ACTIONS.iti42.request, register(j)), (_j, body) => (succeeded(body) ? undefined : 'not Success'));
+    return {
+      name,
+      endpoint: 'registry',
+      clients: s.registerClients,
+      node,
+      captures: () => capturesOf(node, 1),
+      verify: (_k, bytes) => (succeeded(bytes) ? undefined : `ITI-42 failed: ${bytes.toString('utf8').slice(0, 600)}`),
+      ceilingRequestBody: 'buffer',
+    };
+  });
+  const iti41Patient = benchPatient(world, ITI41_PATIENT).patientId;
+  const provide = (name: string, documentBytes: number, large: boolean): Scenario => {
+    const document = benchDocument(documentBytes);
+    const node = cycling(
+      ['iti41'],
+      () => provideRequest(to('repository'), iti41Patient, document),
+      (_j, body) => (succeeded(body) ? undefined : 'not Success'),
+    );
+    return {
+      name,
+      endpoint: 'repository',
+      clients: large ? 1 : s.registerClients,
+      node,
+      captures: () => capturesOf(node, 1),
+      verify: (_k, bytes) => (succeeded(bytes) ? undefined : `ITI-41 failed: ${bytes.toString('utf8').slice(0, 600)}`),
+      ceilingRequestBody: large ? 'file' : 'buffer',
+      documentBytes,
+      ...(large ? { large } : {}),
+    };
+  };
+  const retrieve = (name: string, documentBytes: number, large: boolean): Scenario => {
+    const document = benchDocument(documentBytes);
+    let body: string | undefined;
+    /** Where the document's bytes sit in the captured answer (MIME headers have fixed widths). */
+    let at = -1;
+    const carries = (answer: Buffer) => (at >= 0 && answer.subarray(at, at + document.length).equals(document)) || answer.indexOf(document) >= 0;
+    const node = cycling(
+      ['iti43'],
+      () => soap(ACTIONS.iti43.request, body!),
+      (_j, answer) => (!succeeded(answer) ? 'not Success' : carries(answer) ? undefined : 'the answer does not carry the document'),
+    );
+    return {
+      name,
+      endpoint: 'repository',
+      clients: large ? 1 : s.queryClients,
+      node,
+      async prepare(target) {
+        const p = provideRequest(to('repository'), iti41Patient, document);
+        const res = await request(`${target.url}${PATHS.repository}`, { method: 'POST', headers: { 'content-type': p.contentType }, body: p.body });
+        const text = Buffer.from(await res.body.arrayBuffer());
+        if (res.statusCode !== 200 || !succeeded(text)) throw new Error(`${name}: storing the document failed: HTTP ${res.statusCode} ${text.toString('utf8').slice(0, 600)}`);
+        body = retrieveRequest(to('repository'), p.documentUniqueId);
+      },
+      captures: () => capturesOf(node, 1),
+      verify: (_k, bytes) => {
+        if (!succeeded(bytes)) return `ITI-43 failed: ${bytes.subarray(0, 600).toString('utf8')}`;
+        at = bytes.indexOf(document);
+        return at >= 0 ? undefined : 'the answer does not carry the document';
+      },
+      ceilingRequestBody: 'buffer',
+      documentBytes,
+      ...(large ? { large } : {}),
+    };
+  };
+  add('ITI-41 Provide and Register, 20 KB document', (name) => provide(name, 20 * 1024, false));
+  add('ITI-43 Retrieve, 20 KB document', (name) => retrieve(name, 20 * 1024, false));
+  add(`ITI-41 Provide and Register, ${s.largeMb} MB document`, (name) => provide(name, s.largeMb * 2 ** 20, true));
+  add(`ITI-43 Retrieve, ${s.largeMb} MB document`, (name) => retrieve(name, s.largeMb * 2 ** 20, true));
+  return all.map((make) => make());
 }
 
-/** The key of the answer to request number j (the same j that `body` takes). */
-function keyOf(sc: Scenario, j: number): string {
-  return sc.keys[j % sc.keys.length]!;
-}
-
-/** One answer per key from the node, checked, as the ceiling's canned bytes. */
-async function capture(node: Child, sc: Scenario, offset: number): Promise<CannedResponses> {
-  const canned: Record<string, { contentType: string; base64: string }> = {};
-  for (let j = offset; j < offset + sc.keys.length; j++) {
-    const key = keyOf(sc, j);
-    const res = await request(`${node.url}${REGISTRY_PATH}`, { method: 'POST', headers: { 'content-type': contentType(sc.action) }, body: sc.body(j) });
+/** One answer per capture from the node, checked, as the ceiling's canned bytes (large ones as files). */
+async function capture(node: Child, sc: Scenario, fileStem: string): Promise<CannedResponses> {
+  const canned: Record<string, CannedAnswer> = {};
+  for (const [n, { key, request: req }] of sc.captures().entries()) {
+    const res = await request(`${node.url}${PATHS[sc.endpoint]}`, { method: 'POST', headers: { 'content-type': req.contentType }, body: req.body });
     const bytes = Buffer.from(await res.body.arrayBuffer());
-    const problem = res.statusCode === 200 ? sc.verify(key, bytes.toString('utf8')) : `HTTP ${res.statusCode}: ${bytes.toString("utf8").replace(/^.*<soap:Body>/s, "").slice(0, 1500)}`;
+    const problem = res.statusCode === 200 ? sc.verify(key, bytes) : `HTTP ${res.statusCode}: ${bytes.toString('utf8').replace(/^.*<soap:Body>/s, '').slice(0, 1500)}`;
     if (problem !== undefined) throw new Error(`${sc.name}: ${problem}`);
-    canned[key] = { contentType: String(res.headers['content-type']), base64: bytes.toString('base64') };
+    const type = String(res.headers['content-type']);
+    if (sc.large && bytes.length > FILE_ANSWER_BYTES) {
+      const file = `${fileStem}-${n}.bin`;
+      writeFileSync(file, bytes);
+      canned[key] = { contentType: type, file };
+    } else {
+      canned[key] = { contentType: type, base64: bytes.toString('base64') };
+    }
   }
   return canned;
 }
 
+function answerLength(a: CannedAnswer): number {
+  return 'file' in a ? statSync(a.file).size : Buffer.from(a.base64, 'base64').length;
+}
+
 type Run = { result: LoadResult; peakRss: number; cpuMs: number };
 
-async function load(s: Settings, target: Child, path: string, sc: Scenario, canned: CannedResponses, offset: number, durationMs = s.durationMs): Promise<Run> {
-  const lengths = new Map(Object.entries(canned).map(([k, v]) => [k, Buffer.from(v.base64, 'base64').length]));
+interface LoadShape {
+  readonly connections: number;
+  readonly maxRequests: number;
+  readonly durationMs: number;
+}
+
+async function load(target: Child, side: 'node' | 'ceiling', sc: Scenario, canned: CannedResponses, offset: number, shape: LoadShape): Promise<Run> {
+  const d = side === 'ceiling' ? (sc.ceiling ?? sc.node) : sc.node;
+  const lengths = new Map(Object.entries(canned).map(([k, v]) => [k, answerLength(v)]));
   return withPeakRss(target, async () => {
     const result = await runLoad({
       origin: target.url,
-      path,
-      connections: sc.clients,
-      durationMs,
-      maxRequests: s.maxRequests,
-      request: (i) => ({ body: sc.body(offset + i), headers: { 'content-type': contentType(sc.action), [BENCH_KEY_HEADER]: keyOf(sc, offset + i) } }),
-      // Same length as the captured answer: the same entries came back (ids and timestamps have fixed widths).
+      path: side === 'ceiling' ? CEILING_PATH : PATHS[sc.endpoint],
+      connections: shape.connections,
+      durationMs: shape.durationMs,
+      maxRequests: shape.maxRequests,
+      request: (i) => {
+        const r = d.request(offset + i);
+        return { body: r.body, headers: { 'content-type': r.contentType, [BENCH_KEY_HEADER]: d.key(offset + i) } };
+      },
       check: (status, body, i) => {
-        if (status !== 200) return `HTTP ${status}`;
-        const expected = lengths.get(keyOf(sc, offset + i));
-        return body.length === expected ? undefined : `answer of ${body.length} bytes, expected ${expected}`;
+        if (status !== 200) return `HTTP ${status}: ${body.toString("utf8").replace(/^.*<soap:Body>/s, "").slice(0, 600)}`;
+        if (d.sameLength) {
+          // Same length as the captured answer: the same entries came back (ids and timestamps have fixed widths).
+          const expected = lengths.get(d.key(offset + i));
+          if (body.length !== expected) return `answer of ${body.length} bytes, expected ${expected}${body.length < 4096 ? `: ${body.toString('utf8').replace(/^.*<soap:Body>/s, '')}` : ''}`;
+        }
+        return d.check?.(offset + i, body);
       },
     });
     if (result.errors > 0) throw new Error(`${sc.name} against ${target.url}: ${result.errors} failed requests, first: ${result.firstError}`);
@@ -228,66 +510,165 @@ function summary(runs: readonly Run[]): Summary {
   };
 }
 
-async function measureSize(s: Settings, world: World, entries: number, dataDir: string): Promise<Line[]> {
-  const list = scenarios(s, world);
-  const node = await startChild(['node', dataDir, s.logLevel]);
-  const canned: CannedResponses[] = [];
-  const nodeRuns: Run[][] = list.map(() => []);
-  // Each ITI-42 request needs fresh uniqueIds: every run continues the request numbering.
-  let offset = 0;
+const progressLine = (entries: number, who: string, run: Run) =>
+  process.stderr.write(
+    `  ${entries} ${who}: ${run.result.rps.toFixed(run.result.rps < 100 ? 1 : 0)} req/s, p50 ${run.result.p50Ms.toFixed(1)} ms, p99 ${run.result.p99Ms.toFixed(1)} ms, ${(run.cpuMs / Math.max(1, run.result.requests)).toFixed(2)} CPU ms/req\n`,
+  );
+
+/** Writes the ceiling's spec, runs `work` against a ceiling process, removes the files again. */
+async function withCeiling<T>(s: Settings, sc: Scenario, canned: CannedResponses, stem: string, work: (c: Child) => Promise<T>): Promise<T> {
+  const file = `${stem}.json`;
+  const spec: CeilingSpec = { requestBody: sc.ceilingRequestBody, answers: canned };
+  writeFileSync(file, JSON.stringify(spec));
   try {
-    for (const sc of list) {
-      canned.push(await capture(node, sc, offset));
-      offset += sc.keys.length;
+    const ceiling = await startChild(['ceiling', file]);
+    try {
+      return await work(ceiling);
+    } finally {
+      await ceiling.stop();
+    }
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function discard(canned: CannedResponses): void {
+  for (const a of Object.values(canned)) if ('file' in a) rmSync(a.file, { force: true });
+}
+
+function line(entries: number, sc: Scenario, canned: CannedResponses, node: Summary, ceiling: Summary, memory?: Line['memory'], note?: string): Line {
+  const sizes = Object.values(canned).map(answerLength);
+  return {
+    entries,
+    scenario: sc.name,
+    clients: sc.large ? 1 : sc.clients,
+    // The node's own mean where it differs from the captured sample (the cold line).
+    responseBytes: sc.captureAfterRuns ? node.rounds.reduce((n, r) => n + r.responseBytes, 0) / Math.max(1, node.requests) : sizes.reduce((a, b) => a + b, 0) / sizes.length,
+    ...(sc.documentBytes === undefined ? {} : { documentBytes: sc.documentBytes }),
+    node,
+    ceiling,
+    ...(memory ? { memory } : {}),
+    ...(sc.captureAfterRuns
+      ? { note: `${note ?? ''}; the ceiling answers ${sizes.length} of them, captured afterwards (mean ${(sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024).toFixed(1)} KB)` }
+      : {}),
+  };
+}
+
+/** The lines that share one node process, interleaved round by round. */
+async function measureShared(s: Settings, list: readonly Scenario[], entries: number, dataDir: string): Promise<Line[]> {
+  if (list.length === 0) return [];
+  const stem = join(s.cacheDir, `ceiling-${process.pid}`);
+  const node = await startChild(['node', dataDir, s.logLevel]);
+  const canned: (CannedResponses | undefined)[] = list.map(() => undefined);
+  const nodeRuns: Run[][] = list.map(() => []);
+  // Each line numbers its requests on from run to run: fresh uniqueIds (ITI-41/42), the cold walk goes on.
+  const offsets = list.map(() => 0);
+  const notes: (string | undefined)[] = list.map(() => undefined);
+  const shape = (sc: Scenario, durationMs = s.durationMs): LoadShape => ({ connections: sc.clients, maxRequests: s.maxRequests, durationMs });
+  try {
+    for (const [i, sc] of list.entries()) {
+      await sc.prepare?.(node);
+      if (!sc.captureAfterRuns) {
+        canned[i] = await capture(node, sc, `${stem}-${i}`);
+        offsets[i] = sc.captures().length;
+      }
       // Warm-up: JIT, SQLite page cache, connection pool.
-      offset += (await load(s, node, REGISTRY_PATH, sc, canned[canned.length - 1]!, offset, Math.min(2000, s.durationMs))).result.requests + sc.clients;
+      const warm = await load(node, 'node', sc, canned[i] ?? {}, offsets[i]!, shape(sc, Math.min(2000, s.durationMs)));
+      offsets[i]! += warm.result.requests + sc.clients;
     }
     for (let r = 0; r < s.rounds; r++) {
       for (const [i, sc] of list.entries()) {
-        const run = await load(s, node, REGISTRY_PATH, sc, canned[i]!, offset);
-        offset += run.result.requests + sc.clients;
+        const run = await load(node, 'node', sc, canned[i] ?? {}, offsets[i]!, shape(sc));
+        offsets[i]! += run.result.requests + sc.clients;
         nodeRuns[i]!.push(run);
-        process.stderr.write(
-          `  ${entries} ${sc.name}: ${run.result.rps.toFixed(0)} req/s, p99 ${run.result.p99Ms.toFixed(1)} ms, ${(run.cpuMs / Math.max(1, run.result.requests)).toFixed(2)} CPU ms/req\n`,
-        );
+        progressLine(entries, sc.name, run);
       }
+    }
+    for (const [i, sc] of list.entries()) {
+      if (!sc.captureAfterRuns) continue;
+      canned[i] = await capture(node, sc, `${stem}-${i}`);
+      notes[i] = `${offsets[i]} requests (warm-up included) over a walk of ${sc.walkLength} distinct patients${offsets[i]! > sc.walkLength! ? ', so some were asked twice' : ', none asked twice'}`;
+      process.stderr.write(`  ${entries} ${sc.name}: ${notes[i]}\n`);
     }
   } finally {
     await node.stop();
   }
   const lines: Line[] = [];
   for (const [i, sc] of list.entries()) {
-    const file = join(s.cacheDir, `ceiling-${i}.json`);
-    writeFileSync(file, JSON.stringify(canned[i]));
-    const ceiling = await startChild(['ceiling', file]);
-    const runs: Run[] = [];
-    try {
-      await load(s, ceiling, CEILING_PATH, sc, canned[i]!, 0, Math.min(2000, s.durationMs));
-      for (let r = 0; r < s.rounds; r++) runs.push(await load(s, ceiling, CEILING_PATH, sc, canned[i]!, r * s.maxRequests));
-    } finally {
-      await ceiling.stop();
-    }
-    const sizes = Object.values(canned[i]!).map((c) => Buffer.from(c.base64, 'base64').length);
-    lines.push({
-      entries,
-      scenario: sc.name,
-      clients: sc.clients,
-      responseBytes: sizes.reduce((a, b) => a + b, 0) / sizes.length,
-      node: summary(nodeRuns[i]!),
-      ceiling: summary(runs),
+    const runs = await withCeiling(s, sc, canned[i]!, `${stem}-${i}`, async (ceiling) => {
+      await load(ceiling, 'ceiling', sc, canned[i]!, 0, shape(sc, Math.min(2000, s.durationMs)));
+      const out: Run[] = [];
+      for (let r = 0; r < s.rounds; r++) out.push(await load(ceiling, 'ceiling', sc, canned[i]!, r * s.maxRequests, shape(sc)));
+      return out;
     });
+    lines.push(line(entries, sc, canned[i]!, summary(nodeRuns[i]!), summary(runs), undefined, notes[i]));
+    discard(canned[i]!);
   }
   return lines;
 }
 
+/**
+ * A large-document line in a process of its own (node, then ceiling), so that its memory is the
+ * document's doing: idle RSS after start, the high-water mark after the sequential rounds and
+ * after --concurrency simultaneous requests.
+ */
+async function measureLarge(s: Settings, sc: Scenario, entries: number, dataDir: string): Promise<Line> {
+  const stem = join(s.cacheDir, `ceiling-${process.pid}-large`);
+  const sequential: LoadShape = { connections: 1, maxRequests: s.largeRuns, durationMs: s.durationMs };
+  const concurrent: LoadShape = { connections: s.largeConcurrency, maxRequests: s.largeConcurrency, durationMs: s.durationMs };
+  const side = async (target: Child, who: 'node' | 'ceiling', canned: () => CannedResponses, offset: number) => {
+    const idle = target.rss();
+    await load(target, who, sc, canned(), offset, { ...sequential, maxRequests: 1 });
+    const runs: Run[] = [];
+    for (let r = 0; r < s.rounds; r++) {
+      const run = await load(target, who, sc, canned(), offset + 1 + r * s.largeRuns, sequential);
+      runs.push(run);
+      progressLine(entries, `${who === 'ceiling' ? 'ceiling of ' : ''}${sc.name}`, run);
+    }
+    const peakSequential = target.peakRss();
+    await load(target, who, sc, canned(), offset + 1 + s.rounds * s.largeRuns, concurrent);
+    return { runs, memory: { idle, peakSequential, peakConcurrent: target.peakRss() } };
+  };
+  const node = await startChild(['node', dataDir, s.logLevel]);
+  let canned: CannedResponses = {};
+  let nodeSide: Awaited<ReturnType<typeof side>>;
+  try {
+    // Idle is measured before the document is stored (prepare): the line's whole effect counts.
+    const idle = node.rss();
+    await sc.prepare?.(node);
+    canned = await capture(node, sc, stem);
+    nodeSide = await side(node, 'node', () => canned, sc.captures().length);
+    nodeSide = { ...nodeSide, memory: { ...nodeSide.memory, idle } };
+  } finally {
+    await node.stop();
+  }
+  try {
+    const ceilingSide = await withCeiling(s, sc, canned, stem, (ceiling) => side(ceiling, 'ceiling', () => canned, 0));
+    return line(entries, sc, canned, summary(nodeSide.runs), summary(ceilingSide.runs), { node: nodeSide.memory, ceiling: ceilingSide.memory });
+  } finally {
+    discard(canned);
+  }
+}
+
+async function measureSize(s: Settings, world: World, entries: number, dataDir: string): Promise<Line[]> {
+  const list = scenarios(s, world, readProgress(dataDir)!.patient, dataDir);
+  const lines = await measureShared(s, list.filter((sc) => !sc.large), entries, dataDir);
+  for (const sc of list.filter((x) => x.large)) lines.push(await measureLarge(s, sc, entries, dataDir));
+  return lines;
+}
+
 async function profile(s: Settings, world: World, dataDir: string, dir: string): Promise<void> {
-  for (const sc of scenarios(s, world).filter((x) => /LeafClass|ObjectRef|ITI-42/.test(x.name))) {
+  const list = scenarios(s, world, readProgress(dataDir)!.patient, dataDir).filter((x) => !x.large && (s.only !== undefined || /LeafClass|ObjectRef|ITI-42/.test(x.name)));
+  for (const sc of list) {
     const out = join(dir, sc.name.replace(/[^A-Za-z0-9]+/g, '-'));
     mkdirSync(out, { recursive: true });
     const node = await startChild(['node', dataDir, s.logLevel], { cpuProfileDir: out });
     try {
-      const canned = await capture(node, sc, 0);
-      const run = await load(s, node, REGISTRY_PATH, sc, canned, sc.keys.length);
+      await sc.prepare?.(node);
+      const stem = join(s.cacheDir, `ceiling-${process.pid}-profile`);
+      const canned = sc.captureAfterRuns ? {} : await capture(node, sc, stem);
+      const run = await load(node, 'node', sc, canned, sc.captures().length, { connections: sc.clients, maxRequests: s.maxRequests, durationMs: s.durationMs });
+      discard(canned);
       process.stdout.write(`\n## ${sc.name}: ${run.result.rps.toFixed(0)} req/s, p99 ${run.result.p99Ms.toFixed(1)} ms (profiled)\n`);
     } finally {
       await node.stop();
@@ -301,20 +682,22 @@ async function profile(s: Settings, world: World, dataDir: string, dir: string):
   }
 }
 
+const f0 = (x: number) => x.toFixed(0);
+const f1 = (x: number) => x.toFixed(1);
+const MB = 2 ** 20;
+
 function table(lines: readonly Line[]): string {
-  const f0 = (x: number) => x.toFixed(0);
-  const f1 = (x: number) => x.toFixed(1);
   const rows = lines.map((l) =>
     [
       l.entries.toLocaleString('en-US'),
       l.scenario,
       l.clients,
       f1(l.responseBytes / 1024),
-      f0(l.node.rps),
+      l.node.rps < 100 ? f1(l.node.rps) : f0(l.node.rps),
       f1(l.node.p50Ms),
       f1(l.node.p99Ms),
       f0(l.node.peakRssMb),
-      f0(l.ceiling.rps),
+      l.ceiling.rps < 100 ? f1(l.ceiling.rps) : f0(l.ceiling.rps),
       f1(l.ceiling.p99Ms),
       `${f0((100 * l.node.rps) / l.ceiling.rps)} %`,
       l.node.cpuMsPerRequest.toFixed(2),
@@ -329,6 +712,36 @@ function table(lines: readonly Line[]): string {
   ].join('\n');
 }
 
+/** The large-document lines against the targets: MB/s of document (size / median latency) and memory growth. */
+function documentTable(lines: readonly Line[], s: Settings): string {
+  const rows = lines
+    .filter((l) => l.memory !== undefined && l.documentBytes !== undefined)
+    .map((l) => {
+      const doc = l.documentBytes!;
+      const rate = (x: Summary) => doc / MB / (x.p50Ms / 1000);
+      const growth = l.memory!.node.peakSequential - l.memory!.node.idle;
+      return [
+        l.entries.toLocaleString('en-US'),
+        l.scenario,
+        f0(rate(l.node)),
+        f0(rate(l.ceiling)),
+        `${f0((100 * rate(l.node)) / rate(l.ceiling))} %`,
+        f0(l.memory!.node.idle / MB),
+        f0(l.memory!.node.peakSequential / MB),
+        `${f0(growth / MB)} (${(growth / doc).toFixed(1)} ×)`,
+        f0(l.memory!.node.peakConcurrent / MB),
+        `${f0(l.memory!.ceiling.idle / MB)} → ${f0(l.memory!.ceiling.peakSequential / MB)} / ${f0(l.memory!.ceiling.peakConcurrent / MB)}`,
+        rate(l.node) >= 150 && growth <= 3 * doc ? 'met' : 'not met',
+      ].join(' | ');
+    });
+  if (rows.length === 0) return '';
+  return [
+    `| entries | transaction | MB/s | ceiling MB/s | of ceiling | idle RSS MB | peak RSS MB | growth MB (× document) | peak with ${s.largeConcurrency} at once MB | ceiling RSS idle → peak / at once MB | target ≥ 150 MB/s, growth ≤ 3 × |`,
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${r} |`),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const s = parseSettings();
   mkdirSync(s.cacheDir, { recursive: true });
@@ -338,6 +751,7 @@ async function main(): Promise<void> {
     await profile(s, world, dataDir, s.profileDir);
     return;
   }
+  const started = Date.now();
   const lines: Line[] = [];
   const generation: Record<number, { entriesPerSecond: number; seconds: number }> = {};
   for (const entries of s.sizes) {
@@ -350,9 +764,15 @@ async function main(): Promise<void> {
   const load = loadavg().map((x) => x.toFixed(1)).join(' / ');
   const file = join(s.cacheDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ machine, loadAverage: load, settings: s, generation, lines }, null, 2));
-  process.stdout.write(`\nmachine: ${machine}; load average at the end (1/5/15 min): ${load}\n`);
+  process.stdout.write(`\nmachine: ${machine}; load average at the end (1/5/15 min): ${load}; the run took ${f1((Date.now() - started) / 60_000)} min\n`);
   for (const [n, g] of Object.entries(generation)) process.stdout.write(`store of ${n} entries: generated at ${g.entriesPerSecond.toFixed(0)} entries/s (${g.seconds.toFixed(0)} s)\n`);
-  process.stdout.write(`rounds: ${s.rounds} × ${s.durationMs / 1000} s per line (medians), at most ${s.maxRequests} requests per run\n\n${table(lines)}\n\nraw figures: ${file}\n`);
+  process.stdout.write(
+    `rounds: ${s.rounds} × ${s.durationMs / 1000} s per line (medians), at most ${s.maxRequests} requests per run; large documents: ${s.largeRuns} sequential requests per round\n\n${table(lines)}\n`,
+  );
+  const documents = documentTable(lines, s);
+  if (documents !== '') process.stdout.write(`\n${documents}\n`);
+  for (const l of lines) if (l.note !== undefined) process.stdout.write(`\n${l.entries.toLocaleString('en-US')} ${l.scenario}: ${l.note}`);
+  process.stdout.write(`\n\nraw figures: ${file}\n`);
 }
 
 await main();

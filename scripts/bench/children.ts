@@ -10,9 +10,21 @@ export interface Child {
   readonly pid: number;
   /** Resident set size now, in bytes (Linux /proc; 0 elsewhere). */
   rss(): number;
+  /** The largest resident set size the process has had, in bytes (VmHWM, kept by the kernel, so no spike is missed). */
+  peakRss(): number;
   /** CPU time (user + system) used so far, in ms (Linux /proc; 0 elsewhere). */
   cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** A field of /proc/PID/status given in kB, in bytes (0 where there is no /proc). */
+function status(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export async function startChild(args: readonly string[], options: { cpuProfileDir?: string } = {}): Promise<Child> {
@@ -32,14 +44,8 @@ export async function startChild(args: readonly string[], options: { cpuProfileD
   return {
     url,
     pid,
-    rss: () => {
-      try {
-        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        return m ? Number(m[1]) * 1024 : 0;
-      } catch {
-        return 0;
-      }
-    },
+    rss: () => status(pid, 'VmRSS'),
+    peakRss: () => status(pid, 'VmHWM'),
     cpuMs: () => {
       try {
         // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name), in clock ticks of 10 ms.

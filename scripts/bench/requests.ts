@@ -39,7 +39,12 @@ export function benchPatient(world: World, index: number): BenchPatient {
 
 const quoted = (v: string) => `'${v}'`;
 
-export function findDocumentsBody(to: string, patient: BenchPatient, returnType: ReturnType): string {
+/**
+ * FindDocuments for the patient's Approved entries: ITI-18 by default; with `gateway`, the same
+ * query as ITI-38 to a responding gateway, naming its community in `home` as an initiating
+ * gateway does (optional on a patient query, but what the hub sends).
+ */
+export function findDocumentsBody(to: string, patient: BenchPatient, returnType: ReturnType, gateway?: { homeCommunityId: string }): string {
   const xml = serializeXml(
     serializeAdhocQueryRequest({
       queryId: STORED_QUERY_ID.FindDocuments,
@@ -48,9 +53,26 @@ export function findDocumentsBody(to: string, patient: BenchPatient, returnType:
         { name: '$XDSDocumentEntryPatientId', values: [quoted(patient.patientId)] },
         { name: '$XDSDocumentEntryStatus', values: [`(${quoted(APPROVED)})`] },
       ],
+      ...(gateway === undefined ? {} : { homeCommunityId: gateway.homeCommunityId }),
     }),
   );
-  return buildEnvelope(ACTIONS.iti18.request, to, xml);
+  return buildEnvelope(gateway === undefined ? ACTIONS.iti18.request : ACTIONS.iti38.request, to, xml);
+}
+
+/**
+ * `count` patient indexes spread over a store of `patients` complete patients, each at most once
+ * (a stride coprime with `patients`, so the walk visits every patient before it repeats). Request
+ * j of a "cold" run asks for patient `sequence[j mod count]`: consecutive requests are far apart
+ * in the store and a read cache of recently returned records sees each patient once per cycle.
+ */
+export function coldPatients(patients: number, count: number): number[] {
+  if (!Number.isInteger(patients) || patients <= 0) throw new Error(`a store of ${patients} patients has none to ask for`);
+  const n = Math.min(count, patients);
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  // Near the golden section of the store: neighbours in the sequence are ~0.62 × the store apart.
+  let stride = Math.max(1, Math.round(patients * 0.6180339887));
+  while (gcd(stride, patients) !== 1) stride++;
+  return Array.from({ length: n }, (_, j) => (j * stride) % patients);
 }
 
 export function getDocumentsBody(to: string, uniqueIds: readonly string[]): string {
@@ -117,3 +139,15 @@ function splitTemplate(template: string): [string, string, string, string] {
     template.slice(y!.at + y!.p.length),
   ];
 }
+
+/** Opening tags `<local ` or `<prefix:local ` in an answer, without decoding it (cheap enough to run on every answer). */
+export function countOpenTags(body: Buffer, local: string): number {
+  const needle = Buffer.from(`${local} `);
+  let n = 0;
+  for (let at = body.indexOf(needle); at >= 0; at = body.indexOf(needle, at + needle.length)) {
+    const before = body[at - 1];
+    if (before === 0x3a /* : */ || before === 0x3c /* < */) n++;
+  }
+  return n;
+}
+

@@ -4,33 +4,57 @@
  * that reads the request body and answers with the exact bytes the node answered.
  *
  *   tsx scripts/bench/server.ts node DATA_DIR [LOG_LEVEL]
- *   tsx scripts/bench/server.ts ceiling RESPONSES.json
+ *   tsx scripts/bench/server.ts ceiling CEILING_SPEC.json   (canned.ts: CeilingSpec)
  *
  * Reports `{ url }` over the IPC channel once listening and stops on the message 'stop'.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import { parseConfig } from '../../connector/config';
 import { startNode } from '../../connector/node';
-import { BENCH_KEY_HEADER, CEILING_PATH, type CannedResponses } from './canned';
+import { BENCH_HOME_COMMUNITY_ID, BENCH_KEY_HEADER, CEILING_PATH, type CeilingSpec } from './canned';
 
 
 async function startCeiling(file: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const canned = JSON.parse(readFileSync(file, 'utf8')) as CannedResponses;
-  const answers = new Map(Object.entries(canned).map(([k, v]) => [k, { contentType: v.contentType, bytes: Buffer.from(v.base64, 'base64') }]));
+  const spec = JSON.parse(readFileSync(file, 'utf8')) as CeilingSpec;
+  const answers = new Map(
+    Object.entries(spec.answers).map(([k, v]) => [k, 'file' in v ? { contentType: v.contentType, file: v.file } : { contentType: v.contentType, bytes: Buffer.from(v.base64, 'base64') }]),
+  );
+  const scratch = mkdtempSync(join(tmpdir(), 'kp-bench-ceiling-'));
+  let uploads = 0;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.post(CEILING_PATH, express.raw({ type: '*/*', limit: '100mb' }), (req, res) => {
-    const answer = answers.get(String(req.headers[BENCH_KEY_HEADER] ?? ''));
-    if (answer === undefined) {
+  const answer: express.RequestHandler = (req, res, next) => {
+    const canned = answers.get(String(req.headers[BENCH_KEY_HEADER] ?? ''));
+    if (canned === undefined) {
       res.status(404).end();
       return;
     }
-    res.status(200).type(answer.contentType).send(answer.bytes);
-  });
+    res.status(200).type(canned.contentType);
+    if ('bytes' in canned) res.send(canned.bytes);
+    else pipeline(createReadStream(canned.file), res).catch(next);
+  };
+  // The request body streamed to a file while hashed, as the repository stages a document (without its fsync).
+  const toFile: express.RequestHandler = (req, _res, next) => {
+    const target = join(scratch, String(++uploads));
+    const hash = createHash('sha1');
+    req.on('data', (c: Buffer) => hash.update(c));
+    pipeline(req, createWriteStream(target))
+      .then(() => {
+        hash.digest('hex');
+        rmSync(target, { force: true });
+        next();
+      })
+      .catch(next);
+  };
+  app.post(CEILING_PATH, spec.requestBody === 'file' ? toFile : express.raw({ type: '*/*', limit: '2gb' }), answer);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -41,14 +65,14 @@ async function startCeiling(file: string): Promise<{ url: string; close: () => P
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      }).finally(() => rmSync(scratch, { recursive: true, force: true })),
   };
 }
 
 async function main(): Promise<void> {
   const [mode, arg, logLevel] = process.argv.slice(2);
   if (process.send === undefined || arg === undefined || (mode !== 'node' && mode !== 'ceiling')) {
-    process.stderr.write('usage (as a child of bench.ts): server.ts node DATA_DIR [LOG_LEVEL] | ceiling RESPONSES.json\n');
+    process.stderr.write('usage (as a child of bench.ts): server.ts node DATA_DIR [LOG_LEVEL] | ceiling CEILING_SPEC.json\n');
     process.exit(2);
   }
   let running: { url: string; close: () => Promise<void> };
@@ -58,8 +82,11 @@ async function main(): Promise<void> {
         port: 0,
         host: '127.0.0.1',
         dataDir: arg,
-        homeCommunityId: 'urn:oid:2.16.578.1.12.4.5.100.1',
+        homeCommunityId: BENCH_HOME_COMMUNITY_ID,
         logLevel: logLevel ?? 'info',
+        // Room for the large-document lines (--mb); limits only, no effect on the work per request.
+        limits: { maxRequestBytes: 2 ** 30 },
+        repository: { maxDocumentBytes: 2 ** 30 },
       }),
     );
   } else {
