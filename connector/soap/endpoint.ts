@@ -202,7 +202,7 @@ async function handlePost(
     await sendSoap(res, {
       status: 200,
       action: reply.action,
-      envelopeXml: built.bytes,
+      envelopeXml: built.chunks,
       ...(reply.mtom !== undefined ? { mtom: reply.mtom } : {}),
       ...(reply.attachments ? { attachments: reply.attachments } : {}),
     });

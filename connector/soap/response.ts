@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { NS } from '../../registry/xml/namespaces';
-import { escapeText, serializeXml, serializeXmlBytes } from '../../registry/xml/serialize';
+import { escapeText, serializeXml, serializeXmlChunks } from '../../registry/xml/serialize';
 import type { XmlElement } from '../../registry/xml/tree';
 import { quoteParam } from './media-type';
 import { isSpooled, type Attachment, type SpooledAttachment } from './mime';
@@ -39,19 +39,20 @@ export function buildEnvelope(msg: OutgoingEnvelope): BuiltEnvelope {
 }
 
 export interface BuiltEnvelopeBytes {
-  /** The envelope as UTF-8, byte for byte `buildEnvelope`'s text. */
-  readonly bytes: Buffer;
+  /** The envelope as UTF-8, byte for byte `buildEnvelope`'s text, in the buffers it is made of (write them in order). */
+  readonly chunks: readonly Buffer[];
   readonly messageId: string;
 }
 
 /**
- * The same envelope as UTF-8 bytes, written in one go with the body (serializeXmlBytes): a body
- * made of pre-serialised fragments (a LeafClass answer) is then copied, not encoded again.
+ * The same envelope as UTF-8 bytes, written in one go with the body (serializeXmlChunks): a body
+ * made of pre-serialised fragments (a LeafClass answer) is then handed to the socket, not encoded
+ * or copied again.
  */
 export function buildEnvelopeBytes(msg: OutgoingEnvelope): BuiltEnvelopeBytes {
   const { before, after, messageId } = envelopeAround(msg);
-  const bytes = typeof msg.body === 'string' ? Buffer.from(before + msg.body + after, 'utf8') : serializeXmlBytes(msg.body, { before, after });
-  return { bytes, messageId };
+  const chunks = typeof msg.body === 'string' ? [Buffer.from(before + msg.body + after, 'utf8')] : serializeXmlChunks(msg.body, { before, after });
+  return { chunks, messageId };
 }
 
 /** The envelope's text before and after the body content. */
@@ -78,8 +79,8 @@ export function soapContentType(action: string): string {
 export interface SendOptions {
   status: number;
   action: string;
-  /** The envelope, as text or as its UTF-8 bytes (buildEnvelopeBytes). */
-  envelopeXml: string | Buffer;
+  /** The envelope, as text or as its UTF-8 bytes (buildEnvelopeBytes' chunks, in order). */
+  envelopeXml: string | Buffer | readonly Buffer[];
   /** Send as MTOM even without attachments. */
   mtom?: boolean;
   /** Attachments by Content-ID (no angle brackets). A non-empty map implies MTOM. */
@@ -99,10 +100,13 @@ export async function sendSoap(res: ServerResponse, options: SendOptions): Promi
   if (options.close) res.setHeader('Connection', 'close');
   const attachments = options.attachments ?? new Map<string, Attachment>();
   if (!options.mtom && attachments.size === 0) {
-    const body = typeof options.envelopeXml === 'string' ? Buffer.from(options.envelopeXml, 'utf8') : options.envelopeXml;
+    const body = envelopeChunks(options.envelopeXml);
     res.setHeader('Content-Type', soapContentType(options.action));
-    res.setHeader('Content-Length', body.length);
-    res.end(body);
+    res.setHeader('Content-Length', body.reduce((n, b) => n + b.length, 0));
+    // Corked: the chunks leave in one writev with the headers, as one buffer would.
+    res.cork();
+    for (const b of body) res.write(b);
+    res.end();
     return;
   }
   const pkg = mtomPackage(options.action, options.envelopeXml, attachments);
@@ -155,7 +159,12 @@ export interface MtomPackage {
  * An MTOM package (W3C SOAP MTOM §4.3, XOP §5): root part `application/xop+xml` with
  * `type="application/soap+xml"`, then one binary part per attachment.
  */
-export function mtomPackage(action: string, envelopeXml: string | Buffer, attachments: ReadonlyMap<string, Attachment>): MtomPackage {
+function envelopeChunks(envelopeXml: string | Buffer | readonly Buffer[]): readonly Buffer[] {
+  if (typeof envelopeXml === 'string') return [Buffer.from(envelopeXml, 'utf8')];
+  return Buffer.isBuffer(envelopeXml) ? [envelopeXml] : envelopeXml;
+}
+
+export function mtomPackage(action: string, envelopeXml: string | Buffer | readonly Buffer[], attachments: ReadonlyMap<string, Attachment>): MtomPackage {
   const boundary = `MIMEBoundary_${randomUUID().replace(/-/g, '')}`;
   const rootId = `root.${randomUUID()}@koblingspunkt`;
   const chunks: (Buffer | SpooledAttachment)[] = [];
@@ -168,8 +177,7 @@ export function mtomPackage(action: string, envelopeXml: string | Buffer, attach
       `Content-Transfer-Encoding: binary\r\n` +
       `Content-ID: <${rootId}>\r\n\r\n`,
   );
-  if (typeof envelopeXml === 'string') text(envelopeXml);
-  else chunks.push(envelopeXml);
+  chunks.push(...envelopeChunks(envelopeXml));
   for (const [id, attachment] of attachments) {
     text(
       `\r\n--${boundary}\r\n` +

@@ -116,6 +116,15 @@ export interface SerializeBytesOptions extends SerializeOptions {
  * so an answer made of fragments costs little more than copying them.
  */
 export function serializeXmlBytes(root: XmlElement, options: SerializeBytesOptions = {}): Buffer {
+  return Buffer.concat(serializeXmlChunks(root, options));
+}
+
+/**
+ * The bytes of `serializeXmlBytes` as the buffers they are made of, in order, not joined: a
+ * socket writes them in one writev, so even the copy into one buffer (about 4 % of a LeafClass
+ * answer's CPU) is saved. Fragments' buffers are shared, never to be modified.
+ */
+export function serializeXmlChunks(root: XmlElement, options: SerializeBytesOptions = {}): Buffer[] {
   const parts: (string | Buffer)[] = [];
   const w = new Writer(false, parts);
   const { head, body, tail } = writeDocument(w, root, options);
@@ -128,7 +137,7 @@ export function serializeXmlBytes(root: XmlElement, options: SerializeBytesOptio
     else if (p !== '') buffers.push(Buffer.from(p, 'utf8'));
   }
   buffers.push(Buffer.from(body + tail + (options.after ?? ''), 'utf8'));
-  return Buffer.concat(buffers);
+  return buffers;
 }
 
 function writeDocument(w: Writer, root: XmlElement, options: SerializeOptions): { head: string; body: string; tail: string } {
