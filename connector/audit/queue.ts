@@ -19,14 +19,14 @@
  * (a lost ack only means a redelivery, which at-least-once allows): they ride along with the next
  * group's transaction, or are written on their own after `ackDelayMs`.
  *
- * OFF THE EVENT LOOP: every write goes through a `SqliteWriter` (sqlite-writer.ts), whose worker
+ * OFF THE EVENT LOOP: every write goes through a `SqliteWriter` (registry/store/embedded/sqlite-writer.ts), whose worker
  * thread runs the transaction and waits for its fsync, so the node keeps serving requests while a
  * group commits. One commit is out at a time; what arrives meanwhile forms the next group. The
  * queue's own connection only creates the schema and reads.
  */
 import Database from 'better-sqlite3';
 import type { AuditEvent } from './event';
-import { SqliteWriter, type SqlStatement } from './sqlite-writer';
+import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer';
 
 export interface AuditSink {
   /** Stable name; rows are kept per sink name across restarts. */

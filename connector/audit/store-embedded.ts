@@ -6,7 +6,7 @@
  * event loop); this connection creates the schema and serves the reads.
  */
 import Database from 'better-sqlite3';
-import { SqliteWriter, type SqlStatement } from './sqlite-writer';
+import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer';
 import type { AuditEvent } from './event';
 import type { FhirResource } from './fhir';
 import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store';

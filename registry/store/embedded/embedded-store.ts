@@ -3,9 +3,17 @@
  * SQL indexes preselect candidates from the filter's index hints, and mingo evaluates the full
  * Mongo filter on them, so a filter means exactly what it means to the MongoDB store.
  *
- * better-sqlite3 is synchronous: each call runs to completion on the event loop, so commits from
- * one process never interleave, and readers see a batch either wholly or not at all. Other
- * processes on the same file are kept apart by SQLite's own locking (one writer, WAL readers).
+ * better-sqlite3 is synchronous, and a commit with synchronous=FULL waits for its fsync (1.6–4.5 ms
+ * measured here), so commits do not run on the caller's thread: `commit` builds the batch's SQL
+ * statements here and a `SqliteWriter` (sqlite-writer.ts) runs them as one IMMEDIATE transaction
+ * on its worker thread's own write connection, while the event loop serves other requests. The
+ * statements need nothing read back on this thread (revs, seqs and reference ids are computed in
+ * SQL, see `commitPlan`), and failures come back as the failing statement's index, which maps to
+ * the object that caused them. Batches are committed in the order `commit` was called; readers see
+ * a batch either wholly or not at all (WAL), and once `commit` resolves every read on this
+ * connection sees it. Other processes on the same file are kept apart by SQLite's own locking
+ * (one writer, WAL readers). A ':memory:' store, which no second thread can open, runs the same
+ * statements on its own connection (`inlineSqliteWriter`).
  *
  * Reads go through a cache of parsed records (record-cache.ts): the candidate statement returns
  * only (seq, rev) per row, rows whose current rev is cached are not read or parsed again, and the
@@ -29,6 +37,7 @@ import {
 import { deriveIndexHints, type IndexHints } from './index-hints';
 import { DEFAULT_CACHE_ENTRIES, RecordCache, parseRecord, type CachedRecord } from './record-cache';
 import { prepareDatabase } from './schema';
+import { EXPECTED_CHANGES, SqliteWriteError, SqliteWriter, inlineSqliteWriter, type BatchWriter, type SqlStatement } from './sqlite-writer';
 
 export interface EmbeddedStoreOptions {
   /** Database file path, or ':memory:' for a store that lives as long as the object. */
@@ -48,12 +57,14 @@ const ALL_TYPES: readonly RegistryObject['type'][] = ['DocumentEntry', 'Submissi
 export function openEmbeddedStore(options: EmbeddedStoreOptions): RegistryStore {
   const db = new Database(options.path);
   try {
+    // Schema creation and migration on this connection, before the writer exists: it only ever writes rows.
     prepareDatabase(db);
   } catch (e) {
     db.close();
     throw e;
   }
-  return new EmbeddedRegistryStore(db, new RecordCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES));
+  const writer = options.path === ':memory:' ? inlineSqliteWriter(db) : new SqliteWriter(options.path);
+  return new EmbeddedRegistryStore(db, writer, new RecordCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES));
 }
 
 /** A candidate row: its seq and rev (see schema.ts), as a raw statement returns them. */
@@ -67,14 +78,6 @@ interface CandidateQuery {
 
 class EmbeddedRegistryStore implements RegistryStore {
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly insertObject: Database.Statement;
-  private readonly replaceObject: Database.Statement;
-  private readonly deleteObject: Database.Statement;
-  private readonly insertReferenceId: Database.Statement;
-  private readonly deleteReferenceIds: Database.Statement;
-  private readonly readRev: Database.Statement;
-  private readonly writeRev: Database.Statement;
-  private readonly applyBatch: Database.Transaction<(batch: CommitBatch) => void>;
   private readonly fetchBody: Database.Statement;
   private readonly fetchBodies: Database.Statement;
   private readonly rowsByUuids: Database.Statement;
@@ -83,23 +86,9 @@ class EmbeddedRegistryStore implements RegistryStore {
 
   constructor(
     private readonly db: Database.Database,
+    private readonly writer: BatchWriter,
     private readonly cache: RecordCache,
   ) {
-    this.insertObject = db.prepare(
-      `INSERT INTO objects (entry_uuid, type, patient_id, status, unique_id, source_uuid, target_uuid, record, rev)
-       VALUES (@entryUuid, @type, @patientId, @status, @uniqueId, @sourceUuid, @targetUuid, @record, @rev)`,
-    );
-    this.replaceObject = db.prepare(
-      `UPDATE objects SET type = @type, patient_id = @patientId, status = @status, unique_id = @uniqueId,
-         source_uuid = @sourceUuid, target_uuid = @targetUuid, record = @record, rev = @rev
-       WHERE entry_uuid = @entryUuid RETURNING seq`,
-    );
-    this.deleteObject = db.prepare('DELETE FROM objects WHERE entry_uuid = ? RETURNING seq');
-    this.insertReferenceId = db.prepare('INSERT OR IGNORE INTO reference_ids (value, seq) VALUES (?, ?)');
-    this.deleteReferenceIds = db.prepare('DELETE FROM reference_ids WHERE seq = ?');
-    this.readRev = db.prepare('SELECT rev FROM meta WHERE id = 1').pluck(true);
-    this.writeRev = db.prepare('UPDATE meta SET rev = ? WHERE id = 1');
-    this.applyBatch = db.transaction((batch: CommitBatch) => this.apply(batch));
     this.fetchBody = db.prepare('SELECT seq, rev, record FROM objects WHERE seq = ?').raw(true);
     this.fetchBodies = db.prepare('SELECT seq, rev, record FROM objects WHERE seq IN (SELECT value FROM json_each(?))').raw(true);
     this.rowsByUuids = db.prepare('SELECT seq, rev FROM objects WHERE entry_uuid IN (SELECT value FROM json_each(?))').raw(true);
@@ -143,11 +132,18 @@ class EmbeddedRegistryStore implements RegistryStore {
   }
 
   async commit(batch: CommitBatch): Promise<void> {
-    // IMMEDIATE takes the write lock up front, so a second process never fails halfway through.
-    this.applyBatch.immediate(batch);
+    const plan = commitPlan(batch);
+    if (plan.statements.length === 0) return;
+    try {
+      await this.writer.run(plan.statements);
+    } catch (e) {
+      throw contractError(e, plan) ?? e;
+    }
   }
 
   async close(): Promise<void> {
+    // The writer first: a commit still in flight finishes (or fails) before the store is gone.
+    await this.writer.close();
     if (this.db.open) this.db.close();
   }
 
@@ -213,42 +209,6 @@ class EmbeddedRegistryStore implements RegistryStore {
     }
   }
 
-  /** Runs in the commit's IMMEDIATE transaction: the rev numbering below holds the write lock. */
-  private apply(batch: CommitBatch): void {
-    // Each written row takes the next rev (see schema.ts); the last one is stored back at the end.
-    const firstRev = this.readRev.get() as number;
-    let rev = firstRev;
-    for (const obj of batch.inserts) {
-      const record = toRecord(obj);
-      let seq: number | bigint;
-      try {
-        seq = this.insertObject.run({ ...columns(record), rev: ++rev }).lastInsertRowid;
-      } catch (e) {
-        if (isUniqueViolation(e)) throw new DuplicateEntryUuidError(obj.entryUuid);
-        throw e;
-      }
-      this.writeReferenceIds(record, seq);
-    }
-    for (const obj of batch.replacements) {
-      const record = toRecord(obj);
-      const row = this.replaceObject.get({ ...columns(record), rev: ++rev }) as { seq: number } | undefined;
-      if (row === undefined) throw new UnknownEntryUuidError(obj.entryUuid);
-      this.deleteReferenceIds.run(row.seq);
-      this.writeReferenceIds(record, row.seq);
-    }
-    for (const entryUuid of batch.deletions ?? []) {
-      const row = this.deleteObject.get(entryUuid) as { seq: number } | undefined;
-      if (row === undefined) throw new UnknownEntryUuidError(entryUuid);
-      this.deleteReferenceIds.run(row.seq);
-    }
-    if (rev !== firstRev) this.writeRev.run(rev);
-  }
-
-  private writeReferenceIds(record: StoredRecord, seq: number | bigint): void {
-    if (record.type !== 'DocumentEntry') return;
-    for (const value of record.referenceIdList ?? []) this.insertReferenceId.run(value, seq);
-  }
-
   /** A cached candidate or count statement; rows come back as arrays (`Row` for candidates). */
   private statement(sql: string): Database.Statement {
     let stmt = this.statements.get(sql);
@@ -260,11 +220,108 @@ class EmbeddedRegistryStore implements RegistryStore {
   }
 }
 
-/** The indexed column values of a record, as named parameters of the insert/update statements. */
-function columns(record: StoredRecord): Record<string, string | null> {
+/** What a statement of a commit plan does to which object: the error its failure means. */
+type Subject = { readonly entryUuid: string; readonly op: 'insert' | 'replace' | 'delete' };
+
+/** A batch's statements, and per statement the object whose failure it would report. */
+interface CommitPlan {
+  readonly statements: SqlStatement[];
+  readonly subjects: (Subject | undefined)[];
+}
+
+/** The current counter (see schema.ts); read inside the writer's IMMEDIATE transaction, under the write lock. */
+const CURRENT_REV = '(SELECT rev FROM meta WHERE id = 1)';
+const SEQ_OF = '(SELECT seq FROM objects WHERE entry_uuid = ?)';
+
+const INSERT_OBJECT = `INSERT INTO objects (entry_uuid, type, patient_id, status, unique_id, source_uuid, target_uuid, record, rev)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${CURRENT_REV} + ?)`;
+const REPLACE_OBJECT = `UPDATE objects SET type = ?, patient_id = ?, status = ?, unique_id = ?, source_uuid = ?, target_uuid = ?,
+  record = ?, rev = ${CURRENT_REV} + ? WHERE entry_uuid = ?`;
+const DELETE_OBJECT = 'DELETE FROM objects WHERE entry_uuid = ?';
+const INSERT_REFERENCE_IDS = `INSERT OR IGNORE INTO reference_ids (value, seq) SELECT value, ${SEQ_OF} FROM json_each(?)`;
+const DELETE_REFERENCE_IDS = `DELETE FROM reference_ids WHERE seq = ${SEQ_OF}`;
+const ADVANCE_REV = 'UPDATE meta SET rev = rev + ? WHERE id = 1';
+
+/**
+ * The statements that apply a batch: inserts, then replacements, then deletions, in the batch's
+ * order. Each written row takes the next rev (see schema.ts): the k-th written row of the batch
+ * gets the counter plus k, and the last statement advances the counter by the number of rows
+ * written; the whole batch runs in one IMMEDIATE transaction, so no other commit moves the counter
+ * in between. A replacement or deletion must change exactly one row (`expectChanges`), else the
+ * entryUuid is unknown and the batch rolls back; a repeated entryUuid fails its INSERT on the
+ * UNIQUE column. Reference ids are written by entryUuid, so no seq needs to be read back here.
+ */
+function commitPlan(batch: CommitBatch): CommitPlan {
+  const statements: SqlStatement[] = [];
+  const subjects: (Subject | undefined)[] = [];
+  const add = (statement: SqlStatement, subject?: Subject): void => {
+    statements.push(statement);
+    subjects.push(subject);
+  };
+  let written = 0;
+  for (const obj of batch.inserts) {
+    const record = toRecord(obj);
+    const c = columns(record);
+    add(
+      { sql: INSERT_OBJECT, params: [record.entryUuid, c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written] },
+      { entryUuid: obj.entryUuid, op: 'insert' },
+    );
+    addReferenceIds(add, record);
+  }
+  for (const obj of batch.replacements) {
+    const record = toRecord(obj);
+    const c = columns(record);
+    add(
+      {
+        sql: REPLACE_OBJECT,
+        params: [c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written, record.entryUuid],
+        expectChanges: 1,
+      },
+      { entryUuid: obj.entryUuid, op: 'replace' },
+    );
+    add({ sql: DELETE_REFERENCE_IDS, params: [record.entryUuid] });
+    addReferenceIds(add, record);
+  }
+  for (const entryUuid of batch.deletions ?? []) {
+    add({ sql: DELETE_REFERENCE_IDS, params: [entryUuid] });
+    add({ sql: DELETE_OBJECT, params: [entryUuid], expectChanges: 1 }, { entryUuid, op: 'delete' });
+  }
+  if (written > 0) add({ sql: ADVANCE_REV, params: [written], expectChanges: 1 });
+  return { statements, subjects };
+}
+
+function addReferenceIds(add: (statement: SqlStatement) => void, record: StoredRecord): void {
+  if (record.type !== 'DocumentEntry' || !record.referenceIdList?.length) return;
+  add({ sql: INSERT_REFERENCE_IDS, params: [record.entryUuid, JSON.stringify(record.referenceIdList)] });
+}
+
+/**
+ * The store contract's error for a failed batch, from the statement the writer names: a UNIQUE
+ * violation of an object's INSERT is a duplicate entryUuid, a replacement or deletion that
+ * changed no row an unknown one. Anything else (I/O, a busy lock past the timeout) is not the
+ * caller's doing and is passed on as it is.
+ */
+function contractError(e: unknown, plan: CommitPlan): Error | undefined {
+  if (!(e instanceof SqliteWriteError) || e.index === undefined) return undefined;
+  const subject = plan.subjects[e.index];
+  if (subject === undefined) return undefined;
+  if (subject.op === 'insert' && e.code === 'SQLITE_CONSTRAINT_UNIQUE') return new DuplicateEntryUuidError(subject.entryUuid);
+  if (subject.op !== 'insert' && e.code === EXPECTED_CHANGES) return new UnknownEntryUuidError(subject.entryUuid);
+  return undefined;
+}
+
+/** The indexed column values of a record, as the insert/update statements bind them. */
+function columns(record: StoredRecord): {
+  type: string;
+  patientId: string | null;
+  status: string | null;
+  uniqueId: string | null;
+  sourceUuid: string | null;
+  targetUuid: string | null;
+  record: string;
+} {
   const isAssociation = record.type === 'Association';
   return {
-    entryUuid: record.entryUuid,
     type: record.type,
     patientId: isAssociation ? null : (record.patientId ?? null),
     status: record.availabilityStatus ?? null,
@@ -315,8 +372,4 @@ function constrainInto(where: string[], params: string[], column: string, values
     where.push(`${column} IN (SELECT value FROM json_each(?))`);
     params.push(JSON.stringify(values));
   }
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  return e instanceof Error && (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

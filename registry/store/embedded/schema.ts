@@ -45,8 +45,9 @@ CREATE INDEX reference_ids_seq ON reference_ids (seq);
  * and a new one have the same schema).
  *
  * Every row a commit inserts, or whose record it replaces, gets a new value of the store-wide
- * counter `meta.rev` in its `rev`: the commit reads the counter, numbers its rows on from it and
- * stores the last number back, all under the write lock (embedded-store.ts `apply`). The counter
+ * counter `meta.rev` in its `rev`: the commit numbers its rows on from the counter and advances it
+ * by as many, all in SQL in one transaction under the write lock (embedded-store.ts `commitPlan`,
+ * run by the writer's worker thread). The counter
  * only grows and lives in the file, so (seq, rev) names one record for ever: seq is never reused
  * (AUTOINCREMENT), a replacement gets a new rev, a deletion and re-insertion a new seq and rev,
  * and a commit by another process on the same file moves the same counter. Rows of a v1 file keep

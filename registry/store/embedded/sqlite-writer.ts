@@ -11,26 +11,42 @@
  *
  * Reads stay on the caller's own connection (WAL: they see every committed batch, never a partial
  * one). Batches run strictly one after another, in the order `run` was called.
+ *
+ * Used by the audit trail (connector/audit) and the embedded registry store; it lives here, below
+ * both, because the registry must not import the connector. What a batch means (one IMMEDIATE
+ * transaction, `expectChanges`, the failing statement's index) is in sqlite-batch.mjs.
  */
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import { EXPECTED_CHANGES, batchRunner, type BatchResult, type Statement } from './sqlite-batch.mjs';
 
-export interface SqlStatement {
-  readonly sql: string;
-  readonly params: readonly unknown[];
-}
+export type SqlStatement = Statement;
+export { EXPECTED_CHANGES };
 
-/** A batch the worker rolled back; `code` is SQLite's (e.g. SQLITE_BUSY), when it gave one. */
+/**
+ * A batch that was rolled back; `code` is SQLite's (e.g. SQLITE_CONSTRAINT_UNIQUE, SQLITE_BUSY)
+ * when it gave one, or EXPECTED_CHANGES; `index` is the statement that failed, when one did.
+ */
 export class SqliteWriteError extends Error {
   constructor(
     message: string,
     readonly code?: string,
+    readonly index?: number,
   ) {
     super(message);
     this.name = 'SqliteWriteError';
   }
 }
 
-type Reply = { id: number; ok: true; rowids: number[] } | { id: number; ok: false; message: string; code?: string };
+/** What a store needs of a writer: `SqliteWriter` for a file, `inlineSqliteWriter` for ':memory:'. */
+export interface BatchWriter {
+  /** Runs the statements as one transaction; resolves with each statement's lastInsertRowid once it is committed. */
+  run(statements: readonly SqlStatement[]): Promise<number[]>;
+  /** Waits for the batches sent so far and stops; the caller's own connection stays open. */
+  close(): Promise<void>;
+}
+
+type Reply = { id: number } & BatchResult;
 
 interface Waiting {
   readonly resolve: (rowids: number[]) => void;
@@ -39,7 +55,7 @@ interface Waiting {
 
 const WORKER = new URL('./sqlite-writer-worker.mjs', import.meta.url);
 
-export class SqliteWriter {
+export class SqliteWriter implements BatchWriter {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
@@ -92,7 +108,7 @@ export class SqliteWriter {
     this.waiting.delete(reply.id);
     if (this.waiting.size === 0) this.worker.unref();
     if (reply.ok) waiting.resolve(reply.rowids);
-    else waiting.reject(new SqliteWriteError(reply.message, reply.code));
+    else waiting.reject(toError(reply));
   }
 
   /** The worker died: every batch still out is lost with it (none was acknowledged), and later ones fail at once. */
@@ -102,4 +118,25 @@ export class SqliteWriter {
     this.waiting.clear();
     this.worker.unref();
   }
+}
+
+/**
+ * A writer that runs each batch at once on `db` itself, on the calling thread. Only for an
+ * in-memory database, which a worker thread cannot open (and which has no fsync to wait for);
+ * batches mean exactly what they mean to `SqliteWriter`.
+ */
+export function inlineSqliteWriter(db: Database.Database): BatchWriter {
+  const run = batchRunner(db);
+  return {
+    async run(statements) {
+      const result = run(statements);
+      if (!result.ok) throw toError(result);
+      return result.rowids;
+    },
+    async close() {},
+  };
+}
+
+function toError(result: BatchResult & { ok: false }): SqliteWriteError {
+  return new SqliteWriteError(result.message, result.code, result.index);
 }

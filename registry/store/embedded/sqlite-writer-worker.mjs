@@ -9,16 +9,17 @@
  * none and is type-checked through JSDoc (`checkJs`).
  *
  * Protocol (messages on parentPort):
- *   in:  { id: number, statements: { sql: string, params: unknown[] }[] }
+ *   in:  { id: number, statements: { sql: string, params: unknown[], expectChanges?: number }[] }
  *   out: { id: number, ok: true, rowids: number[] }  one lastInsertRowid per statement
- *        { id: number, ok: false, message: string, code?: string }  the transaction was rolled back
+ *        { id: number, ok: false, message: string, code?: string, index?: number }  the transaction
+ *        was rolled back; `index`: the statement that failed (see sqlite-batch.mjs)
  *   in:  { id: number, close: true }  → out: { id, ok: true, rowids: [] }, then the thread ends
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { batchRunner } from './sqlite-batch.mjs';
 
-/** @typedef {{ sql: string, params: unknown[] }} Statement */
-/** @typedef {{ id: number, statements?: Statement[], close?: boolean }} Request */
+/** @typedef {{ id: number, statements?: import('./sqlite-batch.mjs').Statement[], close?: boolean }} Request */
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-writer-worker must run as a worker thread');
@@ -33,23 +34,7 @@ db.pragma('synchronous = FULL');
 // data directory is refused elsewhere) or a checkpoint may hold the lock briefly: wait, don't fail.
 db.pragma('busy_timeout = 10000');
 
-/** @type {Map<string, import('better-sqlite3').Statement>} */
-const prepared = new Map();
-
-/** @param {string} sql */
-function statement(sql) {
-  let stmt = prepared.get(sql);
-  if (stmt === undefined) {
-    stmt = db.prepare(sql);
-    prepared.set(sql, stmt);
-  }
-  return stmt;
-}
-
-const runAll = db.transaction(
-  /** @param {Statement[]} statements */
-  (statements) => statements.map((s) => Number(statement(s.sql).run(...s.params).lastInsertRowid)),
-);
+const run = batchRunner(db);
 
 port.on('message', (/** @type {Request} */ request) => {
   if (request.close === true) {
@@ -58,17 +43,5 @@ port.on('message', (/** @type {Request} */ request) => {
     port.close();
     return;
   }
-  try {
-    // IMMEDIATE: take the write lock before the first statement, so a batch never fails halfway on a busy lock.
-    const rowids = runAll.immediate(request.statements ?? []);
-    port.postMessage({ id: request.id, ok: true, rowids });
-  } catch (e) {
-    const error = /** @type {{ message?: unknown, code?: unknown }} */ (e);
-    port.postMessage({
-      id: request.id,
-      ok: false,
-      message: typeof error.message === 'string' ? error.message : String(e),
-      ...(typeof error.code === 'string' ? { code: error.code } : {}),
-    });
-  }
+  port.postMessage({ id: request.id, ...run(request.statements ?? []) });
 });
