@@ -21,9 +21,11 @@
  *     sizes). 32 clients.
  *   - ITI-38 Cross Gateway Query FindDocuments LeafClass, the ITI-18 patients, through the
  *     responding gateway (/xca/responding, `home` naming the node's community). 32 clients.
- *   - ITI-42 one document: fresh uniqueIds per request, a patient outside the store. 8 clients.
+ *   - ITI-42 one document: fresh uniqueIds per request, a patient outside the store. 32 clients
+ *     (--register-clients): the registry commits concurrent registrations in groups (one fsync per
+ *     group), so concurrency is what a region's many submitting systems give it; 8 gives less.
  *   - ITI-41 Provide and Register, 20 KB document: MTOM (CXF shape), fresh uniqueIds per request,
- *     a patient outside the store; the ceiling reads the whole request. 8 clients.
+ *     a patient outside the store; the ceiling reads the whole request. --register-clients clients.
  *   - ITI-43 Retrieve, 20 KB document (MTOM answer, checked to carry the document's bytes). 32 clients.
  *   - ITI-41 Provide and Register / ITI-43 Retrieve, 20 MB document (--mb): each in a fresh node
  *     process, one request at a time (--runs per round), so MB/s = document size / median latency;
@@ -165,7 +167,7 @@ function parseSettings(): Settings {
       duration: { type: 'string', default: '8' },
       'max-requests': { type: 'string', default: '200000' },
       clients: { type: 'string', default: '32' },
-      'register-clients': { type: 'string', default: '8' },
+      'register-clients': { type: 'string', default: '32' },
       mb: { type: 'string', default: '20' },
       runs: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: '4' },
