@@ -1,6 +1,6 @@
 /** Starting and watching the measured child process (node or ceiling): its URL, its peak RSS, its end. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
@@ -12,6 +12,11 @@ export interface Child {
   rss(): number;
   /** The largest resident set size the process has had, in bytes (VmHWM, kept by the kernel, so no spike is missed). */
   peakRss(): number;
+  /**
+   * Starts a new high-water mark at the current RSS (Linux: `5` to /proc/PID/clear_refs), so a
+   * later `peakRss` tells the peak of what ran since, not of the process's start-up.
+   */
+  resetPeakRss(): void;
   /** CPU time (user + system) used so far, in ms (Linux /proc; 0 elsewhere). */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -46,6 +51,13 @@ export async function startChild(args: readonly string[], options: { cpuProfileD
     pid,
     rss: () => status(pid, 'VmRSS'),
     peakRss: () => status(pid, 'VmHWM'),
+    resetPeakRss: () => {
+      try {
+        writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      } catch {
+        // Not Linux, or not allowed: the peak then counts from the start, which only overstates it.
+      }
+    },
     cpuMs: () => {
       try {
         // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name), in clock ticks of 10 ms.
