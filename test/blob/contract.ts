@@ -15,6 +15,7 @@ import {
   type BlobStore,
   type StagedBlob,
 } from '../../repository/blob/blob-store';
+import { rejection } from '../helpers/util';
 
 export interface BlobStoreContractHooks {
   /** A new, empty store on fresh storage. */
@@ -75,14 +76,6 @@ function uniqueId(): string {
   return `2.16.578.1.12.4.5.100.1.${BigInt('0x' + randomBytes(6).toString('hex')).toString()}`;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  return expect.fail('expected a rejection');
-}
 
 async function stageBytes(store: BlobStore, bytes: Uint8Array): Promise<StagedBlob> {
   return store.stage(chunked(bytes));

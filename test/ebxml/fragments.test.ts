@@ -6,8 +6,7 @@
  */
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { buildEnvelope, buildEnvelopeBytes } from '../../connector/soap/response';
 import { maskedStub } from '../../connector/trust/policy';
 import { adhocQueryResponse, parseAdhocQueryResponse, parseProvideAndRegisterRequest, parseSubmitObjectsRequest, registryErrorList, registryObjectElement } from '../../registry/ebxml';
@@ -21,6 +20,7 @@ import { XmlFragment, serializeFragment, serializeXml, serializeXmlBytes } from 
 import { childElement, childElements, descendants, el, isElement, sameElement, textContent, type XmlElement, type XmlNode } from '../../registry/xml/tree';
 import { createWorld, planPatient } from '../../scripts/generate/patient';
 import { richSubmission } from './fixtures';
+import { xmlFiles } from '../helpers/util';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 
@@ -38,14 +38,6 @@ const objectsOf = (s: Submission): RegistryObject[] => [...s.documentEntries, s.
 const asStored = (objects: readonly RegistryObject[], home?: string): RegistryObject[] =>
   objects.map((o) => deepFreeze(home === undefined ? structuredClone(o) : { ...structuredClone(o), homeCommunityId: home }));
 
-function xmlFiles(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) xmlFiles(p, out);
-    else if (name.endsWith('.xml')) out.push(p);
-  }
-  return out;
-}
 
 /** Every ebRIM 3.0 submission of the NIST testkit and the NHN samples, as model objects. */
 function sampleSubmissions(): { name: string; objects: RegistryObject[] }[] {

@@ -3,7 +3,7 @@
  * and nothing the original carried (slots, classifications, external identifiers) is lost.
  */
 import { expect } from 'chai';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAdhocQueryRequest, parseProvideAndRegisterRequest, parseSubmitObjectsRequest, serializeAdhocQueryRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml';
 import type { Submission } from '../../registry/model/metadata';
@@ -11,17 +11,10 @@ import { NS } from '../../registry/xml/namespaces';
 import { parseXml } from '../../registry/xml/parse';
 import { serializeXml } from '../../registry/xml/serialize';
 import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree';
+import { xmlFiles } from '../helpers/util';
 
 const TESTKIT = '/work/shared/conformance/nist-testkit';
 
-function xmlFiles(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) xmlFiles(p, out);
-    else if (name.endsWith('.xml')) out.push(p);
-  }
-  return out;
-}
 
 interface Found {
   readonly file: string;

@@ -21,18 +21,11 @@ import {
 } from '../../registry/store/embedded/sqlite-writer';
 import { DuplicateEntryUuidError, UnknownEntryUuidError, type CommitBatch, type RegistryStore } from '../../registry/store/store';
 import { documentEntry, submission, uuid } from './factory';
+import { rejection } from '../helpers/util';
 
 const REFS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'].map((r) => `REF-${r}^^^&1.2.3&ISO`);
 const insertOnly = (inserts: readonly RegistryObject[]): CommitBatch => ({ inserts, replacements: [] });
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  return expect.fail('expected a rejection');
-}
 
 describe('SqliteWriter batches', () => {
   let dir: string;
