@@ -71,6 +71,39 @@ describe('SqliteWriter batches', () => {
       }
     });
   }
+
+  it('worker thread: a worker that dies fails the batches it held; after a pause the next batch starts a new one', async () => {
+    const path = join(dir, 't.sqlite');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    const writer = new SqliteWriter(path);
+    const insert = (k: string) => ({ sql: 'INSERT INTO t (k) VALUES (?)', params: [k] });
+    try {
+      await writer.run([insert('before')]);
+      // The worker thread is private: reaching it is the only way to make it die as a crash would.
+      const worker = (writer as unknown as { worker: { terminate(): Promise<number> } }).worker;
+      // A batch that keeps the worker busy for a while, so it is surely out when the worker dies.
+      const slow = {
+        sql: `INSERT INTO t (k) WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000) SELECT 'slow' || x FROM n`,
+        params: [],
+      };
+      const held = writer.run([slow]);
+      await new Promise((r) => setTimeout(r, 20));
+      await worker.terminate();
+      const lost = await rejection(held);
+      expect(lost).to.be.instanceOf(Error);
+      // Within the pause: refused at once with the reason, no new worker yet.
+      expect(await rejection(writer.run([insert('too-soon')]))).to.equal(lost);
+      await new Promise((r) => setTimeout(r, 1100));
+      await writer.run([insert('after')]);
+      const keys = (db.prepare('SELECT k FROM t ORDER BY k').raw().all() as string[][]).map(([k]) => k);
+      expect(keys).to.include.members(['before', 'after']).and.not.include('too-soon');
+    } finally {
+      await writer.close();
+      db.close();
+    }
+  });
 });
 
 describe('embedded store commits through the writer', () => {

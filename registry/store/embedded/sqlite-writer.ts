@@ -55,29 +55,32 @@ interface Waiting {
 
 const WORKER = new URL('./sqlite-writer-worker.mjs', import.meta.url);
 
+/** After a worker died, how long until the next batch may start a new one (no respawn storm when the file cannot be opened). */
+const RESPAWN_AFTER_MS = 1000;
+
 export class SqliteWriter implements BatchWriter {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
-  private failure: Error | undefined;
+  /** Why the current worker died; cleared when a new one starts. */
+  private death: { readonly error: Error; readonly at: number } | undefined;
   private closing: Promise<void> | undefined;
 
   /** Starts the worker for `path`; the file and its schema must already exist (the caller's connection creates them). */
-  constructor(path: string) {
-    this.worker = new Worker(WORKER, { workerData: { path } });
-    // Idle, the worker must not keep the process alive; while a batch is out, it must.
-    this.worker.unref();
-    this.worker.on('message', (reply: Reply) => this.settle(reply));
-    this.worker.on('error', (e) => this.fail(e));
-    this.worker.on('exit', (code) => {
-      if (this.closing === undefined) this.fail(new Error(`SQLite writer for ${path} exited (code ${code})`));
-    });
+  constructor(private readonly path: string) {
+    this.worker = this.spawn();
   }
 
   /** Runs the statements as one transaction; resolves with each statement's lastInsertRowid once it is on disk. */
   run(statements: readonly SqlStatement[]): Promise<number[]> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closing !== undefined) return Promise.reject(new Error('SQLite writer is closed'));
+    if (this.death !== undefined) {
+      // A dead worker is replaced by the next batch, but not in a loop: within the pause after
+      // its death, batches fail at once with the reason.
+      if (Date.now() - this.death.at < RESPAWN_AFTER_MS) return Promise.reject(this.death.error);
+      this.death = undefined;
+      this.worker = this.spawn();
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -89,7 +92,7 @@ export class SqliteWriter implements BatchWriter {
   /** Waits for the batches sent so far, then closes the write connection and ends the worker. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.failure === undefined) {
+      if (this.death === undefined) {
         const id = this.nextId++;
         await new Promise<void>((resolve) => {
           this.waiting.set(id, { resolve: () => resolve(), reject: () => resolve() });
@@ -102,6 +105,23 @@ export class SqliteWriter implements BatchWriter {
     return this.closing;
   }
 
+  private spawn(): Worker {
+    const worker = new Worker(WORKER, { workerData: { path: this.path } });
+    // Idle, the worker must not keep the process alive; while a batch is out, it must.
+    worker.unref();
+    let error: Error | undefined;
+    worker.on('message', (reply: Reply) => this.settle(reply));
+    worker.on('error', (e) => {
+      error = e;
+    });
+    worker.on('exit', (code) => {
+      if (this.closing === undefined && worker === this.worker) {
+        this.died(error ?? new Error(`SQLite writer for ${this.path} exited (code ${code})`));
+      }
+    });
+    return worker;
+  }
+
   private settle(reply: Reply): void {
     const waiting = this.waiting.get(reply.id);
     if (waiting === undefined) return;
@@ -111,12 +131,15 @@ export class SqliteWriter implements BatchWriter {
     else waiting.reject(toError(reply));
   }
 
-  /** The worker died: every batch still out is lost with it (none was acknowledged), and later ones fail at once. */
-  private fail(e: Error): void {
-    this.failure ??= e;
+  /**
+   * The worker died: every batch still out fails with it. None was acknowledged; one may have
+   * been committed just before the death, which callers already allow for (a failed commit whose
+   * outcome is unknown: the registry's callers re-check, the audit queue redelivers at least once).
+   */
+  private died(e: Error): void {
+    this.death = { error: e, at: Date.now() };
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
-    this.worker.unref();
   }
 }
 
