@@ -133,8 +133,9 @@ export class SqliteWriter implements BatchWriter {
 
   /**
    * The worker died: every batch still out fails with it. None was acknowledged; one may have
-   * been committed just before the death, which callers already allow for (a failed commit whose
-   * outcome is unknown: the registry's callers re-check, the audit queue redelivers at least once).
+   * been committed just before the death, an unknown outcome callers already face with any failed
+   * commit: an ITI-42 client gets a fault and may resubmit (a same-hash resubmission is accepted),
+   * the repository asks the registry whether its entries are there, the audit queue redelivers.
    */
   private died(e: Error): void {
     this.death = { error: e, at: Date.now() };
