@@ -54,7 +54,8 @@ import { formatSummary, summarise } from './bench/profile';
 import { benchPatient, coldPatients, contentType, countOpenTags, findDocumentsBody, getDocumentsBody, registerOneDocument, type BenchPatient } from './bench/requests';
 import { benchDocument, provideRequest, retrieveRequest } from './bench/documents';
 import { BENCH_HOME_COMMUNITY_ID, BENCH_KEY_HEADER, CEILING_PATH, type CannedAnswer, type CannedResponses, type CeilingSpec } from './bench/canned';
-import { createWorld, type World } from './generate/patient';
+import { createWorld, GENERATOR_VERSION, type World } from './generate/patient';
+import { MAX_UNIQUE_PATIENTS } from './generate/norway';
 import { generate, readProgress } from './generate/run';
 
 const PATHS = { registry: '/xds/registry', repository: '/xds/repository', responding: '/xca/responding' } as const;
@@ -65,9 +66,12 @@ const QUERY_PATIENTS = 32;
 const COLD_CEILING_SAMPLE = 256;
 /** Answers of the large-document lines larger than this are handed to the ceiling as files and streamed from there. */
 const FILE_ANSWER_BYTES = 2 ** 20;
-/** Patients outside any generated store: registrations never change what the query lines return. */
-const ITI42_PATIENT = 50_000_000;
-const ITI41_PATIENT = 50_000_001;
+/**
+ * Patients outside any generated store (the last two the generator can number, far beyond the
+ * ~268,000 patients of its largest store): registrations never change what the query lines return.
+ */
+const ITI42_PATIENT = MAX_UNIQUE_PATIENTS - 1;
+const ITI41_PATIENT = MAX_UNIQUE_PATIENTS - 2;
 
 interface Settings {
   readonly sizes: readonly number[];
@@ -219,7 +223,7 @@ function parseSettings(): Settings {
 
 /** The data directory of a store of `entries` entries, generated (or completed) if needed. */
 async function ensureStore(s: Settings, entries: number): Promise<{ dataDir: string; entriesPerSecond: number; generationSeconds: number }> {
-  const dataDir = join(s.cacheDir, `entries-${entries}-seed-${s.seed}`);
+  const dataDir = join(s.cacheDir, `entries-${entries}-seed-${s.seed}-v${GENERATOR_VERSION}`);
   mkdirSync(dataDir, { recursive: true });
   if ((readProgress(dataDir)?.entries ?? 0) < entries) {
     process.stderr.write(`generating ${entries} entries into ${dataDir} …\n`);

@@ -95,6 +95,61 @@ export function fodselsnummer(rnd: Random): string {
   }
 }
 
+const FIRST_BIRTH = Date.UTC(1930, 0, 1);
+/** Birth dates 1930-01-01 … 2023-12-31. */
+const BIRTH_DAYS = Math.round((Date.UTC(2024, 0, 1) - FIRST_BIRTH) / 86_400_000);
+/** Every (birth date, individual number) pair: 500 individual numbers per date and century. */
+const FNR_SPACE = BigInt(BIRTH_DAYS) * 500n;
+/** Candidate slots per patient; a slot fails only when a check digit would be 10 (~1 in 6). */
+const SLOTS_PER_PATIENT = 64n;
+/** A prime that shares no factor with FNR_SPACE (= BIRTH_DAYS × 2² × 5³), so `slot × A + B mod N` permutes. */
+const SPREAD = 2_654_435_761n;
+
+function gcd(a: bigint, b: bigint): bigint {
+  return b === 0n ? a : gcd(b, a % b);
+}
+if (gcd(SPREAD, FNR_SPACE) !== 1n) throw new Error('fødselsnummer spread must be coprime to the space it permutes');
+
+/** The most patients `uniqueFodselsnummer` can tell apart (~268,000: some 10 million entries). */
+export const MAX_UNIQUE_PATIENTS = Number(FNR_SPACE / SLOTS_PER_PATIENT);
+
+/**
+ * The fødselsnummer of generated patient `patient`: valid (real birth date 1930–2023, the
+ * century's individual-number range, both mod-11 check digits) and different for every patient
+ * of a seed, as a population's are. `fodselsnummer` draws at random, and among the ~27,000
+ * patients of a million entries about 30 pairs drew the same number (two people the registry
+ * cannot tell apart). Here each patient owns 64 slots of the space of (date, individual number)
+ * pairs, spread over it by a permutation that depends on the seed, and takes its first slot whose
+ * check digits exist: disjoint slots, so distinct numbers, and still a function of (seed, patient)
+ * alone, so any patient can be planned without the ones before it.
+ */
+export function uniqueFodselsnummer(seed: number, patient: number): string {
+  if (!Number.isSafeInteger(patient) || patient < 0 || patient >= MAX_UNIQUE_PATIENTS) {
+    throw new RangeError(`patient ${patient} is outside the ${MAX_UNIQUE_PATIENTS} patients unique fødselsnumre can be made for`);
+  }
+  const offset = ((BigInt(Math.trunc(seed)) * 7_919n) % FNR_SPACE + FNR_SPACE) % FNR_SPACE;
+  for (let slot = 0n; slot < SLOTS_PER_PATIENT; slot++) {
+    const k = (((BigInt(patient) * SLOTS_PER_PATIENT + slot) * SPREAD) % FNR_SPACE + offset) % FNR_SPACE;
+    const birth = new Date(FIRST_BIRTH + Number(k % BigInt(BIRTH_DAYS)) * 86_400_000);
+    const year = birth.getUTCFullYear();
+    const individual = Number(k / BigInt(BIRTH_DAYS)) + (year < 2000 ? 0 : 500);
+    const fnr = withCheckDigits(birth.getUTCDate(), birth.getUTCMonth() + 1, year, individual);
+    if (fnr !== undefined) return fnr;
+  }
+  throw new Error(`no valid fødselsnummer among patient ${patient}'s slots`);
+}
+
+/** The 11 digits, or undefined when a check digit would be 10 (no such number exists). */
+function withCheckDigits(day: number, month: number, year: number, individual: number): string | undefined {
+  const base = `${String(day).padStart(2, '0')}${String(month).padStart(2, '0')}${String(year % 100).padStart(2, '0')}${String(individual).padStart(3, '0')}`;
+  const digits = [...base].map(Number);
+  const k1 = mod11(digits, W_K1);
+  if (k1 === undefined) return undefined;
+  const k2 = mod11([...digits, k1], W_K2);
+  if (k2 === undefined) return undefined;
+  return `${base}${k1}${k2}`;
+}
+
 export function patientCx(fnr: string): string {
   return `${fnr}^^^&${NORWEGIAN_ID_OID.fodselsnummer}&ISO`;
 }

@@ -22,6 +22,7 @@ import {
   FOLDER_CODES,
   FORMAT,
   fodselsnummer,
+  uniqueFodselsnummer,
   institutions,
   patientCx,
   personName,
@@ -30,6 +31,12 @@ import {
   type Practitioner,
 } from './norway';
 import { Random } from './random';
+
+/**
+ * What the generator makes for a (seed, patient): a data directory filled by one version is only
+ * ever completed by the same version. 2: fødselsnumre unique per seed (uniqueFodselsnummer).
+ */
+export const GENERATOR_VERSION = 2;
 
 /** OID arc of the synthetic source; uniqueIds below it are counters, readable when debugging. */
 export const SYNTHETIC_ROOT = '2.16.578.1.12.4.5.100.1.9';
@@ -75,7 +82,10 @@ const DAY = 86_400_000;
 
 export function planPatient(world: World, patient: number): PatientPlan {
   const rnd = new Random(world.seed, patient);
-  const fnr = fodselsnummer(rnd);
+  // The draws of generator version 1's random fødselsnummer are still made (and dropped), so every
+  // other field of every patient is what version 1 made: only the number changed (now unique).
+  fodselsnummer(rnd);
+  const fnr = uniqueFodselsnummer(world.seed, patient);
   const pid = patientCx(fnr);
   const name = personName(rnd);
   const birth = `${fnr.slice(4, 6)}${fnr.slice(2, 4)}${fnr.slice(0, 2)}`;

@@ -9,13 +9,15 @@ import { DocumentRegistry } from '../../registry/registry';
 import { createPatientIdPolicy } from '../../registry/patients';
 import type { RegistryStore } from '../../registry/store/store';
 import { StoreOverlay } from '../../registry/store-overlay';
-import { createWorld, planPatient, type PatientPlan } from './patient';
+import { createWorld, planPatient, type PatientPlan, GENERATOR_VERSION } from './patient';
 
 export const PROGRESS_FILE = 'generate-progress.json';
 
 /** Where a run stands: the next submission to register is submission `submission` of patient `patient`. */
 export interface Progress {
   readonly seed: number;
+  /** GENERATOR_VERSION that filled the directory (absent: version 1). */
+  readonly version?: number;
   readonly patient: number;
   readonly submission: number;
   /** DocumentEntries registered so far (replacements included). */
@@ -68,10 +70,15 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (previous !== undefined && previous.seed !== options.seed) {
     throw new GenerationError(`${options.dataDir} was generated with seed ${previous.seed}, not ${options.seed}; use another data directory`);
   }
+  if (previous !== undefined && (previous.version ?? 1) !== GENERATOR_VERSION) {
+    throw new GenerationError(
+      `${options.dataDir} was filled by generator version ${previous.version ?? 1}, which makes other patients than version ${GENERATOR_VERSION}; use another data directory`,
+    );
+  }
   if (previous === undefined && (await options.store.count({})) > 0) {
     throw new GenerationError(`${options.dataDir} holds a registry that this generator did not fill; use an empty data directory`);
   }
-  let progress: Progress = previous ?? { seed: options.seed, patient: 0, submission: 0, entries: 0, submissions: 0, elapsedMs: 0 };
+  let progress: Progress = previous ?? { seed: options.seed, version: GENERATOR_VERSION, patient: 0, submission: 0, entries: 0, submissions: 0, elapsedMs: 0 };
   const batching = new StoreOverlay(options.store);
   const registry = new DocumentRegistry(batching, {
     queryResultLimit: 5000,
@@ -127,7 +134,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       submissions++;
     }
     await batching.flush();
-    progress = { seed: options.seed, patient, submission, entries, submissions, elapsedMs: progress.elapsedMs + (Date.now() - batchStart) };
+    progress = { seed: options.seed, version: GENERATOR_VERSION, patient, submission, entries, submissions, elapsedMs: progress.elapsedMs + (Date.now() - batchStart) };
     writeProgress(options.dataDir, progress);
     commits++;
     options.onProgress?.(progress);

@@ -12,10 +12,11 @@ import { childElement, childElements, textContent } from '../../registry/xml/tre
 import { BENCH_REPOSITORY, benchDocument, provideRequest, retrieveRequest } from '../../scripts/bench/documents';
 import { benchPatient, coldPatients, countOpenTags } from '../../scripts/bench/requests';
 import { createWorld } from '../../scripts/generate/patient';
+import { MAX_UNIQUE_PATIENTS } from '../../scripts/generate/norway';
 
 describe('benchmark repository requests and line helpers', () => {
   it('ITI-41: an MTOM message whose part is the document and whose metadata is a valid submission, fresh ids per request', () => {
-    const patient = benchPatient(createWorld(1), 50_000_001).patientId;
+    const patient = benchPatient(createWorld(1), MAX_UNIQUE_PATIENTS - 2).patientId;
     const document = benchDocument(20 * 1024);
     const [a, b] = [provideRequest('http://127.0.0.1/xds/repository', patient, document), provideRequest('http://127.0.0.1/xds/repository', patient, document)];
     expect(a.documentUniqueId).to.not.equal(b.documentUniqueId);

@@ -8,7 +8,7 @@ import { createPatientIdPolicy } from '../../registry/patients';
 import { openRegistryStore } from '../../registry/store/open';
 import type { RegistryStore } from '../../registry/store/store';
 import { validateSubmission } from '../../registry/validate';
-import { fodselsnummer, organisasjonsnummer } from '../../scripts/generate/norway';
+import { fodselsnummer, MAX_UNIQUE_PATIENTS, organisasjonsnummer, uniqueFodselsnummer } from '../../scripts/generate/norway';
 import { createWorld, planPatient, MAX_ENTRIES_PER_PATIENT } from '../../scripts/generate/patient';
 import { Random } from '../../scripts/generate/random';
 import { generate, GenerationError, PROGRESS_FILE, readProgress } from '../../scripts/generate/run';
@@ -54,6 +54,26 @@ describe('synthetic data generator', () => {
       const sum = weights.reduce((s, w, j) => s + w * Number(orgnr[j]), 0);
       expect((11 - (sum % 11)) % 11).to.equal(Number(orgnr[8]));
     }
+  });
+
+  it('gives every patient of a seed its own valid fødselsnummer, birth dates spread over 1930–2023', () => {
+    const seen = new Map<string, number>();
+    const years = new Set<number>();
+    for (let p = 0; p < 30_000; p++) {
+      const fnr = uniqueFodselsnummer(1, p);
+      expect(isValidNorwegianId(fnr, 'F'), `patient ${p}: ${fnr}`).to.equal(true);
+      expect(seen.get(fnr), `patients ${seen.get(fnr)} and ${p} share ${fnr}`).to.equal(undefined);
+      seen.set(fnr, p);
+      const yy = Number(fnr.slice(4, 6));
+      years.add(Number(fnr.slice(6, 9)) >= 500 ? 2000 + yy : 1900 + yy);
+    }
+    expect(Math.min(...years)).to.equal(1930);
+    expect(Math.max(...years)).to.equal(2023);
+    // A function of (seed, patient) alone, and another seed gives other numbers.
+    expect(uniqueFodselsnummer(1, 12_345)).to.equal(uniqueFodselsnummer(1, 12_345));
+    expect(uniqueFodselsnummer(2, 12_345)).to.not.equal(uniqueFodselsnummer(1, 12_345));
+    expect(planPatient(createWorld(1), 777).patientId.startsWith(uniqueFodselsnummer(1, 777))).to.equal(true);
+    expect(() => uniqueFodselsnummer(1, MAX_UNIQUE_PATIENTS)).to.throw(RangeError);
   });
 
   it('plans the same patient identically from the same seed, and differently from another seed', () => {
@@ -135,6 +155,14 @@ describe('synthetic data generator', () => {
     let failure: unknown;
     await generate({ store, dataDir, entries: 40, seed: 9 }).catch((e: unknown) => (failure = e));
     expect(failure).to.be.instanceOf(GenerationError);
+
+    // A directory filled by generator version 1 (random, possibly shared fødselsnumre) is not continued.
+    const progress = readProgress(dataDir)!;
+    writeFileSync(join(dataDir, PROGRESS_FILE), JSON.stringify({ ...progress, version: undefined }));
+    failure = undefined;
+    await generate({ store, dataDir, entries: 40, seed: 1 }).catch((e: unknown) => (failure = e));
+    expect(failure).to.be.instanceOf(GenerationError);
+    expect(String(failure)).to.contain('generator version 1');
 
     rmSync(join(dataDir, PROGRESS_FILE));
     failure = undefined;

@@ -9,6 +9,7 @@ import { validateSubmission } from '../../registry/validate';
 import { percentile } from '../../scripts/bench/load';
 import { benchPatient, findDocumentsBody, getDocumentsBody, registerOneDocument } from '../../scripts/bench/requests';
 import { createWorld } from '../../scripts/generate/patient';
+import { MAX_UNIQUE_PATIENTS } from '../../scripts/generate/norway';
 
 function bodyOf(envelope: string): XmlElement {
   const body = childElement(parseXml(envelope), NS.soap12, 'Body');
@@ -19,7 +20,7 @@ describe('benchmark requests', () => {
   const world = createWorld(1);
 
   it('ITI-42: a valid single-document submission with new uniqueIds and MessageID per request', () => {
-    const next = registerOneDocument(world, 'http://127.0.0.1/xds/registry', 50_000_000, '17');
+    const next = registerOneDocument(world, 'http://127.0.0.1/xds/registry', MAX_UNIQUE_PATIENTS - 1, '17');
     const a = parseSubmitObjectsRequest(bodyOf(next(0)));
     const b = parseSubmitObjectsRequest(bodyOf(next(1)));
     expect(validateSubmission(a, { patientIds: createPatientIdPolicy({ acceptedAssigningAuthorities: [] }) })).to.deep.equal([]);
