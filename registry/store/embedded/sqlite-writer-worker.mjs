@@ -30,8 +30,8 @@ const db = new Database(path);
 db.pragma('journal_mode = WAL');
 // Every commit of this connection is on disk when it returns: the durability the callers promise.
 db.pragma('synchronous = FULL');
-// The node's own read connection never writes, but another process (a second node on the same
-// data directory is refused elsewhere) or a checkpoint may hold the lock briefly: wait, don't fail.
+// The node's own read connection never writes, but another process on the same file (e.g. the
+// generator) or a checkpoint may hold the lock briefly: wait, don't fail.
 db.pragma('busy_timeout = 10000');
 
 const run = batchRunner(db);
