@@ -15,6 +15,7 @@
  * named entities other than the five predefined ones, undeclared prefixes, and anything not
  * well-formed.
  */
+import { isAscii } from 'node:buffer';
 import { NS } from './namespaces';
 import type { XmlElement, XmlNode } from './tree';
 
@@ -61,10 +62,15 @@ function decodeInput(input: string | Uint8Array, maxBytes: number): string {
     text = input;
   } else {
     if (input.byteLength > maxBytes) throw new XmlParseError('too-large', `XML larger than ${maxBytes} bytes`);
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
-    } catch {
-      throw new XmlParseError('malformed', 'XML is not valid UTF-8');
+    if (isAscii(input)) {
+      // ASCII is UTF-8 whose bytes are its characters: no decoder, no validation needed.
+      text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
+    } else {
+      try {
+        text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
+      } catch {
+        throw new XmlParseError('malformed', 'XML is not valid UTF-8');
+      }
     }
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -88,26 +94,93 @@ function rejectIllegalCharacters(text: string): void {
   if (m) throw new XmlParseError('malformed', `illegal character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at offset ${m.index}`);
 }
 
-interface Frame {
-  readonly qname: string;
-  readonly ns: string;
-  readonly local: string;
-  readonly prefix: string | undefined;
-  readonly attrs: Record<string, string>;
-  readonly scope: Readonly<Record<string, string>>;
-  readonly children: XmlNode[];
-  hasElementChild: boolean;
-  /** Text collected since the last child element (text, references and CDATA merged). */
-  pendingText: string;
+type Scope = Readonly<Record<string, string>>;
+
+/** An element while it is being read; `finish` hands it out as an XmlElement with these keys, in this order. */
+interface Building {
+  ns: string;
+  local: string;
+  attrs: Record<string, string>;
+  children: XmlNode[];
+  nsScope: Scope;
+  prefix?: string;
 }
+
+/**
+ * One distinct name of the document (of an element or an attribute, as written). An ebRIM message
+ * uses a few dozen names thousands of times: the reader recognises a name it has met in place (a
+ * hash of its characters, then a comparison with the text) instead of cutting a new string each
+ * time, splits it once, and remembers what it resolved to in the last namespace scope. So the
+ * tree's names are shared strings, and attribute keys are the same (already internalised) strings
+ * on every element, which makes setting and checking them cheaper.
+ */
+interface Name {
+  readonly qname: string;
+  readonly prefix: string | undefined;
+  readonly local: string;
+  /** Not a legal qualified name (empty prefix or local part, a second colon): refused where it is resolved. */
+  readonly illegal: boolean;
+  /** `xmlns` or `xmlns:…`: a namespace declaration where it names an attribute. */
+  readonly declaration: boolean;
+  /** The scope an element of this name was last resolved in, and its namespace there. */
+  elementScope: Scope | undefined;
+  elementNs: string;
+  /** The scope an attribute of this name was last resolved in, and its key in `attrs` there. */
+  attributeScope: Scope | undefined;
+  attributeKey: string;
+}
+
+function newName(qname: string): Name {
+  const colon = qname.indexOf(':');
+  const prefix = colon === -1 ? undefined : qname.slice(0, colon);
+  const local = colon === -1 ? qname : qname.slice(colon + 1);
+  return {
+    qname,
+    prefix,
+    local,
+    illegal: prefix !== undefined && (prefix === '' || local === '' || local.includes(':')),
+    declaration: qname === 'xmlns' || qname.startsWith('xmlns:'),
+    elementScope: undefined,
+    elementNs: '',
+    attributeScope: undefined,
+    attributeKey: '',
+  };
+}
+
+/**
+ * Buckets of the per-document name table (a power of two). A bucket holds at most MAX_BUCKET names:
+ * names beyond that (a document crafted so that many names share a hash) are read as new strings
+ * each time, so lookups stay bounded whatever the input.
+ */
+const NAME_TABLE_SIZE = 256;
+const MAX_BUCKET = 8;
 
 const NAME = /[A-Za-z_:\u00C0-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\uD800-\uDBFF][A-Za-z0-9_:.\-\u00B7\u00C0-\u02FF\u0300-\u037D\u037F-\u1FFF\u200C\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\uD800-\uDFFF]*/y;
 const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
-const EMPTY_SCOPE: Readonly<Record<string, string>> = Object.freeze({});
+const EMPTY_SCOPE: Scope = Object.freeze({});
+
+/**
+ * The namespaces the node reads, each mapped to its own constant: a declared URI equal to one is
+ * replaced by that very string, so that comparing an element's namespace with `NS.rim` (which the
+ * readers do for every child they look at) is one pointer comparison, not forty characters.
+ */
+const KNOWN_URIS: ReadonlyMap<string, string> = new Map(Object.values(NS).map((uri) => [uri, uri]));
 
 class Reader {
   private pos = 0;
-  private readonly stack: Frame[] = [];
+  /**
+   * The open elements, innermost last, and at the same index: their names as written, the text
+   * collected since their last child element (text, references and CDATA merged), and whether
+   * they have element children.
+   */
+  private readonly open: Building[] = [];
+  private readonly openNames: Name[] = [];
+  private readonly pendingText: string[] = [];
+  private readonly hasElementChild: boolean[] = [];
+  /** The current start tag's attributes (names and decoded values), reused from tag to tag. */
+  private readonly attrNames: Name[] = [];
+  private readonly attrValues: string[] = [];
+  private readonly names: (Name[] | undefined)[] = new Array<Name[] | undefined>(NAME_TABLE_SIZE);
 
   constructor(
     private readonly text: string,
@@ -158,51 +231,56 @@ class Reader {
   /** Reads the root element and everything inside it. */
   private content(): XmlElement {
     const t = this.text;
-    const stack = this.stack;
+    const open = this.open;
     for (;;) {
       const lt = t.indexOf('<', this.pos);
-      const top = stack[stack.length - 1];
-      if (top === undefined) {
+      const top = open.length - 1;
+      if (top < 0) {
         // Only reached before the root: the caller guarantees we are at '<'.
-        const root = this.startTag(undefined);
+        const root = this.startTag();
         if (root) return root;
         continue;
       }
-      if (lt === -1) this.fail(`unclosed element <${top.qname}>`);
+      if (lt === -1) this.fail(`unclosed element <${this.openNames[top]!.qname}>`);
       const next = t.charCodeAt(lt + 1);
       if (lt > this.pos) {
         // Indentation before a child element or closing an element that has children is layout:
         // drop it here rather than allocate it and filter it out later.
+        const pending = this.pendingText[top]!;
         const layout =
-          top.pendingText === '' && isWhitespace(t, this.pos, lt) && (top.hasElementChild ? next !== 0x21 && next !== 0x3f : isNameStart(next));
-        if (!layout) top.pendingText += decodeText(t.slice(this.pos, lt), this.pos);
+          pending === '' && isWhitespace(t, this.pos, lt) && (this.hasElementChild[top] ? next !== 0x21 && next !== 0x3f : isNameStart(next));
+        if (!layout) this.pendingText[top] = pending + decodeText(t.slice(this.pos, lt), this.pos);
       }
       this.pos = lt;
       if (next === 0x2f /* / */) {
         const done = this.endTag();
-        if (stack.length === 0) return done;
+        if (open.length === 0) return done;
       } else if (next === 0x21 /* ! */) {
         if (t.startsWith('<!--', lt)) this.skipComment();
         else if (t.startsWith('<![CDATA[', lt)) {
           const end = t.indexOf(']]>', lt + 9);
           if (end === -1) this.fail('unterminated CDATA section');
-          top.pendingText += normalizeNewlines(t.slice(lt + 9, end));
+          this.pendingText[top] += normalizeNewlines(t.slice(lt + 9, end));
           this.pos = end + 3;
         } else this.fail('unexpected markup declaration');
       } else if (next === 0x3f /* ? */) {
         this.skipPi();
       } else {
-        this.startTag(top);
+        this.startTag();
       }
     }
   }
 
   /** Reads a start tag; returns the element when it was empty and had no parent (a lone root). */
-  private startTag(parent: Frame | undefined): XmlElement | undefined {
+  private startTag(): XmlElement | undefined {
     const t = this.text;
     this.pos++;
-    const qname = this.name('element name');
-    const rawAttrs: string[] = [];
+    const name = this.name('element name');
+    const qname = name.qname;
+    const attrNames = this.attrNames;
+    const attrValues = this.attrValues;
+    let count = 0;
+    let declares = false;
     let selfClosing = false;
     for (;;) {
       const hadSpace = this.skipSpace();
@@ -218,125 +296,192 @@ class Reader {
       }
       if (Number.isNaN(c)) this.fail(`unterminated start tag <${qname}>`);
       if (!hadSpace) this.fail(`expected whitespace before an attribute of <${qname}>`);
-      const name = this.name('attribute name');
+      const attr = this.name('attribute name');
       this.skipSpace();
-      if (t.charCodeAt(this.pos) !== 0x3d /* = */) this.fail(`attribute ${name} without value`);
+      if (t.charCodeAt(this.pos) !== 0x3d /* = */) this.fail(`attribute ${attr.qname} without value`);
       this.pos++;
       this.skipSpace();
       const quote = t.charCodeAt(this.pos);
-      if (quote !== 0x22 && quote !== 0x27) this.fail(`attribute ${name} value not quoted`);
+      if (quote !== 0x22 && quote !== 0x27) this.fail(`attribute ${attr.qname} value not quoted`);
       const end = t.indexOf(quote === 0x22 ? '"' : "'", this.pos + 1);
-      if (end === -1) this.fail(`unterminated value of attribute ${name}`);
+      if (end === -1) this.fail(`unterminated value of attribute ${attr.qname}`);
       const raw = t.slice(this.pos + 1, end);
-      if (raw.includes('<')) this.fail(`'<' in the value of attribute ${name}`);
-      rawAttrs.push(name, decodeAttribute(raw, this.pos + 1));
+      if (raw.includes('<')) this.fail(`'<' in the value of attribute ${attr.qname}`);
+      attrNames[count] = attr;
+      attrValues[count] = decodeAttribute(raw, this.pos + 1);
+      count++;
+      if (attr.declaration) declares = true;
       this.pos = end + 1;
     }
 
     // An empty element counts as deep as an open one.
-    if (this.stack.length >= this.maxDepth) {
+    const depth = this.open.length;
+    if (depth >= this.maxDepth) {
       throw new XmlParseError('too-deep', `XML nested deeper than ${this.maxDepth} elements`);
     }
-    const frame = this.resolve(qname, rawAttrs, parent?.scope ?? EMPTY_SCOPE);
+    const parent = depth > 0 ? this.open[depth - 1]! : undefined;
+    const el = this.resolve(name, count, declares, parent?.nsScope ?? EMPTY_SCOPE);
     if (parent) {
-      flushText(parent);
-      parent.hasElementChild = true;
+      this.flushText(depth - 1);
+      this.hasElementChild[depth - 1] = true;
     }
     if (selfClosing) {
-      const done = finish(frame);
-      if (parent) parent.children.push(done);
-      return parent ? undefined : done;
+      if (parent) parent.children.push(el);
+      return parent ? undefined : el;
     }
-    this.stack.push(frame);
+    this.open.push(el);
+    this.openNames.push(name);
+    this.pendingText.push('');
+    this.hasElementChild.push(false);
     return undefined;
   }
 
   private endTag(): XmlElement {
     const t = this.text;
     this.pos += 2;
-    const qname = this.name('end tag name');
+    const top = this.open.length - 1;
+    const expected = this.openNames[top]!.qname;
+    // The expected name is usually there: compare it in place rather than read a new string. It
+    // is the whole name when an ASCII non-name character follows (what `name` would stop at).
+    const after = t.charCodeAt(this.pos + expected.length);
+    let qname: string;
+    if (after < 0x80 && !isAsciiNameChar(after) && t.startsWith(expected, this.pos)) {
+      this.pos += expected.length;
+      qname = expected;
+    } else qname = this.name('end tag name').qname;
     this.skipSpace();
     if (t.charCodeAt(this.pos) !== 0x3e) this.fail(`unterminated end tag </${qname}>`);
     this.pos++;
-    const frame = this.stack.pop()!;
-    if (frame.qname !== qname) this.fail(`end tag </${qname}> does not match <${frame.qname}>`);
-    const done = finish(frame);
-    const parent = this.stack[this.stack.length - 1];
+    if (expected !== qname) this.fail(`end tag </${qname}> does not match <${expected}>`);
+    const done = this.finish(top);
+    const parent = this.open[top - 1];
     if (parent) parent.children.push(done);
     return done;
   }
 
-  private resolve(qname: string, rawAttrs: string[], parentScope: Readonly<Record<string, string>>): Frame {
-    let scope = parentScope;
-    let copied = false;
-    for (let i = 0; i < rawAttrs.length; i += 2) {
-      const name = rawAttrs[i]!;
-      if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
-      const uri = rawAttrs[i + 1]!;
-      const declared = name === 'xmlns' ? '' : name.slice(6);
-      if (declared === 'xmlns' || (declared === 'xml') !== (uri === NS.xml) || uri === XMLNS_URI) {
-        this.fail(`illegal namespace declaration ${name}="${uri}"`);
-      }
-      if (declared !== '' && uri === '') this.fail(`namespace prefix ${declared} bound to the empty URI`);
-      if (declared.includes(':')) this.fail(`illegal namespace prefix ${declared}`);
-      if (!copied) {
-        scope = { ...parentScope };
-        copied = true;
-      }
-      setOwn(scope as Record<string, string>, declared, uri);
+  /** Closes the innermost open element. */
+  private finish(top: number): XmlElement {
+    this.flushText(top);
+    const el = this.open.pop()!;
+    this.openNames.pop();
+    this.pendingText.pop();
+    // Whitespace between elements is layout, not data; text in a text-only or mixed element is kept.
+    if (this.hasElementChild.pop() && el.children.some((c) => typeof c === 'string' && WHITESPACE_ONLY.test(c))) {
+      el.children = el.children.filter((c) => typeof c !== 'string' || !WHITESPACE_ONLY.test(c));
     }
-
-    const { prefix, local } = this.splitName(qname);
-    const ns = prefix === undefined ? (Object.hasOwn(scope, '') ? scope['']! : '') : this.lookup(scope, prefix, qname);
-
-    const attrs: Record<string, string> = {};
-    for (let i = 0; i < rawAttrs.length; i += 2) {
-      const name = rawAttrs[i]!;
-      if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
-      const split = this.splitName(name);
-      const key = split.prefix === undefined ? name : `{${this.lookup(scope, split.prefix, name)}}${split.local}`;
-      if (Object.hasOwn(attrs, key)) this.fail(`attribute ${name} repeated on <${qname}>`);
-      setOwn(attrs, key, rawAttrs[i + 1]!);
-    }
-    return { qname, ns, local, prefix, attrs, scope, children: [], hasElementChild: false, pendingText: '' };
+    return el;
   }
 
-  private lookup(scope: Readonly<Record<string, string>>, prefix: string, qname: string): string {
+  private flushText(index: number): void {
+    const text = this.pendingText[index]!;
+    if (text !== '') {
+      this.open[index]!.children.push(text);
+      this.pendingText[index] = '';
+    }
+  }
+
+  private resolve(name: Name, count: number, declares: boolean, parentScope: Scope): Building {
+    const attrNames = this.attrNames;
+    const attrValues = this.attrValues;
+    let scope = parentScope;
+    if (declares) {
+      let copied = false;
+      for (let i = 0; i < count; i++) {
+        const attr = attrNames[i]!;
+        if (!attr.declaration) continue;
+        const uri = attrValues[i]!;
+        const declared = attr.qname === 'xmlns' ? '' : attr.qname.slice(6);
+        if (declared === 'xmlns' || (declared === 'xml') !== (uri === NS.xml) || uri === XMLNS_URI) {
+          this.fail(`illegal namespace declaration ${attr.qname}="${uri}"`);
+        }
+        if (declared !== '' && uri === '') this.fail(`namespace prefix ${declared} bound to the empty URI`);
+        if (declared.includes(':')) this.fail(`illegal namespace prefix ${declared}`);
+        if (!copied) {
+          scope = { ...parentScope };
+          copied = true;
+        }
+        setOwn(scope as Record<string, string>, declared, KNOWN_URIS.get(uri) ?? uri);
+      }
+    }
+
+    if (name.illegal) this.fail(`illegal qualified name ${name.qname}`);
+    let ns: string;
+    if (name.elementScope === scope) ns = name.elementNs;
+    else {
+      ns = name.prefix === undefined ? (Object.hasOwn(scope, '') ? scope['']! : '') : this.lookup(scope, name.prefix, name.qname);
+      name.elementScope = scope;
+      name.elementNs = ns;
+    }
+
+    const attrs: Record<string, string> = {};
+    for (let i = 0; i < count; i++) {
+      const attr = attrNames[i]!;
+      if (attr.declaration) continue;
+      if (attr.illegal) this.fail(`illegal qualified name ${attr.qname}`);
+      let key: string;
+      if (attr.prefix === undefined) key = attr.qname;
+      else if (attr.attributeScope === scope) key = attr.attributeKey;
+      else {
+        key = `{${this.lookup(scope, attr.prefix, attr.qname)}}${attr.local}`;
+        attr.attributeScope = scope;
+        attr.attributeKey = key;
+      }
+      if (Object.hasOwn(attrs, key)) this.fail(`attribute ${attr.qname} repeated on <${name.qname}>`);
+      setOwn(attrs, key, attrValues[i]!);
+    }
+    const el: Building = { ns, local: name.local, attrs, children: [], nsScope: scope };
+    if (name.prefix !== undefined) el.prefix = name.prefix;
+    return el;
+  }
+
+  private lookup(scope: Scope, prefix: string, qname: string): string {
     if (prefix === 'xml') return NS.xml;
     if (!Object.hasOwn(scope, prefix) || prefix === '') this.fail(`undeclared namespace prefix in ${qname}`);
     return scope[prefix]!;
   }
 
-  private splitName(qname: string): { prefix: string | undefined; local: string } {
-    const colon = qname.indexOf(':');
-    if (colon === -1) return { prefix: undefined, local: qname };
-    const prefix = qname.slice(0, colon);
-    const local = qname.slice(colon + 1);
-    if (prefix === '' || local === '' || local.includes(':')) this.fail(`illegal qualified name ${qname}`);
-    return { prefix, local };
-  }
-
-  private name(what: string): string {
+  private name(what: string): Name {
     const t = this.text;
     const start = this.pos;
     let i = start;
+    let hash = 0;
     // ASCII fast path; anything else goes through the full XML Name pattern.
     for (;;) {
       const c = t.charCodeAt(i);
       const ascii = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a;
-      if (ascii || (i > start && ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e))) i++;
-      else break;
+      if (ascii || (i > start && ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e))) {
+        hash = (Math.imul(hash, 31) + c) | 0;
+        i++;
+      } else break;
     }
     const stop = t.charCodeAt(i);
     if (i > start && stop < 0x80) {
       this.pos = i;
-      return t.slice(start, i);
+      return this.known(hash, start, i);
     }
     NAME.lastIndex = this.pos;
     const m = NAME.exec(this.text);
     if (!m) this.fail(`expected ${what}`);
     this.pos += m[0].length;
-    return m[0];
+    return newName(m[0]);
+  }
+
+  /** The Name of the text from start to end, from the table when it was met before. */
+  private known(hash: number, start: number, end: number): Name {
+    const t = this.text;
+    const slot = hash & (NAME_TABLE_SIZE - 1);
+    let bucket = this.names[slot];
+    if (bucket === undefined) this.names[slot] = bucket = [];
+    else {
+      const length = end - start;
+      for (let k = 0; k < bucket.length; k++) {
+        const known = bucket[k]!;
+        if (known.qname.length === length && t.startsWith(known.qname, start)) return known;
+      }
+    }
+    const name = newName(t.slice(start, end));
+    if (bucket.length < MAX_BUCKET) bucket.push(name);
+    return name;
   }
 
   private skipSpace(): boolean {
@@ -347,29 +492,9 @@ class Reader {
   }
 }
 
-function flushText(frame: Frame): void {
-  if (frame.pendingText !== '') {
-    frame.children.push(frame.pendingText);
-    frame.pendingText = '';
-  }
-}
-
-function finish(frame: Frame): XmlElement {
-  flushText(frame);
-  // Whitespace between elements is layout, not data; text in a text-only or mixed element is kept.
-  const children =
-    frame.hasElementChild && frame.children.some((c) => typeof c === 'string' && WHITESPACE_ONLY.test(c))
-      ? frame.children.filter((c) => typeof c !== 'string' || !WHITESPACE_ONLY.test(c))
-      : frame.children;
-  const out: { -readonly [K in keyof XmlElement]: XmlElement[K] } = {
-    ns: frame.ns,
-    local: frame.local,
-    attrs: frame.attrs,
-    children,
-    nsScope: frame.scope,
-  };
-  if (frame.prefix !== undefined) out.prefix = frame.prefix;
-  return out;
+/** [A-Za-z0-9_:.-]: the ASCII characters an XML name may continue with. */
+function isAsciiNameChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x3a || c === 0x2d || c === 0x2e;
 }
 
 /** Assigns without ever touching a prototype (`__proto__` is a legal XML name). */
