@@ -22,7 +22,7 @@ import {
   type SubmissionSet,
 } from '../model/metadata';
 import { NS } from '../xml/namespaces';
-import { childElement, childElements, type XmlElement } from '../xml/tree';
+import { childElements, type XmlElement } from '../xml/tree';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
   CLASSIFICATION_NODE,
@@ -35,9 +35,10 @@ import {
   metadataError,
   readClassification,
   readExternalIdentifier,
-  readLocalized,
-  readSlots,
+  readLocalizedElement,
+  readSlotElements,
   readStatus,
+  rimChildren,
   withoutUndefined,
   type RimClassification,
   type RimExternalIdentifier,
@@ -129,17 +130,17 @@ interface Parts {
 function readParts(e: XmlElement, attachedC: RimClassification[], attachedX: RimExternalIdentifier[]): Parts {
   const id = e.attrs['id'];
   if (id === undefined || id === '') throw metadataError(`${e.local} without id`);
-  const nested = childElements(e, NS.rim, 'Classification').map(readClassification);
-  const nestedX = childElements(e, NS.rim, 'ExternalIdentifier').map(readExternalIdentifier);
-  const versionInfo = childElement(e, NS.rim, 'VersionInfo');
+  const children = rimChildren(e);
+  const nested = children.classifications.map(readClassification);
+  const nestedX = children.externalIdentifiers.map(readExternalIdentifier);
   return withoutUndefined({
     id,
-    slots: new SlotTaker(readSlots(e), id),
+    slots: new SlotTaker(readSlotElements(children.slots), id),
     classifications: new ClassificationTaker([...nested, ...attachedC], id),
     identifiers: new IdentifierTaker([...nestedX, ...attachedX], id),
-    name: readLocalized(e, 'Name'),
-    description: readLocalized(e, 'Description'),
-    version: versionInfo?.attrs['versionName'],
+    name: readLocalizedElement(children.name),
+    description: readLocalizedElement(children.description),
+    version: children.versionInfo?.attrs['versionName'],
     lid: e.attrs['lid'],
     home: e.attrs['home'],
   });

@@ -6,7 +6,7 @@ import { hash } from 'node:crypto';
 import { error, RegistryFailure } from '../model/errors';
 import { STATUS_URN_PREFIX, type AvailabilityStatus, type Author, type Code, type LocalizedText, type Slot } from '../model/metadata';
 import { NS } from '../xml/namespaces';
-import { childElement, childElements, textContent, type XmlElement, type XmlNode } from '../xml/tree';
+import { childElement, childElements, isElement, textContent, type XmlElement, type XmlNode } from '../xml/tree';
 import { OBJECT_TYPE, SLOT } from './constants';
 
 const XML_LANG = `{${NS.xml}}lang`;
@@ -19,7 +19,12 @@ export function metadataError(message: string, location?: string): RegistryFailu
 // ---------------------------------------------------------------- reading
 
 export function readSlots(owner: XmlElement): Slot[] {
-  return childElements(owner, NS.rim, 'Slot').map((s) => {
+  return readSlotElements(childElements(owner, NS.rim, 'Slot'));
+}
+
+/** The rim:Slot elements given, read. */
+export function readSlotElements(slots: readonly XmlElement[]): Slot[] {
+  return slots.map((s) => {
     const values: string[] = [];
     const list = childElement(s, NS.rim, 'ValueList');
     if (list) for (const v of childElements(list, NS.rim, 'Value')) values.push(textContent(v));
@@ -28,9 +33,59 @@ export function readSlots(owner: XmlElement): Slot[] {
   });
 }
 
+/** The rim children a registry object's readers ask for, picked out in one pass over its children. */
+export interface RimChildren {
+  /** rim:Slot, rim:Classification and rim:ExternalIdentifier children in document order. */
+  readonly slots: XmlElement[];
+  readonly classifications: XmlElement[];
+  readonly externalIdentifiers: XmlElement[];
+  /** The first rim:Name, rim:Description and rim:VersionInfo child, if any. */
+  readonly name: XmlElement | undefined;
+  readonly description: XmlElement | undefined;
+  readonly versionInfo: XmlElement | undefined;
+}
+
+/** What `childElements`/`childElement` would find for each of RimChildren's kinds, without a scan per kind. */
+export function rimChildren(owner: XmlElement): RimChildren {
+  const slots: XmlElement[] = [];
+  const classifications: XmlElement[] = [];
+  const externalIdentifiers: XmlElement[] = [];
+  let name: XmlElement | undefined;
+  let description: XmlElement | undefined;
+  let versionInfo: XmlElement | undefined;
+  for (const c of owner.children) {
+    if (!isElement(c) || c.ns !== NS.rim) continue;
+    switch (c.local) {
+      case 'Slot':
+        slots.push(c);
+        break;
+      case 'Classification':
+        classifications.push(c);
+        break;
+      case 'ExternalIdentifier':
+        externalIdentifiers.push(c);
+        break;
+      case 'Name':
+        name ??= c;
+        break;
+      case 'Description':
+        description ??= c;
+        break;
+      case 'VersionInfo':
+        versionInfo ??= c;
+        break;
+    }
+  }
+  return { slots, classifications, externalIdentifiers, name, description, versionInfo };
+}
+
 /** The first LocalizedString of rim:Name or rim:Description (XDS uses one). */
 export function readLocalized(owner: XmlElement, local: 'Name' | 'Description'): LocalizedText | undefined {
-  const holder = childElement(owner, NS.rim, local);
+  return readLocalizedElement(childElement(owner, NS.rim, local));
+}
+
+/** The first LocalizedString of this rim:Name or rim:Description element. */
+export function readLocalizedElement(holder: XmlElement | undefined): LocalizedText | undefined {
   const ls = holder && childElement(holder, NS.rim, 'LocalizedString');
   if (!ls) return undefined;
   const out: { value: string; lang?: string; charset?: string } = { value: ls.attrs['value'] ?? '' };
@@ -58,14 +113,15 @@ export interface RimExternalIdentifier {
 }
 
 export function readClassification(c: XmlElement): RimClassification {
+  const children = rimChildren(c);
   return withoutUndefined({
     id: c.attrs['id'],
     classificationScheme: c.attrs['classificationScheme'],
     classificationNode: c.attrs['classificationNode'],
     classifiedObject: c.attrs['classifiedObject'],
     nodeRepresentation: c.attrs['nodeRepresentation'],
-    name: readLocalized(c, 'Name'),
-    slots: readSlots(c),
+    name: readLocalizedElement(children.name),
+    slots: readSlotElements(children.slots),
   });
 }
 
@@ -91,7 +147,13 @@ export function readStatus(value: string | undefined, location: string): Availab
 /** Drops keys whose value is undefined, so that absent attributes stay absent (deep-equal friendly). */
 export function withoutUndefined<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  // for…in over own keys is Object.entries without an array of pairs per call (this runs for every
+  // Classification, ExternalIdentifier and object a request holds).
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const v: unknown = o[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out as T;
 }
 

@@ -5,7 +5,8 @@ import { RegistryFailure } from '../../registry/model/errors';
 import { NS } from '../../registry/xml/namespaces';
 import { parseXml } from '../../registry/xml/parse';
 import { serializeXml } from '../../registry/xml/serialize';
-import { descendants, el, textContent, type XmlElement } from '../../registry/xml/tree';
+import { rimChildren } from '../../registry/ebxml/rim';
+import { childElement, childElements, descendants, el, textContent, type XmlElement } from '../../registry/xml/tree';
 import { richSubmission } from './fixtures';
 
 function throughXml(e: XmlElement): XmlElement {
@@ -111,6 +112,43 @@ describe('ebxml SubmitObjectsRequest', () => {
         if (location !== '') expect(f.location).to.equal(location);
       });
     }
+  });
+});
+
+describe('ebxml rimChildren', () => {
+  it('finds in one pass what childElements and childElement find per kind', () => {
+    const rim = (local: string, attrs: Record<string, string> = {}) => el(NS.rim, local, attrs);
+    const owner = el(NS.rim, 'ExtrinsicObject', {}, [
+      'text',
+      rim('Slot', { name: 's1' }),
+      el('urn:other', 'Slot', { name: 'foreign' }),
+      rim('Name', { n: '1' }),
+      rim('Classification', { id: 'c1' }),
+      rim('ExternalIdentifier', { id: 'x1' }),
+      rim('Name', { n: '2' }),
+      rim('Slot', { name: 's2' }),
+      el('urn:other', 'Name'),
+      rim('VersionInfo', { versionName: '1' }),
+      rim('Description', { d: '1' }),
+      rim('Classification', { id: 'c2' }),
+      rim('Description', { d: '2' }),
+      rim('VersionInfo', { versionName: '2' }),
+    ]);
+    const c = rimChildren(owner);
+    expect(c.slots).to.deep.equal(childElements(owner, NS.rim, 'Slot'));
+    expect(c.classifications).to.deep.equal(childElements(owner, NS.rim, 'Classification'));
+    expect(c.externalIdentifiers).to.deep.equal(childElements(owner, NS.rim, 'ExternalIdentifier'));
+    expect(c.name).to.equal(childElement(owner, NS.rim, 'Name'));
+    expect(c.description).to.equal(childElement(owner, NS.rim, 'Description'));
+    expect(c.versionInfo).to.equal(childElement(owner, NS.rim, 'VersionInfo'));
+    expect(rimChildren(el(NS.rim, 'Association'))).to.deep.equal({
+      slots: [],
+      classifications: [],
+      externalIdentifiers: [],
+      name: undefined,
+      description: undefined,
+      versionInfo: undefined,
+    });
   });
 });
 
