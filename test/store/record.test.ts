@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { RegistryObject } from '../../registry/model/metadata';
 import { codeKey, fromRecord, searchFields, toRecord } from '../../registry/store/record';
 import {
   AUTHOR_GEIRAAS,
@@ -59,6 +60,34 @@ describe('store record', () => {
     const { _s, ...withoutSearchFields } = doc;
     void _s;
     expect(fromRecord(rec)).to.deep.equal(JSON.parse(JSON.stringify(withoutSearchFields)));
+  });
+
+  it('is exactly the JSON round trip plus _s, also for what JSON treats specially', () => {
+    /** What toRecord made before it copied objects itself: the text of the record must not change. */
+    const viaJson = (obj: object): string => {
+      const plain = JSON.parse(JSON.stringify(obj)) as Record<string, unknown>;
+      delete plain['_s'];
+      return JSON.stringify({ ...plain, _s: searchFields(plain as unknown as RegistryObject) });
+    };
+    const proto = JSON.parse('{"__proto__": "x", "a": 1}') as object;
+    const cases: object[] = [
+      documentEntry({ creationTime: '20240101', authors: [AUTHOR_GEIRAAS] }),
+      { ...documentEntry(), title: undefined, extra: { slots: [{ name: 's', values: ['a', undefined, 'b'] }], classifications: [], externalIdentifiers: [] } },
+      { ...documentEntry(), _s: { stale: true }, size: -0, n: 1.5e300, t: true, z: null, f: () => 1, sym: Symbol('s') },
+      { ...documentEntry(), list: [undefined, () => 1, Symbol('x'), null, -0, [[]], {}], 10: 'ten', 2: 'two', b: 'b' },
+      { ...documentEntry(), nested: proto, nullProto: Object.assign(Object.create(null) as object, { k: 'v' }) },
+      // Not plain JSON data: toJSON, class instances, non-finite numbers and boxed values go the JSON way.
+      { ...documentEntry(), when: new Date(Date.UTC(2024, 0, 1)) },
+      { ...documentEntry(), size: Number.NaN, other: Number.POSITIVE_INFINITY },
+      { ...documentEntry(), custom: { toJSON: (key: string) => `key ${key}` } },
+      { ...documentEntry(), boxed: Object('text') as object, map: new Map([['a', 1]]) },
+      { ...documentEntry(), deep: JSON.parse('['.repeat(60) + ']'.repeat(60)) as unknown },
+    ];
+    for (const obj of cases) expect(JSON.stringify(toRecord(obj as RegistryObject))).to.equal(viaJson(obj));
+    expect(Object.getOwnPropertyDescriptor(toRecord({ ...documentEntry(), nested: proto } as RegistryObject), 'nested')!.value).to.have.own.property('__proto__', 'x');
+    const cyclic: Record<string, unknown> = { ...documentEntry() };
+    cyclic['self'] = cyclic;
+    expect(() => toRecord(cyclic as unknown as RegistryObject)).to.throw(TypeError);
   });
 
   it('fromRecord strips store-internal fields and does not modify the record', () => {
