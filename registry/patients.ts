@@ -67,7 +67,8 @@ const WEIGHTS_K2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2] as const;
 
 /** The mod-11 check digit over the given digits, or undefined when the remainder makes none (10). */
 function mod11(digits: readonly number[], weights: readonly number[]): number | undefined {
-  const sum = weights.reduce((acc, w, i) => acc + w * (digits[i] ?? 0), 0);
+  let sum = 0;
+  for (let i = 0; i < weights.length; i++) sum += weights[i]! * (digits[i] ?? 0);
   const k = 11 - (sum % 11);
   if (k === 11) return 0;
   if (k === 10) return undefined;
@@ -88,10 +89,13 @@ function candidateYears(yy: number, individual: number): number[] {
   return years.length > 0 ? years : [1800 + yy, 1900 + yy, 2000 + yy];
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/** Whether the day exists in the (proleptic Gregorian) calendar: what `Date.UTC` would agree to, without making a Date. */
 function isRealDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return day <= daysInMonth;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 }
 
 /**
@@ -99,17 +103,23 @@ function isRealDate(year: number, month: number, day: number): boolean {
  * is removed (D: day + 40, H: month + 40, synthetic: month + 80), and both mod-11 check digits.
  */
 export function isValidNorwegianId(id: string, kind: NorwegianIdKind, options: { synthetic?: boolean } = {}): boolean {
-  if (!/^\d{11}$/.test(id)) return false;
-  const digits = [...id].map(Number);
+  // Every registration checks its patient here: digits are read once, no array of strings made.
+  if (id.length !== 11) return false;
+  const digits: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    const d = id.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return false;
+    digits.push(d);
+  }
   const k1 = mod11(digits, WEIGHTS_K1);
   if (k1 === undefined || k1 !== digits[9]) return false;
   const k2 = mod11(digits, WEIGHTS_K2);
   if (k2 === undefined || k2 !== digits[10]) return false;
 
-  let day = Number(id.slice(0, 2));
-  let month = Number(id.slice(2, 4));
-  const yy = Number(id.slice(4, 6));
-  const individual = Number(id.slice(6, 9));
+  let day = digits[0]! * 10 + digits[1]!;
+  let month = digits[2]! * 10 + digits[3]!;
+  const yy = digits[4]! * 10 + digits[5]!;
+  const individual = digits[6]! * 100 + digits[7]! * 10 + digits[8]!;
   if (kind === 'D') {
     if (day < 41 || day > 71) return false;
     day -= 40;
