@@ -178,8 +178,10 @@ async function decide(overlay: StoreOverlay, waiting: Waiting): Promise<Decided>
     const resolved = resolveSymbolicIds(submission);
     const batch = await planCommit(overlay, resolved, registry, toDtm(ctx.now()));
     try {
-      // Checks the batch as the store would (nothing is taken if a check fails).
-      await overlay.commit(batch);
+      // Checks the batch as the store would (nothing is taken if a check fails). The inserts' ids
+      // need no lookup in the store: each is one the snapshot looked up and the rules found new
+      // (REG-entryUUID-new), or a random UUID made just now (resolveSymbolicIds).
+      await overlay.commit(batch, { insertsChecked: true });
     } catch (e) {
       if (e instanceof DuplicateEntryUuidError) return { kind: 'rejected', waiting, outcome: duplicateEntryUuid(errors, e) };
       throw e;

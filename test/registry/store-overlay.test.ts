@@ -150,4 +150,28 @@ describe('StoreOverlay', () => {
     await overlay.flush();
     expect(await base.count({})).to.equal(0);
   });
+
+  it('with insertsChecked, does not look the inserts up in the store; the store still refuses a duplicate at flush', async () => {
+    await base.commit({ inserts: [documentEntry(uuid(1))], replacements: [] });
+    const lookedUp: string[][] = [];
+    const watched: RegistryStore = { ...counting(base).store, getByUuids: (ids) => (lookedUp.push([...ids]), base.getByUuids(ids)) };
+    const overlay = new StoreOverlay(watched);
+    await overlay.commit({ inserts: [documentEntry(uuid(2))], replacements: [] }, { insertsChecked: true });
+    expect(lookedUp).to.deep.equal([]);
+    // Checks within the overlay are still made.
+    let failure: unknown;
+    await overlay.commit({ inserts: [documentEntry(uuid(2))], replacements: [] }, { insertsChecked: true }).catch((e: unknown) => (failure = e));
+    expect(failure).to.be.instanceOf(DuplicateEntryUuidError);
+    // Without the option the store is asked, and a committed entryUUID is refused at once.
+    failure = undefined;
+    await overlay.commit({ inserts: [documentEntry(uuid(1))], replacements: [] }).catch((e: unknown) => (failure = e));
+    expect(lookedUp).to.deep.equal([[uuid(1)]]);
+    expect(failure).to.be.instanceOf(DuplicateEntryUuidError);
+    // A caller that was wrong: the commit underneath refuses the batch whole.
+    await overlay.commit({ inserts: [documentEntry(uuid(1))], replacements: [] }, { insertsChecked: true });
+    failure = undefined;
+    await overlay.flush().catch((e: unknown) => (failure = e));
+    expect(failure).to.be.instanceOf(DuplicateEntryUuidError);
+    expect((await base.find({})).map((o) => o.entryUuid)).to.deep.equal([uuid(1)]);
+  });
 });
