@@ -1,7 +1,8 @@
 /**
- * Group commit of the durable audit queue: concurrent `record` calls share one transaction, each
- * still resolves only once its event is on disk, and a failed commit rejects every caller of the
- * group (none of them may believe its event was recorded).
+ * Group commit of the audit trail: concurrent `record` calls share one store transaction (or, when
+ * the store does not take them, one queue transaction), each still resolves only once its event is
+ * on disk, and a failed commit rejects every caller of the group (none of them may believe its
+ * event was recorded).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +64,7 @@ describe('audit queue: group commit', () => {
     }
   });
 
-  it('concurrent records reach the audit store before they resolve; their acks empty the queue', async () => {
+  it('concurrent records reach the audit store before they resolve; the queue stays empty', async () => {
     const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
     const auditor = new Auditor({ dataDir: dir, store, logger: silent });
     try {
@@ -149,7 +150,22 @@ describe('audit queue: group commit', () => {
 
   it('a failing commit rejects every waiter of its group and writes none of them; the next group commits', async () => {
     const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
-    const auditor = new Auditor({ dataDir: dir, store, logger: silent });
+    // The store is down for the first group, so that group goes to the queue, whose commit fails.
+    let failing = true;
+    const flaky: AuditStore = {
+      append: async (e) => {
+        if (failing) throw new Error('audit store unavailable');
+        await store.append(e);
+      },
+      appendMany: async (events) => {
+        if (failing) throw new Error('audit store unavailable');
+        await store.appendMany(events);
+      },
+      get: (id) => store.get(id),
+      patientAccesses: (q) => store.patientAccesses(q),
+      close: async () => undefined,
+    };
+    const auditor = new Auditor({ dataDir: dir, store: flaky, logger: silent, retryBaseMs: 60_000 });
     // A second connection makes SQLite itself abort the insert of one event mid-transaction.
     const saboteur = new Database(join(dir, QUEUE_FILE));
     try {
@@ -163,6 +179,7 @@ describe('audit queue: group commit', () => {
       expect(await auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
       for (const e of group) expect(await store.get(e.id)).to.equal(undefined);
 
+      failing = false;
       const later = [event(), event()];
       await Promise.all(later.map((e) => auditor.record(e)));
       for (const e of later) expect(await store.get(e.id)).to.have.property('id', e.id);
@@ -171,6 +188,105 @@ describe('audit queue: group commit', () => {
       await auditor.close();
       await store.close();
     }
+  });
+
+  it('with the audit store up, events go to the store alone: the queue is not written at all', async () => {
+    const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    const auditor = new Auditor({ dataDir: dir, store, logger: silent });
+    // Any insert into the queue would fail, and with it the record that caused it.
+    const saboteur = new Database(join(dir, QUEUE_FILE));
+    try {
+      saboteur.exec(`CREATE TRIGGER refuse BEFORE INSERT ON queue BEGIN SELECT RAISE(ABORT, 'queue written'); END;`);
+      const events = Array.from({ length: 20 }, () => event());
+      await Promise.all(events.map((e) => auditor.record(e)));
+      for (const e of events) expect(await store.get(e.id), e.id).to.have.property('id', e.id);
+      expect(await auditor.pending()).to.deep.equal({ pending: 0, dead: 0 });
+    } finally {
+      saboteur.close();
+      await auditor.close();
+      await store.close();
+    }
+  });
+
+  it('a group that arrives while one is being stored waits for it and goes out as one appendMany', async () => {
+    const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    const groups: number[] = [];
+    let out = 0;
+    let most = 0;
+    const counting: AuditStore = {
+      append: (e) => store.append(e),
+      appendMany: async (events) => {
+        groups.push(events.length);
+        most = Math.max(most, ++out);
+        try {
+          await new Promise((r) => setTimeout(r, 30));
+          await store.appendMany(events);
+        } finally {
+          out--;
+        }
+      },
+      get: (id) => store.get(id),
+      patientAccesses: (q) => store.patientAccesses(q),
+      close: async () => undefined,
+    };
+    const auditor = new Auditor({ dataDir: dir, store: counting, logger: silent });
+    try {
+      const first = auditor.record(event());
+      await new Promise((r) => setTimeout(r, 5));
+      // Three turns of the event loop while the first group is out: they form one group after it.
+      const rest: Promise<void>[] = [];
+      for (let i = 0; i < 3; i++) {
+        rest.push(auditor.record(event()), auditor.record(event()));
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all([first, ...rest]);
+      expect(groups).to.deep.equal([1, 6]);
+      expect(most).to.equal(1);
+    } finally {
+      await auditor.close();
+      await store.close();
+    }
+  });
+
+  it('with syslog, the repository copy is queued first: when that commit fails, the event is not stored either', async () => {
+    const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    const sent: Buffer[] = [];
+    const syslog = { send: async (m: Buffer) => void sent.push(m), close: async () => undefined };
+    const auditor = new Auditor({ dataDir: dir, store, syslog, logger: silent });
+    const saboteur = new Database(join(dir, QUEUE_FILE));
+    try {
+      saboteur.exec(`CREATE TRIGGER poison BEFORE INSERT ON queue WHEN NEW.event LIKE '%POISON%'
+                     BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END;`);
+      const poisoned = event('<POISON/>');
+      const fine = event();
+      const [bad, good] = await Promise.allSettled([auditor.record(poisoned), auditor.record(fine)]);
+      expect(bad).to.have.property('status', 'rejected');
+      expect(good).to.have.property('status', 'rejected');
+      expect(await store.get(poisoned.id)).to.equal(undefined);
+      expect(await store.get(fine.id)).to.equal(undefined);
+
+      const later = event();
+      await auditor.record(later);
+      expect(await store.get(later.id)).to.have.property('id', later.id);
+      expect(await auditor.flush(2000)).to.equal(true);
+      expect(sent).to.have.length(1);
+      expect(sent[0]!.toString('utf8')).to.contain(later.recorded);
+    } finally {
+      saboteur.close();
+      await auditor.close();
+      await store.close();
+    }
+  });
+
+  it('close() still stores the group waiting for its turn', async () => {
+    const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
+    const auditor = new Auditor({ dataDir: dir, store, logger: silent });
+    const events = [event(), event()];
+    const recorded = Promise.all(events.map((e) => auditor.record(e)));
+    await auditor.close();
+    await recorded;
+    for (const e of events) expect(await store.get(e.id)).to.have.property('id', e.id);
+    await store.close();
   });
 
   it('a row acked but not yet deleted is not delivered again by the sink pump', async () => {
