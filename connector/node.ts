@@ -117,24 +117,26 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
 
   const app = express();
   app.disable('x-powered-by');
-  // Mutual TLS per endpoint: the guard runs before the SOAP layer reads the body.
-  const noGuard: express.RequestHandler = (_req, _res, next) => next();
-  const mtls = (endpoint: TlsEndpoint): express.RequestHandler =>
+  // Mutual TLS per endpoint: the guard runs before the SOAP layer reads the body. Without TLS
+  // there is no guard at all (not a pass-through layer that every request would be routed through).
+  const mtls = (endpoint: TlsEndpoint): express.RequestHandler[] =>
     config.tls.enabled
-      ? clientCertificateGuard({
-          mode: config.tls.clientCertificates[endpoint],
-          logger,
-          endpoint,
-          ...(endpoint === 'blocksApi' ? { refuse: refuseWithJson } : {}),
-        })
-      : noGuard;
+      ? [
+          clientCertificateGuard({
+            mode: config.tls.clientCertificates[endpoint],
+            logger,
+            endpoint,
+            ...(endpoint === 'blocksApi' ? { refuse: refuseWithJson } : {}),
+          }),
+        ]
+      : [];
   let ready = false;
   app.get('/health', (_req, res) => {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'starting' });
   });
   app.use(
     config.endpoints.registry,
-    mtls('registry'),
+    ...mtls('registry'),
     soapEndpoint({
       actions: registryTransactions(registry, services),
       ...securityUnderstood('registry'),
@@ -146,7 +148,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   );
   app.use(
     config.endpoints.repository,
-    mtls('repository'),
+    ...mtls('repository'),
     soapEndpoint({
       actions: repositoryTransactions(repository, services),
       ...securityUnderstood('repository'),
@@ -171,14 +173,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         logger,
         wsdl: wsdlPath(wsdl),
       });
-    app.use(config.endpoints.responding, mtls('responding'), gatewayEndpoint(respondingTransactions(gateways.responding, services), 'responding'));
-    app.use(config.endpoints.initiating, mtls('initiating'), gatewayEndpoint(initiatingTransactions(gateways.initiating, services), 'initiating'));
+    app.use(config.endpoints.responding, ...mtls('responding'), gatewayEndpoint(respondingTransactions(gateways.responding, services), 'responding'));
+    app.use(config.endpoints.initiating, ...mtls('initiating'), gatewayEndpoint(initiatingTransactions(gateways.initiating, services), 'initiating'));
   }
 
   if (patientBlocks && blocksApiToken !== undefined) {
     app.use(
       config.trust.blocksApi.path,
-      mtls('blocksApi'),
+      ...mtls('blocksApi'),
       patientBlocksApi(patientBlocks, { token: blocksApiToken, logger, acceptSyntheticIds: config.trust.policy.acceptSyntheticIds }),
     );
   }

@@ -60,6 +60,14 @@ function profileOf(event: AuditEvent): string {
   return verb === undefined ? `${BALP}/IHE.BasicAudit.SAMLaccessTokenUse.Comprehensive` : `${BALP}/IHE.BasicAudit.${patient}${verb}`;
 }
 
+function entityType(code: string, display: string): Record<string, string> {
+  return { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code, display };
+}
+
+function entityRole(code: string, display: string): Record<string, string> {
+  return { system: 'http://terminology.hl7.org/CodeSystem/object-role', code, display };
+}
+
 function detail(type: string, value: string): Record<string, string> {
   return { type, valueBase64Binary: Buffer.from(value, 'utf8').toString('base64') };
 }
@@ -103,8 +111,6 @@ export function toFhirAuditEvent(event: AuditEvent): FhirResource {
   }
 
   const entities: Record<string, unknown>[] = [];
-  const entityType = (code: string, display: string) => ({ system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code, display });
-  const entityRole = (code: string, display: string) => ({ system: 'http://terminology.hl7.org/CodeSystem/object-role', code, display });
   if (event.patientId !== undefined) {
     entities.push({ what: { identifier: { value: event.patientId } }, type: entityType('1', 'Person'), role: entityRole('1', 'Patient') });
   }

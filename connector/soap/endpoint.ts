@@ -189,10 +189,12 @@ async function handlePost(
     };
     const reply = await handler(request);
     checkReply(reply);
-    // The handler is done with the request's spooled parts: free them before a possibly long
-    // reply, except any the reply itself sends back (released after sending, in finally).
-    const replied = new Set<Attachment>(reply.attachments?.values() ?? []);
-    await releaseAttachments(new Map([...decoded.attachments].filter(([, a]) => !replied.has(a))), log);
+    if (decoded.attachments.size > 0) {
+      // The handler is done with the request's spooled parts: free them before a possibly long
+      // reply, except any the reply itself sends back (released after sending, in finally).
+      const replied = new Set<Attachment>(reply.attachments?.values() ?? []);
+      await releaseAttachments(new Map([...decoded.attachments].filter(([, a]) => !replied.has(a))), log);
+    }
     const built = buildEnvelopeBytes({
       action: reply.action,
       relatesTo: messageId,
@@ -229,7 +231,7 @@ async function handlePost(
       ms: Date.now() - started,
     });
   } finally {
-    if (decoded) await releaseAttachments(decoded.attachments, log);
+    if (decoded && decoded.attachments.size > 0) await releaseAttachments(decoded.attachments, log);
   }
 }
 
@@ -333,15 +335,17 @@ function checkReferences(body: XmlElement, attachments: Attachments, blame: 'Sen
 
 /** A handler's reply must be sendable; a broken one is our own (Receiver) fault. */
 function checkReply(reply: SoapReply): void {
-  const attachments = new Map<string, Attachment>();
-  for (const [id, a] of reply.attachments ?? []) {
-    if (!/^[^\s<>]+$/.test(id)) {
-      throw new Error(`handler returned an attachment with an unusable Content-ID: ${JSON.stringify(id)}`);
+  const ids = new Set<string>();
+  if (reply.attachments) {
+    for (const id of reply.attachments.keys()) {
+      if (!/^[^\s<>]+$/.test(id)) {
+        throw new Error(`handler returned an attachment with an unusable Content-ID: ${JSON.stringify(id)}`);
+      }
+      ids.add(normaliseContentId(id));
     }
-    attachments.set(normaliseContentId(id), a);
   }
   for (const ref of xopReferences(reply.body)) {
-    if (!attachments.has(ref)) throw new Error(`handler reply references cid:${ref} but returned no such attachment`);
+    if (!ids.has(ref)) throw new Error(`handler reply references cid:${ref} but returned no such attachment`);
   }
 }
 

@@ -143,27 +143,41 @@ function checkMustUnderstand(blocks: readonly XmlElement[], understood: QNameSet
   }
 }
 
+/** The wsa header blocks by local name, in document order: one pass over the blocks, read by `readAddressing`. */
+function wsaBlocks(blocks: readonly XmlElement[]): Map<string, XmlElement[]> {
+  const byName = new Map<string, XmlElement[]>();
+  for (const b of blocks) {
+    if (b.ns !== NS.wsa) continue;
+    const list = byName.get(b.local);
+    if (list) list.push(b);
+    else byName.set(b.local, [b]);
+  }
+  return byName;
+}
+
+/** The one wsa header of this name, if any; more than one is wsa:InvalidCardinality. */
+function singleWsa(byName: ReadonlyMap<string, readonly XmlElement[]>, local: string): XmlElement | undefined {
+  const found = byName.get(local);
+  if (found === undefined) return undefined;
+  if (found.length > 1) throw invalidAddressingHeader(WSA_FAULT.invalidCardinality, local, `more than one wsa:${local} header`);
+  return found[0];
+}
+
+/** The trimmed text of a header, undefined when absent or empty. */
+function trimmedText(element: XmlElement | undefined): string | undefined {
+  return element ? textContent(element).trim() || undefined : undefined;
+}
+
 /** WS-Addressing 1.0 SOAP Binding §2-3: message addressing properties from the wsa header blocks. */
 function readAddressing(blocks: readonly XmlElement[]): AddressingProperties {
-  const wsa = (local: string): XmlElement[] => blocks.filter((b) => b.ns === NS.wsa && b.local === local);
-  const single = (local: string): XmlElement | undefined => {
-    const found = wsa(local);
-    if (found.length > 1) {
-      throw invalidAddressingHeader(WSA_FAULT.invalidCardinality, local, `more than one wsa:${local} header`);
-    }
-    return found[0];
-  };
-
-  const actionEl = single('Action');
+  const byName = wsaBlocks(blocks);
   // An empty wsa:Action names no action: treated as absent, so the endpoint faults as for a missing one.
-  const action = actionEl ? textContent(actionEl).trim() || undefined : undefined;
-  const messageIdEl = single('MessageID');
-  const messageId = messageIdEl ? textContent(messageIdEl).trim() || undefined : undefined;
-  const toEl = single('To');
-  const to = toEl ? textContent(toEl).trim() || undefined : undefined;
-  const replyTo = responseEndpoint(single('ReplyTo'), 'ReplyTo');
-  const faultTo = responseEndpoint(single('FaultTo'), 'FaultTo');
-  const relatesTo = wsa('RelatesTo').map((r) => ({
+  const action = trimmedText(singleWsa(byName, 'Action'));
+  const messageId = trimmedText(singleWsa(byName, 'MessageID'));
+  const to = trimmedText(singleWsa(byName, 'To'));
+  const replyTo = responseEndpoint(singleWsa(byName, 'ReplyTo'), 'ReplyTo');
+  const faultTo = responseEndpoint(singleWsa(byName, 'FaultTo'), 'FaultTo');
+  const relatesTo = (byName.get('RelatesTo') ?? []).map((r) => ({
     value: textContent(r).trim(),
     relationshipType: r.attrs.RelationshipType?.trim() || REPLY_RELATIONSHIP,
   }));

@@ -35,10 +35,18 @@ export function parseMediaType(value: string | undefined): MediaType {
     let v = '';
     if (text[pos] === '"') {
       pos++;
-      while (pos < text.length && text[pos] !== '"') {
-        if (text[pos] === '\\' && pos + 1 < text.length) pos++;
-        v += text[pos];
-        pos++;
+      const close = text.indexOf('"', pos);
+      const escape = text.indexOf('\\', pos);
+      if (close !== -1 && (escape === -1 || escape > close)) {
+        // The common case (every request's action): nothing escaped, one slice.
+        v = text.slice(pos, close);
+        pos = close;
+      } else {
+        while (pos < text.length && text[pos] !== '"') {
+          if (text[pos] === '\\' && pos + 1 < text.length) pos++;
+          v += text[pos];
+          pos++;
+        }
       }
       pos++; // closing quote
       const next = text.indexOf(';', pos);

@@ -16,7 +16,7 @@ import { serializeXml } from '../../registry/xml/serialize';
 import { NS } from '../../registry/xml/namespaces';
 import { childElement, textContent } from '../../registry/xml/tree';
 import type { Auditor } from '../audit/auditor';
-import { auditEvents, securityFailureEvent, type AuditEndpoint, type AuditEvent, type AuditPrincipal, type BaseAuditInput, type Outcome, type TransactionId } from '../audit/event';
+import { auditEvents, securityFailureEvent, type AuditCode, type AuditEndpoint, type AuditEvent, type AuditPrincipal, type BaseAuditInput, type Outcome, type TransactionId } from '../audit/event';
 import { clientIdentity, type ClientIdentity } from '../http/client-cert';
 import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint';
 import { SoapFault } from '../soap/fault';
@@ -70,10 +70,13 @@ export interface TransactionContext {
   record(event: AuditEvent): Promise<void>;
 }
 
+/** A code of the Principal as the audit model names its parts. */
+function coded(c: { code: string; codeSystem?: string; displayName?: string } | undefined): AuditCode | undefined {
+  return c === undefined ? undefined : { code: c.code, system: c.codeSystem, display: c.displayName };
+}
+
 /** The Principal as the audit model names it (name, never-shown national id, organisation, purpose …). */
 export function auditPrincipal(p: Principal): AuditPrincipal {
-  const coded = (c: { code: string; codeSystem?: string; displayName?: string } | undefined) =>
-    c === undefined ? undefined : { code: c.code, system: c.codeSystem, display: c.displayName };
   const orgId = p.organizationId?.extension;
   return {
     name: p.subjectName,
@@ -114,6 +117,34 @@ function serverEndpoint(req: SoapRequest): AuditEndpoint {
   return { userId: `${http.protocol}://${host}${http.originalUrl.split('?')[0]}`, networkAccessPoint: host.replace(/:\d+$/, '') };
 }
 
+// The two factories below return anonymous closures: they are made for every request, and a
+// closure bound to a name (`const f = () => …`) costs a property definition each time under the
+// loader's keep-names transform.
+
+/** The fields every audit event of one served request shares, with its outcome, patient and description. */
+function responderAuditBase(
+  client: AuditEndpoint,
+  server: AuditEndpoint,
+  node: TransactionServices['node'],
+  requestor: AuditPrincipal | undefined,
+): TransactionContext['auditBase'] {
+  return (outcome, patientId, outcomeDescription) => ({
+    side: 'responder',
+    client,
+    server,
+    node,
+    ...(requestor !== undefined ? { principal: requestor } : {}),
+    ...(patientId !== undefined ? { patientId } : {}),
+    outcome,
+    ...(outcomeDescription !== undefined ? { outcomeDescription } : {}),
+  });
+}
+
+/** Records through the auditor. */
+function recorder(auditor: Auditor): TransactionContext['record'] {
+  return (event) => auditor.record(event);
+}
+
 /**
  * Builds the context of one request. Throws the verifier's SoapFault, after auditing it, when the
  * trust model applies and the assertion does not verify.
@@ -127,18 +158,7 @@ export async function transactionContext(
   const identity = clientIdentity(req.httpRequest);
   const client = clientEndpoint(req, identity);
   const server = serverEndpoint(req);
-  const base = (requestor: AuditPrincipal | undefined) =>
-    (outcome: Outcome, patientId?: string, outcomeDescription?: string): BaseAuditInput => ({
-      side: 'responder',
-      client,
-      server,
-      node: services.node,
-      ...(requestor !== undefined ? { principal: requestor } : {}),
-      ...(patientId !== undefined ? { patientId } : {}),
-      outcome,
-      ...(outcomeDescription !== undefined ? { outcomeDescription } : {}),
-    });
-  const record = (event: AuditEvent): Promise<void> => services.auditor.record(event);
+  const record = recorder(services.auditor);
 
   let principal: Principal | undefined;
   const trust = services.trust;
@@ -149,7 +169,7 @@ export async function transactionContext(
       if (!(e instanceof SoapFault)) throw e;
       await record(
         securityFailureEvent({
-          ...base(undefined)('minor-failure'),
+          ...responderAuditBase(client, server, services.node, undefined)('minor-failure'),
           kind: 'user-authentication',
           reason: e.reason,
           transaction,
@@ -169,7 +189,7 @@ export async function transactionContext(
     ...(identity !== undefined ? { clientIdentity: identity } : {}),
     ...(principal !== undefined ? { principal } : {}),
     ...(requestor !== undefined ? { requestor } : {}),
-    auditBase: base(requestor),
+    auditBase: responderAuditBase(client, server, services.node, requestor),
     record,
   };
 }
@@ -188,49 +208,53 @@ export function withContext(services: TransactionServices, endpoint: EndpointNam
  * requestor and patient as the inbound request.
  */
 export function outboundAudit(ctx: TransactionContext): OutboundAudit {
-  const node = ctx.services.node;
   const ours: AuditEndpoint = { userId: ctx.server.userId, ...(ctx.server.networkAccessPoint !== undefined ? { networkAccessPoint: ctx.server.networkAccessPoint } : {}) };
-  const base = (sent: OutboundOutcome, patientId: string | undefined): BaseAuditInput => {
-    let host: string | undefined;
-    try {
-      host = new URL(sent.url).hostname;
-    } catch {
-      host = undefined;
-    }
-    return {
-      side: 'initiator',
-      client: ours,
-      server: { userId: sent.url, ...(host !== undefined ? { networkAccessPoint: host } : {}) },
-      node,
-      ...(ctx.requestor !== undefined ? { principal: ctx.requestor } : {}),
-      ...(patientId !== undefined ? { patientId } : {}),
-      outcome: sent.outcome,
-      ...(sent.description !== undefined ? { outcomeDescription: sent.description } : {}),
-    };
-  };
+  // Methods rather than named arrow functions: this object is made for every gateway request (see responderAuditBase).
   return {
-    query: (request, sent) =>
-      ctx.record(
+    query(request, sent) {
+      return ctx.record(
         auditEvents.iti38({
-          ...base(sent, queriedPatients(request)[0] ?? ctx.principal?.patientId),
+          ...initiatorAuditBase(ctx, ours, sent, queriedPatients(request)[0] ?? ctx.principal?.patientId),
           query: {
             storedQueryId: request.queryId,
             text: serializeXml(serializeAdhocQueryRequest(request)),
             ...(request.homeCommunityId !== undefined ? { homeCommunityId: request.homeCommunityId } : {}),
           },
         }),
-      ),
-    retrieve: (requests, sent) =>
-      ctx.record(
+      );
+    },
+    retrieve(requests, sent) {
+      return ctx.record(
         auditEvents.iti39({
-          ...base(sent, ctx.principal?.patientId),
+          ...initiatorAuditBase(ctx, ours, sent, ctx.principal?.patientId),
           documents: requests.map((r) => ({
             uniqueId: r.documentUniqueId,
             repositoryUniqueId: r.repositoryUniqueId,
             ...(r.homeCommunityId !== undefined ? { homeCommunityId: r.homeCommunityId } : {}),
           })),
         }),
-      ),
+      );
+    },
+  };
+}
+
+/** The fields of an outbound call's audit event: this node (`ours`) the client, the community's URL the server. */
+function initiatorAuditBase(ctx: TransactionContext, ours: AuditEndpoint, sent: OutboundOutcome, patientId: string | undefined): BaseAuditInput {
+  let host: string | undefined;
+  try {
+    host = new URL(sent.url).hostname;
+  } catch {
+    host = undefined;
+  }
+  return {
+    side: 'initiator',
+    client: ours,
+    server: { userId: sent.url, ...(host !== undefined ? { networkAccessPoint: host } : {}) },
+    node: ctx.services.node,
+    ...(ctx.requestor !== undefined ? { principal: ctx.requestor } : {}),
+    ...(patientId !== undefined ? { patientId } : {}),
+    outcome: sent.outcome,
+    ...(sent.description !== undefined ? { outcomeDescription: sent.description } : {}),
   };
 }
 

@@ -47,10 +47,9 @@ export function abandoned(req: SoapRequest): AbortSignal {
   const controller = new AbortController();
   const res = req.httpRequest.res;
   if (res) {
-    const onClose = (): void => {
+    res.once('close', () => {
       if (!res.writableFinished) controller.abort(new Error('the consumer closed the connection'));
-    };
-    res.once('close', onClose);
+    });
   }
   return controller.signal;
 }

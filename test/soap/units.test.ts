@@ -4,12 +4,14 @@ import winston from 'winston';
 import { createLogger, requestLogger } from '../../connector/log';
 import { ACTIONS } from '../../connector/soap/actions';
 import { faultBodyXml, faultHeaderXml, SoapFault, WSSE_FAULT } from '../../connector/soap/fault';
+import { QNameSet, readEnvelope } from '../../connector/soap/envelope';
 import { parseMediaType } from '../../connector/soap/media-type';
 import { normaliseContentId } from '../../connector/soap/mime';
-import { cidUrl, newContentId } from '../../connector/soap/xop';
+import { cidUrl, newContentId, xopInclude, xopReferences } from '../../connector/soap/xop';
 import { NS } from '../../registry/xml/namespaces';
 import { parseXml } from '../../registry/xml/parse';
-import { childElement, textContent } from '../../registry/xml/tree';
+import { serializeFragment } from '../../registry/xml/serialize';
+import { childElement, el, textContent } from '../../registry/xml/tree';
 import { resolveQName } from './harness';
 
 describe('SOAP transport units', () => {
@@ -28,6 +30,18 @@ describe('SOAP transport units', () => {
         action: 'urn:ihe:iti:2007:RetrieveDocumentSet',
       });
       expect(parseMediaType(mt.params['start-info']).params.action).to.equal('urn:x');
+    });
+
+    it('reads quoted values with and without escapes, empty and unterminated ones', () => {
+      expect(parseMediaType('a/b; x="plain value"; y="e\\"sc\\\\aped"; z=""; w="late" \\ ; v="tail').params).to.deep.equal({
+        x: 'plain value',
+        y: 'e"sc\\aped',
+        z: '',
+        w: 'late',
+        v: 'tail',
+      });
+      expect(parseMediaType('a/b; v="unterminated \\"x').params).to.deep.equal({ v: 'unterminated "x' });
+      expect(parseMediaType('a/b; v="back\\').params).to.deep.equal({ v: 'back\\' });
     });
 
     it('copes with a missing header and valueless parameters', () => {
@@ -123,6 +137,70 @@ describe('SOAP transport units', () => {
 
     it('can be silenced', () => {
       expect(createLogger({ level: 'info', silent: true }).silent).to.equal(true);
+    });
+  });
+
+  describe('xopReferences', () => {
+    it('finds every xop:Include in document order, nested ones and ones under another Include included', () => {
+      const body = el(NS.rim, 'A', {}, [
+        el(NS.rim, 'B', {}, [xopInclude('one@x'), 'text', el(NS.rim, 'C', {}, [xopInclude('a b@x')])]),
+        el(NS.xop, 'Include', { href: 'cid:outer%40x' }, [xopInclude('inner@x')]),
+        el(NS.rim, 'D'),
+      ]);
+      expect(xopReferences(body)).to.deep.equal(['one@x', 'a b@x', 'outer@x', 'inner@x']);
+      expect(xopReferences(el(NS.rim, 'Empty'))).to.deep.equal([]);
+    });
+
+    it('passes over pre-serialised fragments without xop, and refuses to guess about one that could hold an Include', () => {
+      const plain = serializeFragment(el(NS.rim, 'ExtrinsicObject', { id: 'urn:uuid:1' }, [el(NS.rim, 'Name')]))!;
+      expect(xopReferences(el(NS.query, 'AdhocQueryResponse', {}, [el(NS.rim, 'RegistryObjectList', {}, [plain, plain])]))).to.deep.equal([]);
+      const holding = serializeFragment(el(NS.rim, 'Document', {}, [xopInclude('x@y')]))!;
+      expect(() => xopReferences(el(NS.rim, 'List', {}, [holding]))).to.throw(TypeError, /pre-serialised Document/);
+    });
+  });
+
+  describe('readEnvelope addressing', () => {
+    const envelope = (headers: string) =>
+      parseXml(
+        `<s:Envelope xmlns:s="${NS.soap12}" xmlns:a="${NS.wsa}" xmlns:o="urn:other"><s:Header>${headers}</s:Header>` +
+          `<s:Body><o:Req/></s:Body></s:Envelope>`,
+      );
+    const reasonOf = (headers: string): string => {
+      try {
+        readEnvelope(envelope(headers), new QNameSet());
+      } catch (e) {
+        return (e as SoapFault).reason;
+      }
+      return 'no fault';
+    };
+
+    it('reads the properties, ignoring foreign and empty ones, with every RelatesTo in order', () => {
+      const soap = readEnvelope(
+        envelope(
+          '<o:Action>urn:foreign</o:Action><a:Action> urn:a </a:Action><a:MessageID>urn:uuid:1</a:MessageID><a:To></a:To>' +
+            '<a:ReplyTo><a:Address>http://www.w3.org/2005/08/addressing/anonymous</a:Address></a:ReplyTo>' +
+            '<a:RelatesTo>urn:uuid:0</a:RelatesTo><a:RelatesTo RelationshipType="urn:rel">urn:uuid:9</a:RelatesTo>',
+        ),
+        new QNameSet(),
+      );
+      expect(soap.addressing).to.deep.equal({
+        action: 'urn:a',
+        messageId: 'urn:uuid:1',
+        replyTo: 'http://www.w3.org/2005/08/addressing/anonymous',
+        relatesTo: [
+          { value: 'urn:uuid:0', relationshipType: 'http://www.w3.org/2005/08/addressing/reply' },
+          { value: 'urn:uuid:9', relationshipType: 'urn:rel' },
+        ],
+      });
+      expect(soap.body.local).to.equal('Req');
+    });
+
+    it('faults on the first property in Action, MessageID, To, ReplyTo, FaultTo order, whatever the header order', () => {
+      const twice = (local: string, inner = 'x') => `<a:${local}>${inner}</a:${local}><a:${local}>${inner}</a:${local}>`;
+      expect(reasonOf(twice('To') + twice('MessageID') + twice('Action'))).to.contain('more than one wsa:Action');
+      expect(reasonOf(twice('To') + twice('MessageID'))).to.contain('more than one wsa:MessageID');
+      expect(reasonOf(twice('FaultTo') + '<a:ReplyTo><a:Address>http://elsewhere</a:Address></a:ReplyTo>')).to.contain('wsa:ReplyTo must be');
+      expect(reasonOf('<a:FaultTo/>')).to.contain('wsa:FaultTo has no wsa:Address');
     });
   });
 });
