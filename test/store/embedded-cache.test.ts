@@ -1,7 +1,8 @@
 /**
  * The embedded store's read cache (record-cache.ts) and the schema v2 `rev` it is validated by:
  * shared frozen objects, every kind of change seen on the next read (also by another connection
- * and by a writer that knows nothing of `rev`), the v1 → v2 migration, and the size bound.
+ * and by a writer that knows nothing of `rev`), the v1 → v2 and v2 → v3 migrations, and the size
+ * bound and recency order.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { Query } from 'mingo';
 import type { DocumentEntry, RegistryObject } from '../../registry/model/metadata';
 import { openEmbeddedStore } from '../../registry/store/embedded';
 import { RecordCache, parseRecord } from '../../registry/store/embedded/record-cache';
-import { SCHEMA_V1, SCHEMA_VERSION } from '../../registry/store/embedded/schema';
+import { MIGRATE_V1_TO_V2, SCHEMA_V1, SCHEMA_VERSION } from '../../registry/store/embedded/schema';
 import { openRegistryStore } from '../../registry/store/open';
 import { parseConfig } from '../../connector/config';
 import { toRecord } from '../../registry/store/record';
@@ -197,6 +198,65 @@ describe('embedded store read cache', () => {
     expect(await again.find({})).to.deep.equal([objects[0], replaced, ...objects.slice(2), ...added.all]);
   });
 
+  it('migrates a v2 file in place to the covering index, with the schema of a new file, and answers as before', async () => {
+    const path = join(dir, 'v2.sqlite');
+    const objects: RegistryObject[] = [];
+    for (let i = 0; i < 12; i++) {
+      const patient = i % 3 === 0 ? PATIENT_B : PATIENT_A;
+      const doc = documentEntry({ patientId: patient, availabilityStatus: i % 4 === 0 ? 'Deprecated' : 'Approved' });
+      const set = submissionSet({ patientId: patient });
+      objects.push(set, doc, association(set.entryUuid, doc.entryUuid));
+    }
+    writeV1File(path, objects);
+    const v2 = new Database(path);
+    try {
+      v2.exec(MIGRATE_V1_TO_V2);
+      v2.pragma('user_version = 2');
+      // Rows a v2 program wrote: numbered revs.
+      v2.exec('UPDATE objects SET rev = seq + 10; UPDATE meta SET rev = (SELECT max(rev) FROM objects)');
+    } finally {
+      v2.close();
+    }
+
+    const store = open({}, path);
+    const schemaOf = (file: string): unknown[] => {
+      const db = new Database(file, { readonly: true });
+      try {
+        expect(db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+        return db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all();
+      } finally {
+        db.close();
+      }
+    };
+    const fresh = join(dir, 'fresh.sqlite');
+    await open({}, fresh).close();
+    const migrated = schemaOf(path);
+    expect(migrated).to.deep.equal(schemaOf(fresh));
+    expect(migrated.map((row) => (row as { name: string }).name))
+      .to.include('objects_type_patient_status_seq_rev')
+      .and.not.to.include('objects_type_patient_status');
+
+    const records = objects.map(toRecord);
+    for (const filter of [
+      { type: 'DocumentEntry', patientId: PATIENT_A, availabilityStatus: 'Approved' },
+      { patientId: PATIENT_B },
+      { type: 'Association' },
+    ] as RegistryFilter[]) {
+      const query = new Query(filter);
+      const expected = records.filter((r) => query.test(r as unknown as Record<string, unknown>)).map((r) => r.entryUuid);
+      expect((await store.find(filter)).map((o) => o.entryUuid), JSON.stringify(filter)).to.deep.equal(expected);
+    }
+    // Writes after the migration reach the new index: a new submission, an Approved entry deprecated.
+    const deprecatedOfA = { type: 'DocumentEntry', patientId: PATIENT_A, availabilityStatus: 'Deprecated' };
+    const before = await store.count(deprecatedOfA);
+    const approved = objects[4] as DocumentEntry;
+    expect([approved.patientId, approved.availabilityStatus]).to.deep.equal([PATIENT_A, 'Approved']);
+    const added = submission([documentEntry()]);
+    await store.commit({ inserts: added.all, replacements: [{ ...approved, availabilityStatus: 'Deprecated' }] });
+    expect((await store.find({})).slice(objects.length)).to.deep.equal(added.all);
+    expect(await store.count(deprecatedOfA)).to.equal(before + 1);
+  });
+
   it('keeps at most cacheEntries objects, least recently used out first', async () => {
     const store = open({ cacheEntries: 3 });
     const docs = [documentEntry(), documentEntry(), documentEntry(), documentEntry()];
@@ -291,6 +351,48 @@ describe('RecordCache', () => {
     none.set(1, entry(1));
     expect(none.size).to.equal(0);
     expect(() => new RecordCache(-1)).to.throw(RangeError);
+  });
+
+  it('evicts exactly as a least-recently-used list would, over generated gets, sets and rev changes', () => {
+    // The reference: a Map in recency order, re-inserted on every hit (what the cache did before).
+    const reference = new Map<number, ReturnType<typeof entry>>();
+    const refGet = (seq: number, rev: number) => {
+      const e = reference.get(seq);
+      if (e === undefined) return undefined;
+      reference.delete(seq);
+      if (e.rev !== rev) return undefined;
+      reference.set(seq, e);
+      return e;
+    };
+    const refSet = (seq: number, e: ReturnType<typeof entry>, capacity: number) => {
+      reference.delete(seq);
+      reference.set(seq, e);
+      if (reference.size > capacity) reference.delete(reference.keys().next().value!);
+    };
+    const entries = [1, 2, 3].map(entry);
+    let state = 12345;
+    const next = (n: number) => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return (state >>> 8) % n;
+    };
+    for (const capacity of [1, 2, 5]) {
+      reference.clear();
+      const cache = new RecordCache(capacity);
+      for (let i = 0; i < 5000; i++) {
+        const seq = next(8);
+        const e = entries[next(3)]!;
+        if (next(3) === 0) {
+          cache.set(seq, e);
+          refSet(seq, e, capacity);
+        } else {
+          expect(cache.get(seq, e.rev), `step ${i}`).to.equal(refGet(seq, e.rev));
+        }
+        expect(cache.size).to.equal(reference.size);
+      }
+      cache.clear();
+      expect(cache.size).to.equal(0);
+      expect(cache.get(entries.length, 1)).to.equal(undefined);
+    }
   });
 
   it('parses a body into a frozen record with _s and a frozen model object without it', () => {

@@ -46,21 +46,25 @@ describe('embedded store index hints', () => {
 
   it('chooses one index by selectivity and lists every type for a bare patientId', () => {
     expect(candidateQuery({ entryUuid: ['U'], patientId: ['P'] })).to.deep.equal({
-      sql: 'SELECT seq, rev FROM objects WHERE entry_uuid = ? ORDER BY seq',
+      sql: 'SELECT json_array(json_group_array(seq), json_group_array(rev)) FROM objects WHERE entry_uuid = ?',
       params: ['U'],
       paged: false,
     });
     expect(candidateQuery({ referenceIdList: ['R1', 'R2'], type: ['DocumentEntry'] })).to.deep.equal({
-      sql: 'SELECT seq, rev FROM objects WHERE seq IN (SELECT seq FROM reference_ids WHERE value IN (SELECT value FROM json_each(?))) ORDER BY seq',
+      sql: 'SELECT json_array(json_group_array(seq), json_group_array(rev)) FROM objects WHERE seq IN (SELECT seq FROM reference_ids WHERE value IN (SELECT value FROM json_each(?)))',
       params: ['["R1","R2"]'],
       paged: false,
     });
     expect(candidateQuery({ patientId: ['P'], availabilityStatus: ['Approved'] })).to.deep.equal({
-      sql: 'SELECT seq, rev FROM objects WHERE type IN (SELECT value FROM json_each(?)) AND patient_id = ? AND status = ? ORDER BY seq',
+      sql: 'SELECT json_array(json_group_array(seq), json_group_array(rev)) FROM objects WHERE type IN (SELECT value FROM json_each(?)) AND patient_id = ? AND status = ?',
       params: ['["DocumentEntry","SubmissionSet","Folder","Association"]', 'P', 'Approved'],
       paged: false,
     });
-    expect(candidateQuery({ availabilityStatus: ['Approved'] })).to.deep.equal({ sql: 'SELECT seq, rev FROM objects WHERE seq > ? ORDER BY seq LIMIT ?', params: [], paged: true });
+    expect(candidateQuery({ availabilityStatus: ['Approved'] })).to.deep.equal({
+      sql: 'SELECT json_array(json_group_array(seq), json_group_array(rev)) FROM (SELECT seq, rev FROM objects WHERE seq > ? ORDER BY seq LIMIT ?)',
+      params: [],
+      paged: true,
+    });
     expect(candidateQuery({ patientId: [] })).to.equal(undefined);
   });
 });

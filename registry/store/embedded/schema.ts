@@ -7,10 +7,13 @@
  * Version 2 adds `objects.rev` and the one-row `meta` counter it is drawn from, so that readers
  * can keep parsed records in memory and tell with one integer whether a row still holds the record
  * they parsed (see `record-cache.ts`).
+ *
+ * Version 3 makes the (type, patient_id, status) index carry seq and rev, so the candidate
+ * statement of a patient's query is answered from the index alone (see `MIGRATE_V2_TO_V3`).
  */
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** The v1 schema: still the first step of creating a file; exported so tests can make a v1 file. */
 export const SCHEMA_V1 = `
@@ -61,9 +64,9 @@ CREATE INDEX reference_ids_seq ON reference_ids (seq);
  * trigger on `objects` cost ~20 µs per written row, +40 % CPU for a 1,000-submission batch.)
  *
  * Both steps only change the schema (ADD COLUMN with a constant default, RENAME COLUMN): nothing
- * is rewritten, so migrating the 1M-entry file is instant.
+ * is rewritten, so migrating the 1M-entry file is instant. Exported so tests can make a v2 file.
  */
-const MIGRATE_V1_TO_V2 = `
+export const MIGRATE_V1_TO_V2 = `
 ALTER TABLE objects RENAME COLUMN body TO record;
 ALTER TABLE objects ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE meta (
@@ -74,8 +77,37 @@ INSERT INTO meta (id, rev) VALUES (1, 0);
 `;
 
 /**
- * Sets the connection pragmas, creates the schema in a new file and migrates a v1 file. WAL lets
- * readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so an
+ * v2 → v3, also the third step of creating a new file. The candidate statement of a query by
+ * patient (FindDocuments and its kind: type, patient_id and status pinned) reads (seq, rev) per
+ * row, in seq order. With the index on (type, patient_id, status) alone, rev lives in the table
+ * row after the ~2.5 KB JSON record, so every candidate cost a table b-tree lookup. The index on
+ * (type, patient_id, status, seq, rev) covers the statement, and the explicit seq keeps rows of
+ * equal (type, patient_id, status) in seq order, so nothing is sorted either: for the candidate
+ * rows of 32 patients (~75 each) at 1M entries, 64 → 46 µs per query read as rows (47 rows: 39 →
+ * 27 µs). It replaces the old index, which is its prefix: every lookup the old one served, the
+ * new one serves, and an insert still writes one index row.
+ *
+ * The other indexes (entry_uuid, unique_id, source_uuid, target_uuid) stay as they are. Their
+ * lookups return a handful of rows or none (ITI-42's checks of fresh entryUUIDs and uniqueIds
+ * miss), and a row they find is usually one whose body is wanted too, or one of a hot set whose
+ * table pages SQLite has cached: (unique_id, rev) measured the same for the bench's GetDocuments
+ * working set (16.5 / 17.5 µs for 5 uniqueIds) and saved only on pages out of SQLite's cache
+ * (32 → 16 µs), for another full index build in the migration and wider index rows.
+ *
+ * Unlike the steps before, this one builds an index over every row: 16 s (8 s CPU) for the
+ * 1M-entry bench store (3.2M rows, 6.5 GB) on the development machine, under the write lock;
+ * readers go on meanwhile (WAL). A program that knows only v2 keeps working on a migrated file
+ * (its statements are recompiled against the new index, and v3 writes rows exactly as v2 did),
+ * but refuses to open one.
+ */
+const MIGRATE_V2_TO_V3 = `
+DROP INDEX objects_type_patient_status;
+CREATE INDEX objects_type_patient_status_seq_rev ON objects (type, patient_id, status, seq, rev);
+`;
+
+/**
+ * Sets the connection pragmas, creates the schema in a new file and migrates a v1 or v2 file. WAL
+ * lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so an
  * acknowledged submission survives a power loss, as the design requires.
  */
 export function prepareDatabase(db: Database.Database): void {
@@ -88,11 +120,12 @@ export function prepareDatabase(db: Database.Database): void {
   db.transaction(() => {
     const version = schemaVersion(db);
     if (version === SCHEMA_VERSION) return;
-    if (version !== 0 && version !== 1) {
+    if (version !== 0 && version !== 1 && version !== 2) {
       throw new Error(`registry database ${db.name} has schema version ${version}; this program knows ${SCHEMA_VERSION}`);
     }
     if (version === 0) db.exec(SCHEMA_V1);
-    db.exec(MIGRATE_V1_TO_V2);
+    if (version <= 1) db.exec(MIGRATE_V1_TO_V2);
+    db.exec(MIGRATE_V2_TO_V3);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
