@@ -17,9 +17,9 @@
  *
  * A module of the registry actor, not a store implementation: it works over any `RegistryStore`.
  */
-import { Query } from 'mingo';
 import type { RegistryObject } from './model/metadata';
 import { deriveIndexHints } from './store/embedded/index-hints';
+import { compileFilter, type RecordTest } from './store/embedded/simple-filter';
 import { toRecord, type StoredRecord } from './store/record';
 import {
   DuplicateEntryUuidError,
@@ -75,8 +75,8 @@ export class StoreOverlay implements RegistryStore {
     if (limit !== undefined && limit <= 0) return [];
     // Compiling the filter costs more than the whole lookup when no pending object is a candidate
     // (a registration's uniqueId check, nearly always): compile it only once one is.
-    let query: Query | undefined;
-    const matches = (record: StoredRecord): boolean => (query ??= new Query(filter)).test(record as unknown as Record<string, unknown>);
+    let test: RecordTest | undefined;
+    const matches = (record: StoredRecord): boolean => (test ??= compileFilter(filter))(record as unknown as Record<string, unknown>);
 
     const fresh: { obj: RegistryObject; order: number }[] = [];
     // Committed objects whose pending replacement matches although the committed version does not:

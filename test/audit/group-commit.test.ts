@@ -22,6 +22,23 @@ function event(text = '<AdhocQueryRequest/>'): AuditEvent {
   return auditEvents.iti18({ ...baseInput(), query: { storedQueryId: 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d', text } });
 }
 
+/** The real store, refusing appends while `failing()` says so (a store outage that ends). */
+function flakyStore(real: AuditStore, failing: () => boolean): AuditStore {
+  return {
+    append: async (e) => {
+      if (failing()) throw new Error('audit store unavailable');
+      await real.append(e);
+    },
+    appendMany: async (events) => {
+      if (failing()) throw new Error('audit store unavailable');
+      await real.appendMany(events);
+    },
+    get: (id) => real.get(id),
+    patientAccesses: (q) => real.patientAccesses(q),
+    close: async () => undefined,
+  };
+}
+
 /** An audit store that is down: every event stays in the queue file. */
 function downStore(real: AuditStore): AuditStore {
   return {
@@ -118,19 +135,7 @@ describe('audit queue: group commit', () => {
   it('a failing appendMany leaves its whole group in the queue, which redelivers every event once the store is back', async () => {
     const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
     let failing = true;
-    const flaky: AuditStore = {
-      append: async (e) => {
-        if (failing) throw new Error('audit store unavailable');
-        await store.append(e);
-      },
-      appendMany: async (events) => {
-        if (failing) throw new Error('audit store unavailable');
-        await store.appendMany(events);
-      },
-      get: (id) => store.get(id),
-      patientAccesses: (q) => store.patientAccesses(q),
-      close: async () => undefined,
-    };
+    const flaky = flakyStore(store, () => failing);
     const auditor = new Auditor({ dataDir: dir, store: flaky, logger: silent, retryBaseMs: 20, retryMaxMs: 40 });
     try {
       const group = Array.from({ length: 10 }, () => event());
@@ -152,19 +157,7 @@ describe('audit queue: group commit', () => {
     const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
     // The store is down for the first group, so that group goes to the queue, whose commit fails.
     let failing = true;
-    const flaky: AuditStore = {
-      append: async (e) => {
-        if (failing) throw new Error('audit store unavailable');
-        await store.append(e);
-      },
-      appendMany: async (events) => {
-        if (failing) throw new Error('audit store unavailable');
-        await store.appendMany(events);
-      },
-      get: (id) => store.get(id),
-      patientAccesses: (q) => store.patientAccesses(q),
-      close: async () => undefined,
-    };
+    const flaky = flakyStore(store, () => failing);
     const auditor = new Auditor({ dataDir: dir, store: flaky, logger: silent, retryBaseMs: 60_000 });
     // A second connection makes SQLite itself abort the insert of one event mid-transaction.
     const saboteur = new Database(join(dir, QUEUE_FILE));
