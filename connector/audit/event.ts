@@ -215,6 +215,23 @@ function transactionType(t: TransactionId): CodedValue {
  */
 const SERVER_IS_SOURCE: ReadonlySet<TransactionId> = new Set(['ITI-39', 'ITI-43']);
 
+/**
+ * A UUID version 7 (RFC 9562 §5.7): the Unix time in milliseconds in the first 48 bits, random
+ * bits after, so ids made later sort later. The audit store keys its rows by event id: with
+ * random (v4) ids every append lands on a random leaf of that index, and once the index outgrows
+ * the page caches each append reads and rewrites a cold page; time-ordered ids land next to each
+ * other, where the pages stay cached. Measured on the 1M bench store, whose audit store held 311k
+ * events (1.5 GB): the warm FindDocuments line took 0.73–0.80 ms CPU per request with v4 ids,
+ * 0.70–0.71 ms with these, and 0.65 ms with an empty audit store. Made from `randomUUID` (pooled,
+ * fast): its first 48 bits become the time, its version nibble 7; its variant bits are already
+ * RFC 9562's.
+ */
+export function timeOrderedUuid(now = Date.now()): string {
+  const time = now.toString(16).padStart(12, '0');
+  const random = randomUUID();
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+}
+
 function base(
   input: BaseAuditInput,
   transaction: TransactionId | null,
@@ -224,7 +241,7 @@ function base(
 ): AuditEvent {
   const serverIsSource = transaction !== null && SERVER_IS_SOURCE.has(transaction);
   return {
-    id: randomUUID(),
+    id: timeOrderedUuid(),
     recorded: (input.at ?? new Date()).toISOString(),
     transaction,
     eventId,

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { toDicomXml } from '../../connector/audit/dicom';
 import {
+  timeOrderedUuid,
   auditEvents,
   denialEvent,
   securityFailureEvent,
@@ -203,5 +204,19 @@ describe('audit events: DICOM and FHIR per transaction', () => {
     expect(await dicomSchemaErrors(produced)).to.deep.equal([]);
     // And the validator does reject what the schema forbids.
     expect(await dicomSchemaErrors([xml.replace(/EventOutcomeIndicator="0"/, 'EventOutcomeIndicator="5"')])).to.have.length.greaterThan(0);
+  });
+});
+
+describe('audit event ids', () => {
+  it('are RFC 9562 version 7 UUIDs that sort in the order of their time', () => {
+    const format = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const at = Date.UTC(2026, 10, 23, 12, 0, 0);
+    const ids = [at, at + 1, at + 1000, at + 86_400_000, 2 ** 48 - 1].map((t) => timeOrderedUuid(t));
+    for (const id of ids) expect(id).to.match(format);
+    expect([...ids].sort()).to.deep.equal(ids);
+    // The first 48 bits are the millisecond time.
+    expect(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16)).to.equal(at);
+    expect(new Set(Array.from({ length: 1000 }, () => timeOrderedUuid(at))).size).to.equal(1000);
+    expect(auditEvents.iti18({ ...baseInput(), query: { storedQueryId: 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d', text: '<q/>' } }).id).to.match(format);
   });
 });
