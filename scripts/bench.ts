@@ -36,8 +36,10 @@
  *     --concurrency simultaneous requests. The ceiling streams: the upload to a file while hashed,
  *     the captured answer from a file. (`npm run bench:retrieve` runs just these.)
  *
- * Figures are medians of --rounds rounds after a warm-up; the server's CPU ms per request
- * (/proc, user + system) is the robust figure on a shared machine. Prints markdown tables
+ * Each cached store keeps the audit store of every earlier run; its size at the start is printed
+ * (it changes what each request's audit append costs). Figures are medians of --rounds rounds
+ * after a warm-up; the server's CPU ms per request (/proc, user + system) is the robust figure on
+ * a shared machine. Prints markdown tables
  * (BENCHMARKS.md) and writes the raw figures as JSON next to the cached stores. Documents
  * registered by the run stay in the cached store (on patients the query lines never ask for).
  */
@@ -45,6 +47,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { ACTIONS } from '../connector/soap/actions';
 import { openRegistryStore } from '../registry/store/open';
@@ -788,6 +791,34 @@ function documentTable(lines: readonly Line[], s: Settings): string {
   ].join('\n');
 }
 
+/**
+ * The audit store a cached store brings to a run: it keeps every event of every earlier run, and its
+ * size changes what each request's audit append costs (at 1M, 311k events made the warm LeafClass
+ * line ~0.1 ms CPU per request dearer than an empty audit store: BENCHMARKS.md), so runs report it.
+ */
+interface AuditStoreSize {
+  readonly events: number;
+  readonly bytes: number;
+}
+
+function auditStoreSize(dataDir: string): AuditStoreSize {
+  const file = join(dataDir, 'audit.sqlite');
+  let bytes: number;
+  try {
+    bytes = statSync(file).size;
+  } catch {
+    return { events: 0, bytes: 0 };
+  }
+  const db = new Database(file, { readonly: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get();
+    const events = table === undefined ? 0 : (db.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
+    return { events, bytes };
+  } finally {
+    db.close();
+  }
+}
+
 async function main(): Promise<void> {
   const s = parseSettings();
   mkdirSync(s.cacheDir, { recursive: true });
@@ -800,18 +831,23 @@ async function main(): Promise<void> {
   const started = Date.now();
   const lines: Line[] = [];
   const generation: Record<number, { entriesPerSecond: number; seconds: number }> = {};
+  const auditStores: Record<number, AuditStoreSize> = {};
   for (const entries of s.sizes) {
     const store = await ensureStore(s, entries);
     generation[entries] = { entriesPerSecond: store.entriesPerSecond, seconds: store.generationSeconds };
+    auditStores[entries] = auditStoreSize(store.dataDir);
     lines.push(...(await measureSize(s, world, entries, store.dataDir)));
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   // Other processes on the machine take CPU from both the node and the load generator: say how busy it was.
   const load = loadavg().map((x) => x.toFixed(1)).join(' / ');
   const file = join(s.cacheDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine, loadAverage: load, settings: s, generation, lines }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine, loadAverage: load, settings: s, generation, auditStores, lines }, null, 2));
   process.stdout.write(`\nmachine: ${machine}; load average at the end (1/5/15 min): ${load}; the run took ${f1((Date.now() - started) / 60_000)} min\n`);
   for (const [n, g] of Object.entries(generation)) process.stdout.write(`store of ${n} entries: generated at ${g.entriesPerSecond.toFixed(0)} entries/s (${g.seconds.toFixed(0)} s)\n`);
+  for (const [n, a] of Object.entries(auditStores)) {
+    process.stdout.write(`audit store of the ${n}-entry store at the start: ${a.events.toLocaleString('en-US')} events, ${f0(a.bytes / MB)} MB\n`);
+  }
   process.stdout.write(
     `rounds: ${s.rounds} × ${s.durationMs / 1000} s per line (medians), at most ${s.maxRequests} requests per run; large documents: ${s.largeRuns} sequential requests per round\n\n${table(lines)}\n`,
   );
