@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { NS } from '../../registry/xml/namespaces';
-import { childElements, textContent, el, XmlFragment, type XmlElement } from '../../registry/xml/tree';
+import { childElements, descendants, textContent, el, type XmlElement } from '../../registry/xml/tree';
 import { SoapFault } from './fault';
 import { normaliseContentId, type Attachment, type Attachments } from './mime';
 
@@ -64,25 +64,5 @@ function requireAttachment(contentId: string, attachments: Attachments): Attachm
 
 /** Normalised Content-IDs of every xop:Include under `root` (in document order). */
 export function xopReferences(root: XmlElement): string[] {
-  const out: string[] = [];
-  collectIncludes(root, out);
-  return out;
-}
-
-/**
- * The walk of `descendants(root, NS.xop, 'Include')` (depth first, document order, a fragment that
- * could hold an xop element refused rather than guessed about), collecting the Content-IDs in
- * place: every request and every reply is searched, so the walk makes no closure and no
- * intermediate array. A LeafClass reply is mostly fragments, each passed over after one look.
- */
-function collectIncludes(element: XmlElement, out: string[]): void {
-  for (const c of element.children) {
-    if (typeof c === 'string') continue;
-    if (c instanceof XmlFragment) {
-      if (c.ns === NS.xop || c.namespaces.includes(NS.xop)) throw new TypeError(`cannot search a pre-serialised ${c.local} for {${NS.xop}}Include`);
-      continue;
-    }
-    if (c.ns === NS.xop && c.local === 'Include') out.push(normaliseContentId(c.attrs.href ?? ''));
-    collectIncludes(c, out);
-  }
+  return descendants(root, NS.xop, 'Include').map((i) => normaliseContentId(i.attrs.href ?? ''));
 }

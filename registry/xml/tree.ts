@@ -73,21 +73,26 @@ export function textContent(el: XmlElement): string {
 /** Descendant elements (depth-first, document order) matching namespace and local name. */
 export function descendants(el: XmlElement, ns: string, local: string): XmlElement[] {
   const out: XmlElement[] = [];
-  const walk = (e: XmlElement): void => {
-    for (const c of e.children) {
-      if (typeof c === 'string') continue;
-      if (c instanceof XmlFragment) {
-        // What our serializer wrote cannot be searched without parsing it again; a fragment that
-        // uses no element of this namespace cannot hold a match (xopReferences over an answer).
-        if (c.ns === ns || c.namespaces.includes(ns)) throw new TypeError(`cannot search a pre-serialised ${c.local} for {${ns}}${local}`);
-        continue;
-      }
-      if (c.ns === ns && c.local === local) out.push(c);
-      walk(c);
-    }
-  };
-  walk(el);
+  collectDescendants(el, ns, local, out);
   return out;
+}
+
+/**
+ * The walk of `descendants`, a plain recursive function: every request and reply is searched
+ * (xopReferences), so the walk makes no closure per call.
+ */
+function collectDescendants(e: XmlElement, ns: string, local: string, out: XmlElement[]): void {
+  for (const c of e.children) {
+    if (typeof c === 'string') continue;
+    if (c instanceof XmlFragment) {
+      // What our serializer wrote cannot be searched without parsing it again; a fragment that
+      // uses no element of this namespace cannot hold a match (xopReferences over an answer).
+      if (c.ns === ns || c.namespaces.includes(ns)) throw new TypeError(`cannot search a pre-serialised ${c.local} for {${ns}}${local}`);
+      continue;
+    }
+    if (c.ns === ns && c.local === local) out.push(c);
+    collectDescendants(c, ns, local, out);
+  }
 }
 
 /** Builds an element; convenience for serialisers. */
