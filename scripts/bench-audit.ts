@@ -1,5 +1,5 @@
 /**
- * npm run bench:audit -- [--events 5000] [--in-flight 32] [--rounds 3]
+ * npm run bench:audit -- [--events 5000] [--in-flight 32] [--rounds 3] [--patients 1] [--store FILE]
  *
  * What recording one audit event costs the node, in this process: one `Auditor` over the
  * embedded audit store (SQLite) in a fresh temporary data directory, 200 warm-up events, then
@@ -12,8 +12,13 @@
  * and how long the event loop was held up (`monitorEventLoopDelay`, p99 and max): what every other
  * request of the node waits while the audit trail writes (a synchronous fsync shows here).
  * Every round must end with nothing pending in the queue, or the run fails.
+ *
+ * `--patients N` spreads the events over N patients (distinct valid fødselsnumre, in random order)
+ * instead of one, as a region's traffic is; `--store FILE` starts each round from a copy of an
+ * existing audit store (e.g. the one a long `npm run bench` left) instead of an empty one. The
+ * two together show what an append costs once the patient index no longer fits in memory.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -21,6 +26,8 @@ import { parseArgs } from 'node:util';
 import { Auditor } from '../connector/audit/auditor';
 import { auditEvents, type BaseAuditInput } from '../connector/audit/event';
 import { openEmbeddedAuditStore } from '../connector/audit/store-embedded';
+import { patientCx, uniqueFodselsnummer } from './generate/norway';
+import { Random } from './generate/random';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 
@@ -47,7 +54,8 @@ function input(): BaseAuditInput {
   };
 }
 
-const event = () => auditEvents.iti18({ ...input(), query: { storedQueryId: FIND_DOCUMENTS, text: '<AdhocQueryRequest/>' } });
+const event = (patientId: string) =>
+  auditEvents.iti18({ ...input(), patientId, query: { storedQueryId: FIND_DOCUMENTS, text: '<AdhocQueryRequest/>' } });
 
 interface Round {
   eventsPerS: number;
@@ -56,14 +64,17 @@ interface Round {
   loopDelayMaxMs: number;
 }
 
-async function round(total: number, inFlight: number): Promise<Round> {
+async function round(total: number, inFlight: number, patients: readonly string[], from: string | undefined): Promise<Round> {
   const dir = mkdtempSync(join(tmpdir(), 'koblingspunkt-bench-audit-'));
+  if (from !== undefined) copyFileSync(from, join(dir, 'audit.sqlite'));
   const store = openEmbeddedAuditStore({ path: join(dir, 'audit.sqlite') });
   const quiet = { warn: () => undefined, error: () => undefined };
   const auditor = new Auditor({ dataDir: dir, store, logger: quiet });
   try {
-    for (let i = 0; i < 200; i++) await auditor.record(event());
-    const events = Array.from({ length: total }, event);
+    const rnd = new Random(7, total);
+    const patientEvent = () => event(rnd.pick(patients));
+    for (let i = 0; i < 200; i++) await auditor.record(patientEvent());
+    const events = Array.from({ length: total }, patientEvent);
     let next = 0;
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
@@ -103,15 +114,21 @@ const { values } = parseArgs({
     events: { type: 'string', default: '5000' },
     'in-flight': { type: 'string', default: '32' },
     rounds: { type: 'string', default: '3' },
+    patients: { type: 'string', default: '1' },
+    store: { type: 'string' },
   },
 });
 const total = Number(values.events);
 const inFlight = Number(values['in-flight']);
 const rounds = Number(values.rounds);
-console.log(`audit record(): ${total} events, ${inFlight} in flight, ${rounds} rounds, load average ${loadavg()[0]!.toFixed(2)}`);
+const patients = Array.from({ length: Number(values.patients) }, (_, i) => patientCx(uniqueFodselsnummer(1, i)));
+console.log(
+  `audit record(): ${total} events over ${patients.length} patients, ${inFlight} in flight, ${rounds} rounds, ` +
+    `${values.store === undefined ? 'empty store' : `from a copy of ${values.store}`}, load average ${loadavg()[0]!.toFixed(2)}`,
+);
 const results: Round[] = [];
 for (let r = 1; r <= rounds; r++) {
-  const result = await round(total, inFlight);
+  const result = await round(total, inFlight, patients, values.store);
   results.push(result);
   console.log(
     `  round ${r}: ${result.eventsPerS} events/s, ${result.cpuMsPerEvent.toFixed(3)} ms CPU/event, ` +

@@ -152,6 +152,15 @@ interface Line {
   readonly ceiling: Summary;
   readonly memory?: { readonly node: Memory; readonly ceiling: Memory };
   readonly note?: string;
+  /** The node's share of the ceiling, by req/s and by CPU per request. */
+  readonly share: Share;
+}
+
+/** A share of the ceiling: paired (median of back-to-back rounds' ratios) or the ratio of the medians. */
+interface Share {
+  readonly rps: number;
+  readonly cpu: number;
+  readonly paired: boolean;
 }
 
 /** A large-document line's process memory, in bytes. */
@@ -544,7 +553,7 @@ function summary(runs: readonly Run[]): Summary {
     p50Ms: median(runs.map((r) => r.result.p50Ms)),
     p99Ms: median(runs.map((r) => r.result.p99Ms)),
     peakRssMb: Math.max(...runs.map((r) => r.peakRss)) / 2 ** 20,
-    cpuMsPerRequest: median(runs.map((r) => r.cpuMs / Math.max(1, r.result.requests))),
+    cpuMsPerRequest: median(runs.map(cpuPerRequest)),
     requests: runs.reduce((n, r) => n + r.result.requests, 0),
     rounds: runs.map((r) => r.result),
   };
@@ -552,23 +561,46 @@ function summary(runs: readonly Run[]): Summary {
 
 const progressLine = (entries: number, who: string, run: Run) =>
   process.stderr.write(
-    `  ${entries} ${who}: ${run.result.rps.toFixed(run.result.rps < 100 ? 1 : 0)} req/s, p50 ${run.result.p50Ms.toFixed(1)} ms, p99 ${run.result.p99Ms.toFixed(1)} ms, ${(run.cpuMs / Math.max(1, run.result.requests)).toFixed(2)} CPU ms/req\n`,
+    `  ${entries} ${who}: ${run.result.rps.toFixed(run.result.rps < 100 ? 1 : 0)} req/s, p50 ${run.result.p50Ms.toFixed(1)} ms, p99 ${run.result.p99Ms.toFixed(1)} ms, ${cpuPerRequest(run).toFixed(2)} CPU ms/req\n`,
   );
 
-/** Writes the ceiling's spec, runs `work` against a ceiling process, removes the files again. */
-async function withCeiling<T>(s: Settings, sc: Scenario, canned: CannedResponses, stem: string, work: (c: Child) => Promise<T>): Promise<T> {
+/** A ceiling process serving a line's captured answers; `stop` ends it and removes its spec file. */
+interface Ceiling {
+  readonly child: Child;
+  stop(): Promise<void>;
+}
+
+/** Writes the ceiling's spec and starts a ceiling process on it. */
+async function startCeiling(sc: Scenario, canned: CannedResponses, stem: string): Promise<Ceiling> {
   const file = `${stem}.json`;
   const spec: CeilingSpec = { requestBody: sc.ceilingRequestBody, answers: canned };
   writeFileSync(file, JSON.stringify(spec));
+  let child: Child;
   try {
-    const ceiling = await startChild(['ceiling', file]);
-    try {
-      return await work(ceiling);
-    } finally {
-      await ceiling.stop();
-    }
-  } finally {
+    child = await startChild(['ceiling', file]);
+  } catch (e) {
     rmSync(file, { force: true });
+    throw e;
+  }
+  return {
+    child,
+    async stop() {
+      try {
+        await child.stop();
+      } finally {
+        rmSync(file, { force: true });
+      }
+    },
+  };
+}
+
+/** Runs `work` against a ceiling process for the line, then stops it. */
+async function withCeiling<T>(sc: Scenario, canned: CannedResponses, stem: string, work: (c: Child) => Promise<T>): Promise<T> {
+  const ceiling = await startCeiling(sc, canned, stem);
+  try {
+    return await work(ceiling.child);
+  } finally {
+    await ceiling.stop();
   }
 }
 
@@ -576,9 +608,19 @@ function discard(canned: CannedResponses): void {
   for (const a of Object.values(canned)) if ('file' in a) rmSync(a.file, { force: true });
 }
 
-function line(entries: number, sc: Scenario, canned: CannedResponses, node: Summary, ceiling: Summary, memory?: Line['memory'], note?: string): Line {
+function line(
+  entries: number,
+  sc: Scenario,
+  canned: CannedResponses,
+  node: Summary,
+  ceiling: Summary,
+  memory?: Line['memory'],
+  note?: string,
+  share: Share = { rps: node.rps / ceiling.rps, cpu: ceiling.cpuMsPerRequest / node.cpuMsPerRequest, paired: false },
+): Line {
   const sizes = Object.values(canned).map(answerLength);
   return {
+    share,
     entries,
     scenario: sc.name,
     clients: sc.large ? 1 : sc.clients,
@@ -594,35 +636,58 @@ function line(entries: number, sc: Scenario, canned: CannedResponses, node: Summ
   };
 }
 
-/** The lines that share one node process, interleaved round by round. */
+/**
+ * The lines that share one node process, interleaved round by round, each node run followed at
+ * once by the same load against the line's ceiling (kept running beside the node, idle while the
+ * node is measured). The machine's speed drifts by tens of percent over minutes (the ceiling's CPU
+ * per request was seen at 0.25 and at 0.43 ms on one quiet machine on one afternoon), so a share of
+ * the ceiling is only sound between runs made seconds apart: each round gives one pair, and the
+ * line reports the median of the pairs' ratios. The cold line is the exception: its ceiling can
+ * only serve what the node answered, which is captured after the node's runs, so its ceiling runs
+ * afterwards and its share is the ratio of the medians.
+ */
 async function measureShared(s: Settings, list: readonly Scenario[], entries: number, dataDir: string): Promise<Line[]> {
   if (list.length === 0) return [];
   const stem = join(s.cacheDir, `ceiling-${process.pid}`);
   const node = await startChild(['node', dataDir, s.logLevel]);
   const canned: (CannedResponses | undefined)[] = list.map(() => undefined);
+  const ceilings: (Ceiling | undefined)[] = list.map(() => undefined);
   const nodeRuns: Run[][] = list.map(() => []);
+  const ceilingRuns: Run[][] = list.map(() => []);
   // Each line numbers its requests on from run to run: fresh uniqueIds (ITI-41/42), the cold walk goes on.
   const offsets = list.map(() => 0);
   const notes: (string | undefined)[] = list.map(() => undefined);
   const shape = (sc: Scenario, durationMs = s.durationMs): LoadShape => ({ connections: sc.clients, maxRequests: s.maxRequests, durationMs });
+  const warmUp = (sc: Scenario) => shape(sc, Math.min(2000, s.durationMs));
   try {
-    for (const [i, sc] of list.entries()) {
-      await sc.prepare?.(node);
-      if (!sc.captureAfterRuns) {
-        canned[i] = await capture(node, sc, `${stem}-${i}`);
-        offsets[i] = sc.captures().length;
-      }
-      // Warm-up: JIT, SQLite page cache, connection pool.
-      const warm = await load(node, 'node', sc, canned[i] ?? {}, offsets[i]!, shape(sc, Math.min(2000, s.durationMs)));
-      offsets[i]! += warm.result.requests + sc.clients;
-    }
-    for (let r = 0; r < s.rounds; r++) {
+    try {
       for (const [i, sc] of list.entries()) {
-        const run = await load(node, 'node', sc, canned[i] ?? {}, offsets[i]!, shape(sc));
-        offsets[i]! += run.result.requests + sc.clients;
-        nodeRuns[i]!.push(run);
-        progressLine(entries, sc.name, run);
+        await sc.prepare?.(node);
+        if (!sc.captureAfterRuns) {
+          canned[i] = await capture(node, sc, `${stem}-${i}`);
+          offsets[i] = sc.captures().length;
+          ceilings[i] = await startCeiling(sc, canned[i]!, `${stem}-${i}`);
+          await load(ceilings[i]!.child, 'ceiling', sc, canned[i]!, 0, warmUp(sc));
+        }
+        // Warm-up: JIT, SQLite page cache, connection pool.
+        const warm = await load(node, 'node', sc, canned[i] ?? {}, offsets[i]!, warmUp(sc));
+        offsets[i]! += warm.result.requests + sc.clients;
       }
+      for (let r = 0; r < s.rounds; r++) {
+        for (const [i, sc] of list.entries()) {
+          const run = await load(node, 'node', sc, canned[i] ?? {}, offsets[i]!, shape(sc));
+          offsets[i]! += run.result.requests + sc.clients;
+          nodeRuns[i]!.push(run);
+          progressLine(entries, sc.name, run);
+          const ceiling = ceilings[i];
+          if (ceiling === undefined) continue;
+          const paired = await load(ceiling.child, 'ceiling', sc, canned[i]!, r * s.maxRequests, shape(sc));
+          ceilingRuns[i]!.push(paired);
+          progressLine(entries, `ceiling of ${sc.name}`, paired);
+        }
+      }
+    } finally {
+      for (const c of ceilings) await c?.stop();
     }
     for (const [i, sc] of list.entries()) {
       if (!sc.captureAfterRuns) continue;
@@ -635,16 +700,32 @@ async function measureShared(s: Settings, list: readonly Scenario[], entries: nu
   }
   const lines: Line[] = [];
   for (const [i, sc] of list.entries()) {
-    const runs = await withCeiling(s, sc, canned[i]!, `${stem}-${i}`, async (ceiling) => {
-      await load(ceiling, 'ceiling', sc, canned[i]!, 0, shape(sc, Math.min(2000, s.durationMs)));
-      const out: Run[] = [];
-      for (let r = 0; r < s.rounds; r++) out.push(await load(ceiling, 'ceiling', sc, canned[i]!, r * s.maxRequests, shape(sc)));
-      return out;
-    });
-    lines.push(line(entries, sc, canned[i]!, summary(nodeRuns[i]!), summary(runs), undefined, notes[i]));
+    if (sc.captureAfterRuns) {
+      ceilingRuns[i] = await withCeiling(sc, canned[i]!, `${stem}-${i}`, async (ceiling) => {
+        await load(ceiling, 'ceiling', sc, canned[i]!, 0, warmUp(sc));
+        const out: Run[] = [];
+        for (let r = 0; r < s.rounds; r++) out.push(await load(ceiling, 'ceiling', sc, canned[i]!, r * s.maxRequests, shape(sc)));
+        return out;
+      });
+    }
+    const share = sc.captureAfterRuns ? undefined : pairedShare(nodeRuns[i]!, ceilingRuns[i]!);
+    lines.push(line(entries, sc, canned[i]!, summary(nodeRuns[i]!), summary(ceilingRuns[i]!), undefined, notes[i], share));
     discard(canned[i]!);
   }
   return lines;
+}
+
+/** Per-run CPU time per request. */
+const cpuPerRequest = (r: Run) => r.cpuMs / Math.max(1, r.result.requests);
+
+/** The medians of the per-round ratios node : ceiling of runs made back to back. */
+function pairedShare(node: readonly Run[], ceiling: readonly Run[]): Share {
+  const pairs = node.map((n, r) => [n, ceiling[r]!] as const);
+  return {
+    rps: median(pairs.map(([n, c]) => n.result.rps / c.result.rps)),
+    cpu: median(pairs.map(([n, c]) => cpuPerRequest(c) / cpuPerRequest(n))),
+    paired: true,
+  };
 }
 
 /**
@@ -685,7 +766,7 @@ async function measureLarge(s: Settings, sc: Scenario, entries: number, dataDir:
     await node.stop();
   }
   try {
-    const ceilingSide = await withCeiling(s, sc, canned, stem, async (ceiling) => {
+    const ceilingSide = await withCeiling(sc, canned, stem, async (ceiling) => {
       const start = ceiling.rss();
       const measured = await side(ceiling, 'ceiling', () => canned, 0);
       return { runs: measured.runs, memory: { idle: start, warm: start, peakSequential: measured.peakSequential, peakConcurrent: measured.peakConcurrent } };
@@ -745,16 +826,18 @@ function table(lines: readonly Line[]): string {
       f0(l.node.peakRssMb),
       l.ceiling.rps < 100 ? f1(l.ceiling.rps) : f0(l.ceiling.rps),
       f1(l.ceiling.p99Ms),
-      `${f0((100 * l.node.rps) / l.ceiling.rps)} %`,
+      `${f0(100 * l.share.rps)} %${l.share.paired ? '' : ' †'}`,
       l.node.cpuMsPerRequest.toFixed(2),
       l.ceiling.cpuMsPerRequest.toFixed(2),
-      `${f0((100 * l.ceiling.cpuMsPerRequest) / l.node.cpuMsPerRequest)} %`,
+      `${f0(100 * l.share.cpu)} %${l.share.paired ? '' : ' †'}`,
     ].join(' | '),
   );
   return [
     '| entries | transaction | clients | answer KB | req/s | p50 ms | p99 ms | peak RSS MB | ceiling req/s | ceiling p99 ms | of ceiling | CPU ms/req | ceiling CPU ms/req | of ceiling (CPU) |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r} |`),
+    '',
+    'Shares of the ceiling are medians of the ratios of back-to-back rounds (node run, then the same load on the ceiling); † marks the ratio of the medians, where the ceiling could only run after the node (the cold line, whose answers are captured afterwards; the large documents, measured one process at a time).',
   ].join('\n');
 }
 
@@ -792,9 +875,10 @@ function documentTable(lines: readonly Line[], s: Settings): string {
 }
 
 /**
- * The audit store a cached store brings to a run: it keeps every event of every earlier run, and its
- * size changes what each request's audit append costs (at 1M, 311k events made the warm LeafClass
- * line ~0.1 ms CPU per request dearer than an empty audit store: BENCHMARKS.md), so runs report it.
+ * The audit store a cached store brings to a run: it keeps every event of every earlier run, so
+ * runs report its size. One A/B once suggested that a large one made each request's append dearer;
+ * repeated A/B runs and `npm run bench:audit -- --store FILE --patients N` did not confirm it
+ * (BENCHMARKS.md), but a reader of old and new figures should be able to check.
  */
 interface AuditStoreSize {
   readonly events: number;
