@@ -841,6 +841,41 @@ function table(lines: readonly Line[]): string {
   ].join('\n');
 }
 
+/**
+ * How latency grows from the smallest to the largest store, line by line: the p50 ratio as measured
+ * and as a ratio of each size's p50 relative to its own ceiling (median over the paired rounds),
+ * which takes out the machine's drift between the two sizes' runs (minutes apart).
+ */
+function scalingTable(lines: readonly Line[]): string {
+  const sizes = [...new Set(lines.map((l) => l.entries))].sort((a, b) => a - b);
+  if (sizes.length < 2) return '';
+  const small = sizes[0]!;
+  const large = sizes[sizes.length - 1]!;
+  const relative = (l: Line) =>
+    l.share.paired ? median(l.node.rounds.map((r, i) => r.p50Ms / l.ceiling.rounds[i]!.p50Ms)) : l.node.p50Ms / l.ceiling.p50Ms;
+  const rows: string[] = [];
+  for (const l of lines.filter((x) => x.entries === large && x.memory === undefined)) {
+    const base = lines.find((x) => x.entries === small && x.scenario === l.scenario);
+    if (base === undefined) continue;
+    rows.push(
+      [
+        l.scenario,
+        f1(base.node.p50Ms),
+        f1(l.node.p50Ms),
+        `${(l.node.p50Ms / base.node.p50Ms).toFixed(2)} ×`,
+        `${(relative(l) / relative(base)).toFixed(2)} ×${l.share.paired && base.share.paired ? '' : ' †'}`,
+      ].join(' | '),
+    );
+  }
+  if (rows.length === 0) return '';
+  const n = (x: number) => x.toLocaleString('en-US');
+  return [
+    `| transaction | p50 ms at ${n(small)} | p50 ms at ${n(large)} | ratio | ratio, each relative to its ceiling |`,
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r} |`),
+  ].join('\n');
+}
+
 /** The large-document lines against the targets: MB/s of document (size / median latency) and memory growth. */
 function documentTable(lines: readonly Line[], s: Settings): string {
   const rows = lines
@@ -937,6 +972,8 @@ async function main(): Promise<void> {
   );
   const documents = documentTable(lines, s);
   if (documents !== '') process.stdout.write(`\n${documents}\n`);
+  const scaling = scalingTable(lines);
+  if (scaling !== '') process.stdout.write(`\n${scaling}\n`);
   for (const l of lines) if (l.note !== undefined) process.stdout.write(`\n${l.entries.toLocaleString('en-US')} ${l.scenario}: ${l.note}`);
   process.stdout.write(`\n\nraw figures: ${file}\n`);
 }
