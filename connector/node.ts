@@ -117,47 +117,51 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
 
   const app = express();
   app.disable('x-powered-by');
-  // Mutual TLS per endpoint: the guard runs before the SOAP layer reads the body. Without TLS
-  // there is no guard at all (not a pass-through layer that every request would be routed through).
-  const mtls = (endpoint: TlsEndpoint): express.RequestHandler[] =>
-    config.tls.enabled
-      ? [
-          clientCertificateGuard({
-            mode: config.tls.clientCertificates[endpoint],
-            logger,
-            endpoint,
-            ...(endpoint === 'blocksApi' ? { refuse: refuseWithJson } : {}),
-          }),
-        ]
-      : [];
+  // Mutual TLS per endpoint: the guard runs before the SOAP layer reads the body, in the same
+  // router layer as the endpoint (a layer of its own would be matched and trimmed for every
+  // request). Without TLS there is no guard at all, not a pass-through.
+  const guarded = (endpoint: TlsEndpoint, handler: express.RequestHandler): express.RequestHandler => {
+    if (!config.tls.enabled) return handler;
+    const guard = clientCertificateGuard({
+      mode: config.tls.clientCertificates[endpoint],
+      logger,
+      endpoint,
+      ...(endpoint === 'blocksApi' ? { refuse: refuseWithJson } : {}),
+    });
+    return (req, res, next) => guard(req, res, () => handler(req, res, next));
+  };
   let ready = false;
   app.get('/health', (_req, res) => {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'starting' });
   });
   app.use(
     config.endpoints.registry,
-    ...mtls('registry'),
-    soapEndpoint({
-      actions: registryTransactions(registry, services),
-      ...securityUnderstood('registry'),
-      maxBodyBytes: config.limits.maxRequestBytes,
-      maxXmlDepth: config.limits.maxXmlDepth,
-      logger,
-      wsdl: wsdlPath('registry'),
-    }),
+    guarded(
+      'registry',
+      soapEndpoint({
+        actions: registryTransactions(registry, services),
+        ...securityUnderstood('registry'),
+        maxBodyBytes: config.limits.maxRequestBytes,
+        maxXmlDepth: config.limits.maxXmlDepth,
+        logger,
+        wsdl: wsdlPath('registry'),
+      }),
+    ),
   );
   app.use(
     config.endpoints.repository,
-    ...mtls('repository'),
-    soapEndpoint({
-      actions: repositoryTransactions(repository, services),
-      ...securityUnderstood('repository'),
-      maxBodyBytes: config.limits.maxRequestBytes,
-      maxXmlDepth: config.limits.maxXmlDepth,
-      spooler: blobSpooler(blobs, config.repository.maxDocumentBytes),
-      logger,
-      wsdl: wsdlPath('repository'),
-    }),
+    guarded(
+      'repository',
+      soapEndpoint({
+        actions: repositoryTransactions(repository, services),
+        ...securityUnderstood('repository'),
+        maxBodyBytes: config.limits.maxRequestBytes,
+        maxXmlDepth: config.limits.maxXmlDepth,
+        spooler: blobSpooler(blobs, config.repository.maxDocumentBytes),
+        logger,
+        wsdl: wsdlPath('repository'),
+      }),
+    ),
   );
 
   const gateways = createGateways(config, registry, repository);
@@ -173,15 +177,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         logger,
         wsdl: wsdlPath(wsdl),
       });
-    app.use(config.endpoints.responding, ...mtls('responding'), gatewayEndpoint(respondingTransactions(gateways.responding, services), 'responding'));
-    app.use(config.endpoints.initiating, ...mtls('initiating'), gatewayEndpoint(initiatingTransactions(gateways.initiating, services), 'initiating'));
+    app.use(config.endpoints.responding, guarded('responding', gatewayEndpoint(respondingTransactions(gateways.responding, services), 'responding')));
+    app.use(config.endpoints.initiating, guarded('initiating', gatewayEndpoint(initiatingTransactions(gateways.initiating, services), 'initiating')));
   }
 
   if (patientBlocks && blocksApiToken !== undefined) {
     app.use(
       config.trust.blocksApi.path,
-      ...mtls('blocksApi'),
-      patientBlocksApi(patientBlocks, { token: blocksApiToken, logger, acceptSyntheticIds: config.trust.policy.acceptSyntheticIds }),
+      guarded('blocksApi', patientBlocksApi(patientBlocks, { token: blocksApiToken, logger, acceptSyntheticIds: config.trust.policy.acceptSyntheticIds })),
     );
   }
 

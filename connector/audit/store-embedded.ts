@@ -43,7 +43,7 @@ function insertOf(event: AuditEvent): SqlStatement {
   const r = auditRecordOf(event);
   return {
     sql: INSERT,
-    params: [r.id, r.recorded, r.patient?.id ?? null, r.patient?.authority ?? null, JSON.stringify(r.access), JSON.stringify(r.resource)],
+    params: [r.id, r.recorded, r.patient?.id ?? null, r.patient?.authority ?? null, JSON.stringify(r.access), r.resourceJson],
   };
 }
 

@@ -51,7 +51,7 @@ function documentOf(event: AuditEvent): AuditDocument {
     recorded: new Date(r.recorded),
     patient: r.patient === undefined ? null : { id: r.patient.id, authority: r.patient.authority ?? null },
     access: r.access,
-    resource: r.resource,
+    resource: JSON.parse(r.resourceJson) as FhirResource,
   };
 }
 

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessEntryOf, type AccessEntry } from './access-log';
 import type { AuditEvent } from './event';
-import { toFhirAuditEvent, type FhirResource } from './fhir';
+import { fhirAuditEventJson, type FhirResource } from './fhir';
 
 export interface AccessLogQuery {
   /** CX.1 of the patient id (the fødselsnummer / D-number). */
@@ -56,10 +56,23 @@ export interface PatientKey {
 
 /** Splits `id^^^&oid&ISO` (or a bare id) into the parts both stores index. */
 export function patientKeyOf(cx: string): PatientKey {
-  const [id = '', , , authority = ''] = cx.split('^');
-  const universal = authority.split('&')[1];
-  const oid = universal !== undefined && universal !== '' ? universal.replace(/^urn:oid:/, '') : undefined;
+  // Read in place with indexOf rather than split into arrays: every audited event is keyed so.
+  const id = field(cx, '^', 0) ?? '';
+  const universal = field(field(cx, '^', 3) ?? '', '&', 1);
+  const oid = universal !== undefined && universal !== '' ? (universal.startsWith('urn:oid:') ? universal.slice(8) : universal) : undefined;
   return { id: id.trim(), authority: oid };
+}
+
+/** The n-th field (from 0) of a `separator`-separated text, as `text.split(separator)[n]` gives it. */
+function field(text: string, separator: string, n: number): string | undefined {
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const next = text.indexOf(separator, start);
+    if (next === -1) return undefined;
+    start = next + 1;
+  }
+  const end = text.indexOf(separator, start);
+  return end === -1 ? text.slice(start) : text.slice(start, end);
 }
 
 /** What a store keeps for one event. */
@@ -68,7 +81,8 @@ export interface AuditRecord {
   readonly recorded: string;
   readonly patient: PatientKey | undefined;
   readonly access: AccessEntry;
-  readonly resource: FhirResource;
+  /** The FHIR AuditEvent as JSON text (written directly, see fhir.ts). */
+  readonly resourceJson: string;
 }
 
 export function auditRecordOf(event: AuditEvent): AuditRecord {
@@ -77,7 +91,7 @@ export function auditRecordOf(event: AuditEvent): AuditRecord {
     recorded: event.recorded,
     patient: event.patientId !== undefined ? patientKeyOf(event.patientId) : undefined,
     access: accessEntryOf(event),
-    resource: toFhirAuditEvent(event),
+    resourceJson: fhirAuditEventJson(event),
   };
 }
 

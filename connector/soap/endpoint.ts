@@ -12,7 +12,7 @@ import { parseXml, XmlParseError } from '../../registry/xml/parse';
 import type { XmlElement } from '../../registry/xml/tree';
 import { requestLogger } from '../log';
 import { BodyReadError, readBody } from './body';
-import { readEnvelope, peekMessageId, QNameSet } from './envelope';
+import { readEnvelope, peekMessageId, QNameSet, type SoapEnvelope } from './envelope';
 import {
   actionNotSupported,
   faultBodyXml,
@@ -169,25 +169,7 @@ async function handlePost(
     if (!handler) throw actionNotSupported(action);
     checkReferences(soap.body, decoded.attachments, 'Sender');
 
-    const xml = decoded.xml;
-    let text: string | undefined;
-    const request: SoapRequest = {
-      action,
-      ...(soap.addressing.messageId !== undefined ? { messageId: soap.addressing.messageId } : {}),
-      ...(soap.addressing.to !== undefined ? { to: soap.addressing.to } : {}),
-      ...(soap.header ? { header: soap.header } : {}),
-      body: soap.body,
-      envelope: soap.envelope,
-      get rawEnvelope(): string {
-        text ??= typeof xml === 'string' ? xml : xml.toString('utf8');
-        return text;
-      },
-      rawEnvelopeBytes: xml,
-      attachments: decoded.attachments,
-      httpRequest: req,
-      logger: log,
-    };
-    const reply = await handler(request);
+    const reply = await handler(new ReceivedRequest(action, soap, decoded.xml, decoded.attachments, req, log));
     checkReply(reply);
     if (decoded.attachments.size > 0) {
       // The handler is done with the request's spooled parts: free them before a possibly long
@@ -235,6 +217,42 @@ async function handlePost(
   }
 }
 
+/**
+ * The request as a handler gets it. A class, not an object literal, because one is made for every
+ * request: the lazily decoded envelope text is a getter on the prototype instead of an accessor
+ * defined on each object, and the optional members are assigned when present instead of spread.
+ */
+class ReceivedRequest implements SoapRequest {
+  declare readonly messageId?: string;
+  declare readonly to?: string;
+  declare readonly header?: XmlElement;
+  readonly body: XmlElement;
+  readonly envelope: XmlElement;
+  private text: string | undefined;
+
+  constructor(
+    readonly action: string,
+    soap: SoapEnvelope,
+    readonly rawEnvelopeBytes: Buffer | string,
+    readonly attachments: Attachments,
+    readonly httpRequest: express.Request,
+    readonly logger: winston.Logger,
+  ) {
+    const self = this as { -readonly [K in keyof SoapRequest]: SoapRequest[K] };
+    if (soap.addressing.messageId !== undefined) self.messageId = soap.addressing.messageId;
+    if (soap.addressing.to !== undefined) self.to = soap.addressing.to;
+    if (soap.header) self.header = soap.header;
+    this.body = soap.body;
+    this.envelope = soap.envelope;
+  }
+
+  get rawEnvelope(): string {
+    const xml = this.rawEnvelopeBytes;
+    this.text ??= typeof xml === 'string' ? xml : xml.toString('utf8');
+    return this.text;
+  }
+}
+
 /** Frees spooled request parts (temporary files, staged blobs nobody committed). */
 const released = new WeakSet<Attachment>();
 
@@ -248,10 +266,12 @@ async function releaseAttachments(attachments: Attachments, log: winston.Logger)
   }
 }
 
-/** Media types a SOAP request may arrive as; refused before the body is read. */
+/** Media types a SOAP request may arrive as. */
+const REQUEST_TYPES: ReadonlySet<string> = new Set(['application/soap+xml', 'multipart/related', 'text/xml', 'application/xml']);
+
+/** Refuses, before the body is read, a request that is not of a SOAP media type. */
 function checkOuterType(outer: MediaType): void {
-  const ok = ['application/soap+xml', 'multipart/related', 'text/xml', 'application/xml'];
-  if (!ok.includes(outer.type)) {
+  if (!REQUEST_TYPES.has(outer.type)) {
     throw new SoapFault({
       code: 'Sender',
       reason: `unsupported Content-Type '${outer.type || '(none)'}': send application/soap+xml or MTOM multipart/related`,
@@ -265,8 +285,11 @@ function decodeRequest(raw: Buffer, outer: MediaType, maxParts: number): Decoded
     const mp = parseMultipartRelated(raw, outer, { maxParts });
     return { xml: decodeCharset(mp.envelope, mp.rootType), attachments: mp.attachments, contentTypeAction: mp.action };
   }
-  return { xml: decodeCharset(raw, outer), attachments: new Map(), contentTypeAction: outer.params.action };
+  return { xml: decodeCharset(raw, outer), attachments: NO_ATTACHMENTS, contentTypeAction: outer.params.action };
 }
+
+/** The attachments of every request without MIME parts: one empty map, read-only to all. */
+const NO_ATTACHMENTS: Attachments = new Map();
 
 /** UTF-8 bytes go to the parser as they are; another declared charset is decoded first, if Node knows it. */
 function decodeCharset(bytes: Buffer, type: MediaType): Buffer | string {

@@ -77,7 +77,7 @@ export function readEnvelope(root: XmlElement, understood: QNameSet): SoapEnvelo
   const blocks = header ? targetedHeaderBlocks(header) : [];
   checkMustUnderstand(blocks, understood);
   const addressing = readAddressing(blocks);
-  return { envelope: root, ...(header ? { header } : {}), body, addressing };
+  return header ? { envelope: root, header, body, addressing } : { envelope: root, body, addressing };
 }
 
 /** SOAP 1.2 Part 1 §2.8 / §5.4.7: an Envelope in another namespace is a VersionMismatch; anything else is not SOAP. */
@@ -143,24 +143,22 @@ function checkMustUnderstand(blocks: readonly XmlElement[], understood: QNameSet
   }
 }
 
-/** The wsa header blocks by local name, in document order: one pass over the blocks, read by `readAddressing`. */
-function wsaBlocks(blocks: readonly XmlElement[]): Map<string, XmlElement[]> {
-  const byName = new Map<string, XmlElement[]>();
-  for (const b of blocks) {
-    if (b.ns !== NS.wsa) continue;
-    const list = byName.get(b.local);
-    if (list) list.push(b);
-    else byName.set(b.local, [b]);
-  }
-  return byName;
+/** The wsa headers read one by one: the first of each name, and the names that came more than once. */
+interface WsaHeaders {
+  Action?: XmlElement;
+  MessageID?: XmlElement;
+  To?: XmlElement;
+  ReplyTo?: XmlElement;
+  FaultTo?: XmlElement;
+  repeated?: Set<string>;
 }
 
+const SINGLE_WSA = new Set(['Action', 'MessageID', 'To', 'ReplyTo', 'FaultTo']);
+
 /** The one wsa header of this name, if any; more than one is wsa:InvalidCardinality. */
-function singleWsa(byName: ReadonlyMap<string, readonly XmlElement[]>, local: string): XmlElement | undefined {
-  const found = byName.get(local);
-  if (found === undefined) return undefined;
-  if (found.length > 1) throw invalidAddressingHeader(WSA_FAULT.invalidCardinality, local, `more than one wsa:${local} header`);
-  return found[0];
+function singleWsa(headers: WsaHeaders, local: 'Action' | 'MessageID' | 'To' | 'ReplyTo' | 'FaultTo'): XmlElement | undefined {
+  if (headers.repeated?.has(local)) throw invalidAddressingHeader(WSA_FAULT.invalidCardinality, local, `more than one wsa:${local} header`);
+  return headers[local];
 }
 
 /** The trimmed text of a header, undefined when absent or empty. */
@@ -168,27 +166,39 @@ function trimmedText(element: XmlElement | undefined): string | undefined {
   return element ? textContent(element).trim() || undefined : undefined;
 }
 
-/** WS-Addressing 1.0 SOAP Binding §2-3: message addressing properties from the wsa header blocks. */
+/**
+ * WS-Addressing 1.0 SOAP Binding §2-3: message addressing properties from the wsa header blocks,
+ * collected in one pass and checked in the order Action, MessageID, To, ReplyTo, FaultTo (the
+ * first violation in that order is the fault, whatever the order of the headers).
+ */
 function readAddressing(blocks: readonly XmlElement[]): AddressingProperties {
-  const byName = wsaBlocks(blocks);
+  const headers: WsaHeaders = {};
+  const relatesTo: RelatesTo[] = [];
+  for (const b of blocks) {
+    if (b.ns !== NS.wsa) continue;
+    if (b.local === 'RelatesTo') {
+      relatesTo.push({ value: textContent(b).trim(), relationshipType: b.attrs.RelationshipType?.trim() || REPLY_RELATIONSHIP });
+    } else if (SINGLE_WSA.has(b.local)) {
+      const local = b.local as 'Action' | 'MessageID' | 'To' | 'ReplyTo' | 'FaultTo';
+      if (headers[local] === undefined) headers[local] = b;
+      else (headers.repeated ??= new Set()).add(local);
+    }
+  }
   // An empty wsa:Action names no action: treated as absent, so the endpoint faults as for a missing one.
-  const action = trimmedText(singleWsa(byName, 'Action'));
-  const messageId = trimmedText(singleWsa(byName, 'MessageID'));
-  const to = trimmedText(singleWsa(byName, 'To'));
-  const replyTo = responseEndpoint(singleWsa(byName, 'ReplyTo'), 'ReplyTo');
-  const faultTo = responseEndpoint(singleWsa(byName, 'FaultTo'), 'FaultTo');
-  const relatesTo = (byName.get('RelatesTo') ?? []).map((r) => ({
-    value: textContent(r).trim(),
-    relationshipType: r.attrs.RelationshipType?.trim() || REPLY_RELATIONSHIP,
-  }));
-  return {
-    ...(action !== undefined ? { action } : {}),
-    ...(messageId !== undefined ? { messageId } : {}),
-    ...(to !== undefined ? { to } : {}),
-    ...(replyTo !== undefined ? { replyTo } : {}),
-    ...(faultTo !== undefined ? { faultTo } : {}),
-    relatesTo,
-  };
+  const action = trimmedText(singleWsa(headers, 'Action'));
+  const messageId = trimmedText(singleWsa(headers, 'MessageID'));
+  const to = trimmedText(singleWsa(headers, 'To'));
+  const replyTo = responseEndpoint(singleWsa(headers, 'ReplyTo'), 'ReplyTo');
+  const faultTo = responseEndpoint(singleWsa(headers, 'FaultTo'), 'FaultTo');
+  // Members only for the properties present (built one by one: this runs for every request).
+  const properties: { -readonly [K in keyof AddressingProperties]: AddressingProperties[K] } = {} as AddressingProperties;
+  if (action !== undefined) properties.action = action;
+  if (messageId !== undefined) properties.messageId = messageId;
+  if (to !== undefined) properties.to = to;
+  if (replyTo !== undefined) properties.replyTo = replyTo;
+  if (faultTo !== undefined) properties.faultTo = faultTo;
+  properties.relatesTo = relatesTo;
+  return properties;
 }
 
 /**

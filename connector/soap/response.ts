@@ -96,13 +96,13 @@ export interface SendOptions {
  * through in small chunks and is never held in memory.
  */
 export async function sendSoap(res: ServerResponse, options: SendOptions): Promise<void> {
-  res.statusCode = options.status;
   if (options.close) res.setHeader('Connection', 'close');
   const attachments = options.attachments ?? new Map<string, Attachment>();
   if (!options.mtom && attachments.size === 0) {
     const body = envelopeChunks(options.envelopeXml);
-    res.setHeader('Content-Type', soapContentType(options.action));
-    res.setHeader('Content-Length', body.reduce((n, b) => n + b.length, 0));
+    let length = 0;
+    for (const b of body) length += b.length;
+    writeHead(res, options.status, soapContentType(options.action), length);
     // Corked: the chunks leave in one writev with the headers, as one buffer would.
     res.cork();
     for (const b of body) res.write(b);
@@ -110,8 +110,7 @@ export async function sendSoap(res: ServerResponse, options: SendOptions): Promi
     return;
   }
   const pkg = mtomPackage(options.action, options.envelopeXml, attachments);
-  res.setHeader('Content-Type', pkg.contentType);
-  res.setHeader('Content-Length', pkg.length);
+  writeHead(res, options.status, pkg.contentType, pkg.length);
   for (const chunk of pkg.chunks) {
     if (Buffer.isBuffer(chunk)) {
       if (!res.write(chunk)) await drained(res);
@@ -129,6 +128,15 @@ export async function sendSoap(res: ServerResponse, options: SendOptions): Promi
     }
   }
   await new Promise<void>((resolve) => res.end(resolve));
+}
+
+/**
+ * Status and headers in one writeHead: the same header lines, in the same order (after a
+ * Connection header set before), as setting each with setHeader, without building the headers
+ * object that setHeader keeps for later reading (nothing reads it: the response is complete).
+ */
+function writeHead(res: ServerResponse, status: number, contentType: string, length: number): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': length });
 }
 
 function drained(res: ServerResponse): Promise<void> {

@@ -113,8 +113,17 @@ function clientEndpoint(req: SoapRequest, identity: ClientIdentity | undefined):
 
 function serverEndpoint(req: SoapRequest): AuditEndpoint {
   const http = req.httpRequest;
-  const host = http.get('host') ?? http.socket.localAddress ?? 'localhost';
-  return { userId: `${http.protocol}://${host}${http.originalUrl.split('?')[0]}`, networkAccessPoint: host.replace(/:\d+$/, '') };
+  const host = http.headers.host ?? http.socket.localAddress ?? 'localhost';
+  const url = http.originalUrl;
+  const query = url.indexOf('?');
+  return { userId: `${http.protocol}://${host}${query === -1 ? url : url.slice(0, query)}`, networkAccessPoint: withoutPort(host) };
+}
+
+/** The host without a trailing `:port` (digits after the last colon), as `host.replace(/:\d+$/, '')` would give it. */
+export function withoutPort(host: string): string {
+  let i = host.length;
+  while (i > 0 && host.charCodeAt(i - 1) >= 48 && host.charCodeAt(i - 1) <= 57) i--;
+  return i < host.length && i > 0 && host.charCodeAt(i - 1) === 58 ? host.slice(0, i - 1) : host;
 }
 
 // The two factories below return anonymous closures: they are made for every request, and a
@@ -128,16 +137,14 @@ function responderAuditBase(
   node: TransactionServices['node'],
   requestor: AuditPrincipal | undefined,
 ): TransactionContext['auditBase'] {
-  return (outcome, patientId, outcomeDescription) => ({
-    side: 'responder',
-    client,
-    server,
-    node,
-    ...(requestor !== undefined ? { principal: requestor } : {}),
-    ...(patientId !== undefined ? { patientId } : {}),
-    outcome,
-    ...(outcomeDescription !== undefined ? { outcomeDescription } : {}),
-  });
+  // Members added one by one, not spread from fragments: this runs for every audited request.
+  return (outcome, patientId, outcomeDescription) => {
+    const input: { -readonly [K in keyof BaseAuditInput]: BaseAuditInput[K] } = { side: 'responder', client, server, node, outcome };
+    if (requestor !== undefined) input.principal = requestor;
+    if (patientId !== undefined) input.patientId = patientId;
+    if (outcomeDescription !== undefined) input.outcomeDescription = outcomeDescription;
+    return input;
+  };
 }
 
 /** Records through the auditor. */

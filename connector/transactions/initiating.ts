@@ -9,8 +9,8 @@ import type { InitiatingGateway } from '../gateway/initiating';
 import { credentialsFrom } from '../gateway/security';
 import type { SoapHandler } from '../soap/endpoint';
 import { ACTIONS } from '../soap/actions';
-import { outboundAudit, withContext, type TransactionServices } from './context';
-import { abandoned, gatewayQueryResponse } from './iti38';
+import { withContext, type TransactionServices } from './context';
+import { ConsumerCall, gatewayQueryResponse } from './iti38';
 import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire';
 import { serveQuery, serveRetrieve } from './serve';
 
@@ -18,7 +18,7 @@ export function initiatingTransactions(gateway: InitiatingGateway, services: Tra
   const query = withContext(services, 'initiating', 'ITI-18', async (req, ctx) => {
     const credentials = credentialsFrom(req.header, req.rawEnvelopeBytes);
     const result = await serveQuery(req, ctx, (request) =>
-      gateway.query(request, { ...(credentials ? { credentials } : {}), signal: abandoned(req), audit: outboundAudit(ctx) }),
+      gateway.query(request, new ConsumerCall(req, ctx, credentials)),
     );
     req.logger.info('ITI-18 federated query', {
       status: result.status,
@@ -31,7 +31,7 @@ export function initiatingTransactions(gateway: InitiatingGateway, services: Tra
     const requests = parseRetrieveDocumentSetRequest(req.body, { missingId: 'fault' });
     const credentials = credentialsFrom(req.header, req.rawEnvelopeBytes);
     const result = await serveRetrieve(req, ctx, requests, (accepted) =>
-      gateway.retrieve(accepted, { ...(credentials ? { credentials } : {}), signal: abandoned(req), audit: outboundAudit(ctx) }),
+      gateway.retrieve(accepted, new ConsumerCall(req, ctx, credentials)),
     );
     req.logger.info('ITI-43 federated retrieve', {
       status: result.status,

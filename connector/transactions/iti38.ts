@@ -7,12 +7,12 @@ import { adhocQueryResponse, registryErrorList } from '../../registry/ebxml';
 import { STATUS_URN } from '../../registry/model/errors';
 import { NS } from '../../registry/xml/namespaces';
 import { childElement, el, type XmlElement } from '../../registry/xml/tree';
-import type { GatewayQueryResult } from '../gateway/types';
+import type { ForwardedCredentials, GatewayQueryResult, OutboundAudit } from '../gateway/types';
 import type { RespondingGateway } from '../gateway/responding';
 import { credentialsFrom } from '../gateway/security';
 import type { SoapHandler, SoapRequest } from '../soap/endpoint';
 import { ACTIONS } from '../soap/actions';
-import { outboundAudit, withContext, type TransactionServices } from './context';
+import { outboundAudit, withContext, type TransactionContext, type TransactionServices } from './context';
 import { serveQuery } from './serve';
 
 /** The AdhocQueryResponse of a gateway: full objects (or their ObjectRefs) and relayed ObjectRefs. */
@@ -31,7 +31,7 @@ export function iti38(gateway: RespondingGateway, services: TransactionServices)
   return withContext(services, 'responding', 'ITI-38', async (req, ctx) => {
     const credentials = credentialsFrom(req.header, req.rawEnvelopeBytes);
     const result = await serveQuery(req, ctx, (request) =>
-      gateway.query(request, { ...(credentials ? { credentials } : {}), signal: abandoned(req), audit: outboundAudit(ctx) }),
+      gateway.query(request, new ConsumerCall(req, ctx, credentials)),
     );
     req.logger.info('ITI-38 cross gateway query', {
       status: result.status,
@@ -42,14 +42,40 @@ export function iti38(gateway: RespondingGateway, services: TransactionServices)
   });
 }
 
-/** Aborts when the consumer closes the connection before the answer, so outbound calls stop too. */
-export function abandoned(req: SoapRequest): AbortSignal {
-  const controller = new AbortController();
-  const res = req.httpRequest.res;
-  if (res) {
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort(new Error('the consumer closed the connection'));
-    });
+/**
+ * What a gateway transaction hands the gateway actor with the request: the consumer's forwarded
+ * credentials, the audit of the outbound calls, and a signal that aborts when the consumer closes
+ * the connection before the answer, so outbound calls stop too.
+ *
+ * The signal is made when first asked for: only calls out to other communities use it, and an
+ * AbortController cost more than the rest of the request's gateway work where none go out (a
+ * regional responding gateway answers from its own registry). The close is watched from the start
+ * either way, so a signal made after the consumer left is aborted already, as it would have been.
+ */
+export class ConsumerCall {
+  declare readonly credentials?: ForwardedCredentials;
+  readonly audit: OutboundAudit;
+  private controller: AbortController | undefined;
+  private gone: Error | undefined;
+
+  constructor(req: SoapRequest, ctx: TransactionContext, credentials: ForwardedCredentials | undefined) {
+    if (credentials) (this as { credentials?: ForwardedCredentials }).credentials = credentials;
+    this.audit = outboundAudit(ctx);
+    const res = req.httpRequest.res;
+    if (res) res.once('close', () => this.closed(res.writableFinished));
   }
-  return controller.signal;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.gone) this.controller.abort(this.gone);
+    }
+    return this.controller.signal;
+  }
+
+  private closed(answered: boolean): void {
+    if (answered) return;
+    this.gone = new Error('the consumer closed the connection');
+    this.controller?.abort(this.gone);
+  }
 }

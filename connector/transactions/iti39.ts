@@ -7,8 +7,8 @@ import type { RespondingGateway } from '../gateway/responding';
 import { credentialsFrom } from '../gateway/security';
 import type { SoapHandler } from '../soap/endpoint';
 import { ACTIONS } from '../soap/actions';
-import { outboundAudit, withContext, type TransactionServices } from './context';
-import { abandoned } from './iti38';
+import { withContext, type TransactionServices } from './context';
+import { ConsumerCall } from './iti38';
 import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire';
 import { serveRetrieve } from './serve';
 
@@ -17,7 +17,7 @@ export function iti39(gateway: RespondingGateway, services: TransactionServices)
     const requests = parseRetrieveDocumentSetRequest(req.body, { missingId: 'fault' });
     const credentials = credentialsFrom(req.header, req.rawEnvelopeBytes);
     const result = await serveRetrieve(req, ctx, requests, (accepted) =>
-      gateway.retrieve(accepted, { ...(credentials ? { credentials } : {}), signal: abandoned(req), audit: outboundAudit(ctx) }),
+      gateway.retrieve(accepted, new ConsumerCall(req, ctx, credentials)),
     );
     req.logger.info('ITI-39 cross gateway retrieve', {
       status: result.status,

@@ -68,8 +68,9 @@ export async function serveQuery(
     await ctx.record(denialEvent({ transaction, ...ctx.auditBase('serious-failure', patientId), query, reason: denied.reason }));
     req.logger.warn(`${transaction} denied by the trust policy`, { reason: denied.reason });
   } else {
-    const base = ctx.auditBase(outcomeOf(result.status), patientId, description ?? (errorText !== '' ? errorText : undefined));
-    await ctx.record(transaction === 'ITI-18' ? auditEvents.iti18({ ...base, query }) : auditEvents.iti38({ ...base, query }));
+    // The query added to the fresh base input rather than both spread into a new one (every query is audited).
+    const input = Object.assign(ctx.auditBase(outcomeOf(result.status), patientId, description ?? (errorText !== '' ? errorText : undefined)), { query });
+    await ctx.record(transaction === 'ITI-18' ? auditEvents.iti18(input) : auditEvents.iti38(input));
   }
   return result;
 }
@@ -119,7 +120,7 @@ export async function serveRetrieve(
     await ctx.record(event({ ...ctx.auditBase(outcomeOf(result.status), assertionPatient, errorText), documents: requests.map(refOf) }));
   }
   for (const [patient, docs] of byPatient(delivered, (d) => outcome.patientOf.get(d.doc.documentUniqueId) ?? assertionPatient)) {
-    await ctx.record(event({ ...ctx.auditBase(outcomeOf(result.status), patient, description), documents: docs.map((d) => d.ref) }));
+    await ctx.record(event(Object.assign(ctx.auditBase(outcomeOf(result.status), patient, description), { documents: docs.map((d) => d.ref) })));
   }
   for (const [patient, refused] of byPatient(outcome.refused, (r) => r.patientId ?? assertionPatient)) {
     const reason = refused.map((r) => `${r.denial.rule}: ${r.denial.reason}`).join('; ');
@@ -139,13 +140,14 @@ export async function auditSubmission(
   outcome: { readonly status: ResponseStatus; readonly errors: readonly RegistryErrorInfo[] },
 ): Promise<void> {
   const errorText = outcome.errors.map((e) => e.code).join(' ');
-  const base = ctx.auditBase(outcomeOf(outcome.status), submission?.submissionSet.patientId, errorText !== '' ? errorText : undefined);
-  const input = {
-    ...base,
+  const documents: DocumentRef[] = [];
+  for (const d of submission?.documentEntries ?? []) {
+    if (d.uniqueId === undefined) continue;
+    documents.push(d.repositoryUniqueId !== undefined ? { uniqueId: d.uniqueId, repositoryUniqueId: d.repositoryUniqueId } : { uniqueId: d.uniqueId });
+  }
+  const input = Object.assign(ctx.auditBase(outcomeOf(outcome.status), submission?.submissionSet.patientId, errorText !== '' ? errorText : undefined), {
     submissionSetUniqueId: submission?.submissionSet.uniqueId ?? '',
-    documents: (submission?.documentEntries ?? []).flatMap((d): DocumentRef[] =>
-      d.uniqueId !== undefined ? [{ uniqueId: d.uniqueId, ...(d.repositoryUniqueId !== undefined ? { repositoryUniqueId: d.repositoryUniqueId } : {}) }] : [],
-    ),
-  };
+    documents,
+  });
   await ctx.record(ctx.transaction === 'ITI-41' ? auditEvents.iti41(input) : auditEvents.iti42(input));
 }

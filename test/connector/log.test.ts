@@ -3,8 +3,9 @@
  * per-request info lines would otherwise be timestamped and serialised on every request), and
  * request loggers keep the same levels as the node's logger.
  */
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import type winston from 'winston';
+import winston from 'winston';
 import { createLogger, requestLogger } from '../../connector/log';
 
 /** Counts what reaches the logger's stream (i.e. what winston would format). */
@@ -40,5 +41,50 @@ describe('logging', () => {
     requestLogger(logger, { messageId: 'urn:uuid:2' }).info('soap request');
     logger.debug('details');
     expect(lines()).to.deep.equal([{ level: 'info', message: 'soap request' }]);
+  });
+});
+
+describe('request logger', () => {
+  /** A logger with the node's line format whose lines are kept in memory, as written. */
+  function capturing(): { logger: winston.Logger; lines: string[] } {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const logger = winston.createLogger({
+      level: 'debug',
+      format: winston.format.combine(winston.format.timestamp({ format: () => '2026-01-01T00:00:00.000Z' }), winston.format.errors({ stack: true }), winston.format.json()),
+      transports: [new winston.transports.Stream({ stream: sink })],
+    });
+    return { logger, lines };
+  }
+
+  it("writes the lines winston's child logger writes: the request's fields, a line's own fields winning", () => {
+    const ours = capturing();
+    const theirs = capturing();
+    const context = { messageId: 'urn:uuid:3', action: 'urn:ihe:iti:2007:RegistryStoredQuery' };
+    const write = (log: winston.Logger) => {
+      log.info('soap request', { status: 200, replyAction: 'urn:ihe:iti:2007:RegistryStoredQueryResponse', ms: 4 });
+      log.warn('denied', { action: 'overridden', reason: 'ATT-5' });
+      log.log('error', 'soap fault', { code: 'Receiver', subcode: undefined });
+      log.error(new Error('boom'));
+      log.info('with an error as meta', new Error('inner'));
+      log.debug({ message: 'an object line', count: 2 });
+      log.child({ extra: 'x' }).info('grandchild', { n: 1 });
+    };
+    write(requestLogger(ours.logger, context));
+    write(theirs.logger.child(context));
+    const withoutStacks = (lines: string[]) => lines.map((l) => l.replace(/"stack":"[^"]*"/, '"stack":"…"'));
+    expect(ours.lines).to.have.length(7);
+    expect(withoutStacks(ours.lines)).to.deep.equal(withoutStacks(theirs.lines));
+  });
+
+  it('leaves out fields the request does not have', () => {
+    const { logger, lines } = capturing();
+    requestLogger(logger, {}).info('soap request');
+    expect(JSON.parse(lines[0]!)).to.deep.equal({ level: 'info', message: 'soap request', timestamp: '2026-01-01T00:00:00.000Z' });
   });
 });
