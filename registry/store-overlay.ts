@@ -138,8 +138,8 @@ export class StoreOverlay implements RegistryStore {
    *
    * `insertsChecked`: the caller has established that the underlying store holds none of the
    * inserts' entryUuids (it looked them up through this overlay and found nothing, or made them up
-   * as random UUIDs), so they are not looked up there again; at 1M entries that lookup of random
-   * keys costs more than deciding a registration. Every other check is made. Should another
+   * as new UUIDs), so they are not looked up there again; at 1M entries that lookup of keys spread
+   * over the whole index costs more than deciding a registration. Every other check is made. Should another
    * writer have inserted one of them meanwhile, the store refuses it when the overlay is flushed
    * (DuplicateEntryUuidError, which ITI-42 group commit answers exactly as this check would have).
    */

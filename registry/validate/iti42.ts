@@ -42,5 +42,12 @@ export function ruleContext(submission: Submission, ctx: ValidationContext): Rul
 /** Runs every rule and returns all problems found (not just the first), located at the submitted ids. */
 export function validateSubmission(submission: Submission, ctx: ValidationContext, rules: readonly Rule[] = iti42Rules): RegistryErrorInfo[] {
   const context = ruleContext(submission, ctx);
-  return rules.flatMap((rule) => rule.check(context));
+  // A loop, not flatMap: nearly every rule finds nothing, and flatMap spent more on ~50 empty
+  // arrays than the rules on the submission.
+  const errors: RegistryErrorInfo[] = [];
+  for (const rule of rules) {
+    const found = rule.check(context);
+    for (let i = 0; i < found.length; i++) errors.push(found[i]!);
+  }
+  return errors;
 }

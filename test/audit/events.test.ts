@@ -6,7 +6,6 @@
 import { expect } from 'chai';
 import { toDicomXml } from '../../connector/audit/dicom';
 import {
-  timeOrderedUuid,
   auditEvents,
   denialEvent,
   securityFailureEvent,
@@ -14,6 +13,7 @@ import {
   type AuditEvent,
   type TransactionAuditInput,
 } from '../../connector/audit/event';
+import { timeOrderedUuid } from '../../registry/model/uuid';
 import { toFhirAuditEvent } from '../../connector/audit/fhir';
 import { parseXml } from '../../registry/xml/parse';
 import type { XmlElement } from '../../registry/xml/tree';

@@ -1,7 +1,7 @@
 /** registerSubmission against the real embedded store (in memory). */
 import { expect } from 'chai';
 import { ASSOCIATION_TYPE, type Association, type DocumentEntry, type Folder, type Submission } from '../../registry/model/metadata';
-import { registerSubmission, type RegisterContext } from '../../registry/register';
+import { registerSubmission, resolveSymbolicIds, type RegisterContext } from '../../registry/register';
 import { openEmbeddedStore } from '../../registry/store/embedded';
 import type { RegistryStore } from '../../registry/store/store';
 import {
@@ -62,6 +62,67 @@ describe('registerSubmission (embedded store)', () => {
     const assocs = (await store.find({ type: 'Association' })) as Association[];
     expect(assocs).to.have.length(1);
     expect(assocs[0]).to.include({ sourceUuid: ss!.entryUuid, targetUuid: de!.entryUuid, availabilityStatus: 'Approved', submissionSetStatus: 'Original' });
+  });
+
+  it('resolveSymbolicIds copies every object key for key, in order, changing only the symbolic ids', () => {
+    const sub = singleDocument();
+    const keep = 'urn:uuid:00000000-0000-4000-8000-000000000001';
+    const withRef: Submission = {
+      ...sub,
+      documentEntries: [{ ...sub.documentEntries[0]!, title: undefined }],
+      associations: [...sub.associations, association('Rel01', 'RPLC', 'Document01', keep)],
+    };
+    const before = JSON.stringify(withRef);
+    const resolved = resolveSymbolicIds(withRef);
+    expect(JSON.stringify(withRef)).to.equal(before);
+    const pairs: [object, object][] = [
+      [withRef.submissionSet, resolved.submissionSet],
+      [withRef.documentEntries[0]!, resolved.documentEntries[0]!],
+      ...withRef.associations.map((a, i): [object, object] => [a, resolved.associations[i]!]),
+    ];
+    const ids = new Map<string, string>();
+    for (const [original, copy] of pairs) {
+      expect(copy).to.not.equal(original);
+      expect(Object.keys(copy)).to.deep.equal(Object.keys(original));
+      for (const [key, value] of Object.entries(original)) {
+        const now = (copy as Record<string, unknown>)[key];
+        if (!['entryUuid', 'sourceUuid', 'targetUuid'].includes(key) || value === keep) expect(now, key).to.equal(value);
+        else {
+          expect(now, key).to.match(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-7/);
+          if (ids.has(value as string)) expect(now, key).to.equal(ids.get(value as string));
+          ids.set(value as string, now as string);
+        }
+      }
+    }
+    expect(new Set(ids.values()).size).to.equal(ids.size);
+    expect(resolved.associations[1]).to.include({ sourceUuid: ids.get('Document01'), targetUuid: keep });
+  });
+
+  it('gives symbolic ids time-ordered (v7) UUIDs, and stores objects without their homeCommunityId', async () => {
+    const before = Date.now();
+    const sub = singleDocument();
+    const home = 'urn:oid:1.2.3.1';
+    const withHome: Submission = {
+      ...sub,
+      submissionSet: { ...sub.submissionSet, homeCommunityId: home },
+      documentEntries: sub.documentEntries.map((de) => ({ ...de, homeCommunityId: home })),
+      associations: sub.associations.map((a) => ({ ...a, homeCommunityId: home })),
+    };
+    expect((await registerSubmission(store, withHome, { ...ctx, homeCommunityId: home })).status).to.equal('Success');
+    const stored = [
+      ...(await docByUniqueId(store, sub.documentEntries[0]!.uniqueId!)),
+      ...(await store.find({ type: 'SubmissionSet', uniqueId: sub.submissionSet.uniqueId })),
+      ...(await store.find({ type: 'Association' })),
+    ];
+    expect(stored).to.have.length(3);
+    for (const obj of stored) {
+      expect(obj.entryUuid).to.match(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const ms = parseInt(obj.entryUuid.slice(9, 17) + obj.entryUuid.slice(18, 22), 16);
+      expect(ms).to.be.within(before, Date.now());
+      expect(obj).to.not.have.property('homeCommunityId');
+    }
+    const [de] = stored;
+    expect(de).to.include({ availabilityStatus: 'Approved', version: '1', logicalUuid: de!.entryUuid });
   });
 
   it('accepts a configured foreign assigning authority', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { RegistryObject } from '../../registry/model/metadata';
-import { codeKey, fromRecord, searchFields, toRecord } from '../../registry/store/record';
+import { codeKey, fromRecord, recordText, searchFields, toRecord } from '../../registry/store/record';
 import {
   AUTHOR_GEIRAAS,
   AUTHOR_HANSEN,
@@ -88,6 +88,39 @@ describe('store record', () => {
     const cyclic: Record<string, unknown> = { ...documentEntry() };
     cyclic['self'] = cyclic;
     expect(() => toRecord(cyclic as unknown as RegistryObject)).to.throw(TypeError);
+  });
+
+  it('recordText is the text of toRecord, without the copy, also for what JSON treats specially', () => {
+    const proto = JSON.parse('{"__proto__": "x", "a": 1}') as object;
+    class Custom {
+      readonly type = 'DocumentEntry';
+      readonly entryUuid = 'urn:uuid:c';
+    }
+    const cases: object[] = [
+      documentEntry({ creationTime: '20240101', serviceStartTime: '2024', authors: [AUTHOR_GEIRAAS, AUTHOR_HANSEN] }),
+      submissionSet(),
+      folder({ lastUpdateTime: '20240102030405' }),
+      association('urn:uuid:s', 'urn:uuid:t'),
+      Object.freeze({ ...documentEntry(), referenceIdList: ['a^^^^urn:ihe:iti:xds:2013:accession'] }),
+      { ...documentEntry(), title: undefined, extra: { slots: [{ name: 's', values: ['a', undefined, 'b'] }], classifications: [], externalIdentifiers: [] } },
+      // A stale `_s` (a record handed back), and what JSON drops or rewrites.
+      { ...documentEntry(), _s: { stale: true }, size: -0, n: 1.5e300, t: true, z: null, f: () => 1, sym: Symbol('s') },
+      { ...documentEntry(), list: [undefined, () => 1, Symbol('x'), null, -0, [[]], {}], 10: 'ten', 2: 'two', b: 'b' },
+      { ...documentEntry(), nested: proto, nullProto: Object.assign(Object.create(null) as object, { k: 'v' }) },
+      Object.assign(Object.create(null) as object, documentEntry()),
+      { ...documentEntry(), when: new Date(Date.UTC(2024, 0, 1)) },
+      { ...documentEntry(), size: Number.NaN, other: Number.POSITIVE_INFINITY },
+      { ...documentEntry(), custom: { toJSON: (key: string) => `key ${key}` } },
+      { ...documentEntry(), boxed: Object('text') as object, map: new Map([['a', 1]]) },
+      { ...documentEntry(), deep: JSON.parse('['.repeat(60) + ']'.repeat(60)) as unknown },
+      // Not a plain object at the top: the way of toRecord.
+      new Custom(),
+      { ...association('urn:uuid:s', 'urn:uuid:t'), toJSON: () => ({ type: 'Association', entryUuid: 'urn:uuid:j' }) },
+    ];
+    for (const obj of cases) expect(recordText(obj as RegistryObject)).to.equal(JSON.stringify(toRecord(obj as RegistryObject)));
+    const cyclic: Record<string, unknown> = { ...documentEntry() };
+    cyclic['self'] = cyclic;
+    expect(() => recordText(cyclic as unknown as RegistryObject)).to.throw(TypeError);
   });
 
   it('fromRecord strips store-internal fields and does not modify the record', () => {

@@ -26,7 +26,7 @@
  */
 import Database from 'better-sqlite3';
 import type { RegistryObject } from '../../model/metadata';
-import { toRecord, type StoredRecord } from '../record';
+import { recordText } from '../record';
 import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
@@ -296,27 +296,25 @@ function commitPlan(batch: CommitBatch): CommitPlan {
   };
   let written = 0;
   for (const obj of batch.inserts) {
-    const record = toRecord(obj);
-    const c = columns(record);
+    const c = columns(obj);
     add(
-      { sql: INSERT_OBJECT, params: [record.entryUuid, c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written] },
+      { sql: INSERT_OBJECT, params: [obj.entryUuid, c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written] },
       { entryUuid: obj.entryUuid, op: 'insert' },
     );
-    addReferenceIds(add, record);
+    addReferenceIds(add, obj);
   }
   for (const obj of batch.replacements) {
-    const record = toRecord(obj);
-    const c = columns(record);
+    const c = columns(obj);
     add(
       {
         sql: REPLACE_OBJECT,
-        params: [c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written, record.entryUuid],
+        params: [c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written, obj.entryUuid],
         expectChanges: 1,
       },
       { entryUuid: obj.entryUuid, op: 'replace' },
     );
-    add({ sql: DELETE_REFERENCE_IDS, params: [record.entryUuid] });
-    addReferenceIds(add, record);
+    add({ sql: DELETE_REFERENCE_IDS, params: [obj.entryUuid] });
+    addReferenceIds(add, obj);
   }
   for (const entryUuid of batch.deletions ?? []) {
     add({ sql: DELETE_REFERENCE_IDS, params: [entryUuid] });
@@ -326,9 +324,9 @@ function commitPlan(batch: CommitBatch): CommitPlan {
   return { statements, subjects };
 }
 
-function addReferenceIds(add: (statement: SqlStatement) => void, record: StoredRecord): void {
-  if (record.type !== 'DocumentEntry' || !record.referenceIdList?.length) return;
-  add({ sql: INSERT_REFERENCE_IDS, params: [record.entryUuid, JSON.stringify(record.referenceIdList)] });
+function addReferenceIds(add: (statement: SqlStatement) => void, obj: RegistryObject): void {
+  if (obj.type !== 'DocumentEntry' || !obj.referenceIdList?.length) return;
+  add({ sql: INSERT_REFERENCE_IDS, params: [obj.entryUuid, JSON.stringify(obj.referenceIdList)] });
 }
 
 /**
@@ -346,8 +344,11 @@ function contractError(e: unknown, plan: CommitPlan): Error | undefined {
   return undefined;
 }
 
-/** The indexed column values of a record, as the insert/update statements bind them. */
-function columns(record: StoredRecord): {
+/**
+ * The indexed column values of an object's record, as the insert/update statements bind them. Read
+ * from the object itself: its record (`recordText`) holds the same strings.
+ */
+function columns(obj: RegistryObject): {
   type: string;
   patientId: string | null;
   status: string | null;
@@ -356,15 +357,15 @@ function columns(record: StoredRecord): {
   targetUuid: string | null;
   record: string;
 } {
-  const isAssociation = record.type === 'Association';
+  const isAssociation = obj.type === 'Association';
   return {
-    type: record.type,
-    patientId: isAssociation ? null : (record.patientId ?? null),
-    status: record.availabilityStatus ?? null,
-    uniqueId: isAssociation ? null : (record.uniqueId ?? null),
-    sourceUuid: isAssociation ? record.sourceUuid : null,
-    targetUuid: isAssociation ? record.targetUuid : null,
-    record: JSON.stringify(record),
+    type: obj.type,
+    patientId: isAssociation ? null : (obj.patientId ?? null),
+    status: obj.availabilityStatus ?? null,
+    uniqueId: isAssociation ? null : (obj.uniqueId ?? null),
+    sourceUuid: isAssociation ? obj.sourceUuid : null,
+    targetUuid: isAssociation ? obj.targetUuid : null,
+    record: recordText(obj),
   };
 }
 

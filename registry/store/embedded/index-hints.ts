@@ -56,18 +56,24 @@ function requiredValues(condition: unknown): string[] | undefined {
   if (typeof condition === 'string') return [condition];
   if (!isPlainObject(condition)) return undefined;
   let values: string[] | undefined;
-  const narrow = (allowed: string[]): void => {
-    values = values === undefined ? allowed : values.filter((v) => allowed.includes(v));
-  };
   for (const [op, operand] of Object.entries(condition)) {
     // A key without `$` makes the condition an embedded-document match: not a string value.
     if (!op.startsWith('$')) return undefined;
-    if (op === '$eq' && typeof operand === 'string') narrow([operand]);
+    if (op === '$eq' && typeof operand === 'string') values = narrowed(values, [operand]);
     else if (op === '$in' && Array.isArray(operand) && operand.every((v) => typeof v === 'string')) {
-      narrow([...new Set(operand as string[])]);
+      values = narrowed(values, [...new Set(operand as string[])]);
     }
   }
   return values;
+}
+
+/**
+ * The values allowed so far that `allowed` allows too. A function of its own rather than a closure
+ * over `values`: the node runs under tsx, whose keepNames gives every named closure a
+ * `defineProperty` call each time it is made, on a path every query takes.
+ */
+function narrowed(values: string[] | undefined, allowed: string[]): string[] {
+  return values === undefined ? allowed : values.filter((v) => allowed.includes(v));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
