@@ -36,10 +36,11 @@
  *     --concurrency simultaneous requests. The ceiling streams: the upload to a file while hashed,
  *     the captured answer from a file. (`npm run bench:retrieve` runs just these.)
  *
- * Each cached store keeps the audit store of every earlier run; its size at the start is printed
- * (it changes what each request's audit append costs). Figures are medians of --rounds rounds
- * after a warm-up; the server's CPU ms per request (/proc, user + system) is the robust figure on
- * a shared machine. Prints markdown tables
+ * Each cached store keeps the audit store of every earlier run; its size at the start is printed.
+ * Figures are medians of --rounds rounds after a warm-up; each node round is followed at once by
+ * the same load on the line's ceiling, and a line's share of the ceiling is the median of those
+ * pairs' ratios (the machine's speed drifts over minutes: see `measureShared`). The server's CPU
+ * ms per request (/proc, user + system) is the robust figure on a shared machine. Prints markdown tables
  * (BENCHMARKS.md) and writes the raw figures as JSON next to the cached stores. Documents
  * registered by the run stay in the cached store (on patients the query lines never ask for).
  */

@@ -46,22 +46,12 @@ function systemAgent(e: AuditEndpoint, role: CodedValue, requestor: boolean): Re
   };
 }
 
-/** BALP profile for the event: Query / Read / Create / Update / Delete, the Patient variant when a patient is involved. */
+/** BALP profile for the event, stated as a table: the verb by eventAction (E only for queries), "Patient" when a patient is involved. */
+const BALP_VERB: Readonly<Record<string, string>> = { R: 'Read', C: 'Create', U: 'Update', D: 'Delete' };
 function profileOf(event: AuditEvent): string {
-  const patient = event.patientId !== undefined ? 'Patient' : '';
-  const verb =
-    event.eventAction === 'E' && event.query !== undefined
-      ? 'Query'
-      : event.eventAction === 'R'
-        ? 'Read'
-        : event.eventAction === 'C'
-          ? 'Create'
-          : event.eventAction === 'U'
-            ? 'Update'
-            : event.eventAction === 'D'
-              ? 'Delete'
-              : undefined;
-  return verb === undefined ? `${BALP}/IHE.BasicAudit.SAMLaccessTokenUse.Comprehensive` : `${BALP}/IHE.BasicAudit.${patient}${verb}`;
+  const verb = event.eventAction === 'E' ? (event.query !== undefined ? 'Query' : undefined) : BALP_VERB[event.eventAction];
+  if (verb === undefined) return `${BALP}/IHE.BasicAudit.SAMLaccessTokenUse.Comprehensive`;
+  return `${BALP}/IHE.BasicAudit.${event.patientId !== undefined ? 'Patient' : ''}${verb}`;
 }
 
 function entityType(code: string, display: string): Record<string, string> {
