@@ -5,6 +5,14 @@ import { fileURLToPath } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 
+/**
+ * The V8 flags `npm start` gives the node (package.json), so the measured node runs as deployed;
+ * the ceiling gets them too, so both sides run on the same runtime. A 64 MB young generation:
+ * a request's garbage (parsed XML, records, answer pieces) mostly dies young, and with the
+ * default semi-space V8 scavenged often enough to promote some of it (BENCHMARKS.md, fourth pass).
+ */
+export const NODE_RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
 export interface Child {
   readonly url: string;
   readonly pid: number;
@@ -34,6 +42,7 @@ function status(pid: number, field: string): number {
 
 export async function startChild(args: readonly string[], options: { cpuProfileDir?: string } = {}): Promise<Child> {
   const nodeArgs = [
+    ...NODE_RUNTIME_FLAGS,
     ...(options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]),
     '--import',
     'tsx',
