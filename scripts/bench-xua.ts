@@ -55,6 +55,7 @@ import {
   type AssertionOptions,
   type SigningKey,
 } from './sign-assertion';
+import { EPIKRISE_ITI42 } from '../fixtures';
 
 const SELF = fileURLToPath(import.meta.url);
 const REGISTRY_PATH = '/xds/registry';
@@ -153,7 +154,7 @@ function envelope(assertion: string, action: string, body: string): Buffer {
 }
 
 const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const FIXTURE = readFileSync(new URL('../fixtures/messages/iti42-norwegian-epikrise.xml', import.meta.url), 'utf8')
+const FIXTURE = readFileSync(EPIKRISE_ITI42, 'utf8')
   .replace(/^<\?xml[^>]*>\s*/, '')
   .replace(/<!--[\s\S]*?-->\s*/, '');
 

@@ -13,12 +13,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignedXml } from 'xml-crypto';
 import { escapeAttribute, escapeText } from '../registry/xml/serialize';
+import { FIXTURE_CERTS } from '../fixtures';
 
-export const FIXTURE_CERTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'certs');
+export { FIXTURE_CERTS };
 
 const SAML = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const HL7 = 'urn:hl7-org:v3';

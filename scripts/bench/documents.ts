@@ -9,11 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ACTIONS } from '../../connector/soap/actions';
 import { buildEnvelope } from '../conformance/soap';
+import { EPIKRISE_ITI42 } from '../../fixtures';
 
 /** The node's default repositoryUniqueId (connector/config.ts), which the bench node keeps. */
 export const BENCH_REPOSITORY = '2.25.309237645197082458325426232421537170187';
 
-const FIXTURE = new URL('../../fixtures/messages/iti42-norwegian-epikrise.xml', import.meta.url);
+const FIXTURE = EPIKRISE_ITI42;
 let fixture: string | undefined;
 
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

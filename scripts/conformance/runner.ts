@@ -5,7 +5,6 @@
  * collection.
  */
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DOMImplementation } from '@xmldom/xmldom';
@@ -17,9 +16,10 @@ import { PatientIdAllocator } from './patients';
 import { listTests, readSectionPlan, readTestInfo, type SectionPlan, type StepSpec, type TestInfo, type TransactionSpec, type UseIdRef, type UseReportRef } from './plan';
 import { ACTION, type Attachment, documentBytes, type SoapResponse, sendSoap, serializeBody } from './soap';
 import { NS } from '../../registry/xml/namespaces';
+import { NIST_TESTKIT } from '../../fixtures';
 
-/** The testkit copy in shared/, which sits beside the project checkout (here and in CI). */
-export const DEFAULT_TESTKIT_DIR = fileURLToPath(new URL('../../../shared/conformance/nist-testkit', import.meta.url));
+/** The testkit copy the repository carries (fixtures/conformance/nist-testkit). */
+export const DEFAULT_TESTKIT_DIR = NIST_TESTKIT;
 
 export interface Endpoints {
   readonly registry: string;
@@ -715,7 +715,7 @@ function setStepLogStatus(stepLog: Elem, pass: boolean): void {
   stepLog.setAttribute('status', pass ? 'Pass' : 'Fail');
 }
 
-/** The testkit directory that ships with this repository's shared area, or an override. */
+/** The testkit directory: `--testkit`, else NIST_TESTKIT_DIR, else the repository's own copy. */
 export function resolveTestkitDir(dir?: string): string {
   return dir ?? process.env['NIST_TESTKIT_DIR'] ?? DEFAULT_TESTKIT_DIR;
 }

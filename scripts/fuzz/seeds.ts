@@ -7,8 +7,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fixture } from '../../fixtures';
 
-export const SHARED_CONFORMANCE = join(import.meta.dirname, '..', '..', '..', 'shared', 'conformance');
 
 export type SeedKind = 'submit' | 'query' | 'retrieve' | 'provide';
 
@@ -61,7 +61,7 @@ export interface SeedOptions {
 }
 
 export function loadSeeds(options: SeedOptions = {}): Seed[] {
-  const base = options.conformanceDir ?? SHARED_CONFORMANCE;
+  const base = options.conformanceDir ?? fixture('conformance');
   const seeds: Seed[] = [];
   const nist = join(base, 'nist-testkit');
   const files: string[] = [];

@@ -7,9 +7,9 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
+import { fixture } from '../../fixtures';
 
-const certDir = (name: string): string => fileURLToPath(new URL(`../../fixtures/certs/audit/${name}`, import.meta.url));
+const certDir = (name: string): string => fixture('certs', 'audit', name);
 export const TEST_CA = readFileSync(certDir('ca.pem'));
 const SERVER_CERT = readFileSync(certDir('arr.pem'));
 const SERVER_KEY = readFileSync(certDir('arr.key'));

@@ -21,6 +21,8 @@ import { childElement, childElements, descendants, el, isElement, sameElement, t
 import { createWorld, planPatient } from '../../scripts/generate/patient';
 import { richSubmission } from './fixtures';
 import { xmlFiles } from '../helpers/util';
+import { join } from 'node:path';
+import { NHN_SAMPLES, NIST_TESTKIT } from '../../fixtures';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 
@@ -43,9 +45,9 @@ const asStored = (objects: readonly RegistryObject[], home?: string): RegistryOb
 function sampleSubmissions(): { name: string; objects: RegistryObject[] }[] {
   const out: { name: string; objects: RegistryObject[] }[] = [];
   const files = [
-    ...xmlFiles('/work/shared/conformance/nist-testkit/tests'),
-    ...xmlFiles('/work/shared/conformance/nist-testkit/testdata-registry'),
-    ...xmlFiles('/work/shared/conformance/nhn-samples'),
+    ...xmlFiles(join(NIST_TESTKIT, 'tests')),
+    ...xmlFiles(join(NIST_TESTKIT, 'testdata-registry')),
+    ...xmlFiles(NHN_SAMPLES),
   ];
   for (const file of files) {
     const text = readFileSync(file, 'utf8');

@@ -12,8 +12,9 @@ import { parseXml } from '../../registry/xml/parse';
 import { serializeXml } from '../../registry/xml/serialize';
 import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree';
 import { xmlFiles } from '../helpers/util';
+import { NIST_TESTKIT } from '../../fixtures';
 
-const TESTKIT = '/work/shared/conformance/nist-testkit';
+const TESTKIT = NIST_TESTKIT;
 
 
 interface Found {

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import {
   adhocQueryResponse,
   parseAdhocQueryRequest,
@@ -17,10 +16,11 @@ import { parseXml } from '../../registry/xml/parse';
 import { serializeXml } from '../../registry/xml/serialize';
 import { childElement, childElements, descendants, type XmlElement } from '../../registry/xml/tree';
 import { richSubmission } from './fixtures';
+import { nhnSample } from '../../fixtures';
 
 const throughXml = (e: XmlElement): XmlElement => parseXml(serializeXml(e));
 const sample = (name: string, local: string, ns: string): XmlElement =>
-  descendants(parseXml(readFileSync(`/work/shared/conformance/nhn-samples/${name}`)), ns, local)[0]!;
+  descendants(parseXml(nhnSample(name)), ns, local)[0]!;
 
 function failureCode(fn: () => unknown): string {
   try {

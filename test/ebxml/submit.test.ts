@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { parseProvideAndRegisterRequest, parseSubmitObjectsRequest, serializeProvideAndRegisterRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml';
 import { RegistryFailure } from '../../registry/model/errors';
 import { NS } from '../../registry/xml/namespaces';
@@ -8,6 +7,7 @@ import { serializeXml } from '../../registry/xml/serialize';
 import { rimChildren } from '../../registry/ebxml/rim';
 import { childElement, childElements, descendants, el, textContent, type XmlElement } from '../../registry/xml/tree';
 import { richSubmission } from './fixtures';
+import { nhnSample } from '../../fixtures';
 
 function throughXml(e: XmlElement): XmlElement {
   return parseXml(serializeXml(e));
@@ -154,7 +154,7 @@ describe('ebxml rimChildren', () => {
 
 describe('ebxml ProvideAndRegisterDocumentSetRequest', () => {
   const pnrOf = (text: string) => descendants(parseXml(text), NS.xdsb, 'ProvideAndRegisterDocumentSetRequest')[0]!;
-  const nhn = readFileSync('/work/shared/conformance/nhn-samples/PnR_request.xml', 'utf8');
+  const nhn = nhnSample('PnR_request.xml').toString('utf8');
 
   it('rejects the NHN sample as sent: its RegistryPackage lacks the SubmissionSet classification', () => {
     // The file has no classification with node a54d6aa5-…; ITI TF-3 4.2.1.3 requires one.

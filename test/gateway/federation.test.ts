@@ -4,7 +4,6 @@
  * errors, answers without home, the concurrency cap, SAML forwarding, and no leaked sockets or
  * timers after 1,000 timed-out calls.
  */
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { InitiatingGateway } from '../../connector/gateway/initiating';
 import { Limiter } from '../../connector/gateway/limiter';
@@ -19,6 +18,7 @@ import { NS } from '../../registry/xml/namespaces';
 import { childElement } from '../../registry/xml/tree';
 import { documentEntry } from '../query/fixtures';
 import { deadUrl, startPeer, type Peer } from './helpers';
+import { nhnSample } from '../../fixtures';
 
 const PID = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
 const QUERY: StoredQueryRequest = {
@@ -129,7 +129,7 @@ describe('gateway: federation (initiating gateway)', function () {
 
   it('forwards the consumer\'s SAML assertion (original prefixes) in a wsse:Security header', async () => {
     const a = await peer({ kind: 'answer', objects: [] });
-    const raw = readFileSync(new URL('./fixtures/iti38-iti40-request-hn.xml', import.meta.url));
+    const raw = nhnSample('iti38-iti40-request-hn.xml');
     const sample = parseXml(raw);
     const credentials = credentialsFrom(childElement(sample, NS.soap12, 'Header'), raw);
     expect(credentials?.requesterCommunityId).to.equal('urn:oid:2.16.578.1.12.4.1.7.1.1');

@@ -2,7 +2,6 @@
  * A regional node's responding gateway over HTTP: the hub's real requests (NHN samples), the home
  * checks of ITI-38/39 with bare and urn:oid OIDs, and MTOM/chunked retrieve.
  */
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import { ACTIONS } from '../../connector/soap/actions';
@@ -17,12 +16,13 @@ import { parseMediaType } from '../../connector/soap/media-type';
 import { parseMultipartRelated } from '../../connector/soap/mime';
 import { parseXml } from '../../registry/xml/parse';
 import { findDocumentsXml, getDocumentsXml, retrieveXml } from './helpers';
+import { nhnSample } from '../../fixtures';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPOSITORY = '2.16.578.1.12.4.5.100.1.2';
 /** The patient of the NHN ITI-38 samples (a synthetic person). */
 const SAMPLE_PATIENT = { fnr: '27888498775', name: 'SAMPLE PERSON' };
-const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => nhnSample(name).toString('utf8');
 
 function errorCodes(body: XmlElement): string[] {
   return descendants(body, NS.rs, 'RegistryError').map((e) => e.attrs['errorCode']!);

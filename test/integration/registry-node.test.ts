@@ -10,11 +10,12 @@ import { NS } from '../../registry/xml/namespaces';
 import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { envelope, postRaw, postSoap } from '../helpers/soap';
+import { nhnSample } from '../../fixtures';
+import { EPIKRISE_ITI42 } from '../../fixtures';
 
 const ITI42 = 'urn:ihe:iti:2007:RegisterDocumentSet-b';
 const ITI18 = 'urn:ihe:iti:2007:RegistryStoredQuery';
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
-const SHARED = new URL('../../../shared/conformance/nhn-samples/', import.meta.url);
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 /** A synthetic test person (valid fødselsnummer check digits). */
 const KARI = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
@@ -28,7 +29,7 @@ function uid(): string {
 const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 function epikrise(patient = KARI, docUid = uid()): { xml: string; docUid: string } {
-  const xml = readFileSync(new URL('../../fixtures/messages/iti42-norwegian-epikrise.xml', import.meta.url), 'utf8')
+  const xml = readFileSync(EPIKRISE_ITI42, 'utf8')
     .replace(/^<\?xml[^>]*>\s*/, '')
     .replace(/<!--[\s\S]*?-->\s*/, '')
     .replaceAll('$PATIENT$', xmlEscape(patient))
@@ -222,7 +223,7 @@ describe('Document Registry node over HTTP', function () {
   });
 
   it('answers the NHN sample ITI-18 request (wsse:Security header, Norwegian codes)', async () => {
-    const text = readFileSync(new URL('IT_iti-18_request.xml', SHARED), 'utf8');
+    const text = nhnSample('IT_iti-18_request.xml').toString('utf8');
     const res = await postRaw(registryUrl, text, `application/soap+xml; charset=UTF-8`);
     expect(res.httpStatus).to.equal(200);
     expect(res.body.local).to.equal('AdhocQueryResponse');

@@ -12,6 +12,7 @@ import { NS } from '../../registry/xml/namespaces';
 import { parseXml } from '../../registry/xml/parse';
 import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
 import { envelope } from '../helpers/soap';
+import { EPIKRISE_ITI42 } from '../../fixtures';
 
 export const ITI41 = 'urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b';
 export const ITI43 = 'urn:ihe:iti:2007:RetrieveDocumentSet';
@@ -40,7 +41,7 @@ export interface MetadataOptions {
 /** An lcm:SubmitObjectsRequest with one DocumentEntry (the Norwegian epikrise fixture, hash/size/repositoryUniqueId removed). */
 export function submitObjects(options: MetadataOptions = {}): { xml: string; docUid: string } {
   const docUid = options.docUid ?? uid();
-  let xml = readFileSync(new URL('../../fixtures/messages/iti42-norwegian-epikrise.xml', import.meta.url), 'utf8')
+  let xml = readFileSync(EPIKRISE_ITI42, 'utf8')
     .replace(/^<\?xml[^>]*>\s*/, '')
     .replace(/<!--[\s\S]*?-->\s*/, '')
     .replace(/<rim:Slot name="(hash|size|repositoryUniqueId)">[\s\S]*?<\/rim:Slot>\s*/g, '')

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { MultipartParser } from '@remix-run/multipart-parser';
 import { NS } from '../../registry/xml/namespaces';
@@ -21,6 +20,7 @@ import {
   T,
   type Server,
 } from './harness';
+import { nhnSample } from '../../fixtures';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 const MSG_ID = 'urn:uuid:11111111-2222-3333-4444-555555555555';
@@ -429,7 +429,7 @@ describe('SOAP endpoint (real HTTP)', () => {
   });
 
   describe('Norwegian sample traffic', () => {
-    const sample = readFileSync('/work/shared/conformance/nhn-samples/iti38-iti40-request-hn.xml');
+    const sample = nhnSample('iti38-iti40-request-hn.xml');
 
     it('accepts the NHN ITI-38 request with its wsse:Security header and reads its addressing headers', async () => {
       const res = await send(server.url, sample, { contentType: SOAP_CT(ACTION.xcq) });

@@ -1,6 +1,6 @@
 /**
  * Realistic registry objects for the store tests, with Norwegian metadata (see
- * /work/shared/NORWAY.md): fødselsnummer patient ids, Volven codes, HPR authors, org.nr
+ * docs/norway.md): fødselsnummer patient ids, Volven codes, HPR authors, org.nr
  * institutions. Each call makes fresh entryUuids and uniqueIds.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,9 +1,8 @@
 /**
- * The NHN sample assertions (../shared/conformance/nhn-samples) mapped to Principals. Their
+ * The NHN sample assertions (fixtures/conformance/nhn-samples) mapped to Principals. Their
  * signatures come from NHN test certificates and their validity has passed, so (as the samples'
  * README says) attribute mapping is tested apart from signature and time checks.
  */
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { WSSE_FAULT } from '../../connector/soap/fault';
 import { readUnverifiedPrincipal, XuaVerifier } from '../../connector/trust/xua';
@@ -11,9 +10,9 @@ import { NS } from '../../registry/xml/namespaces';
 import { parseXml } from '../../registry/xml/parse';
 import { descendants } from '../../registry/xml/tree';
 import { expectFault, headerOf, ISSUER_PEM } from './helpers';
+import { nhnSample } from '../../fixtures';
 
-const SAMPLES = '/work/shared/conformance/nhn-samples/';
-const sample = (f: string): string => readFileSync(SAMPLES + f, 'utf8');
+const sample = (f: string): string => nhnSample(f).toString('utf8');
 /** The sample's assertion: the document itself, or the one inside a SOAP request. */
 const principalOf = (f: string) => {
   const root = parseXml(sample(f));

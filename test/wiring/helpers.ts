@@ -19,6 +19,7 @@ import {
   type ClinicianClaims,
 } from '../../scripts/sign-assertion';
 import { uid } from '../repository/client';
+import { EPIKRISE_ITI42 } from '../../fixtures';
 
 export const TEST_ISSUER = 'https://idp.test.koblingspunkt.example';
 export const TEST_AUDIENCE = 'urn:koblingspunkt:test';
@@ -56,7 +57,7 @@ const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, 
 /** The Norwegian epikrise submission (ITI-42 shape), optionally coded NORS (Volven 9603). */
 export function submission(patient: string, options: { nors?: boolean; forRepository?: boolean } = {}): { xml: string; docUid: string } {
   const docUid = uid();
-  let xml = readFileSync(new URL('../../fixtures/messages/iti42-norwegian-epikrise.xml', import.meta.url), 'utf8')
+  let xml = readFileSync(EPIKRISE_ITI42, 'utf8')
     .replace(/^<\?xml[^>]*>\s*/, '')
     .replace(/<!--[\s\S]*?-->\s*/, '')
     .replaceAll('$PATIENT$', xmlEscape(patient))

@@ -18,8 +18,9 @@ import { descendants } from '../../registry/xml/tree';
 import { NIST_PATIENT_AUTHORITY, startTestNode, type TestNode } from '../helpers/node';
 import { post, status } from '../repository/client';
 import { ACTION, envelopeWith, findDocumentsBody, HOME, PRACTITIONER_FNR, provideBody, soapType, trustConfig } from './helpers';
+import { NIST_TESTKIT } from '../../fixtures';
 
-const TESTKIT = join(import.meta.dirname, '../../../shared/conformance/nist-testkit/tests');
+const TESTKIT = join(NIST_TESTKIT, 'tests');
 const PATIENT = `xua${Date.now().toString(36)}^^^&${NIST_PATIENT_AUTHORITY}&ISO`;
 
 /** Test id prefix per collection, and where its transaction goes. */

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { parseXml, XmlParseError } from '../../registry/xml/parse';
 import { NS } from '../../registry/xml/namespaces';
 import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree';
+import { nhnSample } from '../../fixtures';
 
 function reason(fn: () => unknown): string {
   try {
@@ -138,7 +138,7 @@ describe('parseXml', () => {
   });
 
   it('reads the NHN Provide and Register sample', () => {
-    const root = parseXml(readFileSync('/work/shared/conformance/nhn-samples/PnR_request.xml'));
+    const root = parseXml(nhnSample('PnR_request.xml'));
     expect(root).to.include({ ns: NS.soap12, local: 'Envelope' });
   });
 });

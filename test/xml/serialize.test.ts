@@ -4,6 +4,7 @@ import { parseXml } from '../../registry/xml/parse';
 import { serializeXml } from '../../registry/xml/serialize';
 import { NS } from '../../registry/xml/namespaces';
 import { el, sameElement } from '../../registry/xml/tree';
+import { NHN_SAMPLES } from '../../fixtures';
 
 describe('serializeXml', () => {
   it('declares every namespace once on the root with the preferred prefixes', () => {
@@ -56,7 +57,7 @@ describe('serializeXml', () => {
   });
 
   it('round-trips every NHN sample: parse → serialize → parse is structurally equal', () => {
-    const dir = '/work/shared/conformance/nhn-samples';
+    const dir = NHN_SAMPLES;
     const files = readdirSync(dir).filter((f) => f.endsWith('.xml'));
     expect(files.length).to.be.greaterThan(5);
     for (const f of files) {
