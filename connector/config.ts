@@ -7,9 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { tlsConfigSchema } from './http/config';
-import { trustConfigSchema } from './trust/config';
-import { auditConfigSchema } from './audit/config';
+import { tlsConfigSchema } from './http/config.js';
+import { trustConfigSchema } from './trust/config.js';
+import { auditConfigSchema } from './audit/config.js';
 
 const oid = z.string().regex(/^[0-2](\.(0|[1-9]\d*))+$/, 'expected an OID such as 2.16.578.1.12.4.1.4.1');
 const urnOid = z

@@ -5,7 +5,7 @@
  * all lines about one transaction can be found by the id the peer also logged.
  */
 import winston from 'winston';
-import { isoTime } from './clock';
+import { isoTime } from './clock.js';
 
 export interface LoggerOptions {
   /** winston level: error, warn, info, http, verbose, debug, silly. */

@@ -8,8 +8,8 @@
  * A bad configuration stops the start with a message naming the key, and exit code 2.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config';
-import { startNode } from './node';
+import { ConfigError, loadConfig } from './config.js';
+import { startNode } from './node.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

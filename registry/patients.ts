@@ -6,7 +6,7 @@
  * (a regional authority, a test domain) are accepted when configured, either wholesale or as a
  * list of exact CX values.
  */
-import { isOid } from './model/hl7';
+import { isOid } from './model/hl7.js';
 
 export const NORWEGIAN_ID_OID = {
   fodselsnummer: '2.16.578.1.12.4.1.4.1',

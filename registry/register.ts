@@ -21,7 +21,7 @@
  * each submission that would have been stored, as a single commit threw it; the ones the rules
  * rejected are decided again, since their verdicts may have rested on objects never stored.
  */
-import { error, type RegistryErrorInfo } from './model/errors';
+import { error, type RegistryErrorInfo } from './model/errors.js';
 import {
   ASSOCIATION_TYPE,
   NO_EXTRA,
@@ -32,14 +32,14 @@ import {
   type RegistryObject,
   type Submission,
   type SubmissionSet,
-} from './model/metadata';
-import { padDtm } from './model/hl7';
-import { newEntryUuid } from './model/uuid';
-import type { PatientIdPolicy } from './patients';
-import { DuplicateEntryUuidError, type CommitBatch, type RegistryStore } from './store/store';
-import { StoreOverlay } from './store-overlay';
-import { validateSubmission, type RegistrySnapshot } from './validate';
-import { allObjects, registryPackagesAndEntries } from './validate/rule';
+} from './model/metadata.js';
+import { padDtm } from './model/hl7.js';
+import { newEntryUuid } from './model/uuid.js';
+import type { PatientIdPolicy } from './patients.js';
+import { DuplicateEntryUuidError, type CommitBatch, type RegistryStore } from './store/store.js';
+import { StoreOverlay } from './store-overlay.js';
+import { validateSubmission, type RegistrySnapshot } from './validate/index.js';
+import { allObjects, registryPackagesAndEntries } from './validate/rule.js';
 
 export interface RegisterContext {
   readonly patientIds: PatientIdPolicy;

@@ -2,12 +2,12 @@
  * The Document Registry actor: ITI-42 registration and ITI-18 stored queries over one store.
  * Pure TypeScript: it takes and returns model objects; transactions do the wire work.
  */
-import type { Submission } from './model/metadata';
-import type { StoredQueryRequest, StoredQueryResult } from './model/query';
-import type { PatientIdPolicy } from './patients';
-import { registerSubmission, type RegisterOutcome } from './register';
-import { runStoredQuery } from './query';
-import type { RegistryStore } from './store/store';
+import type { Submission } from './model/metadata.js';
+import type { StoredQueryRequest, StoredQueryResult } from './model/query.js';
+import type { PatientIdPolicy } from './patients.js';
+import { registerSubmission, type RegisterOutcome } from './register.js';
+import { runStoredQuery } from './query/index.js';
+import type { RegistryStore } from './store/store.js';
 
 export interface DocumentRegistryOptions {
   /** This community's homeCommunityId (urn:oid:…); set on every object a query returns. */

@@ -17,10 +17,10 @@
  *
  * A module of the registry actor, not a store implementation: it works over any `RegistryStore`.
  */
-import type { RegistryObject } from './model/metadata';
-import { deriveIndexHints } from './store/embedded/index-hints';
-import { compileFilter, type RecordTest } from './store/embedded/simple-filter';
-import { toRecord, type StoredRecord } from './store/record';
+import type { RegistryObject } from './model/metadata.js';
+import { deriveIndexHints } from './store/embedded/index-hints.js';
+import { compileFilter, type RecordTest } from './store/embedded/simple-filter.js';
+import { toRecord, type StoredRecord } from './store/record.js';
 import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
@@ -28,7 +28,7 @@ import {
   type FindOptions,
   type RegistryFilter,
   type RegistryStore,
-} from './store/store';
+} from './store/store.js';
 
 interface Pending {
   readonly obj: RegistryObject;

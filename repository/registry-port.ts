@@ -4,9 +4,9 @@
  * registry over ITI-42/ITI-18 (connector/clients/registry-client.ts). The repository knows nothing
  * else of the registry (DESIGN.md: `repository` knows the registry only through an interface).
  */
-import type { RegistryErrorInfo, ResponseStatus } from '../registry/model/errors';
-import type { DocumentEntry, Submission } from '../registry/model/metadata';
-import type { DocumentRegistry } from '../registry/registry';
+import type { RegistryErrorInfo, ResponseStatus } from '../registry/model/errors.js';
+import type { DocumentEntry, Submission } from '../registry/model/metadata.js';
+import type { DocumentRegistry } from '../registry/registry.js';
 
 export interface RegisterResult {
   readonly status: ResponseStatus;

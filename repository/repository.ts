@@ -11,11 +11,11 @@
  * registered. Orphans (staged and never registered) are removed after `orphanAgeMs`.
  */
 import type { Readable } from 'node:stream';
-import { error, type RegistryErrorInfo, type ResponseStatus } from '../registry/model/errors';
-import { sameOid } from '../registry/model/hl7';
-import { DOCUMENT_ENTRY_TYPE, type DocumentEntry, type Submission } from '../registry/model/metadata';
-import { BlobTooLargeError, type BlobSource, type BlobStore, type StagedBlob } from './blob';
-import type { RegistryPort } from './registry-port';
+import { error, type RegistryErrorInfo, type ResponseStatus } from '../registry/model/errors.js';
+import { sameOid } from '../registry/model/hl7.js';
+import { DOCUMENT_ENTRY_TYPE, type DocumentEntry, type Submission } from '../registry/model/metadata.js';
+import { BlobTooLargeError, type BlobSource, type BlobStore, type StagedBlob } from './blob/index.js';
+import type { RegistryPort } from './registry-port.js';
 
 /** A document of a submission: bytes still to be staged, or a blob the transport already staged while the request streamed in. */
 export type DocumentContent = BlobSource | StagedBlob;

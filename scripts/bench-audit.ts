@@ -23,11 +23,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Auditor } from '../connector/audit/auditor';
-import { auditEvents, type BaseAuditInput } from '../connector/audit/event';
-import { openEmbeddedAuditStore } from '../connector/audit/store-embedded';
-import { patientCx, uniqueFodselsnummer } from './generate/norway';
-import { Random } from './generate/random';
+import { Auditor } from '../connector/audit/auditor.js';
+import { auditEvents, type BaseAuditInput } from '../connector/audit/event.js';
+import { openEmbeddedAuditStore } from '../connector/audit/store-embedded.js';
+import { patientCx, uniqueFodselsnummer } from './generate/norway.js';
+import { Random } from './generate/random.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 

@@ -9,17 +9,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { InitiatingGateway } from '../connector/gateway/initiating';
-import { Limiter } from '../connector/gateway/limiter';
-import { remoteCommunity } from '../connector/gateway/remote';
-import { ACTIONS } from '../connector/soap/actions';
-import { SoapClient } from '../connector/soap/client';
-import { buildEnvelope, soapContentType } from '../connector/soap/response';
-import { adhocQueryResponse, parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../registry/ebxml';
-import { STORED_QUERY_ID, type StoredQueryRequest } from '../registry/model/query';
-import { serializeXml } from '../registry/xml/serialize';
-import { demoSubmission, DEMO_PATIENTS, patientCx } from './network/data';
-import { DEMO_REGIONS } from './network/launch';
+import { InitiatingGateway } from '../connector/gateway/initiating.js';
+import { Limiter } from '../connector/gateway/limiter.js';
+import { remoteCommunity } from '../connector/gateway/remote.js';
+import { ACTIONS } from '../connector/soap/actions.js';
+import { SoapClient } from '../connector/soap/client.js';
+import { buildEnvelope, soapContentType } from '../connector/soap/response.js';
+import { adhocQueryResponse, parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../registry/ebxml/index.js';
+import { STORED_QUERY_ID, type StoredQueryRequest } from '../registry/model/query.js';
+import { serializeXml } from '../registry/xml/serialize.js';
+import { demoSubmission, DEMO_PATIENTS, patientCx } from './network/data.js';
+import { DEMO_REGIONS } from './network/launch.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '300' }, docs: { type: 'string', default: '10' } } });
 const ITERATIONS = Number(values.iterations);

@@ -35,16 +35,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { ACTIONS } from '../connector/soap/actions';
-import { trustConfigSchema } from '../connector/trust/config';
-import { xuaVerifierFromConfig, type XuaInput } from '../connector/trust/xua';
-import { parseXml } from '../registry/xml/parse';
-import { NS } from '../registry/xml/namespaces';
-import { childElement } from '../registry/xml/tree';
-import { serializeAdhocQueryRequest } from '../registry/ebxml';
-import { STORED_QUERY_ID } from '../registry/model/query';
-import { serializeXml } from '../registry/xml/serialize';
-import { runLoad, type LoadResult } from './bench/load';
+import { ACTIONS } from '../connector/soap/actions.js';
+import { trustConfigSchema } from '../connector/trust/config.js';
+import { xuaVerifierFromConfig, type XuaInput } from '../connector/trust/xua.js';
+import { parseXml } from '../registry/xml/parse.js';
+import { NS } from '../registry/xml/namespaces.js';
+import { childElement } from '../registry/xml/tree.js';
+import { serializeAdhocQueryRequest } from '../registry/ebxml/index.js';
+import { STORED_QUERY_ID } from '../registry/model/query.js';
+import { serializeXml } from '../registry/xml/serialize.js';
+import { runLoad, type LoadResult } from './bench/load.js';
 import {
   buildAssertion,
   defaultAssertionOptions,
@@ -54,8 +54,8 @@ import {
   testKey,
   type AssertionOptions,
   type SigningKey,
-} from './sign-assertion';
-import { EPIKRISE_ITI42 } from '../fixtures';
+} from './sign-assertion.js';
+import { EPIKRISE_ITI42 } from '../fixtures/index.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const REGISTRY_PATH = '/xds/registry';
@@ -81,8 +81,8 @@ const TRUST = {
 type Mode = 'plain' | 'xua';
 
 async function serve(mode: Mode, dataDir: string): Promise<void> {
-  const { parseConfig } = await import('../connector/config');
-  const { startNode } = await import('../connector/node');
+  const { parseConfig } = await import('../connector/config.js');
+  const { startNode } = await import('../connector/node.js');
   const node = await startNode(
     parseConfig({
       port: 0,

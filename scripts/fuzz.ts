@@ -5,7 +5,7 @@
  * exit code is 1 when anything crashed, hung, leaked or answered a 5xx without a SOAP fault.
  */
 import { parseArgs } from 'node:util';
-import { clean, formatSummary, runFuzz } from './fuzz/run';
+import { clean, formatSummary, runFuzz } from './fuzz/run.js';
 
 const { values } = parseArgs({
   options: {

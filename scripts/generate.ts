@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { openRegistryStore } from '../registry/store/open';
-import { generate, GenerationError, readProgress } from './generate/run';
+import { openRegistryStore } from '../registry/store/open.js';
+import { generate, GenerationError, readProgress } from './generate/run.js';
 
 function usage(message: string): never {
   process.stderr.write(`${message}\nusage: npm run generate -- --entries N [--data-dir DIR] [--seed N] [--batch N] [--mongo-uri URI]\n`);

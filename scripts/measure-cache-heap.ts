@@ -5,10 +5,10 @@
  *
  *   node --expose-gc --import tsx scripts/measure-cache-heap.ts [count]
  */
-import type { RegistryObject } from '../registry/model/metadata';
-import { RecordCache, parseRecord } from '../registry/store/embedded/record-cache';
-import { toRecord } from '../registry/store/record';
-import { createWorld, planPatient } from './generate/patient';
+import type { RegistryObject } from '../registry/model/metadata.js';
+import { RecordCache, parseRecord } from '../registry/store/embedded/record-cache.js';
+import { toRecord } from '../registry/store/record.js';
+import { createWorld, planPatient } from './generate/patient.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');

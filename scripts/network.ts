@@ -6,13 +6,13 @@
  * (Ctrl-C stops it) so other clients can be pointed at it.
  */
 import { parseArgs } from 'node:util';
-import { SoapClient } from '../connector/soap/client';
-import { ACTIONS } from '../connector/soap/actions';
-import { documentBytes, parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../connector/transactions/retrieve-wire';
-import { parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../registry/ebxml';
-import { STORED_QUERY_ID } from '../registry/model/query';
-import { patientCx } from './network/data';
-import { loadDemoData, startNetwork } from './network/launch';
+import { SoapClient } from '../connector/soap/client.js';
+import { ACTIONS } from '../connector/soap/actions.js';
+import { documentBytes, parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../connector/transactions/retrieve-wire.js';
+import { parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../registry/ebxml/index.js';
+import { STORED_QUERY_ID } from '../registry/model/query.js';
+import { patientCx } from './network/data.js';
+import { loadDemoData, startNetwork } from './network/launch.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });

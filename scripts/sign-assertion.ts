@@ -16,8 +16,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignedXml } from 'xml-crypto';
-import { escapeAttribute, escapeText } from '../registry/xml/serialize';
-import { FIXTURE_CERTS } from '../fixtures';
+import { escapeAttribute, escapeText } from '../registry/xml/serialize.js';
+import { FIXTURE_CERTS } from '../fixtures/index.js';
 
 export { FIXTURE_CERTS };
 

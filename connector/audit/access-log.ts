@@ -12,8 +12,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import { TRANSACTION_NAMES, type AuditEvent } from './event';
-import { patientKeyOf, type AuditStore } from './store';
+import { TRANSACTION_NAMES, type AuditEvent } from './event.js';
+import { patientKeyOf, type AuditStore } from './store.js';
 
 /** One access as the patient sees it. */
 export interface AccessEntry {

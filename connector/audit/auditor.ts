@@ -27,11 +27,11 @@
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { toDicomXml } from './dicom';
-import type { AuditEvent } from './event';
-import { DurableAuditQueue, PermanentDeliveryError, type AuditSink, type QueueCounts, type QueueLogger } from './queue';
-import type { AuditStore } from './store';
-import { formatSyslogMessage, MessageTooLargeError, type SyslogMessageOptions, type SyslogSender } from './syslog';
+import { toDicomXml } from './dicom.js';
+import type { AuditEvent } from './event.js';
+import { DurableAuditQueue, PermanentDeliveryError, type AuditSink, type QueueCounts, type QueueLogger } from './queue.js';
+import type { AuditStore } from './store.js';
+import { formatSyslogMessage, MessageTooLargeError, type SyslogMessageOptions, type SyslogSender } from './syslog.js';
 
 export const QUEUE_FILE = 'audit-queue.sqlite';
 export const STORE_SINK = 'store';

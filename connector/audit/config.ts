@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { TlsSyslogSender, UdpSyslogSender, type SyslogSender } from './syslog';
+import { TlsSyslogSender, UdpSyslogSender, type SyslogSender } from './syslog.js';
 
 export const auditConfigSchema = z
   .object({

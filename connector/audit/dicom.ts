@@ -14,8 +14,8 @@
  * one "security resource" participant object whose detail types are the SAML attribute names the
  * values came from. The XML validates against the DICOM schema (schema/dicom-audit-message.rng).
  */
-import { serializeXml } from '../../registry/xml/serialize';
-import type { XmlElement } from '../../registry/xml/tree';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import type { XmlElement } from '../../registry/xml/tree.js';
 import {
   OUTCOME_CODE,
   ROLE_DESTINATION,
@@ -26,7 +26,7 @@ import {
   type AuditEvent,
   type AuditPrincipal,
   type CodedValue,
-} from './event';
+} from './event.js';
 
 export const OID = {
   fodselsnummer: '2.16.578.1.12.4.1.4.1',

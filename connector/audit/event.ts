@@ -8,8 +8,8 @@
  * document ids) and fill in the codes of the IHE ITI TF-2 audit message tables, so a transaction
  * needs only a few lines to audit itself.
  */
-import { timeOrderedUuid } from '../../registry/model/uuid';
-import { isoTime } from '../clock';
+import { timeOrderedUuid } from '../../registry/model/uuid.js';
+import { isoTime } from '../clock.js';
 
 /** A coded value as DICOM carries it (code, code system name, display / originalText). */
 export interface CodedValue {

@@ -23,8 +23,8 @@
  * (members in the same order, absent ones left out); test/audit/fhir-json.test.ts holds that
  * object mapping as the reference.
  */
-import { ATTESTATION_DETAIL_TYPES, OID } from './dicom';
-import { OUTCOME_CODE, type AuditCode, type AuditEndpoint, type AuditEvent, type CodedValue } from './event';
+import { ATTESTATION_DETAIL_TYPES, OID } from './dicom.js';
+import { OUTCOME_CODE, type AuditCode, type AuditEndpoint, type AuditEvent, type CodedValue } from './event.js';
 
 export type FhirResource = Record<string, unknown> & { resourceType: 'AuditEvent'; id: string };
 

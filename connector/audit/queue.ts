@@ -25,8 +25,8 @@
  * queue's own connection only creates the schema and reads.
  */
 import Database from 'better-sqlite3';
-import type { AuditEvent } from './event';
-import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer';
+import type { AuditEvent } from './event.js';
+import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer.js';
 
 export interface AuditSink {
   /** Stable name; rows are kept per sink name across restarts. */

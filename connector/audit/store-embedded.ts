@@ -6,10 +6,10 @@
  * event loop); this connection creates the schema and serves the reads.
  */
 import Database from 'better-sqlite3';
-import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer';
-import type { AuditEvent } from './event';
-import type { FhirResource } from './fhir';
-import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store';
+import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer.js';
+import type { AuditEvent } from './event.js';
+import type { FhirResource } from './fhir.js';
+import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_events (

@@ -11,10 +11,10 @@
  * on `recorded` and `_id`).
  */
 import { MongoBulkWriteError, MongoClient, type Collection } from 'mongodb';
-import type { AuditEvent } from './event';
-import type { FhirResource } from './fhir';
-import type { AccessEntry } from './access-log';
-import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store';
+import type { AuditEvent } from './event.js';
+import type { FhirResource } from './fhir.js';
+import type { AccessEntry } from './access-log.js';
+import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store.js';
 
 export const AUDIT_COLLECTION = 'auditEvents';
 

@@ -9,9 +9,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { accessEntryOf, type AccessEntry } from './access-log';
-import type { AuditEvent } from './event';
-import { fhirAuditEventJson, type FhirResource } from './fhir';
+import { accessEntryOf, type AccessEntry } from './access-log.js';
+import type { AuditEvent } from './event.js';
+import { fhirAuditEventJson, type FhirResource } from './fhir.js';
 
 export interface AccessLogQuery {
   /** CX.1 of the patient id (the fødselsnummer / D-number). */
@@ -107,10 +107,10 @@ export interface OpenAuditStoreOptions {
 /** MongoDB when a URI is given, else the embedded store beside the registry's. */
 export async function openAuditStore(options: OpenAuditStoreOptions): Promise<AuditStore> {
   if (options.mongoUri) {
-    const { openMongoAuditStore } = await import('./store-mongo');
+    const { openMongoAuditStore } = await import('./store-mongo.js');
     return openMongoAuditStore({ uri: options.mongoUri, ...(options.mongoDatabase !== undefined ? { database: options.mongoDatabase } : {}) });
   }
   mkdirSync(options.dataDir, { recursive: true });
-  const { openEmbeddedAuditStore } = await import('./store-embedded');
+  const { openEmbeddedAuditStore } = await import('./store-embedded.js');
   return openEmbeddedAuditStore({ path: join(options.dataDir, EMBEDDED_AUDIT_FILE) });
 }

@@ -9,14 +9,14 @@
  * RemoteRegistryError (the repository then asks the registry what happened, or keeps the documents
  * staged for recovery).
  */
-import { parseAdhocQueryResponse, parseRegistryResponse, serializeAdhocQueryRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml';
-import { RegistryFailure } from '../../registry/model/errors';
-import type { DocumentEntry } from '../../registry/model/metadata';
-import { STORED_QUERY_ID } from '../../registry/model/query';
-import type { XmlElement } from '../../registry/xml/tree';
-import type { RegistryPort } from '../../repository/registry-port';
-import { ACTIONS } from '../soap/actions';
-import { SoapClient, SoapClientError, type ClientTlsOptions } from '../soap/client';
+import { parseAdhocQueryResponse, parseRegistryResponse, serializeAdhocQueryRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml/index.js';
+import { RegistryFailure } from '../../registry/model/errors.js';
+import type { DocumentEntry } from '../../registry/model/metadata.js';
+import { STORED_QUERY_ID } from '../../registry/model/query.js';
+import type { XmlElement } from '../../registry/xml/tree.js';
+import type { RegistryPort } from '../../repository/registry-port.js';
+import { ACTIONS } from '../soap/actions.js';
+import { SoapClient, SoapClientError, type ClientTlsOptions } from '../soap/client.js';
 
 export interface RemoteRegistryOptions {
   /** The registry endpoint, e.g. https://registry.example/xds/registry. */

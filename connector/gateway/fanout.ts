@@ -3,9 +3,9 @@
  * community's own deadline (which also covers the wait for a slot), the consumer's abort, and no
  * timer or listener left behind whichever way the call ends.
  */
-import type { CallContext, Community, Forwarded } from './types';
-import { CommunityError } from './errors';
-import type { Limiter } from './limiter';
+import type { CallContext, Community, Forwarded } from './types.js';
+import { CommunityError } from './errors.js';
+import type { Limiter } from './limiter.js';
 
 export async function callCommunity<T>(
   community: Community,

@@ -14,13 +14,13 @@
  * Used as the node's initiating gateway (local registry + configured communities) and, in hub
  * mode, as the engine behind both hub endpoints (communities only, the requester's own excluded).
  */
-import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors';
-import type { RegistryObject } from '../../registry/model/metadata';
-import type { StoredQueryRequest } from '../../registry/model/query';
-import { CommunityError } from './errors';
-import { callCommunity } from './fanout';
-import type { Limiter } from './limiter';
-import { normaliseOid, sameOid } from './oid';
+import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { CommunityError } from './errors.js';
+import { callCommunity } from './fanout.js';
+import type { Limiter } from './limiter.js';
+import { normaliseOid, sameOid } from './oid.js';
 import type {
   Community,
   DocumentRequest,
@@ -31,7 +31,7 @@ import type {
   OutboundAudit,
   RetrievedDocument,
   RetrieveResult,
-} from './types';
+} from './types.js';
 
 export interface FederationContext {
   readonly credentials?: ForwardedCredentials;

@@ -2,9 +2,9 @@
  * The node's own registry (and repository, when there is one) as a Community, so the initiating
  * gateway federates local and remote answers through one code path.
  */
-import type { DocumentRegistry } from '../../registry/registry';
-import type { Community, DocumentSource, GatewayQueryResult } from './types';
-import type { StoredQueryRequest } from '../../registry/model/query';
+import type { DocumentRegistry } from '../../registry/registry.js';
+import type { Community, DocumentSource, GatewayQueryResult } from './types.js';
+import type { StoredQueryRequest } from '../../registry/model/query.js';
 
 export interface LocalCommunityOptions {
   /** urn:oid:… of this node (the registry stamps it on every object it returns). */

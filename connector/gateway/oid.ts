@@ -3,7 +3,7 @@
  * comparison goes through the registry model's bareOid / sameOid, and what we write is always
  * the urn:oid form.
  */
-import { bareOid, sameOid } from '../../registry/model/hl7';
+import { bareOid, sameOid } from '../../registry/model/hl7.js';
 
 export { sameOid };
 export const normaliseOid = bareOid;

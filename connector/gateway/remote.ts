@@ -3,16 +3,16 @@
  * SOAP client. Transport failures become CommunityErrors; everything else (the community's own
  * RegistryErrors) comes back as data for the initiating gateway to relay.
  */
-import { parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../../registry/ebxml';
-import { RegistryFailure, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors';
-import type { StoredQueryRequest } from '../../registry/model/query';
-import { ACTIONS } from '../soap/actions';
-import { SoapClient, SoapClientError, type SoapResponse } from '../soap/client';
-import { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../transactions/retrieve-wire';
-import { CommunityError } from './errors';
-import { forwardedSecurityHeader } from './security';
-import type { CallContext, Community, DocumentRequest, GatewayQueryResult, OutboundOutcome, RetrieveResult } from './types';
-import { urnOid } from './oid';
+import { parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../../registry/ebxml/index.js';
+import { RegistryFailure, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
+import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { ACTIONS } from '../soap/actions.js';
+import { SoapClient, SoapClientError, type SoapResponse } from '../soap/client.js';
+import { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../transactions/retrieve-wire.js';
+import { CommunityError } from './errors.js';
+import { forwardedSecurityHeader } from './security.js';
+import type { CallContext, Community, DocumentRequest, GatewayQueryResult, OutboundOutcome, RetrieveResult } from './types.js';
+import { urnOid } from './oid.js';
 
 export interface RemoteCommunityOptions {
   /** The community's homeCommunityId (bare or urn:oid; kept as urn:oid). */

@@ -12,13 +12,13 @@
  * (3.39.4.1.2, HomeCommunityId is required there). A `home` that names another community is
  * XDSUnknownCommunity. OIDs are compared with and without `urn:oid:`.
  */
-import { error, type RegistryErrorInfo } from '../../registry/model/errors';
-import type { StoredQueryRequest } from '../../registry/model/query';
-import { storedQueryName } from '../../registry/query/run';
-import type { StoredQueryName } from '../../registry/model/query';
-import { normaliseOid, sameOid } from './oid';
-import type { DocumentRequest, ForwardedCredentials, OutboundAudit, GatewayQueryResult, RetrievedDocument, RetrieveResult } from './types';
-import type { InitiatingGateway } from './initiating';
+import { error, type RegistryErrorInfo } from '../../registry/model/errors.js';
+import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { storedQueryName } from '../../registry/query/run.js';
+import type { StoredQueryName } from '../../registry/model/query.js';
+import { normaliseOid, sameOid } from './oid.js';
+import type { DocumentRequest, ForwardedCredentials, OutboundAudit, GatewayQueryResult, RetrievedDocument, RetrieveResult } from './types.js';
+import type { InitiatingGateway } from './initiating.js';
 
 /** Stored queries whose parameters include a patient id: `home` is optional on them. */
 const PATIENT_QUERIES: ReadonlySet<StoredQueryName> = new Set([

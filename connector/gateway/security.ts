@@ -13,11 +13,11 @@
  * uses it to leave a community OUT of a fan-out: a forged value can hide data from its sender,
  * never reveal any.
  */
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
-import type { ForwardedCredentials } from './types';
-import { urnOid } from './oid';
-import { locateAssertions, type LocatedAssertion } from '../trust/locate';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import type { ForwardedCredentials } from './types.js';
+import { urnOid } from './oid.js';
+import { locateAssertions, type LocatedAssertion } from '../trust/locate.js';
 
 /** SAML attribute names that carry the requester's homeCommunityId (XUA name and the Norwegian v1 name). */
 const HOME_COMMUNITY_ATTRIBUTES = ['urn:ihe:iti:xca:2010:homeCommunityId', 'urn:no:ehelse:saml:1.0:subject:homeCommunityId'];

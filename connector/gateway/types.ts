@@ -4,9 +4,9 @@
  * look alike (DESIGN.md: gateways know registry and repository only through interfaces).
  */
 import type { Readable } from 'node:stream';
-import type { RegistryErrorInfo, ResponseStatus } from '../../registry/model/errors';
-import type { RegistryObject } from '../../registry/model/metadata';
-import type { ReturnType, StoredQueryRequest } from '../../registry/model/query';
+import type { RegistryErrorInfo, ResponseStatus } from '../../registry/model/errors.js';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import type { ReturnType, StoredQueryRequest } from '../../registry/model/query.js';
 
 /** An rim:ObjectRef in an answer: a reference only, with the community it lives in. */
 export interface ObjectReference {

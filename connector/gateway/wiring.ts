@@ -4,16 +4,16 @@
  * initiating gateways for node or hub mode. connector/node.ts mounts what this returns.
  */
 import { readFileSync } from 'node:fs';
-import type { NodeConfig } from '../config';
-import type { DocumentRegistry } from '../../registry/registry';
-import { SoapClient, type ClientTlsOptions } from '../soap/client';
-import { InitiatingGateway } from './initiating';
-import { Limiter } from './limiter';
-import { localCommunity, queryRegistry } from './local';
-import { sameOid } from './oid';
-import { remoteCommunity } from './remote';
-import { federatedSource, RespondingGateway } from './responding';
-import type { Community, DocumentSource } from './types';
+import type { NodeConfig } from '../config.js';
+import type { DocumentRegistry } from '../../registry/registry.js';
+import { SoapClient, type ClientTlsOptions } from '../soap/client.js';
+import { InitiatingGateway } from './initiating.js';
+import { Limiter } from './limiter.js';
+import { localCommunity, queryRegistry } from './local.js';
+import { sameOid } from './oid.js';
+import { remoteCommunity } from './remote.js';
+import { federatedSource, RespondingGateway } from './responding.js';
+import type { Community, DocumentSource } from './types.js';
 
 export interface Gateways {
   readonly responding: RespondingGateway;

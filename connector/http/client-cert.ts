@@ -13,9 +13,9 @@ import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import type express from 'express';
 import type winston from 'winston';
-import { SoapFault, WSSE_FAULT, faultBodyXml } from '../soap/fault';
-import { buildEnvelope, sendSoap } from '../soap/response';
-import type { ClientCertificateMode } from './config';
+import { SoapFault, WSSE_FAULT, faultBodyXml } from '../soap/fault.js';
+import { buildEnvelope, sendSoap } from '../soap/response.js';
+import type { ClientCertificateMode } from './config.js';
 
 /** The verified client certificate of a mutual-TLS connection, for policy and audit. */
 export interface ClientIdentity {

@@ -1,5 +1,5 @@
 /** The HTTP(S) layer: listener, mutual-TLS guard and client identity. */
-export { tlsConfigSchema, clientCertificateModeSchema, type TlsConfig, type TlsConfigInput, type TlsEndpoint, type ClientCertificateMode } from './config';
+export { tlsConfigSchema, clientCertificateModeSchema, type TlsConfig, type TlsConfigInput, type TlsEndpoint, type ClientCertificateMode } from './config.js';
 export {
   clientIdentity,
   clientCertificateGuard,
@@ -8,5 +8,5 @@ export {
   refuseWithJson,
   type ClientIdentity,
   type ClientCertificateGuardOptions,
-} from './client-cert';
-export { listen, httpsOptions, type Listener } from './server';
+} from './client-cert.js';
+export { listen, httpsOptions, type Listener } from './server.js';

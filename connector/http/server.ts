@@ -9,7 +9,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import type winston from 'winston';
-import type { TlsConfig } from './config';
+import type { TlsConfig } from './config.js';
 
 export interface Listener {
   readonly server: http.Server;

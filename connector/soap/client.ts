@@ -15,16 +15,16 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent, errors as undiciErrors } from 'undici';
-import { parseXml, XmlParseError } from '../../registry/xml/parse';
-import { NS } from '../../registry/xml/namespaces';
-import { escapeText, serializeXml } from '../../registry/xml/serialize';
-import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree';
-import { WSA_ANONYMOUS } from './actions';
-import { checkEnvelopeElement } from './envelope';
-import { SoapFault, type QName } from './fault';
-import { parseMediaType } from './media-type';
-import { parseMultipartRelated, type Attachment, type Attachments } from './mime';
-import { mtomPackage, soapContentType, type MtomPackage } from './response';
+import { parseXml, XmlParseError } from '../../registry/xml/parse.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { escapeText, serializeXml } from '../../registry/xml/serialize.js';
+import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { WSA_ANONYMOUS } from './actions.js';
+import { checkEnvelopeElement } from './envelope.js';
+import { SoapFault, type QName } from './fault.js';
+import { parseMediaType } from './media-type.js';
+import { parseMultipartRelated, type Attachment, type Attachments } from './mime.js';
+import { mtomPackage, soapContentType, type MtomPackage } from './response.js';
 
 /** TLS settings of one peer: PEM strings or buffers (read by the caller), for mutual TLS when cert+key are given. */
 export interface ClientTlsOptions {

@@ -8,11 +8,11 @@
  */
 import type express from 'express';
 import type winston from 'winston';
-import { parseXml, XmlParseError } from '../../registry/xml/parse';
-import type { XmlElement } from '../../registry/xml/tree';
-import { requestLogger } from '../log';
-import { BodyReadError, readBody } from './body';
-import { readEnvelope, peekMessageId, QNameSet, type SoapEnvelope } from './envelope';
+import { parseXml, XmlParseError } from '../../registry/xml/parse.js';
+import type { XmlElement } from '../../registry/xml/tree.js';
+import { requestLogger } from '../log.js';
+import { BodyReadError, readBody } from './body.js';
+import { readEnvelope, peekMessageId, QNameSet, type SoapEnvelope } from './envelope.js';
 import {
   actionNotSupported,
   faultBodyXml,
@@ -23,13 +23,14 @@ import {
   soap11VersionMismatchXml,
   WSA_FAULT,
   type QName,
-} from './fault';
-import { parseMediaType, type MediaType } from './media-type';
-import { normaliseContentId, parseMultipartRelated, type Attachment, type Attachments } from './mime';
-import { readMultipartStream, type PartSpooler } from './mime-stream';
-import { buildEnvelope, buildEnvelopeBytes, sendSoap } from './response';
-import { descriptionLoader, descriptionRequest, rewriteDescription } from './description';
-import { xopReferences } from './xop';
+} from './fault.js';
+import { parseMediaType, type MediaType } from './media-type.js';
+import { normaliseContentId, parseMultipartRelated, type Attachment, type Attachments } from './mime.js';
+import { readMultipartStream, type PartSpooler } from './mime-stream.js';
+import { buildEnvelope, buildEnvelopeBytes, sendSoap } from './response.js';
+import { descriptionLoader, descriptionRequest, rewriteDescription } from './description.js';
+import { xopReferences } from './xop.js';
+import { TextDecoder } from 'node:util';
 
 export interface SoapRequest {
   /** The WS-Addressing action (or, without wsa:Action, the Content-Type action). */

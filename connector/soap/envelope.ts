@@ -5,10 +5,10 @@
  * Everything is matched on namespace URI + local name, so a foreign `Action` element (or a
  * WS-Addressing 2004/08 one) is never taken for wsa:Action.
  */
-import { NS } from '../../registry/xml/namespaces';
-import { childElements, textContent, type XmlElement } from '../../registry/xml/tree';
-import { WSA_ANONYMOUS } from './actions';
-import { invalidAddressingHeader, SoapFault, WSA_FAULT, type QName } from './fault';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElements, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { WSA_ANONYMOUS } from './actions.js';
+import { invalidAddressingHeader, SoapFault, WSA_FAULT, type QName } from './fault.js';
 
 export interface RelatesTo {
   readonly value: string;

@@ -6,10 +6,10 @@
  * fault is written here with explicit declarations rather than through serializeXml (which only
  * declares namespaces that elements and attributes use, not those used inside text).
  */
-import { NS } from '../../registry/xml/namespaces';
-import { escapeAttribute, escapeText, serializeXml } from '../../registry/xml/serialize';
-import { el, type XmlElement } from '../../registry/xml/tree';
-import { SOAP_FAULT_ACTION, WSA_FAULT_ACTION } from './actions';
+import { NS } from '../../registry/xml/namespaces.js';
+import { escapeAttribute, escapeText, serializeXml } from '../../registry/xml/serialize.js';
+import { el, type XmlElement } from '../../registry/xml/tree.js';
+import { SOAP_FAULT_ACTION, WSA_FAULT_ACTION } from './actions.js';
 
 export type SoapFaultCode = 'VersionMismatch' | 'MustUnderstand' | 'DataEncodingUnknown' | 'Sender' | 'Receiver';
 

@@ -11,10 +11,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import { BodyReadError, pumpBody } from './body';
-import { SoapFault } from './fault';
-import { parseMediaType, type MediaType } from './media-type';
-import { normaliseContentId, type Attachment, type MultipartSoapMessage, type SpooledAttachment } from './mime';
+import { BodyReadError, pumpBody } from './body.js';
+import { SoapFault } from './fault.js';
+import { parseMediaType, type MediaType } from './media-type.js';
+import { normaliseContentId, type Attachment, type MultipartSoapMessage, type SpooledAttachment } from './mime.js';
 
 /** Where non-root parts go while the request streams in (temporary files, a blob store's staging area…). */
 export interface PartSpooler {

@@ -11,8 +11,8 @@
  */
 import { MultipartParseError, MultipartParser, type MultipartPart } from '@remix-run/multipart-parser';
 import { Readable } from 'node:stream';
-import { SoapFault } from './fault';
-import { parseMediaType, type MediaType } from './media-type';
+import { SoapFault } from './fault.js';
+import { parseMediaType, type MediaType } from './media-type.js';
 
 /**
  * One MIME attachment: either held in memory (`data`), or spooled while the request streamed in

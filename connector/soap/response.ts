@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { NS } from '../../registry/xml/namespaces';
-import { escapeText, serializeXml, serializeXmlChunks } from '../../registry/xml/serialize';
-import type { XmlElement } from '../../registry/xml/tree';
-import { quoteParam } from './media-type';
-import { isSpooled, type Attachment, type SpooledAttachment } from './mime';
+import { NS } from '../../registry/xml/namespaces.js';
+import { escapeText, serializeXml, serializeXmlChunks } from '../../registry/xml/serialize.js';
+import type { XmlElement } from '../../registry/xml/tree.js';
+import { quoteParam } from './media-type.js';
+import { isSpooled, type Attachment, type SpooledAttachment } from './mime.js';
 
 export interface OutgoingEnvelope {
   /** wsa:Action of this message. */

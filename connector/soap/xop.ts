@@ -4,10 +4,10 @@
  * xop:Include elements into MTOM replies.
  */
 import { randomUUID } from 'node:crypto';
-import { NS } from '../../registry/xml/namespaces';
-import { childElements, descendants, textContent, el, type XmlElement } from '../../registry/xml/tree';
-import { SoapFault } from './fault';
-import { normaliseContentId, type Attachment, type Attachments } from './mime';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElements, descendants, textContent, el, type XmlElement } from '../../registry/xml/tree.js';
+import { SoapFault } from './fault.js';
+import { normaliseContentId, type Attachment, type Attachments } from './mime.js';
 
 /** A fresh Content-ID (without angle brackets) made only of URL-safe characters, so its cid: URL needs no escaping. */
 export function newContentId(): string {

@@ -1,7 +1,7 @@
 /** What every transaction does alike: checking the body element and turning RegistryFailure into a response. */
-import type { XmlElement } from '../../registry/xml/tree';
-import { RegistryFailure, type RegistryErrorInfo } from '../../registry/model/errors';
-import { SoapFault } from '../soap/fault';
+import type { XmlElement } from '../../registry/xml/tree.js';
+import { RegistryFailure, type RegistryErrorInfo } from '../../registry/model/errors.js';
+import { SoapFault } from '../soap/fault.js';
 
 /** The SOAP body must hold the transaction's request element; anything else is the sender's fault. */
 export function expectBody(body: XmlElement, ns: string, local: string): void {

@@ -10,22 +10,22 @@
  * unrecorded. When trust is disabled for the endpoint (the quick-start default) there is no
  * Principal and the access policy is not applied; startNode logs that loudly.
  */
-import { serializeAdhocQueryRequest } from '../../registry/ebxml';
-import type { DocumentEntry } from '../../registry/model/metadata';
-import { serializeXml } from '../../registry/xml/serialize';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, textContent } from '../../registry/xml/tree';
-import type { Auditor } from '../audit/auditor';
-import { auditEvents, securityFailureEvent, type AuditCode, type AuditEndpoint, type AuditEvent, type AuditPrincipal, type BaseAuditInput, type Outcome, type TransactionId } from '../audit/event';
-import { clientIdentity, type ClientIdentity } from '../http/client-cert';
-import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint';
-import { SoapFault } from '../soap/fault';
-import type { OutboundAudit, OutboundOutcome } from '../gateway/types';
-import type { PatientBlockStore } from '../trust/blocks';
-import type { TrustPolicyConfig } from '../trust/config';
-import type { Principal } from '../trust/principal';
-import type { XuaVerifier } from '../trust/xua';
-import { queriedPatients } from './policy';
+import { serializeAdhocQueryRequest } from '../../registry/ebxml/index.js';
+import type { DocumentEntry } from '../../registry/model/metadata.js';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, textContent } from '../../registry/xml/tree.js';
+import type { Auditor } from '../audit/auditor.js';
+import { auditEvents, securityFailureEvent, type AuditCode, type AuditEndpoint, type AuditEvent, type AuditPrincipal, type BaseAuditInput, type Outcome, type TransactionId } from '../audit/event.js';
+import { clientIdentity, type ClientIdentity } from '../http/client-cert.js';
+import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint.js';
+import { SoapFault } from '../soap/fault.js';
+import type { OutboundAudit, OutboundOutcome } from '../gateway/types.js';
+import type { PatientBlockStore } from '../trust/blocks.js';
+import type { TrustPolicyConfig } from '../trust/config.js';
+import type { Principal } from '../trust/principal.js';
+import type { XuaVerifier } from '../trust/xua.js';
+import { queriedPatients } from './policy.js';
 
 export type EndpointName = 'registry' | 'repository' | 'responding' | 'initiating';
 

@@ -5,14 +5,14 @@
  * byte-for-byte to every community; a consumer restricts a query to one community with
  * AdhocQuery/@home.
  */
-import type { InitiatingGateway } from '../gateway/initiating';
-import { credentialsFrom } from '../gateway/security';
-import type { SoapHandler } from '../soap/endpoint';
-import { ACTIONS } from '../soap/actions';
-import { withContext, type TransactionServices } from './context';
-import { ConsumerCall, gatewayQueryResponse } from './iti38';
-import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire';
-import { serveQuery, serveRetrieve } from './serve';
+import type { InitiatingGateway } from '../gateway/initiating.js';
+import { credentialsFrom } from '../gateway/security.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import { ACTIONS } from '../soap/actions.js';
+import { withContext, type TransactionServices } from './context.js';
+import { ConsumerCall, gatewayQueryResponse } from './iti38.js';
+import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire.js';
+import { serveQuery, serveRetrieve } from './serve.js';
 
 export function initiatingTransactions(gateway: InitiatingGateway, services: TransactionServices): Record<string, SoapHandler> {
   const query = withContext(services, 'initiating', 'ITI-18', async (req, ctx) => {

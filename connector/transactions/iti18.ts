@@ -2,13 +2,13 @@
  * ITI-18 Registry Stored Query at the registry endpoint: query:AdhocQueryRequest in,
  * query:AdhocQueryResponse out, under the trust policy and audited (serve.ts).
  */
-import { adhocQueryResponse } from '../../registry/ebxml';
-import type { DocumentRegistry } from '../../registry/registry';
-import { queryRegistry } from '../gateway/local';
-import type { SoapHandler } from '../soap/endpoint';
-import { ACTIONS } from '../soap/actions';
-import { withContext, type TransactionServices } from './context';
-import { serveQuery } from './serve';
+import { adhocQueryResponse } from '../../registry/ebxml/index.js';
+import type { DocumentRegistry } from '../../registry/registry.js';
+import { queryRegistry } from '../gateway/local.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import { ACTIONS } from '../soap/actions.js';
+import { withContext, type TransactionServices } from './context.js';
+import { serveQuery } from './serve.js';
 
 export function iti18(registry: DocumentRegistry, services: TransactionServices): SoapHandler {
   return withContext(services, 'registry', 'ITI-18', async (req, ctx) => {

@@ -3,17 +3,17 @@
  * the responding gateway actor under the trust policy (serve.ts). The same wire mapping serves
  * ITI-18 at the initiating gateway (initiating.ts), since both are one AdhocQueryRequest/Response pair.
  */
-import { adhocQueryResponse, registryErrorList } from '../../registry/ebxml';
-import { STATUS_URN } from '../../registry/model/errors';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, el, type XmlElement } from '../../registry/xml/tree';
-import type { ForwardedCredentials, GatewayQueryResult, OutboundAudit } from '../gateway/types';
-import type { RespondingGateway } from '../gateway/responding';
-import { credentialsFrom } from '../gateway/security';
-import type { SoapHandler, SoapRequest } from '../soap/endpoint';
-import { ACTIONS } from '../soap/actions';
-import { outboundAudit, withContext, type TransactionContext, type TransactionServices } from './context';
-import { serveQuery } from './serve';
+import { adhocQueryResponse, registryErrorList } from '../../registry/ebxml/index.js';
+import { STATUS_URN } from '../../registry/model/errors.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, el, type XmlElement } from '../../registry/xml/tree.js';
+import type { ForwardedCredentials, GatewayQueryResult, OutboundAudit } from '../gateway/types.js';
+import type { RespondingGateway } from '../gateway/responding.js';
+import { credentialsFrom } from '../gateway/security.js';
+import type { SoapHandler, SoapRequest } from '../soap/endpoint.js';
+import { ACTIONS } from '../soap/actions.js';
+import { outboundAudit, withContext, type TransactionContext, type TransactionServices } from './context.js';
+import { serveQuery } from './serve.js';
 
 /** The AdhocQueryResponse of a gateway: full objects (or their ObjectRefs) and relayed ObjectRefs. */
 export function gatewayQueryResponse(result: GatewayQueryResult): XmlElement {

@@ -3,14 +3,14 @@
  * xdsb:RetrieveDocumentSetResponse out, always MTOM (wire format: retrieve-wire.ts), under the
  * trust policy and audited (serve.ts).
  */
-import type { RespondingGateway } from '../gateway/responding';
-import { credentialsFrom } from '../gateway/security';
-import type { SoapHandler } from '../soap/endpoint';
-import { ACTIONS } from '../soap/actions';
-import { withContext, type TransactionServices } from './context';
-import { ConsumerCall } from './iti38';
-import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire';
-import { serveRetrieve } from './serve';
+import type { RespondingGateway } from '../gateway/responding.js';
+import { credentialsFrom } from '../gateway/security.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import { ACTIONS } from '../soap/actions.js';
+import { withContext, type TransactionServices } from './context.js';
+import { ConsumerCall } from './iti38.js';
+import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire.js';
+import { serveRetrieve } from './serve.js';
 
 export function iti39(gateway: RespondingGateway, services: TransactionServices): SoapHandler {
   return withContext(services, 'responding', 'ITI-39', async (req, ctx) => {

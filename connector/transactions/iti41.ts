@@ -7,19 +7,19 @@
  * commits or aborts; an inline document is decoded from the envelope and staged by the repository.
  */
 import { Readable } from 'node:stream';
-import { parseProvideAndRegisterRequest, registryResponse } from '../../registry/ebxml';
-import { error, RegistryFailure } from '../../registry/model/errors';
-import { NS } from '../../registry/xml/namespaces';
-import { isStagedBlob, type DocumentContent, type DocumentRepository } from '../../repository/repository';
-import { ACTIONS } from '../soap/actions';
-import type { SoapHandler } from '../soap/endpoint';
-import { isSpooled } from '../soap/mime';
-import { binaryAttachment } from '../soap/xop';
-import type { Submission } from '../../registry/model/metadata';
-import { expectBody, failureOnRegistryError } from './common';
-import { withContext, type TransactionServices } from './context';
-import { auditSubmission } from './serve';
-import { adoptStagedBlob, isTooLargePart } from './spool';
+import { parseProvideAndRegisterRequest, registryResponse } from '../../registry/ebxml/index.js';
+import { error, RegistryFailure } from '../../registry/model/errors.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { isStagedBlob, type DocumentContent, type DocumentRepository } from '../../repository/repository.js';
+import { ACTIONS } from '../soap/actions.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import { isSpooled } from '../soap/mime.js';
+import { binaryAttachment } from '../soap/xop.js';
+import type { Submission } from '../../registry/model/metadata.js';
+import { expectBody, failureOnRegistryError } from './common.js';
+import { withContext, type TransactionServices } from './context.js';
+import { auditSubmission } from './serve.js';
+import { adoptStagedBlob, isTooLargePart } from './spool.js';
 
 export function iti41(repository: DocumentRepository, services: TransactionServices): SoapHandler {
   return withContext(services, 'repository', 'ITI-41', async (req, ctx) => {

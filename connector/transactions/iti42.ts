@@ -2,16 +2,16 @@
  * ITI-42 Register Document Set-b: lcm:SubmitObjectsRequest in, rs:RegistryResponse out.
  * Wire ⇄ model here; the rules and the storing are the registry actor's.
  */
-import { parseSubmitObjectsRequest, registryResponse } from '../../registry/ebxml';
-import { NS } from '../../registry/xml/namespaces';
-import type { DocumentRegistry } from '../../registry/registry';
-import type { SoapHandler } from '../soap/endpoint';
-import { ACTIONS } from '../soap/actions';
-import { childElement, type XmlElement } from '../../registry/xml/tree';
-import type { Submission } from '../../registry/model/metadata';
-import { expectBody, failureOnRegistryError } from './common';
-import { withContext, type TransactionServices } from './context';
-import { auditSubmission } from './serve';
+import { parseSubmitObjectsRequest, registryResponse } from '../../registry/ebxml/index.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import type { DocumentRegistry } from '../../registry/registry.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import { ACTIONS } from '../soap/actions.js';
+import { childElement, type XmlElement } from '../../registry/xml/tree.js';
+import type { Submission } from '../../registry/model/metadata.js';
+import { expectBody, failureOnRegistryError } from './common.js';
+import { withContext, type TransactionServices } from './context.js';
+import { auditSubmission } from './serve.js';
 
 /**
  * The request element: lcm:SubmitObjectsRequest as ITI TF-2b 3.42 defines it, or the same wrapped

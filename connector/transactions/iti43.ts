@@ -4,12 +4,12 @@
  * document an xop:Include part streamed from the blob store; under the trust policy and audited
  * (serve.ts).
  */
-import type { DocumentRepository } from '../../repository/repository';
-import { ACTIONS } from '../soap/actions';
-import type { SoapHandler } from '../soap/endpoint';
-import { withContext, type TransactionServices } from './context';
-import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire';
-import { serveRetrieve } from './serve';
+import type { DocumentRepository } from '../../repository/repository.js';
+import { ACTIONS } from '../soap/actions.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import { withContext, type TransactionServices } from './context.js';
+import { parseRetrieveDocumentSetRequest, retrieveReply } from './retrieve-wire.js';
+import { serveRetrieve } from './serve.js';
 
 export function iti43(repository: DocumentRepository, services: TransactionServices): SoapHandler {
   return withContext(services, 'repository', 'ITI-43', async (req, ctx) => {

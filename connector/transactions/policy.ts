@@ -13,14 +13,14 @@
  * A whole-request denial is answered as NHN's reference source does: a normal response whose
  * status is Failure with one XDSRegistryError located at our homeCommunityId.
  */
-import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors';
-import type { DocumentEntry } from '../../registry/model/metadata';
-import type { StoredQueryRequest } from '../../registry/model/query';
-import { parseValue, ValueSyntaxError } from '../../registry/query/value-syntax';
-import type { DocumentRequest, GatewayQueryResult, RetrievedDocument, RetrieveResult } from '../gateway/types';
-import { sameOid } from '../gateway/oid';
-import { decideRequest, decideRetrieve, denialError, filterQueryResult, samePatient, type Denial, type Permit } from '../trust/policy';
-import type { TransactionContext } from './context';
+import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
+import type { DocumentEntry } from '../../registry/model/metadata.js';
+import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { parseValue, ValueSyntaxError } from '../../registry/query/value-syntax.js';
+import type { DocumentRequest, GatewayQueryResult, RetrievedDocument, RetrieveResult } from '../gateway/types.js';
+import { sameOid } from '../gateway/oid.js';
+import { decideRequest, decideRetrieve, denialError, filterQueryResult, samePatient, type Denial, type Permit } from '../trust/policy.js';
+import type { TransactionContext } from './context.js';
 
 /** Stored-query parameters that name the patient (every patient-bound query has exactly one of them). */
 const PATIENT_PARAMETERS: ReadonlySet<string> = new Set([

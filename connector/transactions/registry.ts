@@ -1,10 +1,10 @@
 /** The Document Registry endpoint: the actions it serves. */
-import type { DocumentRegistry } from '../../registry/registry';
-import type { SoapHandler } from '../soap/endpoint';
-import type { TransactionServices } from './context';
-import { ACTIONS } from '../soap/actions';
-import { iti18 } from './iti18';
-import { iti42 } from './iti42';
+import type { DocumentRegistry } from '../../registry/registry.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import type { TransactionServices } from './context.js';
+import { ACTIONS } from '../soap/actions.js';
+import { iti18 } from './iti18.js';
+import { iti42 } from './iti42.js';
 
 export function registryTransactions(registry: DocumentRegistry, services: TransactionServices): Record<string, SoapHandler> {
   return {

@@ -1,10 +1,10 @@
 /** The Document Repository endpoint: the actions it serves. */
-import type { DocumentRepository } from '../../repository/repository';
-import { ACTIONS } from '../soap/actions';
-import type { SoapHandler } from '../soap/endpoint';
-import type { TransactionServices } from './context';
-import { iti41 } from './iti41';
-import { iti43 } from './iti43';
+import type { DocumentRepository } from '../../repository/repository.js';
+import { ACTIONS } from '../soap/actions.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import type { TransactionServices } from './context.js';
+import { iti41 } from './iti41.js';
+import { iti43 } from './iti43.js';
 
 export function repositoryTransactions(repository: DocumentRepository, services: TransactionServices): Record<string, SoapHandler> {
   return {

@@ -1,10 +1,10 @@
 /** The responding gateway endpoint: the actions it serves. */
-import type { RespondingGateway } from '../gateway/responding';
-import type { SoapHandler } from '../soap/endpoint';
-import type { TransactionServices } from './context';
-import { ACTIONS } from '../soap/actions';
-import { iti38 } from './iti38';
-import { iti39 } from './iti39';
+import type { RespondingGateway } from '../gateway/responding.js';
+import type { SoapHandler } from '../soap/endpoint.js';
+import type { TransactionServices } from './context.js';
+import { ACTIONS } from '../soap/actions.js';
+import { iti38 } from './iti38.js';
+import { iti39 } from './iti39.js';
 
 export function respondingTransactions(gateway: RespondingGateway, services: TransactionServices): Record<string, SoapHandler> {
   return {

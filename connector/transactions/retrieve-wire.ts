@@ -6,16 +6,16 @@
  * part streamed from its source and never loaded whole.
  */
 import type { Readable } from 'node:stream';
-import { parseRegistryResponse, registryResponse } from '../../registry/ebxml';
-import { RegistryFailure } from '../../registry/model/errors';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, el, textContent, type XmlElement } from '../../registry/xml/tree';
-import type { DocumentRequest, RetrievedDocument, RetrieveResult } from '../gateway/types';
-import type { SoapReply } from '../soap/endpoint';
-import { SoapFault } from '../soap/fault';
-import { attachmentSize, attachmentStream, type Attachment, type Attachments } from '../soap/mime';
-import { binaryAttachment, newContentId, xopInclude } from '../soap/xop';
-import { expectBody } from './common';
+import { parseRegistryResponse, registryResponse } from '../../registry/ebxml/index.js';
+import { RegistryFailure } from '../../registry/model/errors.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, el, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import type { DocumentRequest, RetrievedDocument, RetrieveResult } from '../gateway/types.js';
+import type { SoapReply } from '../soap/endpoint.js';
+import { SoapFault } from '../soap/fault.js';
+import { attachmentSize, attachmentStream, type Attachment, type Attachments } from '../soap/mime.js';
+import { binaryAttachment, newContentId, xopInclude } from '../soap/xop.js';
+import { expectBody } from './common.js';
 
 export interface ParseRetrieveOptions {
   /**

@@ -9,18 +9,18 @@
  * The audit record is written (durably, see Auditor.record) before the handler returns, i.e. before
  * a byte of the response is sent.
  */
-import { parseAdhocQueryRequest } from '../../registry/ebxml';
-import type { RegistryErrorInfo, ResponseStatus } from '../../registry/model/errors';
-import type { Submission } from '../../registry/model/metadata';
-import type { StoredQueryRequest } from '../../registry/model/query';
-import { NS } from '../../registry/xml/namespaces';
-import { serializeXml } from '../../registry/xml/serialize';
-import type { SoapRequest } from '../soap/endpoint';
-import { auditEvents, denialEvent, type DocumentRef, type QueryRef } from '../audit/event';
-import type { DocumentRequest, GatewayQueryResult, RetrieveResult } from '../gateway/types';
-import { expectBody, failureOnRegistryError } from './common';
-import { outcomeOf, type TransactionContext } from './context';
-import { queryUnderPolicy, retrieveUnderPolicy } from './policy';
+import { parseAdhocQueryRequest } from '../../registry/ebxml/index.js';
+import type { RegistryErrorInfo, ResponseStatus } from '../../registry/model/errors.js';
+import type { Submission } from '../../registry/model/metadata.js';
+import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import type { SoapRequest } from '../soap/endpoint.js';
+import { auditEvents, denialEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
+import type { DocumentRequest, GatewayQueryResult, RetrieveResult } from '../gateway/types.js';
+import { expectBody, failureOnRegistryError } from './common.js';
+import { outcomeOf, type TransactionContext } from './context.js';
+import { queryUnderPolicy, retrieveUnderPolicy } from './policy.js';
 
 type QueryTransaction = 'ITI-18' | 'ITI-38';
 type RetrieveTransaction = 'ITI-39' | 'ITI-43';

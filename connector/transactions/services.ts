@@ -6,14 +6,14 @@
  */
 import { hostname } from 'node:os';
 import type winston from 'winston';
-import type { DocumentEntry } from '../../registry/model/metadata';
-import { Auditor } from '../audit/auditor';
-import { createSyslogSender } from '../audit/config';
-import { openAuditStore, type AuditStore } from '../audit/store';
-import type { NodeConfig } from '../config';
-import type { PatientBlockStore } from '../trust/blocks';
-import { xuaVerifierFromConfig } from '../trust/xua';
-import type { EndpointName, TransactionServices } from './context';
+import type { DocumentEntry } from '../../registry/model/metadata.js';
+import { Auditor } from '../audit/auditor.js';
+import { createSyslogSender } from '../audit/config.js';
+import { openAuditStore, type AuditStore } from '../audit/store.js';
+import type { NodeConfig } from '../config.js';
+import type { PatientBlockStore } from '../trust/blocks.js';
+import { xuaVerifierFromConfig } from '../trust/xua.js';
+import type { EndpointName, TransactionServices } from './context.js';
 
 export interface CreatedServices {
   readonly services: TransactionServices;

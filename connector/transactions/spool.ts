@@ -5,8 +5,8 @@
  * commits is aborted when the request is done (`release`).
  */
 import { Readable } from 'node:stream';
-import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../../repository/blob';
-import type { PartSpooler } from '../soap/mime-stream';
+import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../../repository/blob/index.js';
+import type { PartSpooler } from '../soap/mime-stream.js';
 
 /** A part that passed the document size limit: its bytes were dropped, ITI-41 answers XDSRepositoryError. */
 export interface TooLargePart {

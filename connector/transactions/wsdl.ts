@@ -1,5 +1,6 @@
 /** Where the WSDL of each endpoint lives (served at `<endpoint>?wsdl`). */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 const WSDL_FILES = {
   registry: 'DocumentRegistry.wsdl',
@@ -9,5 +10,5 @@ const WSDL_FILES = {
 } as const;
 
 export function wsdlPath(endpoint: keyof typeof WSDL_FILES): string {
-  return fileURLToPath(new URL(`../../xsd/wsdl/${WSDL_FILES[endpoint]}`, import.meta.url));
+  return join(PACKAGE_ROOT, 'xsd', 'wsdl', WSDL_FILES[endpoint]);
 }

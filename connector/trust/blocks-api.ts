@@ -16,9 +16,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type winston from 'winston';
 import { z } from 'zod';
-import { checkCxFormat, isValidNorwegianId, NORWEGIAN_ID_OID, type NorwegianIdKind } from '../../registry/patients';
-import { bareOid, parseCx } from '../../registry/model/hl7';
-import type { PatientBlockStore } from './blocks';
+import { checkCxFormat, isValidNorwegianId, NORWEGIAN_ID_OID, type NorwegianIdKind } from '../../registry/patients.js';
+import { bareOid, parseCx } from '../../registry/model/hl7.js';
+import type { PatientBlockStore } from './blocks.js';
 
 export interface PatientBlocksApiOptions {
   /** The bearer token callers must present. */

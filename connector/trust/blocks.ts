@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { bareOid, parseCx } from '../../registry/model/hl7';
-import type { Principal } from './principal';
+import { bareOid, parseCx } from '../../registry/model/hl7.js';
+import type { Principal } from './principal.js';
 
 export type BlockKind = 'all' | 'practitioner' | 'organization';
 

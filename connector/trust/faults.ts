@@ -7,7 +7,7 @@
  * - wsse:FailedAuthentication: the header is well formed but does not authenticate (bad or
  *   untrusted signature, unknown issuer or audience, outside its validity period).
  */
-import { SoapFault, WSSE_FAULT } from '../soap/fault';
+import { SoapFault, WSSE_FAULT } from '../soap/fault.js';
 
 export function invalidSecurity(reason: string): SoapFault {
   return new SoapFault({ code: 'Sender', subcode: WSSE_FAULT.invalidSecurity, reason });

@@ -14,8 +14,8 @@
  * visibly used namespaces, whatever the ancestor that declared them, so the canonical bytes, and
  * with them the digest, are exactly those of the assertion in place.
  */
-import { NS } from '../../registry/xml/namespaces';
-import { invalidSecurity } from './faults';
+import { NS } from '../../registry/xml/namespaces.js';
+import { invalidSecurity } from './faults.js';
 
 export interface LocatedAssertion {
   /** The assertion as a standalone XML document. */

@@ -17,12 +17,12 @@
  * - citizens: own documents from `citizenOwnAccessAge`, NORU, NORN_* and HL7 V withheld, HL7 R
  *   also withheld below `citizenAdultAge`; others' documents only with the matching acp code.
  */
-import { error, type RegistryErrorInfo } from '../../registry/model/errors';
-import { bareOid, parseCx } from '../../registry/model/hl7';
-import { NO_EXTRA, type Code, type DocumentEntry, type RegistryObject } from '../../registry/model/metadata';
-import { isValidNorwegianId, NORWEGIAN_ID_OID } from '../../registry/patients';
-import type { TrustPolicyConfig } from './config';
-import type { Principal, PurposeOfUse } from './principal';
+import { error, type RegistryErrorInfo } from '../../registry/model/errors.js';
+import { bareOid, parseCx } from '../../registry/model/hl7.js';
+import { NO_EXTRA, type Code, type DocumentEntry, type RegistryObject } from '../../registry/model/metadata.js';
+import { isValidNorwegianId, NORWEGIAN_ID_OID } from '../../registry/patients.js';
+import type { TrustPolicyConfig } from './config.js';
+import type { Principal, PurposeOfUse } from './principal.js';
 
 export const CODE_SYSTEMS = {
   /** Volven 9060 kategori helsepersonell (roles). */

@@ -14,10 +14,10 @@
  * prefix is not even declared) and as plain text. CX values are sometimes escaped twice
  * (`&amp;amp;`). All are read here, leniently in form but strictly in meaning.
  */
-import { bareOid } from '../../registry/model/hl7';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree';
-import { invalidSecurity } from './faults';
+import { bareOid } from '../../registry/model/hl7.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { invalidSecurity } from './faults.js';
 
 /** An HL7 CE/CV: code, code system (bare OID when it is one) and display name. */
 export interface CodedValue {

@@ -24,14 +24,14 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DOMParser, type Element as DomElement } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
-import { parseXml } from '../../registry/xml/parse';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
-import type { SoapFault } from '../soap/fault';
-import type { TrustConfig } from './config';
-import { failedAuthentication, invalidSecurity } from './faults';
-import { locateAssertions } from './locate';
-import { principalFromAssertion, type AssertionFacts, type Principal } from './principal';
+import { parseXml } from '../../registry/xml/parse.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import type { SoapFault } from '../soap/fault.js';
+import type { TrustConfig } from './config.js';
+import { failedAuthentication, invalidSecurity } from './faults.js';
+import { locateAssertions } from './locate.js';
+import { principalFromAssertion, type AssertionFacts, type Principal } from './principal.js';
 
 export const ALGORITHMS = {
   excC14n: 'http://www.w3.org/2001/10/xml-exc-c14n#',
@@ -223,7 +223,7 @@ export class XuaVerifier {
       // ~7 ms verification); the duplicate-ID defence it gets from those scans is done above, over
       // the whole SOAP header and every ID spelling, before we get here.
       sig.idAttributes = ['ID'];
-      sig.loadSignature(signature as unknown as Node);
+      sig.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
       let ok = false;
       try {
         ok = sig.checkSignature(xml);

@@ -1,16 +1,16 @@
 /**
  * ITI-18 / ITI-38 query:AdhocQueryRequest and query:AdhocQueryResponse, both directions.
  */
-import { error, RegistryFailure, STATUS_URN, type RegistryErrorInfo, type ResponseStatus } from '../model/errors';
-import type { RegistryObject } from '../model/metadata';
-import type { QueryParameterSlot, ReturnType, StoredQueryRequest, StoredQueryResult } from '../model/query';
-import { NS } from '../xml/namespaces';
-import { childElement, el, type XmlElement, type XmlNode } from '../xml/tree';
-import { RETURN_TYPES } from './constants';
-import { readRegistryObjectList } from './read-objects';
-import { readRegistryErrors, readResponseStatus, registryErrorList } from './response';
-import { readSlots, slotElement } from './rim';
-import { objectRefElement, registryObjectElement, registryObjectNode } from './write-objects';
+import { error, RegistryFailure, STATUS_URN, type RegistryErrorInfo, type ResponseStatus } from '../model/errors.js';
+import type { RegistryObject } from '../model/metadata.js';
+import type { QueryParameterSlot, ReturnType, StoredQueryRequest, StoredQueryResult } from '../model/query.js';
+import { NS } from '../xml/namespaces.js';
+import { childElement, el, type XmlElement, type XmlNode } from '../xml/tree.js';
+import { RETURN_TYPES } from './constants.js';
+import { readRegistryObjectList } from './read-objects.js';
+import { readRegistryErrors, readResponseStatus, registryErrorList } from './response.js';
+import { readSlots, slotElement } from './rim.js';
+import { objectRefElement, registryObjectElement, registryObjectNode } from './write-objects.js';
 
 function queryError(message: string, location?: string): RegistryFailure {
   return new RegistryFailure(error('XDSRegistryError', message, location));

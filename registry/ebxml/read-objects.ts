@@ -20,9 +20,9 @@ import {
   type RegistryObject,
   type Slot,
   type SubmissionSet,
-} from '../model/metadata';
-import { NS } from '../xml/namespaces';
-import { childElements, type XmlElement } from '../xml/tree';
+} from '../model/metadata.js';
+import { NS } from '../xml/namespaces.js';
+import { childElements, type XmlElement } from '../xml/tree.js';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
   CLASSIFICATION_NODE,
@@ -30,7 +30,7 @@ import {
   FOLDER_SCHEME,
   SLOT,
   SUBMISSION_SET_SCHEME,
-} from './constants';
+} from './constants.js';
 import {
   metadataError,
   readClassification,
@@ -42,7 +42,7 @@ import {
   withoutUndefined,
   type RimClassification,
   type RimExternalIdentifier,
-} from './rim';
+} from './rim.js';
 
 export interface RegistryObjectListContent {
   /** Objects in document order. */

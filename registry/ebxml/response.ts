@@ -1,9 +1,9 @@
 /**
  * rs:RegistryResponse and rs:RegistryErrorList, both directions.
  */
-import { ERROR_CODES, SEVERITY_URN, STATUS_URN, error, RegistryFailure, type ErrorCode, type RegistryErrorInfo, type ResponseStatus } from '../model/errors';
-import { NS } from '../xml/namespaces';
-import { childElement, childElements, el, textContent, type XmlElement } from '../xml/tree';
+import { ERROR_CODES, SEVERITY_URN, STATUS_URN, error, RegistryFailure, type ErrorCode, type RegistryErrorInfo, type ResponseStatus } from '../model/errors.js';
+import { NS } from '../xml/namespaces.js';
+import { childElement, childElements, el, textContent, type XmlElement } from '../xml/tree.js';
 
 export function registryResponse(status: ResponseStatus, errors: readonly RegistryErrorInfo[]): XmlElement {
   return el(NS.rs, 'RegistryResponse', { status: STATUS_URN[status] }, [registryErrorList(errors)]);

@@ -3,11 +3,11 @@
  * ExternalIdentifier, status URNs, and the one error this layer raises.
  */
 import { hash } from 'node:crypto';
-import { error, RegistryFailure } from '../model/errors';
-import { STATUS_URN_PREFIX, type AvailabilityStatus, type Author, type Code, type LocalizedText, type Slot } from '../model/metadata';
-import { NS } from '../xml/namespaces';
-import { childElement, childElements, isElement, textContent, type XmlElement, type XmlNode } from '../xml/tree';
-import { OBJECT_TYPE, SLOT } from './constants';
+import { error, RegistryFailure } from '../model/errors.js';
+import { STATUS_URN_PREFIX, type AvailabilityStatus, type Author, type Code, type LocalizedText, type Slot } from '../model/metadata.js';
+import { NS } from '../xml/namespaces.js';
+import { childElement, childElements, isElement, textContent, type XmlElement, type XmlNode } from '../xml/tree.js';
+import { OBJECT_TYPE, SLOT } from './constants.js';
 
 const XML_LANG = `{${NS.xml}}lang`;
 

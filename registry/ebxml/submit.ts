@@ -1,13 +1,13 @@
 /**
  * ITI-42 lcm:SubmitObjectsRequest and ITI-41 xdsb:ProvideAndRegisterDocumentSetRequest ⇄ Submission.
  */
-import { error, RegistryFailure } from '../model/errors';
-import type { Association, DocumentEntry, Folder, Submission, SubmissionSet } from '../model/metadata';
-import { NS } from '../xml/namespaces';
-import { childElement, childElements, el, type XmlElement } from '../xml/tree';
-import { readRegistryObjectList } from './read-objects';
-import { metadataError } from './rim';
-import { registryObjectElement } from './write-objects';
+import { error, RegistryFailure } from '../model/errors.js';
+import type { Association, DocumentEntry, Folder, Submission, SubmissionSet } from '../model/metadata.js';
+import { NS } from '../xml/namespaces.js';
+import { childElement, childElements, el, type XmlElement } from '../xml/tree.js';
+import { readRegistryObjectList } from './read-objects.js';
+import { metadataError } from './rim.js';
+import { registryObjectElement } from './write-objects.js';
 
 export function parseSubmitObjectsRequest(request: XmlElement): Submission {
   if (request.ns !== NS.lcm || request.local !== 'SubmitObjectsRequest') {

@@ -4,10 +4,10 @@
  * Child Classifications and ExternalIdentifiers get ids derived from their owner's entryUUID and
  * position unless the model kept an id of their own, so the same object always serialises the same.
  */
-import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, SubmissionSet } from '../model/metadata';
-import { NS } from '../xml/namespaces';
-import { serializeFragment } from '../xml/serialize';
-import type { XmlElement, XmlNode } from '../xml/tree';
+import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, SubmissionSet } from '../model/metadata.js';
+import { NS } from '../xml/namespaces.js';
+import { serializeFragment } from '../xml/serialize.js';
+import type { XmlElement, XmlNode } from '../xml/tree.js';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
   CLASSIFICATION_NODE,
@@ -17,7 +17,7 @@ import {
   OBJECT_TYPE,
   SLOT,
   SUBMISSION_SET_SCHEME,
-} from './constants';
+} from './constants.js';
 import {
   authorClassificationElement,
   classificationElement,
@@ -30,7 +30,7 @@ import {
   pushSingleSlot,
   pushSlots,
   statusUrn,
-} from './rim';
+} from './rim.js';
 
 export function registryObjectElement(o: RegistryObject): XmlElement {
   switch (o.type) {

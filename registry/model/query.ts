@@ -1,5 +1,5 @@
-import type { RegistryErrorInfo, ResponseStatus } from './errors';
-import type { RegistryObject } from './metadata';
+import type { RegistryErrorInfo, ResponseStatus } from './errors.js';
+import type { RegistryObject } from './metadata.js';
 
 /** The 14 XDS stored queries of ITI TF-2a 3.18.4.1.2.3.7 plus FindDocumentsForMultiplePatients (MPQ). */
 export const STORED_QUERY_ID = {

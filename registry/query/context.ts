@@ -1,10 +1,10 @@
 /**
  * What a stored query implementation works with, and the lookups several of them share.
  */
-import { ASSOCIATION_TYPE, type Association, type RegistryObject, type RegistryObjectType } from '../model/metadata';
-import type { RegistryFilter, RegistryStore } from '../store/store';
-import { allOf, fieldIn, ofObjectType } from './filters';
-import type { QueryParameters } from './parameters';
+import { ASSOCIATION_TYPE, type Association, type RegistryObject, type RegistryObjectType } from '../model/metadata.js';
+import type { RegistryFilter, RegistryStore } from '../store/store.js';
+import { allOf, fieldIn, ofObjectType } from './filters.js';
+import type { QueryParameters } from './parameters.js';
 
 export interface QueryContext {
   readonly store: RegistryStore;

@@ -3,8 +3,8 @@
  * the model fields and the derived `_s` search fields, and use only operators that MongoDB and
  * mingo evaluate alike.
  */
-import { DOCUMENT_ENTRY_TYPE, type AvailabilityStatus, type RegistryObjectType } from '../model/metadata';
-import type { RegistryFilter, SearchFields } from '../store/store';
+import { DOCUMENT_ENTRY_TYPE, type AvailabilityStatus, type RegistryObjectType } from '../model/metadata.js';
+import type { RegistryFilter, SearchFields } from '../store/store.js';
 
 type SearchField = keyof SearchFields & string;
 

@@ -2,11 +2,11 @@
  * The Find* stored queries: one filter over one object type (ITI TF-2a 3.18.4.1.2.3.7.1–3, .14
  * and the MPQ FindDocumentsForMultiplePatients).
  */
-import type { DocumentEntry, Folder, SubmissionSet } from '../model/metadata';
-import type { RegistryFilter } from '../store/store';
-import { findLimited, type QueryContext, type QueryImplementation } from './context';
-import { allOf, authorPersonLike, codeGroups, codeIn, documentTypeIn, fieldIn, statusIn, timeRange } from './filters';
-import { P } from './parameter-tables';
+import type { DocumentEntry, Folder, SubmissionSet } from '../model/metadata.js';
+import type { RegistryFilter } from '../store/store.js';
+import { findLimited, type QueryContext, type QueryImplementation } from './context.js';
+import { allOf, authorPersonLike, codeGroups, codeIn, documentTypeIn, fieldIn, statusIn, timeRange } from './filters.js';
+import { P } from './parameter-tables.js';
 
 /** The DocumentEntry attribute conditions shared by the FindDocuments variants. */
 function documentEntryConditions(ctx: QueryContext): RegistryFilter {

@@ -5,8 +5,8 @@
  * Association semantics follow the NIST registry simulator, which the SQ.b tests grade:
  * an answer only carries associations whose both ends it also carries.
  */
-import type { Association, DocumentEntry, Folder, RegistryObject, SubmissionSet } from '../model/metadata';
-import type { RegistryFilter } from '../store/store';
+import type { Association, DocumentEntry, Folder, RegistryObject, SubmissionSet } from '../model/metadata.js';
+import type { RegistryFilter } from '../store/store.js';
 import {
   associationsTouching,
   closedAssociations,
@@ -17,9 +17,9 @@ import {
   hasMemberTo,
   type QueryContext,
   type QueryImplementation,
-} from './context';
-import { allOf, codeGroups, codeIn, documentTypeIn, fieldIn, statusIn } from './filters';
-import { P } from './parameter-tables';
+} from './context.js';
+import { allOf, codeGroups, codeIn, documentTypeIn, fieldIn, statusIn } from './filters.js';
+import { P } from './parameter-tables.js';
 
 /** Format, confidentiality and type conditions on DocumentEntries (the "contents" filters). */
 function contentConditions(ctx: QueryContext): RegistryFilter {

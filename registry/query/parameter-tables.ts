@@ -2,8 +2,8 @@
  * The parameter tables of the stored queries, as in ITI TF-2a 3.18.4.1.2.3.7.1–14 and the MPQ
  * supplement (FindDocumentsForMultiplePatients). Names are the exact slot names.
  */
-import type { StoredQueryName } from '../model/query';
-import type { ParamSpec, ParamTable } from './parameters';
+import type { StoredQueryName } from '../model/query.js';
+import type { ParamSpec, ParamTable } from './parameters.js';
 
 export const P = {
   dePatientId: '$XDSDocumentEntryPatientId',

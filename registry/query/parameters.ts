@@ -7,11 +7,11 @@
  * groups are AND-ed; other multi-valued parameters take the union of their slots; a
  * single-valued parameter given twice is XDSStoredQueryParamNumber.
  */
-import { error, RegistryFailure, type RegistryErrorInfo } from '../model/errors';
-import { isValidDtm, padDtm } from '../model/hl7';
-import { STATUS_URN_PREFIX, type AvailabilityStatus } from '../model/metadata';
-import type { QueryParameterSlot } from '../model/query';
-import { parseValue, ValueSyntaxError, type Scalar } from './value-syntax';
+import { error, RegistryFailure, type RegistryErrorInfo } from '../model/errors.js';
+import { isValidDtm, padDtm } from '../model/hl7.js';
+import { STATUS_URN_PREFIX, type AvailabilityStatus } from '../model/metadata.js';
+import type { QueryParameterSlot } from '../model/query.js';
+import { parseValue, ValueSyntaxError, type Scalar } from './value-syntax.js';
 
 /**
  * - string: a quoted string, kept as is;

@@ -3,18 +3,18 @@
  * the query on the store and applies the checks every answer gets (result size, single patient),
  * then stamps the community's homeCommunityId on what it returns.
  */
-import { error, RegistryFailure, type RegistryErrorInfo } from '../model/errors';
-import type { RegistryObject } from '../model/metadata';
-import { STORED_QUERY_ID, type StoredQueryName, type StoredQueryRequest, type StoredQueryResult } from '../model/query';
-import type { RegistryStore } from '../store/store';
-import type { QueryImplementation } from './context';
+import { error, RegistryFailure, type RegistryErrorInfo } from '../model/errors.js';
+import type { RegistryObject } from '../model/metadata.js';
+import { STORED_QUERY_ID, type StoredQueryName, type StoredQueryRequest, type StoredQueryResult } from '../model/query.js';
+import type { RegistryStore } from '../store/store.js';
+import type { QueryImplementation } from './context.js';
 import {
   findDocuments,
   findDocumentsByReferenceId,
   findDocumentsForMultiplePatients,
   findFolders,
   findSubmissionSets,
-} from './find-queries';
+} from './find-queries.js';
 import {
   getAll,
   getAssociations,
@@ -26,9 +26,9 @@ import {
   getRelatedDocuments,
   getSubmissionSetAndContents,
   getSubmissionSets,
-} from './get-queries';
-import { PARAMETER_TABLES } from './parameter-tables';
-import { readParameters } from './parameters';
+} from './get-queries.js';
+import { PARAMETER_TABLES } from './parameter-tables.js';
+import { readParameters } from './parameters.js';
 
 export interface StoredQueryOptions {
   /** Largest number of objects one answer may hold; more is XDSTooManyResults. */

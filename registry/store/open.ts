@@ -4,9 +4,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openEmbeddedStore } from './embedded';
-import { openMongoStore } from './mongo';
-import type { RegistryStore } from './store';
+import { openEmbeddedStore } from './embedded/index.js';
+import { openMongoStore } from './mongo/index.js';
+import type { RegistryStore } from './store.js';
 
 export interface OpenRegistryStoreOptions {
   readonly mongoUri?: string;

@@ -6,9 +6,9 @@
  * same thing in MongoDB and in mingo. That is why undefined properties are dropped here (MongoDB
  * would store them as null, JSON drops them) and why the search fields are computed in one place.
  */
-import type { Author, Code, RegistryObject } from '../model/metadata';
-import { padDtm } from '../model/hl7';
-import type { SearchFields } from './store';
+import type { Author, Code, RegistryObject } from '../model/metadata.js';
+import { padDtm } from '../model/hl7.js';
+import type { SearchFields } from './store.js';
 
 export type StoredRecord = RegistryObject & { readonly _s: SearchFields };
 

@@ -1,4 +1,4 @@
-import type { RegistryObject, RegistryObjectType } from '../model/metadata';
+import type { RegistryObject, RegistryObjectType } from '../model/metadata.js';
 
 /**
  * A MongoDB query filter over stored registry objects.

@@ -3,9 +3,9 @@
  * both ends resolve (in the message or the registry), the shapes HasMember may take, and the
  * document relationships (RPLC, APND, XFRM, XFRM_RPLC, signs).
  */
-import { error, type RegistryErrorInfo } from '../model/errors';
-import { ASSOCIATION_TYPE, DOCUMENT_RELATIONSHIPS, type Association, type RegistryObject } from '../model/metadata';
-import { perObject, resolve, type Rule, type RuleContext, type SubmittedObject } from './rule';
+import { error, type RegistryErrorInfo } from '../model/errors.js';
+import { ASSOCIATION_TYPE, DOCUMENT_RELATIONSHIPS, type Association, type RegistryObject } from '../model/metadata.js';
+import { perObject, resolve, type Rule, type RuleContext, type SubmittedObject } from './rule.js';
 
 const associations = (sub: { associations: readonly Association[] }) => sub.associations;
 

@@ -2,8 +2,8 @@
  * DocumentEntry rules for Register Document Set-b (ITI TF-3 4.2.3.2, metadata optionality for
  * the XDS Document Registry: the "R" attributes must be present, formats must hold).
  */
-import { isValidDtm } from '../model/hl7';
-import { DOCUMENT_ENTRY_TYPE, type DocumentEntry } from '../model/metadata';
+import { isValidDtm } from '../model/hl7.js';
+import { DOCUMENT_ENTRY_TYPE, type DocumentEntry } from '../model/metadata.js';
 import {
   authorProblem,
   codeProblem,
@@ -15,8 +15,8 @@ import {
   isSize,
   oidProblem,
   xcnProblem,
-} from './formats';
-import { isBlank, perObject, type Rule } from './rule';
+} from './formats.js';
+import { isBlank, perObject, type Rule } from './rule.js';
 
 const entries = (sub: { documentEntries: readonly DocumentEntry[] }) => sub.documentEntries;
 

@@ -2,9 +2,9 @@
  * Folder rules for Register Document Set-b (ITI TF-3 4.2.3.4). lastUpdateTime is not checked:
  * the registry sets it, whatever the source sent (NIST 12323).
  */
-import type { Folder } from '../model/metadata';
-import { codeProblem, oidProblem } from './formats';
-import { isBlank, perObject, type Rule } from './rule';
+import type { Folder } from '../model/metadata.js';
+import { codeProblem, oidProblem } from './formats.js';
+import { isBlank, perObject, type Rule } from './rule.js';
 
 const folders = (sub: { folders: readonly Folder[] }) => sub.folders;
 

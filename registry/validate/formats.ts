@@ -3,8 +3,8 @@
  * problem description or undefined. Codes are checked for structure only: value sets belong to
  * the affinity domain, and NIST's test data uses Connectathon codes.
  */
-import { isOid } from '../model/hl7';
-import type { Author, Code } from '../model/metadata';
+import { isOid } from '../model/hl7.js';
+import type { Author, Code } from '../model/metadata.js';
 
 /** DocumentEntry.uniqueId: an OID, optionally `^extension` (CDA II root^extension), 128 characters at most. */
 export function documentUniqueIdProblem(value: string): string | undefined {

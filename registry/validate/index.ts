@@ -1,3 +1,3 @@
-export { iti42Rules, validateSubmission, ruleContext } from './iti42';
-export { EMPTY_SNAPSHOT, type RegistrySnapshot, type Rule, type RuleContext, type ValidationContext } from './rule';
-export { ITI42_ASSOCIATION_TYPES } from './association';
+export { iti42Rules, validateSubmission, ruleContext } from './iti42.js';
+export { EMPTY_SNAPSHOT, type RegistrySnapshot, type Rule, type RuleContext, type ValidationContext } from './rule.js';
+export { ITI42_ASSOCIATION_TYPES } from './association.js';

@@ -3,15 +3,15 @@
  * submission's identity and patient, then each object type's required attributes and formats,
  * then associations, then what the registry already holds.
  */
-import type { RegistryErrorInfo } from '../model/errors';
-import type { Submission } from '../model/metadata';
-import { associationRules } from './association';
-import { documentEntryFormatRules, documentEntryRequiredRules } from './documentEntry';
-import { folderFormatRules, folderRequiredRules } from './folder';
-import { registryStateRules } from './registryState';
-import { allObjects, EMPTY_SNAPSHOT, type Rule, type RuleContext, type SubmittedObject, type ValidationContext } from './rule';
-import { identifierRules, membershipRules, patientRules } from './submission';
-import { submissionSetFormatRules, submissionSetRequiredRules } from './submissionSet';
+import type { RegistryErrorInfo } from '../model/errors.js';
+import type { Submission } from '../model/metadata.js';
+import { associationRules } from './association.js';
+import { documentEntryFormatRules, documentEntryRequiredRules } from './documentEntry.js';
+import { folderFormatRules, folderRequiredRules } from './folder.js';
+import { registryStateRules } from './registryState.js';
+import { allObjects, EMPTY_SNAPSHOT, type Rule, type RuleContext, type SubmittedObject, type ValidationContext } from './rule.js';
+import { identifierRules, membershipRules, patientRules } from './submission.js';
+import { submissionSetFormatRules, submissionSetRequiredRules } from './submissionSet.js';
 
 export const iti42Rules: readonly Rule[] = [
   ...identifierRules,

@@ -3,8 +3,8 @@
  * register operation loads): pre-assigned ids must be new, uniqueIds must be new except for a
  * true resubmission of the same document (same hash and size: NIST 12004).
  */
-import type { DocumentEntry, RegistryObject } from '../model/metadata';
-import { allObjects, isBlank, perObject, type Rule, type RuleContext } from './rule';
+import type { DocumentEntry, RegistryObject } from '../model/metadata.js';
+import { allObjects, isBlank, perObject, type Rule, type RuleContext } from './rule.js';
 
 const entries = (sub: { documentEntries: readonly DocumentEntry[] }) => sub.documentEntries;
 

@@ -3,10 +3,10 @@
  * submission and a snapshot of what the registry already holds. Rules never touch a store; the
  * register operation loads the snapshot first, so every rule is testable on plain objects.
  */
-import type { ErrorCode, RegistryErrorInfo } from '../model/errors';
-import { error } from '../model/errors';
-import type { Association, DocumentEntry, Folder, RegistryObject, Submission, SubmissionSet } from '../model/metadata';
-import type { PatientIdPolicy } from '../patients';
+import type { ErrorCode, RegistryErrorInfo } from '../model/errors.js';
+import { error } from '../model/errors.js';
+import type { Association, DocumentEntry, Folder, RegistryObject, Submission, SubmissionSet } from '../model/metadata.js';
+import type { PatientIdPolicy } from '../patients.js';
 
 /** What the registry holds that the submission refers to, loaded before validation. */
 export interface RegistrySnapshot {

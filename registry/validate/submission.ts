@@ -2,10 +2,10 @@
  * Rules over the submission as a whole: identifiers, uniqueness inside the message, one patient
  * for everything submitted, and membership of every entry and folder in the SubmissionSet.
  */
-import { error, type RegistryErrorInfo } from '../model/errors';
-import { ASSOCIATION_TYPE, isUuid } from '../model/metadata';
-import { homeCommunityIdProblem } from './formats';
-import { allObjects, isBlank, perObject, registryPackagesAndEntries, type Rule } from './rule';
+import { error, type RegistryErrorInfo } from '../model/errors.js';
+import { ASSOCIATION_TYPE, isUuid } from '../model/metadata.js';
+import { homeCommunityIdProblem } from './formats.js';
+import { allObjects, isBlank, perObject, registryPackagesAndEntries, type Rule } from './rule.js';
 
 export const identifierRules: readonly Rule[] = [
   perObject(

@@ -1,8 +1,8 @@
 /** SubmissionSet rules for Register Document Set-b (ITI TF-3 4.2.3.3). */
-import { isValidDtm } from '../model/hl7';
-import type { SubmissionSet } from '../model/metadata';
-import { authorProblem, codeProblem, oidProblem } from './formats';
-import { isBlank, perObject, type Rule } from './rule';
+import { isValidDtm } from '../model/hl7.js';
+import type { SubmissionSet } from '../model/metadata.js';
+import { authorProblem, codeProblem, oidProblem } from './formats.js';
+import { isBlank, perObject, type Rule } from './rule.js';
 
 const submissionSet = (sub: { submissionSet: SubmissionSet }) => [sub.submissionSet];
 

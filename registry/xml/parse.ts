@@ -16,8 +16,8 @@
  * well-formed.
  */
 import { isAscii } from 'node:buffer';
-import { NS } from './namespaces';
-import type { XmlElement, XmlNode } from './tree';
+import { NS } from './namespaces.js';
+import type { XmlElement, XmlNode } from './tree.js';
 
 export type XmlParseFailure = 'malformed' | 'doctype' | 'too-deep' | 'too-large';
 

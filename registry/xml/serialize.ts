@@ -7,8 +7,8 @@
  * never used, so an unprefixed element is always in no namespace and an unprefixed attribute
  * always means "no namespace" too: the output reads the same to every parser.
  */
-import { NS, PREFERRED_PREFIX } from './namespaces';
-import type { XmlElement, XmlNode } from './tree';
+import { NS, PREFERRED_PREFIX } from './namespaces.js';
+import type { XmlElement, XmlNode } from './tree.js';
 
 /** Only this module holds it, so only this module can make an XmlFragment. */
 const MINT: unique symbol = Symbol('serializeFragment');

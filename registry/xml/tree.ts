@@ -5,7 +5,7 @@
  * on prefixes: an element is identified by its namespace URI and local name, so a foreign element
  * that happens to be called `Action` can never pass for `wsa:Action`.
  */
-import { XmlFragment } from './serialize';
+import { XmlFragment } from './serialize.js';
 
 export { XmlFragment };
 

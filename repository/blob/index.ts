@@ -1,4 +1,4 @@
-export * from './blob-store';
-export { openBlobStore, FILESYSTEM_DIRECTORY, type OpenBlobStoreOptions } from './open';
-export { openFilesystemBlobStore, type FilesystemBlobStoreOptions } from './filesystem';
-export { openGridFsBlobStore, DEFAULT_BUCKET, type GridFsBlobStoreOptions } from './gridfs';
+export * from './blob-store.js';
+export { openBlobStore, FILESYSTEM_DIRECTORY, type OpenBlobStoreOptions } from './open.js';
+export { openFilesystemBlobStore, type FilesystemBlobStoreOptions } from './filesystem/index.js';
+export { openGridFsBlobStore, DEFAULT_BUCKET, type GridFsBlobStoreOptions } from './gridfs/index.js';

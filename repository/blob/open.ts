@@ -4,9 +4,9 @@
  * directory (the default, no server needed).
  */
 import { join } from 'node:path';
-import type { BlobStore } from './blob-store';
-import { openFilesystemBlobStore } from './filesystem';
-import { openGridFsBlobStore } from './gridfs';
+import type { BlobStore } from './blob-store.js';
+import { openFilesystemBlobStore } from './filesystem/index.js';
+import { openGridFsBlobStore } from './gridfs/index.js';
 
 export interface OpenBlobStoreOptions {
   readonly mongoUri?: string;

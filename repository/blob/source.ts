@@ -1,7 +1,7 @@
 /** Reading a `BlobSource` chunk by chunk while counting, hashing and enforcing the size limit. */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobTooLargeError, type BlobSource } from './blob-store';
+import { BlobTooLargeError, type BlobSource } from './blob-store.js';
 
 export interface Digest {
   readonly size: number;

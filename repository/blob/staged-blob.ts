@@ -2,7 +2,7 @@
  * The state machine every store's StagedBlob follows (staged → committed | aborted), so that the
  * stores only implement the storage operations and agree on the edge cases.
  */
-import { BlobStateError, type StagedBlob } from './blob-store';
+import { BlobStateError, type StagedBlob } from './blob-store.js';
 
 export interface StagedBlobInfo {
   readonly stagingId: string;

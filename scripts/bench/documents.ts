@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ACTIONS } from '../../connector/soap/actions';
-import { buildEnvelope } from '../conformance/soap';
-import { EPIKRISE_ITI42 } from '../../fixtures';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { buildEnvelope } from '../conformance/soap.js';
+import { EPIKRISE_ITI42 } from '../../fixtures/index.js';
 
 /** The node's default repositoryUniqueId (connector/config.ts), which the bench node keeps. */
 export const BENCH_REPOSITORY = '2.25.309237645197082458325426232421537170187';

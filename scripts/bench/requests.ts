@@ -4,13 +4,13 @@
  * and give exactly the same answers (the smaller store is a prefix of the larger one).
  */
 import { randomUUID } from 'node:crypto';
-import { serializeAdhocQueryRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml';
-import { ASSOCIATION_TYPE, type Submission } from '../../registry/model/metadata';
-import { STORED_QUERY_ID, type ReturnType } from '../../registry/model/query';
-import { serializeXml } from '../../registry/xml/serialize';
-import { ACTIONS } from '../../connector/soap/actions';
-import { buildEnvelope } from '../conformance/soap';
-import { planPatient, SYNTHETIC_ROOT, type World } from '../generate/patient';
+import { serializeAdhocQueryRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml/index.js';
+import { ASSOCIATION_TYPE, type Submission } from '../../registry/model/metadata.js';
+import { STORED_QUERY_ID, type ReturnType } from '../../registry/model/query.js';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { buildEnvelope } from '../conformance/soap.js';
+import { planPatient, SYNTHETIC_ROOT, type World } from '../generate/patient.js';
 
 export const APPROVED = 'urn:oasis:names:tc:ebxml-regrep:StatusType:Approved';
 

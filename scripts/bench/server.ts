@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import express from 'express';
-import { parseConfig } from '../../connector/config';
-import { startNode } from '../../connector/node';
-import { BENCH_HOME_COMMUNITY_ID, BENCH_KEY_HEADER, CEILING_PATH, type CeilingSpec } from './canned';
+import { parseConfig } from '../../connector/config.js';
+import { startNode } from '../../connector/node.js';
+import { BENCH_HOME_COMMUNITY_ID, BENCH_KEY_HEADER, CEILING_PATH, type CeilingSpec } from './canned.js';
 
 
 async function startCeiling(file: string): Promise<{ url: string; close: () => Promise<void> }> {

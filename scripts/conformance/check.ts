@@ -3,8 +3,8 @@
  * ExpectedContents validators of the NIST test engine (Validator.run_test_assertion, same names
  * and the same rules) and XPath assertions over the step log.
  */
-import { CLASSIFICATION_NODE, SCHEME } from './metadata';
-import { attr, childElementsOf, type Doc, type Elem, localNameOf, xpathBoolean } from './dom';
+import { CLASSIFICATION_NODE, SCHEME } from './metadata.js';
+import { attr, childElementsOf, type Doc, type Elem, localNameOf, xpathBoolean } from './dom.js';
 
 export interface RegistryErrorInfo {
   readonly errorCode: string;

@@ -8,10 +8,10 @@
  * 2 on usage errors.
  */
 import { parseArgs } from 'node:util';
-import { orchestrationFor, startGatewayEnvironment, type GatewayOrchestration } from './environment';
-import { startConformanceNode } from './node';
-import { readTestInfo } from './plan';
-import { type ConformanceReport, resolveTestkitDir, runCollections, type RunOptions, type TestResult } from './runner';
+import { orchestrationFor, startGatewayEnvironment, type GatewayOrchestration } from './environment.js';
+import { startConformanceNode } from './node.js';
+import { readTestInfo } from './plan.js';
+import { type ConformanceReport, resolveTestkitDir, runCollections, type RunOptions, type TestResult } from './runner.js';
 
 /** The collections the node claims today; the default when neither --collections nor --test is given. */
 export const DEFAULT_COLLECTIONS = ['R.b', 'SQ.b', 'PR.b', 'Ret.b'];

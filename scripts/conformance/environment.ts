@@ -19,17 +19,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request as undiciRequest } from 'undici';
-import { startConformanceNode } from './node';
-import type { RunningNode } from '../../connector/node';
-import { ACTIONS } from '../../connector/soap/actions';
-import { buildEnvelope, soapContentType } from '../../connector/soap/response';
-import { adhocQueryResponse } from '../../registry/ebxml';
-import { error } from '../../registry/model/errors';
-import { parseXml } from '../../registry/xml/parse';
-import { NS } from '../../registry/xml/namespaces';
-import { escapeText } from '../../registry/xml/serialize';
-import { childElement, textContent } from '../../registry/xml/tree';
-import type { DataTarget, RunOptions } from './runner';
+import { startConformanceNode } from './node.js';
+import type { RunningNode } from '../../connector/node.js';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { buildEnvelope, soapContentType } from '../../connector/soap/response.js';
+import { adhocQueryResponse } from '../../registry/ebxml/index.js';
+import { error } from '../../registry/model/errors.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { escapeText } from '../../registry/xml/serialize.js';
+import { childElement, textContent } from '../../registry/xml/tree.js';
+import type { DataTarget, RunOptions } from './runner.js';
 
 export interface CommunitySpec {
   readonly name: string;

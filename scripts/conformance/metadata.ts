@@ -7,8 +7,8 @@
  */
 import { DOMImplementation } from '@xmldom/xmldom';
 import { randomUUID } from 'node:crypto';
-import { NS } from '../../registry/xml/namespaces';
-import { attr, childElementsOf, type Doc, type Elem, localNameOf, parseXmlDom } from './dom';
+import { NS } from '../../registry/xml/namespaces.js';
+import { attr, childElementsOf, type Doc, type Elem, localNameOf, parseXmlDom } from './dom.js';
 
 export const SCHEME = {
   docUniqueId: 'urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab',

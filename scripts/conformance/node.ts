@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type NodeConfigInput } from '../../connector/config';
-import { startNode, type RunningNode } from '../../connector/node';
-import { DEFAULT_PATIENT_AUTHORITY } from './patients';
+import { parseConfig, type NodeConfigInput } from '../../connector/config.js';
+import { startNode, type RunningNode } from '../../connector/node.js';
+import { DEFAULT_PATIENT_AUTHORITY } from './patients.js';
 
 export const CONFORMANCE_HOME_COMMUNITY_ID = 'urn:oid:1.3.6.1.4.1.21367.13.70.200';
 

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { attr, childElementsOf, type Elem, firstChild, localNameOf, parseXmlDom, textOf } from './dom';
+import { attr, childElementsOf, type Elem, firstChild, localNameOf, parseXmlDom, textOf } from './dom.js';
 
 export interface UseIdRef {
   /** Directory of the producing section, relative to the consuming section (undefined = this one). */

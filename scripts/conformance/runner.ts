@@ -8,15 +8,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DOMImplementation } from '@xmldom/xmldom';
-import { checkAssertions, checkStatus, ContentsValidator, MetadataView, registryErrors, responseStatus } from './check';
-import { attr, childElementsOf, descendantsByLocal, type Doc, type Elem, localNameOf, parseXmlDom, textOf, xpathString } from './dom';
-import { type Exclusion, exclusionFor } from './exclusions';
-import { loadMetadata, prepareSubmission, registryObjectList, SCHEME, substituteTokens, UniqueIdAllocator } from './metadata';
-import { PatientIdAllocator } from './patients';
-import { listTests, readSectionPlan, readTestInfo, type SectionPlan, type StepSpec, type TestInfo, type TransactionSpec, type UseIdRef, type UseReportRef } from './plan';
-import { ACTION, type Attachment, documentBytes, type SoapResponse, sendSoap, serializeBody } from './soap';
-import { NS } from '../../registry/xml/namespaces';
-import { NIST_TESTKIT } from '../../fixtures';
+import { checkAssertions, checkStatus, ContentsValidator, MetadataView, registryErrors, responseStatus } from './check.js';
+import { attr, childElementsOf, descendantsByLocal, type Doc, type Elem, localNameOf, parseXmlDom, textOf, xpathString } from './dom.js';
+import { type Exclusion, exclusionFor } from './exclusions.js';
+import { loadMetadata, prepareSubmission, registryObjectList, SCHEME, substituteTokens, UniqueIdAllocator } from './metadata.js';
+import { PatientIdAllocator } from './patients.js';
+import { listTests, readSectionPlan, readTestInfo, type SectionPlan, type StepSpec, type TestInfo, type TransactionSpec, type UseIdRef, type UseReportRef } from './plan.js';
+import { ACTION, type Attachment, documentBytes, type SoapResponse, sendSoap, serializeBody } from './soap.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { NIST_TESTKIT } from '../../fixtures/index.js';
 
 /** The testkit copy the repository carries (fixtures/conformance/nist-testkit). */
 export const DEFAULT_TESTKIT_DIR = NIST_TESTKIT;

@@ -5,8 +5,8 @@
  * node as a black box.
  */
 import { randomUUID } from 'node:crypto';
-import { NS } from '../../registry/xml/namespaces';
-import { childElementsOf, type Doc, type Elem, firstChild, localNameOf, parseXmlDom, serializeDom, textOf } from './dom';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElementsOf, type Doc, type Elem, firstChild, localNameOf, parseXmlDom, serializeDom, textOf } from './dom.js';
 
 export const ACTION = {
   register: 'urn:ihe:iti:2007:RegisterDocumentSet-b',

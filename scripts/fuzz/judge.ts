@@ -3,9 +3,9 @@
  * (RegistryResponse, AdhocQueryResponse, RetrieveDocumentSetResponse) that parses; an HTTP 5xx
  * only with a SOAP fault body; never a stack trace, a file path or a local file's content.
  */
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
 
 export interface HttpAnswer {
   readonly status: number;

@@ -3,9 +3,9 @@
  * endpoint and one mutation family, all drawn from the seeded Rng, so a case number and a seed
  * reproduce the exact bytes.
  */
-import { NS } from '../../registry/xml/namespaces';
-import type { Rng } from './random';
-import type { Seed, SeedKind } from './seeds';
+import { NS } from '../../registry/xml/namespaces.js';
+import type { Rng } from './random.js';
+import type { Seed, SeedKind } from './seeds.js';
 
 export type Endpoint = 'registry' | 'repository' | 'responding' | 'initiating';
 export const ENDPOINTS: readonly Endpoint[] = ['registry', 'repository', 'responding', 'initiating'];

@@ -11,14 +11,14 @@ import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../connector/config';
-import { startNode, type RunningNode } from '../../connector/node';
-import { makeAssertionKit } from './assertions';
-import { judge } from './judge';
-import { ENDPOINTS, FUZZ_HOME, FUZZ_REPOSITORY_ID, makeCase, MUTATIONS, type CaseContext, type Endpoint, type FuzzCase, type Mutation } from './mutate';
-import { Rng } from './random';
-import { loadSeeds, type Seed } from './seeds';
-import { send } from './send';
+import { parseConfig } from '../../connector/config.js';
+import { startNode, type RunningNode } from '../../connector/node.js';
+import { makeAssertionKit } from './assertions.js';
+import { judge } from './judge.js';
+import { ENDPOINTS, FUZZ_HOME, FUZZ_REPOSITORY_ID, makeCase, MUTATIONS, type CaseContext, type Endpoint, type FuzzCase, type Mutation } from './mutate.js';
+import { Rng } from './random.js';
+import { loadSeeds, type Seed } from './seeds.js';
+import { send } from './send.js';
 
 export interface FuzzOptions {
   readonly cases: number;

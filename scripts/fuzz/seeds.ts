@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture } from '../../fixtures';
+import { fixture } from '../../fixtures/index.js';
 
 
 export type SeedKind = 'submit' | 'query' | 'retrieve' | 'provide';

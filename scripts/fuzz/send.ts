@@ -4,7 +4,7 @@
  * connection the node drops is reported as such rather than retried.
  */
 import http from 'node:http';
-import type { HttpAnswer } from './judge';
+import type { HttpAnswer } from './judge.js';
 
 export type SendResult =
   | { readonly kind: 'answer'; readonly answer: HttpAnswer; readonly ms: number }

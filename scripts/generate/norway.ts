@@ -3,9 +3,9 @@
  * Volven codes (NORWAY.md), HPR-identified health personnel and institutions with an
  * organisasjonsnummer. Names and numbers are synthetic; the shapes are the national ones.
  */
-import type { Author, Code } from '../../registry/model/metadata';
-import { NORWEGIAN_ID_OID } from '../../registry/patients';
-import type { Random } from './random';
+import type { Author, Code } from '../../registry/model/metadata.js';
+import { NORWEGIAN_ID_OID } from '../../registry/patients.js';
+import type { Random } from './random.js';
 
 export const VOLVEN = '2.16.578.1.12.4.1.1';
 export const HPR_OID = '2.16.578.1.12.4.1.4.4';

@@ -12,7 +12,7 @@ import {
   type Folder,
   type Submission,
   type SubmissionSet,
-} from '../../registry/model/metadata';
+} from '../../registry/model/metadata.js';
 import {
   author,
   CLASS_TYPE,
@@ -29,8 +29,8 @@ import {
   practitioners,
   PRACTICE_SETTING,
   type Practitioner,
-} from './norway';
-import { Random } from './random';
+} from './norway.js';
+import { Random } from './random.js';
 
 /**
  * What the generator makes for a (seed, patient): a data directory filled by one version is only

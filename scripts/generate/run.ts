@@ -5,11 +5,11 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DocumentRegistry } from '../../registry/registry';
-import { createPatientIdPolicy } from '../../registry/patients';
-import type { RegistryStore } from '../../registry/store/store';
-import { StoreOverlay } from '../../registry/store-overlay';
-import { createWorld, planPatient, type PatientPlan, GENERATOR_VERSION } from './patient';
+import { DocumentRegistry } from '../../registry/registry.js';
+import { createPatientIdPolicy } from '../../registry/patients.js';
+import type { RegistryStore } from '../../registry/store/store.js';
+import { StoreOverlay } from '../../registry/store-overlay.js';
+import { createWorld, planPatient, type PatientPlan, GENERATOR_VERSION } from './patient.js';
 
 export const PROGRESS_FILE = 'generate-progress.json';
 

@@ -11,7 +11,7 @@ import {
   type Code,
   type DocumentEntry,
   type Submission,
-} from '../../registry/model/metadata';
+} from '../../registry/model/metadata.js';
 
 const VOLVEN = '2.16.578.1.12.4.1.1';
 const code = (value: string, scheme: string, name: string): Code => ({ code: value, scheme, displayName: { value: name } });

@@ -10,15 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type NodeConfigInput } from '../../connector/config';
-import { startNode, type RunningNode } from '../../connector/node';
-import { ACTIONS } from '../../connector/soap/actions';
-import { SoapClient } from '../../connector/soap/client';
-import { newContentId, xopInclude } from '../../connector/soap/xop';
-import { parseRegistryResponse, serializeProvideAndRegisterRequest } from '../../registry/ebxml';
-import { NS } from '../../registry/xml/namespaces';
-import { el } from '../../registry/xml/tree';
-import { demoSubmission, DEMO_PATIENTS, type DemoDocument, type DemoPatient, type DemoRegion } from './data';
+import { parseConfig, type NodeConfigInput } from '../../connector/config.js';
+import { startNode, type RunningNode } from '../../connector/node.js';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { SoapClient } from '../../connector/soap/client.js';
+import { newContentId, xopInclude } from '../../connector/soap/xop.js';
+import { parseRegistryResponse, serializeProvideAndRegisterRequest } from '../../registry/ebxml/index.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { el } from '../../registry/xml/tree.js';
+import { demoSubmission, DEMO_PATIENTS, type DemoDocument, type DemoPatient, type DemoRegion } from './data.js';
 
 /** The national community (NORWAY.md, Identifiers). */
 export const HUB_HOME_COMMUNITY_ID = 'urn:oid:2.16.578.1.12.4.1.7.1.1';

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
-import { accessLogRouter } from '../../connector/audit/access-log';
-import { Auditor } from '../../connector/audit/auditor';
-import { auditEvents, denialEvent } from '../../connector/audit/event';
-import { openAuditStore, type AuditStore } from '../../connector/audit/store';
-import { baseInput, PRACTITIONER_FNR } from './fixtures';
+import { accessLogRouter } from '../../connector/audit/access-log.js';
+import { Auditor } from '../../connector/audit/auditor.js';
+import { auditEvents, denialEvent } from '../../connector/audit/event.js';
+import { openAuditStore, type AuditStore } from '../../connector/audit/store.js';
+import { baseInput, PRACTITIONER_FNR } from './fixtures.js';
 
 const TOKEN = 'test-access-log-token-0123456789';
 

@@ -4,7 +4,7 @@
  * the FHIR AuditEvent carries the BALP elements and the Norwegian attestation.
  */
 import { expect } from 'chai';
-import { toDicomXml } from '../../connector/audit/dicom';
+import { toDicomXml } from '../../connector/audit/dicom.js';
 import {
   auditEvents,
   denialEvent,
@@ -12,12 +12,12 @@ import {
   transactionEvent,
   type AuditEvent,
   type TransactionAuditInput,
-} from '../../connector/audit/event';
-import { timeOrderedUuid } from '../../registry/model/uuid';
-import { toFhirAuditEvent } from '../../connector/audit/fhir';
-import { parseXml } from '../../registry/xml/parse';
-import type { XmlElement } from '../../registry/xml/tree';
-import { baseInput, dicomSchemaErrors, PATIENT_ID, PRACTITIONER_FNR } from './fixtures';
+} from '../../connector/audit/event.js';
+import { timeOrderedUuid } from '../../registry/model/uuid.js';
+import { toFhirAuditEvent } from '../../connector/audit/fhir.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import type { XmlElement } from '../../registry/xml/tree.js';
+import { baseInput, dicomSchemaErrors, PATIENT_ID, PRACTITIONER_FNR } from './fixtures.js';
 
 const QUERY_TEXT =
   '<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0"><rim:AdhocQuery id="urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"/></query:AdhocQueryRequest>';

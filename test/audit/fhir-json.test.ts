@@ -4,7 +4,7 @@
  * escaping. The reference below is that object mapping, kept as it was.
  */
 import { expect } from 'chai';
-import { ATTESTATION_DETAIL_TYPES, OID } from '../../connector/audit/dicom';
+import { ATTESTATION_DETAIL_TYPES, OID } from '../../connector/audit/dicom.js';
 import {
   auditEvents,
   denialEvent,
@@ -15,9 +15,9 @@ import {
   type AuditEvent,
   type AuditPrincipal,
   type CodedValue,
-} from '../../connector/audit/event';
-import { fhirAuditEventJson, toFhirAuditEvent } from '../../connector/audit/fhir';
-import { baseInput, principal } from './fixtures';
+} from '../../connector/audit/event.js';
+import { fhirAuditEventJson, toFhirAuditEvent } from '../../connector/audit/fhir.js';
+import { baseInput, principal } from './fixtures.js';
 
 // ---- the reference: fhir.ts's object mapping before it wrote JSON text itself ----
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { validateXML } from 'xmllint-wasm';
-import type { AuditPrincipal, BaseAuditInput } from '../../connector/audit/event';
+import type { AuditPrincipal, BaseAuditInput } from '../../connector/audit/event.js';
 
 const schemaPath = fileURLToPath(new URL('../../connector/audit/schema/dicom-audit-message.rng', import.meta.url));
 const schema = readFileSync(schemaPath, 'utf8');

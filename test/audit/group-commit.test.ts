@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { Auditor, QUEUE_FILE, STORE_SINK } from '../../connector/audit/auditor';
-import { auditEvents, type AuditEvent } from '../../connector/audit/event';
-import { DurableAuditQueue } from '../../connector/audit/queue';
-import type { AuditStore } from '../../connector/audit/store';
-import { openEmbeddedAuditStore } from '../../connector/audit/store-embedded';
-import { baseInput } from './fixtures';
+import { Auditor, QUEUE_FILE, STORE_SINK } from '../../connector/audit/auditor.js';
+import { auditEvents, type AuditEvent } from '../../connector/audit/event.js';
+import { DurableAuditQueue } from '../../connector/audit/queue.js';
+import type { AuditStore } from '../../connector/audit/store.js';
+import { openEmbeddedAuditStore } from '../../connector/audit/store-embedded.js';
+import { baseInput } from './fixtures.js';
 
 const silent = { warn: () => undefined, error: () => undefined };
 

@@ -1,6 +1,6 @@
 /** patientKeyOf: CX.1 and the assigning authority's OID, for well-formed and odd patient ids alike. */
 import { expect } from 'chai';
-import { patientKeyOf } from '../../connector/audit/store';
+import { patientKeyOf } from '../../connector/audit/store.js';
 
 /** The reading by split arrays that patientKeyOf replaced: the reference. */
 function reference(cx: string): { id: string; authority: string | undefined } {

@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Auditor } from '../../connector/audit/auditor';
-import { auditEvents, type AuditEvent } from '../../connector/audit/event';
-import { openEmbeddedAuditStore } from '../../connector/audit/store-embedded';
-import type { AuditStore } from '../../connector/audit/store';
-import { TlsSyslogSender } from '../../connector/audit/syslog';
-import { baseInput, dicomSchemaErrors } from './fixtures';
-import { freePort, startTlsReceiver, TEST_CA } from './receiver';
+import { Auditor } from '../../connector/audit/auditor.js';
+import { auditEvents, type AuditEvent } from '../../connector/audit/event.js';
+import { openEmbeddedAuditStore } from '../../connector/audit/store-embedded.js';
+import type { AuditStore } from '../../connector/audit/store.js';
+import { TlsSyslogSender } from '../../connector/audit/syslog.js';
+import { baseInput, dicomSchemaErrors } from './fixtures.js';
+import { freePort, startTlsReceiver, TEST_CA } from './receiver.js';
 
 const silent = { warn: () => undefined, error: () => undefined };
 

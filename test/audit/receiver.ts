@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { fixture } from '../../fixtures';
+import { fixture } from '../../fixtures/index.js';
 
 const certDir = (name: string): string => fixture('certs', 'audit', name);
 export const TEST_CA = readFileSync(certDir('ca.pem'));

@@ -4,9 +4,9 @@
  * time range.
  */
 import { expect } from 'chai';
-import { auditEvents, denialEvent } from '../../connector/audit/event';
-import type { AuditStore } from '../../connector/audit/store';
-import { baseInput, PATIENT_ID } from './fixtures';
+import { auditEvents, denialEvent } from '../../connector/audit/event.js';
+import type { AuditStore } from '../../connector/audit/store.js';
+import { baseInput, PATIENT_ID } from './fixtures.js';
 
 export function describeAuditStoreContract(name: string, open: () => Promise<AuditStore>, cleanup: () => Promise<void>): void {
   describe(`audit store contract: ${name}`, () => {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { auditEvents } from '../../connector/audit/event';
-import { EMBEDDED_AUDIT_FILE, openAuditStore } from '../../connector/audit/store';
-import { describeAuditStoreContract } from './store-contract';
-import { baseInput } from './fixtures';
+import { auditEvents } from '../../connector/audit/event.js';
+import { EMBEDDED_AUDIT_FILE, openAuditStore } from '../../connector/audit/store.js';
+import { describeAuditStoreContract } from './store-contract.js';
+import { baseInput } from './fixtures.js';
 
 let dir = '';
 describeAuditStoreContract(

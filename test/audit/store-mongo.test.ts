@@ -1,8 +1,8 @@
 /** The audit store contract against a real MongoDB server when MONGODB_URI is set; each test gets its own database. */
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { openMongoAuditStore } from '../../connector/audit/store-mongo';
-import { describeAuditStoreContract } from './store-contract';
+import { openMongoAuditStore } from '../../connector/audit/store-mongo.js';
+import { describeAuditStoreContract } from './store-contract.js';
 
 const uri = process.env.MONGODB_URI;
 

@@ -4,11 +4,11 @@
  * DICOM XML inside validating against the schema.
  */
 import { expect } from 'chai';
-import { toDicomXml } from '../../connector/audit/dicom';
-import { auditEvents } from '../../connector/audit/event';
-import { formatSyslogMessage, octetCountedFrame, TlsSyslogSender, UdpSyslogSender, MAX_UDP_MESSAGE, MessageTooLargeError } from '../../connector/audit/syslog';
-import { baseInput, dicomSchemaErrors } from './fixtures';
-import { startTlsReceiver, startUdpReceiver, TEST_CA } from './receiver';
+import { toDicomXml } from '../../connector/audit/dicom.js';
+import { auditEvents } from '../../connector/audit/event.js';
+import { formatSyslogMessage, octetCountedFrame, TlsSyslogSender, UdpSyslogSender, MAX_UDP_MESSAGE, MessageTooLargeError } from '../../connector/audit/syslog.js';
+import { baseInput, dicomSchemaErrors } from './fixtures.js';
+import { startTlsReceiver, startUdpReceiver, TEST_CA } from './receiver.js';
 
 const HEADER = /^<85>1 (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (\S+) koblingspunkt (\d+) IHE\+RFC-3881 - /;
 

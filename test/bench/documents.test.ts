@@ -1,18 +1,18 @@
 /** The benchmark's repository requests and the helpers of its cold and document lines. */
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { parseMediaType } from '../../connector/soap/media-type';
-import { parseMultipartRelated } from '../../connector/soap/mime';
-import { parseSubmitObjectsRequest } from '../../registry/ebxml';
-import { createPatientIdPolicy } from '../../registry/patients';
-import { validateSubmission } from '../../registry/validate';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { childElement, childElements, textContent } from '../../registry/xml/tree';
-import { BENCH_REPOSITORY, benchDocument, provideRequest, retrieveRequest } from '../../scripts/bench/documents';
-import { benchPatient, coldPatients, countOpenTags } from '../../scripts/bench/requests';
-import { createWorld } from '../../scripts/generate/patient';
-import { MAX_UNIQUE_PATIENTS } from '../../scripts/generate/norway';
+import { parseMediaType } from '../../connector/soap/media-type.js';
+import { parseMultipartRelated } from '../../connector/soap/mime.js';
+import { parseSubmitObjectsRequest } from '../../registry/ebxml/index.js';
+import { createPatientIdPolicy } from '../../registry/patients.js';
+import { validateSubmission } from '../../registry/validate/index.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { childElement, childElements, textContent } from '../../registry/xml/tree.js';
+import { BENCH_REPOSITORY, benchDocument, provideRequest, retrieveRequest } from '../../scripts/bench/documents.js';
+import { benchPatient, coldPatients, countOpenTags } from '../../scripts/bench/requests.js';
+import { createWorld } from '../../scripts/generate/patient.js';
+import { MAX_UNIQUE_PATIENTS } from '../../scripts/generate/norway.js';
 
 describe('benchmark repository requests and line helpers', () => {
   it('ITI-41: an MTOM message whose part is the document and whose metadata is a valid submission, fresh ids per request', () => {

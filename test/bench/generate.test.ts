@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { isValidNorwegianId } from '../../registry/patients';
-import { createPatientIdPolicy } from '../../registry/patients';
-import { openRegistryStore } from '../../registry/store/open';
-import type { RegistryStore } from '../../registry/store/store';
-import { validateSubmission } from '../../registry/validate';
-import { fodselsnummer, MAX_UNIQUE_PATIENTS, organisasjonsnummer, uniqueFodselsnummer } from '../../scripts/generate/norway';
-import { createWorld, planPatient, MAX_ENTRIES_PER_PATIENT } from '../../scripts/generate/patient';
-import { Random } from '../../scripts/generate/random';
-import { generate, GenerationError, PROGRESS_FILE, readProgress } from '../../scripts/generate/run';
+import { isValidNorwegianId } from '../../registry/patients.js';
+import { createPatientIdPolicy } from '../../registry/patients.js';
+import { openRegistryStore } from '../../registry/store/open.js';
+import type { RegistryStore } from '../../registry/store/store.js';
+import { validateSubmission } from '../../registry/validate/index.js';
+import { fodselsnummer, MAX_UNIQUE_PATIENTS, organisasjonsnummer, uniqueFodselsnummer } from '../../scripts/generate/norway.js';
+import { createWorld, planPatient, MAX_ENTRIES_PER_PATIENT } from '../../scripts/generate/patient.js';
+import { Random } from '../../scripts/generate/random.js';
+import { generate, GenerationError, PROGRESS_FILE, readProgress } from '../../scripts/generate/run.js';
 
 const policy = createPatientIdPolicy({ acceptedAssigningAuthorities: [] });
 

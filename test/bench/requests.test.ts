@@ -1,15 +1,15 @@
 /** The benchmark's requests are what the registry accepts: valid ITI-42 with fresh uniqueIds, well-formed queries. */
 import { expect } from 'chai';
-import { parseAdhocQueryRequest, parseSubmitObjectsRequest } from '../../registry/ebxml';
-import { createPatientIdPolicy } from '../../registry/patients';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { childElement, childElements, type XmlElement } from '../../registry/xml/tree';
-import { validateSubmission } from '../../registry/validate';
-import { percentile } from '../../scripts/bench/load';
-import { benchPatient, findDocumentsBody, getDocumentsBody, registerOneDocument } from '../../scripts/bench/requests';
-import { createWorld } from '../../scripts/generate/patient';
-import { MAX_UNIQUE_PATIENTS } from '../../scripts/generate/norway';
+import { parseAdhocQueryRequest, parseSubmitObjectsRequest } from '../../registry/ebxml/index.js';
+import { createPatientIdPolicy } from '../../registry/patients.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { childElement, childElements, type XmlElement } from '../../registry/xml/tree.js';
+import { validateSubmission } from '../../registry/validate/index.js';
+import { percentile } from '../../scripts/bench/load.js';
+import { benchPatient, findDocumentsBody, getDocumentsBody, registerOneDocument } from '../../scripts/bench/requests.js';
+import { createWorld } from '../../scripts/generate/patient.js';
+import { MAX_UNIQUE_PATIENTS } from '../../scripts/generate/norway.js';
 
 function bodyOf(envelope: string): XmlElement {
   const body = childElement(parseXml(envelope), NS.soap12, 'Body');

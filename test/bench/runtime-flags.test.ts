@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { NODE_RUNTIME_FLAGS } from '../../scripts/bench/children';
+import { NODE_RUNTIME_FLAGS } from '../../scripts/bench/children.js';
 
 describe('bench runtime flags', () => {
   it('are exactly the Node flags of `npm start`', () => {

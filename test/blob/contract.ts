@@ -14,8 +14,8 @@ import {
   type BlobSource,
   type BlobStore,
   type StagedBlob,
-} from '../../repository/blob/blob-store';
-import { rejection } from '../helpers/util';
+} from '../../repository/blob/blob-store.js';
+import { rejection } from '../helpers/util.js';
 
 export interface BlobStoreContractHooks {
   /** A new, empty store on fresh storage. */

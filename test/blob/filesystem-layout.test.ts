@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import type { BlobStore } from '../../repository/blob/blob-store';
-import { openFilesystemBlobStore } from '../../repository/blob/filesystem';
-import { blobPath, partialPath } from '../../repository/blob/filesystem/paths';
-import { FILESYSTEM_DIRECTORY, openBlobStore } from '../../repository/blob/open';
-import { chunked, readAll, sha1Of } from './contract';
+import type { BlobStore } from '../../repository/blob/blob-store.js';
+import { openFilesystemBlobStore } from '../../repository/blob/filesystem/index.js';
+import { blobPath, partialPath } from '../../repository/blob/filesystem/paths.js';
+import { FILESYSTEM_DIRECTORY, openBlobStore } from '../../repository/blob/open.js';
+import { chunked, readAll, sha1Of } from './contract.js';
 
 async function walk(dir: string): Promise<string[]> {
   const found: string[] = [];

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openFilesystemBlobStore } from '../../repository/blob/filesystem';
-import { describeBlobStoreContract } from './contract';
+import { openFilesystemBlobStore } from '../../repository/blob/filesystem/index.js';
+import { describeBlobStoreContract } from './contract.js';
 
 const base = mkdtempSync(join(tmpdir(), 'kp-blob-contract-'));
 let counter = 0;

@@ -2,9 +2,9 @@
 import { expect } from 'chai';
 import { Binary, ObjectId } from 'mongodb';
 import { randomBytes } from 'node:crypto';
-import { BlobStoreError } from '../../repository/blob/blob-store';
-import { READ_BATCH_CHUNKS, readChunks, type ChunkDocument, type ChunkSource } from '../../repository/blob/gridfs/read-chunks';
-import { readAll } from './contract';
+import { BlobStoreError } from '../../repository/blob/blob-store.js';
+import { READ_BATCH_CHUNKS, readChunks, type ChunkDocument, type ChunkSource } from '../../repository/blob/gridfs/read-chunks.js';
+import { readAll } from './contract.js';
 
 interface FindCall {
   filter: unknown;

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { openGridFsBlobStore } from '../../repository/blob/gridfs';
-import { describeBlobStoreContract } from './contract';
+import { openGridFsBlobStore } from '../../repository/blob/gridfs/index.js';
+import { describeBlobStoreContract } from './contract.js';
 
 const uri = process.env.MONGODB_URI;
 

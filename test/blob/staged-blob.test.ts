@@ -1,7 +1,7 @@
 /** The staged → committed | aborted state machine shared by the stores. */
 import { expect } from 'chai';
-import { BlobStateError } from '../../repository/blob/blob-store';
-import { stagedBlob } from '../../repository/blob/staged-blob';
+import { BlobStateError } from '../../repository/blob/blob-store.js';
+import { stagedBlob } from '../../repository/blob/staged-blob.js';
 
 function recording() {
   const calls: string[] = [];

@@ -7,8 +7,8 @@
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RemoteRegistryError, remoteRegistry, type RemoteRegistryPort } from '../../connector/clients/registry-client';
-import { richSubmission } from '../ebxml/fixtures';
+import { RemoteRegistryError, remoteRegistry, type RemoteRegistryPort } from '../../connector/clients/registry-client.js';
+import { richSubmission } from '../ebxml/fixtures.js';
 
 const ENV = (body: string): string =>
   `<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>${body}</soap:Body></soap:Envelope>`;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { XMLSerializer } from '@xmldom/xmldom';
-import { checkAssertions, checkStatus, ContentsValidator, MetadataView, registryErrors, responseStatus } from '../../scripts/conformance/check';
-import { type Elem, parseXmlDom } from '../../scripts/conformance/dom';
+import { checkAssertions, checkStatus, ContentsValidator, MetadataView, registryErrors, responseStatus } from '../../scripts/conformance/check.js';
+import { type Elem, parseXmlDom } from '../../scripts/conformance/dom.js';
 
 const RIM = 'urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0';
 const APPROVED = 'urn:oasis:names:tc:ebxml-regrep:StatusType:Approved';

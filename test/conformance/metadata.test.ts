@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NS } from '../../registry/xml/namespaces';
-import { childElementsOf, descendantsByLocal, type Elem, localNameOf, parseXmlDom, serializeDom } from '../../scripts/conformance/dom';
-import { convert21to30, loadMetadata, prepareSubmission, registryObjectList, SCHEME, substituteTokens, UniqueIdAllocator } from '../../scripts/conformance/metadata';
-import { DEFAULT_TESTKIT_DIR } from '../../scripts/conformance/runner';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElementsOf, descendantsByLocal, type Elem, localNameOf, parseXmlDom, serializeDom } from '../../scripts/conformance/dom.js';
+import { convert21to30, loadMetadata, prepareSubmission, registryObjectList, SCHEME, substituteTokens, UniqueIdAllocator } from '../../scripts/conformance/metadata.js';
+import { DEFAULT_TESTKIT_DIR } from '../../scripts/conformance/runner.js';
 
 const TESTS = join(DEFAULT_TESTKIT_DIR, 'tests');
 const read = (p: string): string => readFileSync(join(TESTS, p), 'utf8');

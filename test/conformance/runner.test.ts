@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { childElementsOf, type Elem, localNameOf, parseXmlDom, serializeDom } from '../../scripts/conformance/dom';
-import { DEFAULT_TESTKIT_DIR, runCollections, selectTests, Session } from '../../scripts/conformance/runner';
-import { mimeParam, splitMultipart } from '../../scripts/conformance/soap';
-import { readTestInfo } from '../../scripts/conformance/plan';
+import { childElementsOf, type Elem, localNameOf, parseXmlDom, serializeDom } from '../../scripts/conformance/dom.js';
+import { DEFAULT_TESTKIT_DIR, runCollections, selectTests, Session } from '../../scripts/conformance/runner.js';
+import { mimeParam, splitMultipart } from '../../scripts/conformance/soap.js';
+import { readTestInfo } from '../../scripts/conformance/plan.js';
 
 interface Recorded {
   readonly path: string;

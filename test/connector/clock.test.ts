@@ -1,6 +1,6 @@
 /** isoTime: the text of Date.prototype.toISOString, whether the millisecond was formatted just before or not. */
 import { expect } from 'chai';
-import { isoTime } from '../../connector/clock';
+import { isoTime } from '../../connector/clock.js';
 
 describe('isoTime', () => {
   it('is toISOString of the time, for repeated, alternating and extreme times', () => {

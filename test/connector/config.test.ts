@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../connector/config';
+import { ConfigError, loadConfig, parseConfig } from '../../connector/config.js';
 
 describe('configuration', () => {
   it('has defaults that start a complete node on the embedded store', () => {

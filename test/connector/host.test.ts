@@ -1,6 +1,6 @@
 /** The audited server host: the Host header without its port, exactly as `replace(/:\d+$/, '')` gives it. */
 import { expect } from 'chai';
-import { withoutPort } from '../../connector/transactions/context';
+import { withoutPort } from '../../connector/transactions/context.js';
 
 describe('withoutPort', () => {
   it('drops trailing :digits and nothing else, like the regular expression', () => {

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
-import { createLogger, requestLogger } from '../../connector/log';
+import { createLogger, requestLogger } from '../../connector/log.js';
 
 /** Counts what reaches the logger's stream (i.e. what winston would format). */
 function counting(logger: winston.Logger): { lines: () => { level: string; message: unknown }[] } {

@@ -1,4 +1,4 @@
-import { ASSOCIATION_TYPE, DOCUMENT_ENTRY_TYPE, type Submission } from '../../registry/model/metadata';
+import { ASSOCIATION_TYPE, DOCUMENT_ENTRY_TYPE, type Submission } from '../../registry/model/metadata.js';
 
 const PID = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
 

@@ -7,22 +7,22 @@
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { buildEnvelope, buildEnvelopeBytes } from '../../connector/soap/response';
-import { maskedStub } from '../../connector/trust/policy';
-import { adhocQueryResponse, parseAdhocQueryResponse, parseProvideAndRegisterRequest, parseSubmitObjectsRequest, registryErrorList, registryObjectElement } from '../../registry/ebxml';
-import { registryObjectNode } from '../../registry/ebxml/write-objects';
-import { STATUS_URN, error } from '../../registry/model/errors';
-import type { DocumentEntry, RegistryObject, Submission } from '../../registry/model/metadata';
-import type { ReturnType, StoredQueryResult } from '../../registry/model/query';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { XmlFragment, serializeFragment, serializeXml, serializeXmlBytes } from '../../registry/xml/serialize';
-import { childElement, childElements, descendants, el, isElement, sameElement, textContent, type XmlElement, type XmlNode } from '../../registry/xml/tree';
-import { createWorld, planPatient } from '../../scripts/generate/patient';
-import { richSubmission } from './fixtures';
-import { xmlFiles } from '../helpers/util';
+import { buildEnvelope, buildEnvelopeBytes } from '../../connector/soap/response.js';
+import { maskedStub } from '../../connector/trust/policy.js';
+import { adhocQueryResponse, parseAdhocQueryResponse, parseProvideAndRegisterRequest, parseSubmitObjectsRequest, registryErrorList, registryObjectElement } from '../../registry/ebxml/index.js';
+import { registryObjectNode } from '../../registry/ebxml/write-objects.js';
+import { STATUS_URN, error } from '../../registry/model/errors.js';
+import type { DocumentEntry, RegistryObject, Submission } from '../../registry/model/metadata.js';
+import type { ReturnType, StoredQueryResult } from '../../registry/model/query.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { XmlFragment, serializeFragment, serializeXml, serializeXmlBytes } from '../../registry/xml/serialize.js';
+import { childElement, childElements, descendants, el, isElement, sameElement, textContent, type XmlElement, type XmlNode } from '../../registry/xml/tree.js';
+import { createWorld, planPatient } from '../../scripts/generate/patient.js';
+import { richSubmission } from './fixtures.js';
+import { xmlFiles } from '../helpers/util.js';
 import { join } from 'node:path';
-import { NHN_SAMPLES, NIST_TESTKIT } from '../../fixtures';
+import { NHN_SAMPLES, NIST_TESTKIT } from '../../fixtures/index.js';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 

@@ -5,14 +5,14 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAdhocQueryRequest, parseProvideAndRegisterRequest, parseSubmitObjectsRequest, serializeAdhocQueryRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml';
-import type { Submission } from '../../registry/model/metadata';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { serializeXml } from '../../registry/xml/serialize';
-import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree';
-import { xmlFiles } from '../helpers/util';
-import { NIST_TESTKIT } from '../../fixtures';
+import { parseAdhocQueryRequest, parseProvideAndRegisterRequest, parseSubmitObjectsRequest, serializeAdhocQueryRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml/index.js';
+import type { Submission } from '../../registry/model/metadata.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { xmlFiles } from '../helpers/util.js';
+import { NIST_TESTKIT } from '../../fixtures/index.js';
 
 const TESTKIT = NIST_TESTKIT;
 

@@ -7,16 +7,16 @@ import {
   registryResponse,
   serializeAdhocQueryRequest,
   serializeRegistryObjectList,
-} from '../../registry/ebxml';
-import { error, RegistryFailure, STATUS_URN, warning } from '../../registry/model/errors';
-import type { RegistryObject } from '../../registry/model/metadata';
-import { STORED_QUERY_ID, type StoredQueryRequest } from '../../registry/model/query';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { serializeXml } from '../../registry/xml/serialize';
-import { childElement, childElements, descendants, type XmlElement } from '../../registry/xml/tree';
-import { richSubmission } from './fixtures';
-import { nhnSample } from '../../fixtures';
+} from '../../registry/ebxml/index.js';
+import { error, RegistryFailure, STATUS_URN, warning } from '../../registry/model/errors.js';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import { STORED_QUERY_ID, type StoredQueryRequest } from '../../registry/model/query.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import { childElement, childElements, descendants, type XmlElement } from '../../registry/xml/tree.js';
+import { richSubmission } from './fixtures.js';
+import { nhnSample } from '../../fixtures/index.js';
 
 const throughXml = (e: XmlElement): XmlElement => parseXml(serializeXml(e));
 const sample = (name: string, local: string, ns: string): XmlElement =>

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { parseProvideAndRegisterRequest, parseSubmitObjectsRequest, serializeProvideAndRegisterRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml';
-import { RegistryFailure } from '../../registry/model/errors';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { serializeXml } from '../../registry/xml/serialize';
-import { rimChildren } from '../../registry/ebxml/rim';
-import { childElement, childElements, descendants, el, textContent, type XmlElement } from '../../registry/xml/tree';
-import { richSubmission } from './fixtures';
-import { nhnSample } from '../../fixtures';
+import { parseProvideAndRegisterRequest, parseSubmitObjectsRequest, serializeProvideAndRegisterRequest, serializeSubmitObjectsRequest } from '../../registry/ebxml/index.js';
+import { RegistryFailure } from '../../registry/model/errors.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import { rimChildren } from '../../registry/ebxml/rim.js';
+import { childElement, childElements, descendants, el, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { richSubmission } from './fixtures.js';
+import { nhnSample } from '../../fixtures/index.js';
 
 function throughXml(e: XmlElement): XmlElement {
   return parseXml(serializeXml(e));

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { derivedId, serializeRegistryObjectList } from '../../registry/ebxml';
-import type { RegistryObject } from '../../registry/model/metadata';
-import { NS } from '../../registry/xml/namespaces';
-import { descendants } from '../../registry/xml/tree';
-import { richSubmission } from './fixtures';
+import { derivedId, serializeRegistryObjectList } from '../../registry/ebxml/index.js';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { descendants } from '../../registry/xml/tree.js';
+import { richSubmission } from './fixtures.js';
 
 /** RFC 4122 section 4.3 (version 5, SHA-1) over our name `koblingspunkt:<owner>#<position>`, written out with a Buffer. */
 function referenceId(owner: string, position: number): string {

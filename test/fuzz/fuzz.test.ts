@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { judge } from '../../scripts/fuzz/judge';
-import { makeCase, MUTATIONS, type CaseContext } from '../../scripts/fuzz/mutate';
-import { makeAssertionKit } from '../../scripts/fuzz/assertions';
-import { Rng } from '../../scripts/fuzz/random';
-import { loadSeeds } from '../../scripts/fuzz/seeds';
-import { clean, formatSummary, runFuzz } from '../../scripts/fuzz/run';
+import { judge } from '../../scripts/fuzz/judge.js';
+import { makeCase, MUTATIONS, type CaseContext } from '../../scripts/fuzz/mutate.js';
+import { makeAssertionKit } from '../../scripts/fuzz/assertions.js';
+import { Rng } from '../../scripts/fuzz/random.js';
+import { loadSeeds } from '../../scripts/fuzz/seeds.js';
+import { clean, formatSummary, runFuzz } from '../../scripts/fuzz/run.js';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../fixtures';
+import { REPO_ROOT } from '../../fixtures/index.js';
 
 describe('hostile input (fuzz)', function () {
   this.timeout(60_000);

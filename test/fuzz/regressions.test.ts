@@ -1,6 +1,6 @@
 /** Problems the fuzzer found, pinned down as plain tests. */
 import { expect } from 'chai';
-import { startTestNode, type TestNode } from '../helpers/node';
+import { startTestNode, type TestNode } from '../helpers/node.js';
 
 describe('fuzz regressions', () => {
   let node: TestNode;

@@ -5,9 +5,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
-import type { SoapRequest } from '../../connector/soap/endpoint';
-import type { TransactionContext } from '../../connector/transactions/context';
-import { ConsumerCall } from '../../connector/transactions/iti38';
+import type { SoapRequest } from '../../connector/soap/endpoint.js';
+import type { TransactionContext } from '../../connector/transactions/context.js';
+import { ConsumerCall } from '../../connector/transactions/iti38.js';
 
 /** A request whose response can be closed by hand. */
 function request(): { req: SoapRequest; res: EventEmitter & { writableFinished: boolean } } {

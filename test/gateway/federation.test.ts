@@ -5,20 +5,20 @@
  * timers after 1,000 timed-out calls.
  */
 import { expect } from 'chai';
-import { InitiatingGateway } from '../../connector/gateway/initiating';
-import { Limiter } from '../../connector/gateway/limiter';
-import { remoteCommunity } from '../../connector/gateway/remote';
-import { credentialsFrom } from '../../connector/gateway/security';
-import type { Community } from '../../connector/gateway/types';
-import { SoapClient } from '../../connector/soap/client';
-import { error } from '../../registry/model/errors';
-import { STORED_QUERY_ID, type StoredQueryRequest } from '../../registry/model/query';
-import { parseXml } from '../../registry/xml/parse';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement } from '../../registry/xml/tree';
-import { documentEntry } from '../query/fixtures';
-import { deadUrl, startPeer, type Peer } from './helpers';
-import { nhnSample } from '../../fixtures';
+import { InitiatingGateway } from '../../connector/gateway/initiating.js';
+import { Limiter } from '../../connector/gateway/limiter.js';
+import { remoteCommunity } from '../../connector/gateway/remote.js';
+import { credentialsFrom } from '../../connector/gateway/security.js';
+import type { Community } from '../../connector/gateway/types.js';
+import { SoapClient } from '../../connector/soap/client.js';
+import { error } from '../../registry/model/errors.js';
+import { STORED_QUERY_ID, type StoredQueryRequest } from '../../registry/model/query.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement } from '../../registry/xml/tree.js';
+import { documentEntry } from '../query/fixtures.js';
+import { deadUrl, startPeer, type Peer } from './helpers.js';
+import { nhnSample } from '../../fixtures/index.js';
 
 const PID = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
 const QUERY: StoredQueryRequest = {

@@ -1,14 +1,14 @@
 /** Shared pieces of the gateway tests: request bodies and scripted peer communities on loopback. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { adhocQueryResponse } from '../../registry/ebxml';
-import { STORED_QUERY_ID } from '../../registry/model/query';
-import type { RegistryErrorInfo } from '../../registry/model/errors';
-import type { RegistryObject } from '../../registry/model/metadata';
-import { serializeXml } from '../../registry/xml/serialize';
-import { buildEnvelope, soapContentType } from '../../connector/soap/response';
-import { ACTIONS } from '../../connector/soap/actions';
-import { patientCx } from '../../scripts/network/data';
+import { adhocQueryResponse } from '../../registry/ebxml/index.js';
+import { STORED_QUERY_ID } from '../../registry/model/query.js';
+import type { RegistryErrorInfo } from '../../registry/model/errors.js';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import { buildEnvelope, soapContentType } from '../../connector/soap/response.js';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { patientCx } from '../../scripts/network/data.js';
 
 export function findDocumentsXml(fnr: string, options: { returnType?: 'LeafClass' | 'ObjectRef'; home?: string } = {}): string {
   return (

@@ -3,14 +3,14 @@
  * routing of retrieves, restriction to one community, and a region federating through the hub.
  */
 import { expect } from 'chai';
-import { STATUS_URN } from '../../registry/model/errors';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, descendants, textContent } from '../../registry/xml/tree';
-import { loadDemoData, startNetwork, type DemoNetwork, type LoadedDocument } from '../../scripts/network/launch';
-import { postSoap } from '../helpers/soap';
-import { ACTIONS } from '../../connector/soap/actions';
-import { findDocumentsXml, getDocumentsXml, retrieveXml } from './helpers';
-import { DEMO_PATIENTS } from '../../scripts/network/data';
+import { STATUS_URN } from '../../registry/model/errors.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, descendants, textContent } from '../../registry/xml/tree.js';
+import { loadDemoData, startNetwork, type DemoNetwork, type LoadedDocument } from '../../scripts/network/launch.js';
+import { postSoap } from '../helpers/soap.js';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { findDocumentsXml, getDocumentsXml, retrieveXml } from './helpers.js';
+import { DEMO_PATIENTS } from '../../scripts/network/data.js';
 
 const KARI = DEMO_PATIENTS[0]!.fnr;
 
@@ -100,8 +100,8 @@ describe('gateway: demo network (hub + 3 regions)', function () {
 
   it('a region retrieves another region\'s document through the hub (the hub serves it), bytes intact', async () => {
     const nord = loaded.find((d) => d.region === 'Helse Nord')!;
-    const { SoapClient } = await import('../../connector/soap/client');
-    const { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest, documentBytes } = await import('../../connector/transactions/retrieve-wire');
+    const { SoapClient } = await import('../../connector/soap/client.js');
+    const { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest, documentBytes } = await import('../../connector/transactions/retrieve-wire.js');
     const client = new SoapClient();
     try {
       const res = await client.call({

@@ -4,19 +4,19 @@
  */
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
-import { ACTIONS } from '../../connector/soap/actions';
-import { SoapClient } from '../../connector/soap/client';
-import { STATUS_URN } from '../../registry/model/errors';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
-import { DEMO_REGIONS, provideDocuments } from '../../scripts/network/launch';
-import { startTestNode, type TestNode } from '../helpers/node';
-import { postRaw, postSoap } from '../helpers/soap';
-import { parseMediaType } from '../../connector/soap/media-type';
-import { parseMultipartRelated } from '../../connector/soap/mime';
-import { parseXml } from '../../registry/xml/parse';
-import { findDocumentsXml, getDocumentsXml, retrieveXml } from './helpers';
-import { nhnSample } from '../../fixtures';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { SoapClient } from '../../connector/soap/client.js';
+import { STATUS_URN } from '../../registry/model/errors.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { DEMO_REGIONS, provideDocuments } from '../../scripts/network/launch.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { postRaw, postSoap } from '../helpers/soap.js';
+import { parseMediaType } from '../../connector/soap/media-type.js';
+import { parseMultipartRelated } from '../../connector/soap/mime.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { findDocumentsXml, getDocumentsXml, retrieveXml } from './helpers.js';
+import { nhnSample } from '../../fixtures/index.js';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPOSITORY = '2.16.578.1.12.4.5.100.1.2';

@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type NodeConfigInput } from '../../connector/config';
-import { startNode, type RunningNode } from '../../connector/node';
+import { parseConfig, type NodeConfigInput } from '../../connector/config.js';
+import { startNode, type RunningNode } from '../../connector/node.js';
 
 /** The NIST testkit's patient-id assigning authority, accepted by test nodes. */
 export const NIST_PATIENT_AUTHORITY = '1.3.6.1.4.1.21367.2005.13.20.1000';

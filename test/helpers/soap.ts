@@ -1,8 +1,8 @@
 /** A minimal SOAP 1.2 client for tests: real HTTP, real envelopes, no project code on the sending side. */
 import { randomUUID } from 'node:crypto';
-import { parseXml } from '../../registry/xml/parse';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, type XmlElement } from '../../registry/xml/tree';
+import { parseXml } from '../../registry/xml/parse.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, type XmlElement } from '../../registry/xml/tree.js';
 
 export interface SoapResult {
   readonly httpStatus: number;

@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
 import winston from 'winston';
-import { parseConfig } from '../../connector/config';
-import { MemoryPatientBlockStore, type PatientBlockStore } from '../../connector/trust/blocks';
-import { normalisePatientId, patientBlocksApi } from '../../connector/trust/blocks-api';
-import type { Principal } from '../../connector/trust/principal';
-import { startTestNode, type TestNode } from '../helpers/node';
+import { parseConfig } from '../../connector/config.js';
+import { MemoryPatientBlockStore, type PatientBlockStore } from '../../connector/trust/blocks.js';
+import { normalisePatientId, patientBlocksApi } from '../../connector/trust/blocks-api.js';
+import type { Principal } from '../../connector/trust/principal.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
 
 const TOKEN = 'k'.repeat(40);
 const FNR = '13116900216';

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import express from 'express';
 import winston from 'winston';
 import { Writable } from 'node:stream';
-import { parseConfig } from '../../connector/config';
-import { clientIdentity, listen, tlsConfigSchema } from '../../connector/http';
-import { startTestNode, type TestNode } from '../helpers/node';
-import { envelope } from '../helpers/soap';
-import { httpsRequest, tlsFile } from './helpers';
+import { parseConfig } from '../../connector/config.js';
+import { clientIdentity, listen, tlsConfigSchema } from '../../connector/http/index.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { envelope } from '../helpers/soap.js';
+import { httpsRequest, tlsFile } from './helpers.js';
 
 const RSQ = 'urn:ihe:iti:2007:RegistryStoredQuery';
 const RETRIEVE = 'urn:ihe:iti:2007:RetrieveDocumentSet';

@@ -5,9 +5,9 @@
  * nist-gateway-conformance.test.ts.)
  */
 import { expect } from 'chai';
-import type { RunningNode } from '../../connector/node';
-import { startConformanceNode } from '../../scripts/conformance/node';
-import { runCollections, type ConformanceReport } from '../../scripts/conformance/runner';
+import type { RunningNode } from '../../connector/node.js';
+import { startConformanceNode } from '../../scripts/conformance/node.js';
+import { runCollections, type ConformanceReport } from '../../scripts/conformance/runner.js';
 
 /** Each collection and the fewest applicable plans it must have (so an empty run cannot pass). */
 const COLLECTIONS: ReadonlyArray<[collection: string, minimumPlans: number]> = [

@@ -6,12 +6,12 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
-import { startTestNode, type TestNode } from '../helpers/node';
-import { envelope, postRaw, postSoap } from '../helpers/soap';
-import { nhnSample } from '../../fixtures';
-import { EPIKRISE_ITI42 } from '../../fixtures';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { envelope, postRaw, postSoap } from '../helpers/soap.js';
+import { nhnSample } from '../../fixtures/index.js';
+import { EPIKRISE_ITI42 } from '../../fixtures/index.js';
 
 const ITI42 = 'urn:ihe:iti:2007:RegisterDocumentSet-b';
 const ITI18 = 'urn:ihe:iti:2007:RegistryStoredQuery';

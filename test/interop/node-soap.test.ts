@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as soap from 'soap';
-import { startTestNode, type TestNode } from '../helpers/node';
+import { startTestNode, type TestNode } from '../helpers/node.js';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPO = '2.16.578.1.12.4.5.100.1.2';

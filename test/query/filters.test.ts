@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { Query } from 'mingo';
-import { DOCUMENT_ENTRY_TYPE, type DocumentEntry } from '../../registry/model/metadata';
+import { DOCUMENT_ENTRY_TYPE, type DocumentEntry } from '../../registry/model/metadata.js';
 import {
   allOf,
   authorPersonLike,
@@ -14,10 +14,10 @@ import {
   likeToRegex,
   statusIn,
   timeRange,
-} from '../../registry/query/filters';
-import { toRecord } from '../../registry/store/record';
-import type { RegistryFilter } from '../../registry/store/store';
-import { author, code, documentEntry } from './fixtures';
+} from '../../registry/query/filters.js';
+import { toRecord } from '../../registry/store/record.js';
+import type { RegistryFilter } from '../../registry/store/store.js';
+import { author, code, documentEntry } from './fixtures.js';
 
 const PATIENT = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
 const V9603 = '2.16.578.1.12.4.1.1.9603';

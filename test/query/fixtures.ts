@@ -14,10 +14,10 @@ import {
   type Folder,
   type RegistryObject,
   type SubmissionSet,
-} from '../../registry/model/metadata';
-import { STORED_QUERY_ID, type ReturnType, type StoredQueryName, type StoredQueryRequest } from '../../registry/model/query';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import type { RegistryStore } from '../../registry/store/store';
+} from '../../registry/model/metadata.js';
+import { STORED_QUERY_ID, type ReturnType, type StoredQueryName, type StoredQueryRequest } from '../../registry/model/query.js';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import type { RegistryStore } from '../../registry/store/store.js';
 
 export const APPROVED = 'urn:oasis:names:tc:ebxml-regrep:StatusType:Approved';
 export const DEPRECATED = 'urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated';

@@ -4,11 +4,11 @@
  * writer keys its remembered fragments on that identity), and an unfrozen one a fresh copy.
  */
 import { expect } from 'chai';
-import type { DocumentEntry, RegistryObject } from '../../registry/model/metadata';
-import { STORED_QUERY_ID } from '../../registry/model/query';
-import { runStoredQuery } from '../../registry/query';
-import type { RegistryStore } from '../../registry/store/store';
-import { richSubmission } from '../ebxml/fixtures';
+import type { DocumentEntry, RegistryObject } from '../../registry/model/metadata.js';
+import { STORED_QUERY_ID } from '../../registry/model/query.js';
+import { runStoredQuery } from '../../registry/query/index.js';
+import type { RegistryStore } from '../../registry/store/store.js';
+import { richSubmission } from '../ebxml/fixtures.js';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const OTHER_HOME = 'urn:oid:2.16.578.1.12.4.5.100.2';

@@ -3,12 +3,12 @@
  * with the 12346 data set: same parameters as the tests' query.xml, same expected counts.
  */
 import { expect } from 'chai';
-import { ASSOCIATION_TYPE, DOCUMENT_ENTRY_TYPE } from '../../registry/model/metadata';
-import type { StoredQueryResult } from '../../registry/model/query';
-import { runStoredQuery } from '../../registry/query';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import type { RegistryStore } from '../../registry/store/store';
-import { APPROVED, DEPRECATED, countByType, list, loadNistData, nowDtm, q, request, slot, type NistData } from './fixtures';
+import { ASSOCIATION_TYPE, DOCUMENT_ENTRY_TYPE } from '../../registry/model/metadata.js';
+import type { StoredQueryResult } from '../../registry/model/query.js';
+import { runStoredQuery } from '../../registry/query/index.js';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import type { RegistryStore } from '../../registry/store/store.js';
+import { APPROVED, DEPRECATED, countByType, list, loadNistData, nowDtm, q, request, slot, type NistData } from './fixtures.js';
 
 const PATIENT = 'NIST-12346^^^&1.3.6.1.4.1.21367.2005.13.20.1000&ISO';
 const OTHER_PATIENT = 'NIST-12374^^^&1.3.6.1.4.1.21367.2005.13.20.1000&ISO';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { RegistryFailure, type ErrorCode } from '../../registry/model/errors';
-import { PARAMETER_TABLES, readParameters, type QueryParameters } from '../../registry/query';
-import { APPROVED, DEPRECATED, list, q, slot } from './fixtures';
+import { RegistryFailure, type ErrorCode } from '../../registry/model/errors.js';
+import { PARAMETER_TABLES, readParameters, type QueryParameters } from '../../registry/query/index.js';
+import { APPROVED, DEPRECATED, list, q, slot } from './fixtures.js';
 
 const PATIENT = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
 

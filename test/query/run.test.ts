@@ -3,10 +3,10 @@
  * fødselsnummer patients, Volven codes, HPR authors.
  */
 import { expect } from 'chai';
-import { ASSOCIATION_TYPE, DOCUMENT_ENTRY_TYPE, type DocumentEntry, type RegistryObject } from '../../registry/model/metadata';
-import { STORED_QUERY_ID, type StoredQueryResult } from '../../registry/model/query';
-import { runStoredQuery, storedQueryName } from '../../registry/query';
-import type { RegistryStore } from '../../registry/store/store';
+import { ASSOCIATION_TYPE, DOCUMENT_ENTRY_TYPE, type DocumentEntry, type RegistryObject } from '../../registry/model/metadata.js';
+import { STORED_QUERY_ID, type StoredQueryResult } from '../../registry/model/query.js';
+import { runStoredQuery, storedQueryName } from '../../registry/query/index.js';
+import type { RegistryStore } from '../../registry/store/store.js';
 import {
   APPROVED,
   DEPRECATED,
@@ -22,7 +22,7 @@ import {
   slot,
   storeWith,
   submissionSet,
-} from './fixtures';
+} from './fixtures.js';
 
 const FNR = '2.16.578.1.12.4.1.4.1';
 const HPR = '2.16.578.1.12.4.1.4.4';

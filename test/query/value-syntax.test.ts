@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseValue, ValueSyntaxError } from '../../registry/query';
+import { parseValue, ValueSyntaxError } from '../../registry/query/index.js';
 
 describe('stored query value syntax (ITI TF-2a 3.18.4.1.2.3.5)', () => {
   it('reads a quoted string', () => {

@@ -1,9 +1,9 @@
 /** registerSubmission against the real embedded store (in memory). */
 import { expect } from 'chai';
-import { ASSOCIATION_TYPE, type Association, type DocumentEntry, type Folder, type Submission } from '../../registry/model/metadata';
-import { registerSubmission, resolveSymbolicIds, type RegisterContext } from '../../registry/register';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import type { RegistryStore } from '../../registry/store/store';
+import { ASSOCIATION_TYPE, type Association, type DocumentEntry, type Folder, type Submission } from '../../registry/model/metadata.js';
+import { registerSubmission, resolveSymbolicIds, type RegisterContext } from '../../registry/register.js';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import type { RegistryStore } from '../../registry/store/store.js';
 import {
   association,
   documentEntry,
@@ -14,7 +14,7 @@ import {
   policy,
   singleDocument,
   submissionSet,
-} from '../validate/fixtures';
+} from '../validate/fixtures.js';
 
 let clock = Date.UTC(2024, 0, 1, 12, 0, 0);
 const ctx: RegisterContext = { patientIds: policy, now: () => new Date(clock) };

@@ -3,12 +3,12 @@
  * one overlay and written in one commit, with the answers a serial registry gives.
  */
 import { expect } from 'chai';
-import { type Association, type DocumentEntry, type Folder, type Submission } from '../../registry/model/metadata';
-import { MAX_GROUP_SUBMISSIONS, type RegisterOutcome } from '../../registry/register';
-import { DocumentRegistry } from '../../registry/registry';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import { DuplicateEntryUuidError, type CommitBatch, type RegistryStore } from '../../registry/store/store';
-import { association, documentEntry, folder, policy, singleDocument } from '../validate/fixtures';
+import { type Association, type DocumentEntry, type Folder, type Submission } from '../../registry/model/metadata.js';
+import { MAX_GROUP_SUBMISSIONS, type RegisterOutcome } from '../../registry/register.js';
+import { DocumentRegistry } from '../../registry/registry.js';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import { DuplicateEntryUuidError, type CommitBatch, type RegistryStore } from '../../registry/store/store.js';
+import { association, documentEntry, folder, policy, singleDocument } from '../validate/fixtures.js';
 
 const NOW = Date.UTC(2024, 5, 1, 10, 0, 0);
 const uuid = (n: number) => `urn:uuid:6a1f0c3e-1b2d-4e5f-8a9b-${String(n).padStart(12, '0')}`;

@@ -1,10 +1,10 @@
 /** StoreOverlay (group commit and the generator): pending objects read as committed, one atomic commit underneath on flush. */
 import { expect } from 'chai';
-import { NO_EXTRA, type DocumentEntry, type RegistryObject } from '../../registry/model/metadata';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import { DuplicateEntryUuidError, UnknownEntryUuidError, type CommitBatch, type RegistryFilter, type RegistryStore } from '../../registry/store/store';
-import { ReinsertAfterDeleteError, StoreOverlay } from '../../registry/store-overlay';
-import { documentEntry, folder, OTHER_PATIENT, PATIENT } from '../validate/fixtures';
+import { NO_EXTRA, type DocumentEntry, type RegistryObject } from '../../registry/model/metadata.js';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import { DuplicateEntryUuidError, UnknownEntryUuidError, type CommitBatch, type RegistryFilter, type RegistryStore } from '../../registry/store/store.js';
+import { ReinsertAfterDeleteError, StoreOverlay } from '../../registry/store-overlay.js';
+import { documentEntry, folder, OTHER_PATIENT, PATIENT } from '../validate/fixtures.js';
 
 const uuid = (n: number) => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 

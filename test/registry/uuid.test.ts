@@ -1,7 +1,7 @@
 /** Time-ordered UUIDs (v7), the entryUUIDs the registry assigns. */
 import { expect } from 'chai';
-import { isUuid } from '../../registry/model/metadata';
-import { newEntryUuid, timeOrderedUuid } from '../../registry/model/uuid';
+import { isUuid } from '../../registry/model/metadata.js';
+import { newEntryUuid, timeOrderedUuid } from '../../registry/model/uuid.js';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

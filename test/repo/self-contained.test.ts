@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { expect } from 'chai';
-import { REPO_ROOT } from '../../fixtures';
+import { REPO_ROOT } from '../../fixtures/index.js';
 
 const DROP_BOX = ['..', 'shared'].join('/');
 

@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MultipartParser } from '@remix-run/multipart-parser';
-import { parseMediaType } from '../../connector/soap/media-type';
-import { normaliseContentId } from '../../connector/soap/mime';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree';
-import { envelope } from '../helpers/soap';
-import { EPIKRISE_ITI42 } from '../../fixtures';
+import { parseMediaType } from '../../connector/soap/media-type.js';
+import { normaliseContentId } from '../../connector/soap/mime.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { envelope } from '../helpers/soap.js';
+import { EPIKRISE_ITI42 } from '../../fixtures/index.js';
 
 export const ITI41 = 'urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b';
 export const ITI43 = 'urn:ihe:iti:2007:RetrieveDocumentSet';

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { DocumentEntry } from '../../registry/model/metadata';
-import { openBlobStore, type BlobStore } from '../../repository/blob';
-import type { RegistryPort } from '../../repository/registry-port';
-import { DocumentRepository } from '../../repository/repository';
+import type { DocumentEntry } from '../../registry/model/metadata.js';
+import { openBlobStore, type BlobStore } from '../../repository/blob/index.js';
+import type { RegistryPort } from '../../repository/registry-port.js';
+import { DocumentRepository } from '../../repository/repository.js';
 
 const REPO = '2.16.578.1.12.4.5.100.1.2';
 const DOC = '2.25.118920342397421508911184392046577389011';

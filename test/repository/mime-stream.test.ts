@@ -6,10 +6,10 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { SoapFault } from '../../connector/soap/fault';
-import { parseMediaType } from '../../connector/soap/media-type';
-import { readMultipartStream, type PartSpooler } from '../../connector/soap/mime-stream';
-import type { SpooledAttachment } from '../../connector/soap/mime';
+import { SoapFault } from '../../connector/soap/fault.js';
+import { parseMediaType } from '../../connector/soap/media-type.js';
+import { readMultipartStream, type PartSpooler } from '../../connector/soap/mime-stream.js';
+import type { SpooledAttachment } from '../../connector/soap/mime.js';
 
 function fakeRequest(body: Buffer, chunkSize: number): IncomingMessage {
   const chunks: Buffer[] = [];

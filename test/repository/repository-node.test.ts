@@ -8,11 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type NodeConfigInput } from '../../connector/config';
-import { startNode, type RunningNode, type StartNodeOptions } from '../../connector/node';
-import type { RegistryPort } from '../../repository/registry-port';
-import { NIST_PATIENT_AUTHORITY, startTestNode, type TestNode } from '../helpers/node';
-import { documents, errorCodes, provideInline, provideMtom, retrieve, status, submitObjects, uid } from './client';
+import { parseConfig, type NodeConfigInput } from '../../connector/config.js';
+import { startNode, type RunningNode, type StartNodeOptions } from '../../connector/node.js';
+import type { RegistryPort } from '../../repository/registry-port.js';
+import { NIST_PATIENT_AUTHORITY, startTestNode, type TestNode } from '../helpers/node.js';
+import { documents, errorCodes, provideInline, provideMtom, retrieve, status, submitObjects, uid } from './client.js';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPO = '2.16.578.1.12.4.5.100.1.2';

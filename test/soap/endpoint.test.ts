@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { MultipartParser } from '@remix-run/multipart-parser';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, textContent } from '../../registry/xml/tree';
-import { parseMediaType } from '../../connector/soap/media-type';
-import { normaliseContentId } from '../../connector/soap/mime';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, textContent } from '../../registry/xml/tree.js';
+import { parseMediaType } from '../../connector/soap/media-type.js';
+import { normaliseContentId } from '../../connector/soap/mime.js';
 import {
   ACTION,
   envelope,
@@ -19,8 +19,8 @@ import {
   startServer,
   T,
   type Server,
-} from './harness';
-import { nhnSample } from '../../fixtures';
+} from './harness.js';
+import { nhnSample } from '../../fixtures/index.js';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 const MSG_ID = 'urn:uuid:11111111-2222-3333-4444-555555555555';
@@ -130,7 +130,7 @@ describe('SOAP endpoint (real HTTP)', () => {
       const res = await send(server.url, xml, { contentType: 'text/xml; charset=UTF-8', headers: { SOAPAction: `"${ACTION.echo}"` } });
       expect(res.status).to.equal(500);
       expect(res.headers['content-type']).to.match(/^text\/xml/);
-      const root = (await import('../../registry/xml/parse')).parseXml(res.body);
+      const root = (await import('../../registry/xml/parse.js')).parseXml(res.body);
       expect(root.ns).to.equal(NS.soap11);
       const fault = childElement(childElement(root, NS.soap11, 'Body')!, NS.soap11, 'Fault')!;
       const code = childElement(fault, '', 'faultcode')!;

@@ -9,13 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import express from 'express';
 import winston from 'winston';
-import { createLogger } from '../../connector/log';
-import { soapEndpoint, type SoapEndpointOptions, type SoapHandler } from '../../connector/soap/endpoint';
-import { SoapFault } from '../../connector/soap/fault';
-import { binaryContent, newContentId, xopInclude, xopReference } from '../../connector/soap/xop';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { childElement, childElements, el, textContent, type XmlElement } from '../../registry/xml/tree';
+import { createLogger } from '../../connector/log.js';
+import { soapEndpoint, type SoapEndpointOptions, type SoapHandler } from '../../connector/soap/endpoint.js';
+import { SoapFault } from '../../connector/soap/fault.js';
+import { binaryContent, newContentId, xopInclude, xopReference } from '../../connector/soap/xop.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { childElement, childElements, el, textContent, type XmlElement } from '../../registry/xml/tree.js';
 
 export const T = 'urn:test:soap';
 export const ACTION = {

@@ -6,7 +6,7 @@
 import http, { type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { mtomPackage, sendSoap, soapContentType, type SendOptions } from '../../connector/soap/response';
+import { mtomPackage, sendSoap, soapContentType, type SendOptions } from '../../connector/soap/response.js';
 
 /** What sendSoap wrote before it used writeHead (in-memory attachments only). */
 function reference(res: ServerResponse, options: SendOptions): void {

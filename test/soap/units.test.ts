@@ -1,18 +1,18 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
-import { createLogger, requestLogger } from '../../connector/log';
-import { ACTIONS } from '../../connector/soap/actions';
-import { faultBodyXml, faultHeaderXml, SoapFault, WSSE_FAULT } from '../../connector/soap/fault';
-import { QNameSet, readEnvelope } from '../../connector/soap/envelope';
-import { parseMediaType } from '../../connector/soap/media-type';
-import { normaliseContentId } from '../../connector/soap/mime';
-import { cidUrl, newContentId, xopInclude, xopReferences } from '../../connector/soap/xop';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { serializeFragment } from '../../registry/xml/serialize';
-import { childElement, el, textContent } from '../../registry/xml/tree';
-import { resolveQName } from './harness';
+import { createLogger, requestLogger } from '../../connector/log.js';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { faultBodyXml, faultHeaderXml, SoapFault, WSSE_FAULT } from '../../connector/soap/fault.js';
+import { QNameSet, readEnvelope } from '../../connector/soap/envelope.js';
+import { parseMediaType } from '../../connector/soap/media-type.js';
+import { normaliseContentId } from '../../connector/soap/mime.js';
+import { cidUrl, newContentId, xopInclude, xopReferences } from '../../connector/soap/xop.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { serializeFragment } from '../../registry/xml/serialize.js';
+import { childElement, el, textContent } from '../../registry/xml/tree.js';
+import { resolveQName } from './harness.js';
 
 describe('SOAP transport units', () => {
   describe('parseMediaType', () => {

@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ACTIONS } from '../../connector/soap/actions';
-import { parseXml } from '../../registry/xml/parse';
-import { childElements, descendants, type XmlElement } from '../../registry/xml/tree';
-import { send, startServer } from './harness';
+import { ACTIONS } from '../../connector/soap/actions.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { childElements, descendants, type XmlElement } from '../../registry/xml/tree.js';
+import { send, startServer } from './harness.js';
 
 const WSDL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../xsd/wsdl');
 const WSDL = 'http://schemas.xmlsoap.org/wsdl/';

@@ -3,14 +3,14 @@
  * embedded store and the MongoDB store are interchangeable under the registry.
  */
 import { expect } from 'chai';
-import type { DocumentEntry, RegistryObject } from '../../registry/model/metadata';
+import type { DocumentEntry, RegistryObject } from '../../registry/model/metadata.js';
 import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
   ofType,
   type CommitBatch,
   type RegistryStore,
-} from '../../registry/store/store';
+} from '../../registry/store/store.js';
 import {
   AUTHOR_GEIRAAS,
   AUTHOR_HANSEN,
@@ -27,7 +27,7 @@ import {
   submission,
   submissionSet,
   uuid,
-} from './factory';
+} from './factory.js';
 
 export interface RegistryStoreContractOptions {
   /** Opens another store on the storage of the latest `open()` (restart, second connection). */

@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Query } from 'mingo';
-import type { DocumentEntry, RegistryObject } from '../../registry/model/metadata';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import { RecordCache, parseRecord } from '../../registry/store/embedded/record-cache';
-import { MIGRATE_V1_TO_V2, SCHEMA_V1, SCHEMA_VERSION } from '../../registry/store/embedded/schema';
-import { openRegistryStore } from '../../registry/store/open';
-import { parseConfig } from '../../connector/config';
-import { toRecord } from '../../registry/store/record';
-import type { RegistryFilter, RegistryStore } from '../../registry/store/store';
-import { PATIENT_A, PATIENT_B, association, documentEntry, folder, submission, submissionSet } from './factory';
+import type { DocumentEntry, RegistryObject } from '../../registry/model/metadata.js';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import { RecordCache, parseRecord } from '../../registry/store/embedded/record-cache.js';
+import { MIGRATE_V1_TO_V2, SCHEMA_V1, SCHEMA_VERSION } from '../../registry/store/embedded/schema.js';
+import { openRegistryStore } from '../../registry/store/open.js';
+import { parseConfig } from '../../connector/config.js';
+import { toRecord } from '../../registry/store/record.js';
+import type { RegistryFilter, RegistryStore } from '../../registry/store/store.js';
+import { PATIENT_A, PATIENT_B, association, documentEntry, folder, submission, submissionSet } from './factory.js';
 
 const insertOnly = (inserts: readonly RegistryObject[]) => ({ inserts, replacements: [] });
 

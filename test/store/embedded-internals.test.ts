@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { Query } from 'mingo';
-import type { RegistryObject } from '../../registry/model/metadata';
-import { candidateQuery } from '../../registry/store/embedded/embedded-store';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import { deriveIndexHints } from '../../registry/store/embedded/index-hints';
-import { SCHEMA_VERSION, prepareDatabase } from '../../registry/store/embedded/schema';
-import { EMBEDDED_FILE_NAME, openRegistryStore } from '../../registry/store/open';
-import { toRecord } from '../../registry/store/record';
-import type { RegistryFilter } from '../../registry/store/store';
-import { PATIENT_A, PATIENT_B, association, documentEntry, folder, submissionSet } from './factory';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import { candidateQuery } from '../../registry/store/embedded/embedded-store.js';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import { deriveIndexHints } from '../../registry/store/embedded/index-hints.js';
+import { SCHEMA_VERSION, prepareDatabase } from '../../registry/store/embedded/schema.js';
+import { EMBEDDED_FILE_NAME, openRegistryStore } from '../../registry/store/open.js';
+import { toRecord } from '../../registry/store/record.js';
+import type { RegistryFilter } from '../../registry/store/store.js';
+import { PATIENT_A, PATIENT_B, association, documentEntry, folder, submissionSet } from './factory.js';
 
 const run = promisify(execFile);
 

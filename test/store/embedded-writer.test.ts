@@ -9,19 +9,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RegistryObject } from '../../registry/model/metadata';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import { SCHEMA_VERSION } from '../../registry/store/embedded/schema';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import { SCHEMA_VERSION } from '../../registry/store/embedded/schema.js';
 import {
   EXPECTED_CHANGES,
   SqliteWriteError,
   SqliteWriter,
   inlineSqliteWriter,
   type BatchWriter,
-} from '../../registry/store/embedded/sqlite-writer';
-import { DuplicateEntryUuidError, UnknownEntryUuidError, type CommitBatch, type RegistryStore } from '../../registry/store/store';
-import { documentEntry, submission, uuid } from './factory';
-import { rejection } from '../helpers/util';
+} from '../../registry/store/embedded/sqlite-writer.js';
+import { DuplicateEntryUuidError, UnknownEntryUuidError, type CommitBatch, type RegistryStore } from '../../registry/store/store.js';
+import { documentEntry, submission, uuid } from './factory.js';
+import { rejection } from '../helpers/util.js';
 
 const REFS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'].map((r) => `REF-${r}^^^&1.2.3&ISO`);
 const insertOnly = (inserts: readonly RegistryObject[]): CommitBatch => ({ inserts, replacements: [] });

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEmbeddedStore } from '../../registry/store/embedded';
-import { describeRegistryStoreContract } from './contract';
+import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import { describeRegistryStoreContract } from './contract.js';
 
 let dir: string | undefined;
 let file = '';

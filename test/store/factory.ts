@@ -14,7 +14,7 @@ import {
   type DocumentEntry,
   type Folder,
   type SubmissionSet,
-} from '../../registry/model/metadata';
+} from '../../registry/model/metadata.js';
 
 export const FNR_OID = '2.16.578.1.12.4.1.4.1';
 export const HPR_OID = '2.16.578.1.12.4.1.4.4';

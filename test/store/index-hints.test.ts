@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { deriveIndexHints } from '../../registry/store/embedded/index-hints';
-import { candidateQuery } from '../../registry/store/embedded/embedded-store';
+import { deriveIndexHints } from '../../registry/store/embedded/index-hints.js';
+import { candidateQuery } from '../../registry/store/embedded/embedded-store.js';
 
 describe('embedded store index hints', () => {
   it('reads top-level equality, $eq and $in of strings', () => {

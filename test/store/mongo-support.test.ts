@@ -1,9 +1,9 @@
 /** The parts of the MongoDB store that need no server. */
 import { expect } from 'chai';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
-import { duplicateEntryUuidOf } from '../../registry/store/mongo/duplicate-key';
-import { databaseInUri, foldIntoInserts } from '../../registry/store/mongo/mongo-store';
-import { documentEntry, submissionSet } from './factory';
+import { duplicateEntryUuidOf } from '../../registry/store/mongo/duplicate-key.js';
+import { databaseInUri, foldIntoInserts } from '../../registry/store/mongo/mongo-store.js';
+import { documentEntry, submissionSet } from './factory.js';
 
 /** The driver's WriteError (exported as a type only): the server's write error plus the failed operation. */
 function writeError(err: { code: number; index: number; errmsg: string; op: Record<string, unknown> }) {

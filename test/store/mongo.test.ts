@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { openMongoStore } from '../../registry/store/mongo';
-import { describeRegistryStoreContract } from './contract';
+import { openMongoStore } from '../../registry/store/mongo/index.js';
+import { describeRegistryStoreContract } from './contract.js';
 
 const uri = process.env.MONGODB_URI;
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { RegistryObject } from '../../registry/model/metadata';
-import { codeKey, fromRecord, recordText, searchFields, toRecord } from '../../registry/store/record';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import { codeKey, fromRecord, recordText, searchFields, toRecord } from '../../registry/store/record.js';
 import {
   AUTHOR_GEIRAAS,
   AUTHOR_HANSEN,
@@ -12,7 +12,7 @@ import {
   documentEntry,
   folder,
   submissionSet,
-} from './factory';
+} from './factory.js';
 
 describe('store record', () => {
   it('derives padded times, code strings and flattened authors for a DocumentEntry', () => {

@@ -1,13 +1,13 @@
 /** The embedded store's compiled test of string filters (simple-filter.ts): exactly mingo's answer. */
 import { expect } from 'chai';
 import { Query } from 'mingo';
-import { DOCUMENT_ENTRY_TYPE } from '../../registry/model/metadata';
-import { allOf, documentTypeIn, fieldIn, ofObjectType, statusIn } from '../../registry/query/filters';
-import { inSeqOrder } from '../../registry/store/embedded/embedded-store';
-import { compileFilter, stringConditions } from '../../registry/store/embedded/simple-filter';
-import { toRecord } from '../../registry/store/record';
-import type { RegistryFilter } from '../../registry/store/store';
-import { PATIENT_A, association, documentEntry } from './factory';
+import { DOCUMENT_ENTRY_TYPE } from '../../registry/model/metadata.js';
+import { allOf, documentTypeIn, fieldIn, ofObjectType, statusIn } from '../../registry/query/filters.js';
+import { inSeqOrder } from '../../registry/store/embedded/embedded-store.js';
+import { compileFilter, stringConditions } from '../../registry/store/embedded/simple-filter.js';
+import { toRecord } from '../../registry/store/record.js';
+import type { RegistryFilter } from '../../registry/store/store.js';
+import { PATIENT_A, association, documentEntry } from './factory.js';
 
 /** A small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
 function random(seed: number): () => number {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { MemoryPatientBlockStore, SqlitePatientBlockStore, type PatientBlockStore } from '../../connector/trust/blocks';
-import type { Principal } from '../../connector/trust/principal';
+import { MemoryPatientBlockStore, SqlitePatientBlockStore, type PatientBlockStore } from '../../connector/trust/blocks.js';
+import type { Principal } from '../../connector/trust/principal.js';
 
 const PATIENT = '17055412345^^^&2.16.578.1.12.4.1.4.1&ISO';
 const principal = (over: Partial<Principal> = {}): Principal => ({

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { trustConfigSchema } from '../../connector/trust/config';
+import { trustConfigSchema } from '../../connector/trust/config.js';
 
 describe('trust configuration', () => {
   it('defaults: off, 300 s skew, no SHA-1, LE/SP/PS at security level 4', () => {
@@ -28,8 +28,8 @@ describe('trust configuration', () => {
 describe('XUA verifier from configuration', () => {
   it('loads the pinned PEM files and verifies with them', async () => {
     const { readFileSync } = await import('node:fs');
-    const { xuaVerifierFromConfig } = await import('../../connector/trust/xua');
-    const { headerOf } = await import('./helpers');
+    const { xuaVerifierFromConfig } = await import('../../connector/trust/xua.js');
+    const { headerOf } = await import('./helpers.js');
     const config = trustConfigSchema.parse({
       enabled: true,
       pinnedIssuerCertificates: ['fixtures/certs/issuer.pem'],
@@ -42,7 +42,7 @@ describe('XUA verifier from configuration', () => {
   });
 
   it('stops on a pinned file that is not a certificate', async () => {
-    const { loadPinnedCertificates } = await import('../../connector/trust/xua');
+    const { loadPinnedCertificates } = await import('../../connector/trust/xua.js');
     expect(() => loadPinnedCertificates(['fixtures/certs/README.md'])).to.throw(/not a PEM X.509 certificate/);
   });
 });

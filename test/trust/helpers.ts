@@ -1,12 +1,12 @@
 /** Shared helpers for the trust tests: a verifier pinned to the test issuer, envelope parsing. */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { XuaVerifier, type XuaVerifierOptions } from '../../connector/trust/xua';
-import { SoapFault, type QName } from '../../connector/soap/fault';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { childElement, type XmlElement } from '../../registry/xml/tree';
-import { FIXTURE_CERTS } from '../../scripts/sign-assertion';
+import { XuaVerifier, type XuaVerifierOptions } from '../../connector/trust/xua.js';
+import { SoapFault, type QName } from '../../connector/soap/fault.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { childElement, type XmlElement } from '../../registry/xml/tree.js';
+import { FIXTURE_CERTS } from '../../scripts/sign-assertion.js';
 
 export const NOW = new Date('2026-11-23T12:00:00.000Z');
 export const TEST_ISSUER = 'https://idp.test.koblingspunkt.example';

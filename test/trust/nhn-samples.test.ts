@@ -4,13 +4,13 @@
  * README says) attribute mapping is tested apart from signature and time checks.
  */
 import { expect } from 'chai';
-import { WSSE_FAULT } from '../../connector/soap/fault';
-import { readUnverifiedPrincipal, XuaVerifier } from '../../connector/trust/xua';
-import { NS } from '../../registry/xml/namespaces';
-import { parseXml } from '../../registry/xml/parse';
-import { descendants } from '../../registry/xml/tree';
-import { expectFault, headerOf, ISSUER_PEM } from './helpers';
-import { nhnSample } from '../../fixtures';
+import { WSSE_FAULT } from '../../connector/soap/fault.js';
+import { readUnverifiedPrincipal, XuaVerifier } from '../../connector/trust/xua.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { parseXml } from '../../registry/xml/parse.js';
+import { descendants } from '../../registry/xml/tree.js';
+import { expectFault, headerOf, ISSUER_PEM } from './helpers.js';
+import { nhnSample } from '../../fixtures/index.js';
 
 const sample = (f: string): string => nhnSample(f).toString('utf8');
 /** The sample's assertion: the document itself, or the one inside a SOAP request. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { trustPolicySchema } from '../../connector/trust/config';
+import { trustPolicySchema } from '../../connector/trust/config.js';
 import {
   decideRequest,
   decideRetrieve,
@@ -10,10 +10,10 @@ import {
   type Denial,
   type FilteredResult,
   type Permit,
-} from '../../connector/trust/policy';
-import type { Principal } from '../../connector/trust/principal';
-import { NO_EXTRA, type Association, type DocumentEntry, type RegistryObject } from '../../registry/model/metadata';
-import { isValidNorwegianId } from '../../registry/patients';
+} from '../../connector/trust/policy.js';
+import type { Principal } from '../../connector/trust/principal.js';
+import { NO_EXTRA, type Association, type DocumentEntry, type RegistryObject } from '../../registry/model/metadata.js';
+import { isValidNorwegianId } from '../../registry/patients.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const OPTIONS = trustPolicySchema.parse({});

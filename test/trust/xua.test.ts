@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { WSSE_FAULT } from '../../connector/soap/fault';
+import { WSSE_FAULT } from '../../connector/soap/fault.js';
 import {
   buildAssertion,
   defaultAssertionOptions,
@@ -11,8 +11,8 @@ import {
   testKey,
   variantAssertion,
   type AssertionOptions,
-} from '../../scripts/sign-assertion';
-import { expectFault, headerOf, NOW, verifier, verifyEnvelope } from './helpers';
+} from '../../scripts/sign-assertion.js';
+import { expectFault, headerOf, NOW, verifier, verifyEnvelope } from './helpers.js';
 
 const issuerKey = testKey('issuer');
 const attackerKey = testKey('attacker');

@@ -9,8 +9,8 @@ import {
   type Folder,
   type Submission,
   type SubmissionSet,
-} from '../../registry/model/metadata';
-import { createPatientIdPolicy } from '../../registry/patients';
+} from '../../registry/model/metadata.js';
+import { createPatientIdPolicy } from '../../registry/patients.js';
 
 export const PATIENT = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
 /** A second valid fødselsnummer (check digits computed, see patients.test.ts). */

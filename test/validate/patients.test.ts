@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkCxFormat, createPatientIdPolicy, isValidNorwegianId, NORWEGIAN_ID_OID } from '../../registry/patients';
+import { checkCxFormat, createPatientIdPolicy, isValidNorwegianId, NORWEGIAN_ID_OID } from '../../registry/patients.js';
 
 const cx = (id: string, oid: string) => `${id}^^^&${oid}&ISO`;
 

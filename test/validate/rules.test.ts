@@ -3,9 +3,9 @@
  * error code at the broken object's id. A final check makes sure no rule in iti42Rules is untested.
  */
 import { expect } from 'chai';
-import type { ErrorCode } from '../../registry/model/errors';
-import type { RegistryObject, Submission } from '../../registry/model/metadata';
-import { iti42Rules, ruleContext, validateSubmission, type RegistrySnapshot } from '../../registry/validate';
+import type { ErrorCode } from '../../registry/model/errors.js';
+import type { RegistryObject, Submission } from '../../registry/model/metadata.js';
+import { iti42Rules, ruleContext, validateSubmission, type RegistrySnapshot } from '../../registry/validate/index.js';
 import {
   association,
   code,
@@ -17,7 +17,7 @@ import {
   policy,
   singleDocument,
   submissionSet,
-} from './fixtures';
+} from './fixtures.js';
 
 const REGISTERED_DOC = 'urn:uuid:11111111-1111-4111-8111-111111111111';
 const REGISTERED_FOLDER = 'urn:uuid:22222222-2222-4222-8222-222222222222';

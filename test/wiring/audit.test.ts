@@ -4,10 +4,10 @@
  * initiating gateway sends — present when the response arrives, i.e. recorded before it was sent.
  */
 import { expect } from 'chai';
-import { startTestNode, type TestNode } from '../helpers/node';
-import { post, status } from '../repository/client';
-import { ACTION, auditRows, cx, findDocumentsBody, HOME, PATIENT_FNR, provideBody, retrieveBody, soapType, submission } from './helpers';
-import { envelope } from '../helpers/soap';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { post, status } from '../repository/client.js';
+import { ACTION, auditRows, cx, findDocumentsBody, HOME, PATIENT_FNR, provideBody, retrieveBody, soapType, submission } from './helpers.js';
+import { envelope } from '../helpers/soap.js';
 
 const B_HOME = 'urn:oid:2.16.578.1.12.4.5.100.2';
 

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AccessEntry } from '../../connector/audit/access-log';
-import { EMBEDDED_AUDIT_FILE } from '../../connector/audit/store';
-import { NS } from '../../registry/xml/namespaces';
+import type { AccessEntry } from '../../connector/audit/access-log.js';
+import { EMBEDDED_AUDIT_FILE } from '../../connector/audit/store.js';
+import { NS } from '../../registry/xml/namespaces.js';
 import {
   buildAssertion,
   defaultAssertionOptions,
@@ -17,9 +17,9 @@ import {
   testKey,
   type AssertionOptions,
   type ClinicianClaims,
-} from '../../scripts/sign-assertion';
-import { uid } from '../repository/client';
-import { EPIKRISE_ITI42 } from '../../fixtures';
+} from '../../scripts/sign-assertion.js';
+import { uid } from '../repository/client.js';
+import { EPIKRISE_ITI42 } from '../../fixtures/index.js';
 
 export const TEST_ISSUER = 'https://idp.test.koblingspunkt.example';
 export const TEST_AUDIENCE = 'urn:koblingspunkt:test';

@@ -10,15 +10,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { serializeDom } from '../../scripts/conformance/dom';
-import { loadMetadata, prepareSubmission, UniqueIdAllocator } from '../../scripts/conformance/metadata';
-import { defaultAssertionOptions, NIST_XUA_VARIANTS, testKey, variantAssertion, type NistXuaVariant } from '../../scripts/sign-assertion';
-import { NS } from '../../registry/xml/namespaces';
-import { descendants } from '../../registry/xml/tree';
-import { NIST_PATIENT_AUTHORITY, startTestNode, type TestNode } from '../helpers/node';
-import { post, status } from '../repository/client';
-import { ACTION, envelopeWith, findDocumentsBody, HOME, PRACTITIONER_FNR, provideBody, soapType, trustConfig } from './helpers';
-import { NIST_TESTKIT } from '../../fixtures';
+import { serializeDom } from '../../scripts/conformance/dom.js';
+import { loadMetadata, prepareSubmission, UniqueIdAllocator } from '../../scripts/conformance/metadata.js';
+import { defaultAssertionOptions, NIST_XUA_VARIANTS, testKey, variantAssertion, type NistXuaVariant } from '../../scripts/sign-assertion.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { descendants } from '../../registry/xml/tree.js';
+import { NIST_PATIENT_AUTHORITY, startTestNode, type TestNode } from '../helpers/node.js';
+import { post, status } from '../repository/client.js';
+import { ACTION, envelopeWith, findDocumentsBody, HOME, PRACTITIONER_FNR, provideBody, soapType, trustConfig } from './helpers.js';
+import { NIST_TESTKIT } from '../../fixtures/index.js';
 
 const TESTKIT = join(NIST_TESTKIT, 'tests');
 const PATIENT = `xua${Date.now().toString(36)}^^^&${NIST_PATIENT_AUTHORITY}&ISO`;

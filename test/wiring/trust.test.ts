@@ -6,11 +6,11 @@
  * byte-for-byte by the gateway, and the patient's access log (names, never fødselsnummer).
  */
 import { expect } from 'chai';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, descendants, type XmlElement } from '../../registry/xml/tree';
-import { WSSE_FAULT } from '../../connector/soap/fault';
-import { startTestNode, type TestNode } from '../helpers/node';
-import { errorCodes, post, status } from '../repository/client';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, descendants, type XmlElement } from '../../registry/xml/tree.js';
+import { WSSE_FAULT } from '../../connector/soap/fault.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { errorCodes, post, status } from '../repository/client.js';
 import {
   ACTION,
   auditRows,
@@ -30,8 +30,8 @@ import {
   soapType,
   submission,
   trustConfig,
-} from './helpers';
-import { buildAssertion } from '../../scripts/sign-assertion';
+} from './helpers.js';
+import { buildAssertion } from '../../scripts/sign-assertion.js';
 
 const ACCESS_TOKEN = 'wiring-test-access-log-token-0123';
 
@@ -105,7 +105,7 @@ describe('trust model in every transaction (trust enabled)', function () {
     it('no assertion at all → fault, also on the repository endpoint', async () => {
       const body = retrieveBody(repo(), normalUid);
       const url = `${node.url}/xds/repository`;
-      const { envelope } = await import('../helpers/soap');
+      const { envelope } = await import('../helpers/soap.js');
       const res = await post(url, Buffer.from(envelope(ACTION.iti43, url, body)), soapType(ACTION.iti43));
       expect(res.body.local).to.equal('Fault');
       expect(faultSubcode(res.body)).to.match(/InvalidSecurity$/);

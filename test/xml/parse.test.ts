@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { parseXml, XmlParseError } from '../../registry/xml/parse';
-import { NS } from '../../registry/xml/namespaces';
-import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree';
-import { nhnSample } from '../../fixtures';
+import { parseXml, XmlParseError } from '../../registry/xml/parse.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { childElement, childElements, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { nhnSample } from '../../fixtures/index.js';
 
 function reason(fn: () => unknown): string {
   try {

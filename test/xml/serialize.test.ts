@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
-import { parseXml } from '../../registry/xml/parse';
-import { serializeXml } from '../../registry/xml/serialize';
-import { NS } from '../../registry/xml/namespaces';
-import { el, sameElement } from '../../registry/xml/tree';
-import { NHN_SAMPLES } from '../../fixtures';
+import { parseXml } from '../../registry/xml/parse.js';
+import { serializeXml } from '../../registry/xml/serialize.js';
+import { NS } from '../../registry/xml/namespaces.js';
+import { el, sameElement } from '../../registry/xml/tree.js';
+import { NHN_SAMPLES } from '../../fixtures/index.js';
 
 describe('serializeXml', () => {
   it('declares every namespace once on the root with the preferred prefixes', () => {

@@ -25,8 +25,8 @@
  * are shared between callers and deep-frozen (see `RegistryStore`).
  */
 import Database from 'better-sqlite3';
-import type { RegistryObject } from '../../model/metadata';
-import { recordText } from '../record';
+import type { RegistryObject } from '../../model/metadata.js';
+import { recordText } from '../record.js';
 import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
@@ -34,12 +34,12 @@ import {
   type FindOptions,
   type RegistryFilter,
   type RegistryStore,
-} from '../store';
-import { deriveIndexHints, type IndexHints } from './index-hints';
-import { DEFAULT_CACHE_ENTRIES, RecordCache, parseRecord, type CachedRecord } from './record-cache';
-import { prepareDatabase } from './schema';
-import { compileFilter } from './simple-filter';
-import { EXPECTED_CHANGES, SqliteWriteError, SqliteWriter, inlineSqliteWriter, type BatchWriter, type SqlStatement } from './sqlite-writer';
+} from '../store.js';
+import { deriveIndexHints, type IndexHints } from './index-hints.js';
+import { DEFAULT_CACHE_ENTRIES, RecordCache, parseRecord, type CachedRecord } from './record-cache.js';
+import { prepareDatabase } from './schema.js';
+import { compileFilter } from './simple-filter.js';
+import { EXPECTED_CHANGES, SqliteWriteError, SqliteWriter, inlineSqliteWriter, type BatchWriter, type SqlStatement } from './sqlite-writer.js';
 
 export interface EmbeddedStoreOptions {
   /** Database file path, or ':memory:' for a store that lives as long as the object. */

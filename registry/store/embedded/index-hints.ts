@@ -8,7 +8,7 @@
  * non-string values such as `null`, which also matches a missing field) gives no hint for that
  * field, and mingo alone decides.
  */
-import type { RegistryFilter } from '../store';
+import type { RegistryFilter } from '../store.js';
 
 export const HINT_FIELDS = [
   'entryUuid',

@@ -1,1 +1,1 @@
-export { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded-store';
+export { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded-store.js';

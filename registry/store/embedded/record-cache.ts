@@ -17,8 +17,8 @@
  * a few pointer moves: the Map's own insertion order, kept by deleting and re-inserting on every
  * hit, cost ~9× a plain lookup (75 hits of a FindDocuments answer: 9.8 µs against 1.1 µs).
  */
-import type { RegistryObject } from '../../model/metadata';
-import { fromRecord } from '../record';
+import type { RegistryObject } from '../../model/metadata.js';
+import { fromRecord } from '../record.js';
 
 export interface CachedRecord {
   /** The row's rev when this body was read. */

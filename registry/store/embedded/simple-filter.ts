@@ -16,7 +16,7 @@
  * rejects still fails the same way.
  */
 import { Query } from 'mingo';
-import type { RegistryFilter } from '../store';
+import type { RegistryFilter } from '../store.js';
 
 /** Whether a stored record matches: exactly `new Query(filter).test(record)`. */
 export type RecordTest = (record: Readonly<Record<string, unknown>>) => boolean;

@@ -5,7 +5,8 @@
  * (sqlite-writer.ts `inlineSqliteWriter`), so both give a batch exactly the same meaning.
  *
  * Plain JavaScript because the worker thread imports it (tsx's hooks do not reach worker threads
- * on Node 20); its types for TypeScript callers are in sqlite-batch.d.mts.
+ * on Node 20); TypeScript callers take its types from the JSDoc below (checkJs), and the build
+ * emits it into dist/ beside them.
  *
  * A statement may carry `expectChanges`: the number of rows it must change (e.g. 1 for an UPDATE
  * or DELETE of one row by its key). Any other count rolls the whole batch back, and the result
@@ -18,6 +19,7 @@
 /** @typedef {{ sql: string, params: readonly unknown[], expectChanges?: number }} Statement */
 /** @typedef {{ ok: true, rowids: number[] } | { ok: false, message: string, code?: string, index?: number }} BatchResult */
 
+/** @type {'EXPECTED_CHANGES'} */
 export const EXPECTED_CHANGES = 'EXPECTED_CHANGES';
 
 class ExpectationFailed extends Error {

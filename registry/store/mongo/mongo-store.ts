@@ -36,8 +36,8 @@ import {
   type Document,
   type Db,
 } from 'mongodb';
-import type { RegistryObject } from '../../model/metadata';
-import { fromRecord, toRecord } from '../record';
+import type { RegistryObject } from '../../model/metadata.js';
+import { fromRecord, toRecord } from '../record.js';
 import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
@@ -45,8 +45,8 @@ import {
   type FindOptions,
   type RegistryFilter,
   type RegistryStore,
-} from '../store';
-import { duplicateEntryUuidOf } from './duplicate-key';
+} from '../store.js';
+import { duplicateEntryUuidOf } from './duplicate-key.js';
 
 export interface MongoStoreOptions {
   readonly uri: string;

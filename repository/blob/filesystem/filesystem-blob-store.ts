@@ -27,9 +27,9 @@ import {
   type StageOptions,
   type StagedBlob,
   type StoredBlob,
-} from '../blob-store';
-import { measuredChunks, type Digest } from '../source';
-import { stagedBlob } from '../staged-blob';
+} from '../blob-store.js';
+import { measuredChunks, type Digest } from '../source.js';
+import { stagedBlob } from '../staged-blob.js';
 import {
   BLOBS_DIR,
   STAGING_DIR,
@@ -38,7 +38,7 @@ import {
   partialPath,
   shardDirectories,
   stagedPath,
-} from './paths';
+} from './paths.js';
 
 export interface FilesystemBlobStoreOptions {
   /** Root directory of the store (created if missing). */

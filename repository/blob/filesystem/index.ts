@@ -1,1 +1,1 @@
-export { openFilesystemBlobStore, type FilesystemBlobStoreOptions } from './filesystem-blob-store';
+export { openFilesystemBlobStore, type FilesystemBlobStoreOptions } from './filesystem-blob-store.js';

@@ -29,7 +29,7 @@ import {
   type WriteConcernSettings,
 } from 'mongodb';
 import { finished } from 'node:stream/promises';
-import { databaseInUri } from '../../../registry/store/mongo/mongo-store';
+import { databaseInUri } from '../../../registry/store/mongo/mongo-store.js';
 import {
   BlobConflictError,
   BlobStateError,
@@ -39,10 +39,10 @@ import {
   type StageOptions,
   type StagedBlob,
   type StoredBlob,
-} from '../blob-store';
-import { measuredChunks, type Digest } from '../source';
-import { stagedBlob } from '../staged-blob';
-import { readChunks, type ChunkDocument } from './read-chunks';
+} from '../blob-store.js';
+import { measuredChunks, type Digest } from '../source.js';
+import { stagedBlob } from '../staged-blob.js';
+import { readChunks, type ChunkDocument } from './read-chunks.js';
 
 export interface GridFsBlobStoreOptions {
   readonly uri: string;

@@ -1,1 +1,1 @@
-export { DEFAULT_BUCKET, openGridFsBlobStore, type GridFsBlobStoreOptions } from './gridfs-blob-store';
+export { DEFAULT_BUCKET, openGridFsBlobStore, type GridFsBlobStoreOptions } from './gridfs-blob-store.js';

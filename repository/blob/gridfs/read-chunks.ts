@@ -1,7 +1,7 @@
 /** Reading a GridFS file's chunks as a byte stream. */
 import type { Binary, Collection, GridFSFile, ObjectId } from 'mongodb';
 import { Readable } from 'node:stream';
-import { BlobStoreError } from '../blob-store';
+import { BlobStoreError } from '../blob-store.js';
 
 export interface ChunkDocument {
   files_id: ObjectId;

@@ -2,8 +2,8 @@
  * A separate process committing to the same embedded store file as the test, to show that
  * SQLite's locking keeps commits of different processes whole. Usage: commit-worker.ts FILE TAG N
  */
-import { openEmbeddedStore } from '../../../registry/store/embedded';
-import { documentEntry, submission } from '../factory';
+import { openEmbeddedStore } from '../../../registry/store/embedded/index.js';
+import { documentEntry, submission } from '../factory.js';
 
 const [file, tag, countText] = process.argv.slice(2);
 if (file === undefined || tag === undefined || countText === undefined) {
