@@ -11,7 +11,7 @@ import { SoapClient, SoapClientError, type SoapResponse } from '../soap/client.j
 import { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../transactions/retrieve-wire.js';
 import { CommunityError } from './errors.js';
 import { forwardedSecurityHeader } from './security.js';
-import type { CallContext, Community, DocumentRequest, GatewayQueryResult, OutboundOutcome, RetrieveResult } from './types.js';
+import type { CallContext, Community, DocumentRequest, GatewayQueryResult, ObjectReference, OutboundOutcome, RetrieveResult } from './types.js';
 import { urnOid } from './oid.js';
 
 export interface RemoteCommunityOptions {
@@ -37,6 +37,19 @@ function sentOutcome(status: ResponseStatus, errors: readonly RegistryErrorInfo[
   const outcome = status === 'Success' ? 'success' : status === 'PartialSuccess' ? 'minor-failure' : 'serious-failure';
   const codes = errors.map((e) => e.code).join(' ');
   return { outcome, ...(codes !== '' ? { description: codes } : {}) };
+}
+
+/**
+ * A community may name itself by a bare OID; what this gateway relays always names communities as
+ * `urn:oid:…` (ITI TF-3 homeCommunityId), the form its consumers compare and route by.
+ */
+function withUrnHome<T extends { readonly homeCommunityId?: string | undefined }>(o: T): T {
+  const home = o.homeCommunityId;
+  return home === undefined || home.startsWith('urn:oid:') ? o : { ...o, homeCommunityId: urnOid(home) };
+}
+
+function withUrnRefHome(ref: ObjectReference): ObjectReference {
+  return ref.home === undefined || ref.home.startsWith('urn:oid:') ? ref : { ...ref, home: urnOid(ref.home) };
 }
 
 export function remoteCommunity(options: RemoteCommunityOptions): Community {
@@ -83,7 +96,13 @@ export function remoteCommunity(options: RemoteCommunityOptions): Community {
       let result: GatewayQueryResult;
       try {
         const content = parseAdhocQueryResponse(res.body);
-        result = { status: content.status, errors: content.errors, returnType: request.returnType, objects: content.objects, objectRefs: content.objectRefs };
+        result = {
+          status: content.status,
+          errors: content.errors,
+          returnType: request.returnType,
+          objects: content.objects.map(withUrnHome),
+          objectRefs: content.objectRefs.map(withUrnRefHome),
+        };
       } catch (e) {
         await ctx.audit?.query(request, { url, outcome: 'serious-failure', description: errorText(e) });
         return unusable(e, 'query response');
@@ -107,7 +126,8 @@ export function remoteCommunity(options: RemoteCommunityOptions): Community {
       }
       let result: RetrieveResult;
       try {
-        result = parseRetrieveDocumentSetResponse(res.body, res.attachments);
+        const answer = parseRetrieveDocumentSetResponse(res.body, res.attachments);
+        result = { ...answer, documents: answer.documents.map(withUrnHome) };
       } catch (e) {
         await ctx.audit?.retrieve(requests, { url: retrieveUrl, outcome: 'serious-failure', description: errorText(e) });
         return unusable(e, 'retrieve response');

@@ -9,7 +9,7 @@ import { childElement, el, type XmlElement, type XmlNode } from '../xml/tree.js'
 import { RETURN_TYPES } from './constants.js';
 import { readRegistryObjectList } from './read-objects.js';
 import { readRegistryErrors, readResponseStatus, registryErrorList } from './response.js';
-import { readSlots, slotElement } from './rim.js';
+import { readHome, readSlots, slotElement } from './rim.js';
 import { objectRefElement, registryObjectElement, registryObjectNode } from './write-objects.js';
 
 function queryError(message: string, location?: string): RegistryFailure {
@@ -31,7 +31,7 @@ export function parseAdhocQueryRequest(request: XmlElement): StoredQueryRequest 
   const queryId = query.attrs['id'];
   if (queryId === undefined || queryId === '') throw queryError('AdhocQuery without id');
   const parameters: QueryParameterSlot[] = readSlots(query).map((s) => ({ name: s.name, values: s.values }));
-  const home = query.attrs['home'];
+  const home = readHome(query);
   const out = { queryId, returnType: returnType as ReturnType, parameters };
   return home === undefined ? out : { ...out, homeCommunityId: home };
 }

@@ -35,6 +35,7 @@ import {
   metadataError,
   readClassification,
   readExternalIdentifier,
+  readHome,
   readLocalizedElement,
   readSlotElements,
   readStatus,
@@ -95,7 +96,10 @@ export function readRegistryObjectList(list: XmlElement): RegistryObjectListCont
         break;
       case 'ObjectRef':
         if (id === undefined) throw metadataError('ObjectRef without id');
-        objectRefs.push(child.attrs['home'] === undefined ? { id } : { id, home: child.attrs['home'] });
+        {
+          const home = readHome(child);
+          objectRefs.push(home === undefined ? { id } : { id, home });
+        }
         break;
       case 'Classification':
       case 'ExternalIdentifier':
@@ -151,7 +155,7 @@ function readParts(e: XmlElement, attachedC: RimClassification[], attachedX: Rim
     description: readLocalizedElement(children.description),
     version: children.versionInfo?.attrs['versionName'],
     lid: e.attrs['lid'],
-    home: e.attrs['home'],
+    home: readHome(e),
   });
 }
 

@@ -11,6 +11,15 @@ import { OBJECT_TYPE, SLOT } from './constants.js';
 
 const XML_LANG = `{${NS.xml}}lang`;
 
+/**
+ * A RegistryObject's or AdhocQuery's `home` attribute. An empty value means absent: IPF and other
+ * peers write home="" on objects that have no community yet, and it names none.
+ */
+export function readHome(e: XmlElement): string | undefined {
+  const home = e.attrs['home'];
+  return home === undefined || home.trim() === '' ? undefined : home;
+}
+
 /** A structural problem the metadata model cannot represent: the request fails with XDSRegistryMetadataError. */
 export function metadataError(message: string, location?: string): RegistryFailure {
   return new RegistryFailure(error('XDSRegistryMetadataError', message, location));

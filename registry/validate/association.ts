@@ -38,13 +38,14 @@ export const associationRules: readonly Rule[] = [
   {
     id: 'ASSOC-references-resolve',
     description: 'sourceObject and targetObject name an object of the submission or of the registry',
-    errorCode: 'XDSRegistryMetadataError',
+    // ITI TF-3 Table 4.2.4.1-2: "the recipient cannot resolve an entryUUID reference in the transaction".
+    errorCode: 'UnresolvedReferenceException',
     check(ctx) {
       const errors: RegistryErrorInfo[] = [];
       for (const a of ctx.submission.associations) {
         for (const [end, id] of [['sourceObject', a.sourceUuid], ['targetObject', a.targetUuid]] as const) {
           if (resolve(ctx, id) === undefined) {
-            errors.push(error('XDSRegistryMetadataError', `${end} ${id} is neither in the submission nor in the registry`, a.entryUuid));
+            errors.push(error('UnresolvedReferenceException', `${end} ${id} is neither in the submission nor in the registry`, a.entryUuid));
           }
         }
       }

@@ -80,9 +80,14 @@ export const documentEntryFormatRules: readonly Rule[] = [
         : `objectType "${de.objectType}" is not the stable DocumentEntry type ${DOCUMENT_ENTRY_TYPE.stable}`,
   ),
   perObject(
-    { id: 'DE-format-uniqueId', description: 'DocumentEntry.uniqueId is OID or OID^extension', errorCode: 'XDSRegistryMetadataError' },
+    {
+      id: 'DE-format-uniqueId',
+      description: 'DocumentEntry.uniqueId is structured as its format requires (DICOM UID; else OID, OID^extension or UUID), 128 bytes at most',
+      errorCode: 'XDSRegistryMetadataError',
+    },
     entries,
-    (de) => (isBlank(de.uniqueId) ? undefined : documentUniqueIdProblem(de.uniqueId ?? '')),
+    (de) =>
+      isBlank(de.uniqueId) ? undefined : documentUniqueIdProblem(de.uniqueId ?? '', { mimeType: de.mimeType, formatCodeScheme: de.formatCode?.scheme }),
   ),
   optionalDtm('creationTime'),
   optionalDtm('serviceStartTime'),

@@ -6,13 +6,51 @@
 import { isOid } from '../model/hl7.js';
 import type { Author, Code } from '../model/metadata.js';
 
-/** DocumentEntry.uniqueId: an OID, optionally `^extension` (CDA II root^extension), 128 characters at most. */
-export function documentUniqueIdProblem(value: string): string | undefined {
-  if (value.length > 128) return `uniqueId "${value}" is longer than 128 characters`;
-  const [root = '', extension, ...rest] = value.split('^');
-  if (rest.length > 0) return `uniqueId "${value}" has more than one ^`;
-  if (!isOid(root)) return `uniqueId "${value}" must be an OID or OID^extension`;
-  if (extension !== undefined && extension.trim() === '') return `uniqueId "${value}" has an empty extension`;
+/** A DocumentEntry.uniqueId is at most 128 bytes long (ITI TF-3 4.2.3.2.26). */
+export const MAX_DOCUMENT_UNIQUE_ID_BYTES = 128;
+
+/** An RFC 4122 UUID as text, the form Norwegian EPJ systems and NHN's gateways give their documents. */
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** White space, control characters and the HL7 component separator: never inside an identifier. */
+const NOT_IN_EXTENSION = /[\s\p{Cc}^]/u;
+
+/** What decides a uniqueId's structure: the document's format (ITI TF-3 4.2.3.2.26). */
+export interface DocumentFormat {
+  readonly mimeType?: string | undefined;
+  readonly formatCodeScheme?: string | undefined;
+}
+
+/** DICOM's own coding scheme for formatCodes (transfer syntaxes and SOP classes), and its MIME type. */
+const DICOM_FORMAT_SCHEME = '1.2.840.10008.2.6.1';
+const DICOM_MIME_TYPE = 'application/dicom';
+
+function isDicom(format: DocumentFormat): boolean {
+  return format.formatCodeScheme === DICOM_FORMAT_SCHEME || format.mimeType?.trim().toLowerCase() === DICOM_MIME_TYPE;
+}
+
+/**
+ * DocumentEntry.uniqueId (ITI TF-3 4.2.3.2.26): its structure follows the document's format, and
+ * it is at most 128 bytes. A DICOM document's id is a DICOM UID (an OID of at most 64 characters);
+ * any other document's id is an OID, an OID^extension (the serialised CDA ClinicalDocument.id,
+ * root^extension), or a UUID, which NHN's reference gateway, its hub and Norwegian EPJ systems use.
+ * No form may hold white space or control characters.
+ */
+export function documentUniqueIdProblem(value: string, format: DocumentFormat = {}): string | undefined {
+  if (Buffer.byteLength(value, 'utf8') > MAX_DOCUMENT_UNIQUE_ID_BYTES) {
+    return `uniqueId "${value.slice(0, 40)}…" is longer than ${MAX_DOCUMENT_UNIQUE_ID_BYTES} bytes`;
+  }
+  if (isDicom(format)) {
+    return isOid(value) ? undefined : `uniqueId "${value}" of a DICOM document must be a DICOM UID (an OID of at most 64 characters)`;
+  }
+  if (UUID.test(value)) return undefined;
+  const caret = value.indexOf('^');
+  const root = caret < 0 ? value : value.slice(0, caret);
+  if (!isOid(root)) return `uniqueId "${value}" must be an OID, OID^extension or a UUID`;
+  if (caret < 0) return undefined;
+  const extension = value.slice(caret + 1);
+  if (extension === '') return `uniqueId "${value}" has an empty extension`;
+  if (NOT_IN_EXTENSION.test(extension)) return `uniqueId "${value}" has white space, a control character or a second ^ in its extension`;
   return undefined;
 }
 

@@ -289,7 +289,7 @@ const cases: Case[] = [
     rule: 'ASSOC-references-resolve',
     why: 'a target neither in the message nor in the registry',
     submission: () => withRelationship('APND'),
-    code: 'XDSRegistryMetadataError',
+    code: 'UnresolvedReferenceException',
     location: 'Rel01',
   },
   {
