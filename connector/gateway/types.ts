@@ -32,7 +32,10 @@ export interface DocumentRequest {
 
 /**
  * One xdsb:DocumentResponse. The bytes are a stream factory (the same shape as the repository
- * actor's RetrievedDocument), so a document passes through a gateway without being copied whole.
+ * actor's RetrievedDocument), so a document of the local repository goes out from the blob store
+ * without being read into memory. A remote community's document is not streamed through: the SOAP
+ * client reads its whole ITI-39 answer into memory (up to the gateway's maxResponseBytes) and splits
+ * the MTOM parts there, so stream() only replays bytes that are already held.
  */
 export interface RetrievedDocument {
   readonly homeCommunityId?: string;

@@ -13,6 +13,7 @@ import { BENCH_REPOSITORY, benchDocument, provideRequest, retrieveRequest } from
 import { benchPatient, coldPatients, countOpenTags } from '../../scripts/bench/requests.js';
 import { createWorld } from '../../scripts/generate/patient.js';
 import { MAX_UNIQUE_PATIENTS } from '../../scripts/generate/norway.js';
+import { ACTIONS } from '../helpers/soap.js';
 
 describe('benchmark repository requests and line helpers', () => {
   it('ITI-41: an MTOM message whose part is the document and whose metadata is a valid submission, fresh ids per request', () => {
@@ -21,7 +22,7 @@ describe('benchmark repository requests and line helpers', () => {
     const [a, b] = [provideRequest('http://127.0.0.1/xds/repository', patient, document), provideRequest('http://127.0.0.1/xds/repository', patient, document)];
     expect(a.documentUniqueId).to.not.equal(b.documentUniqueId);
     const message = parseMultipartRelated(a.body, parseMediaType(a.contentType), { maxParts: 4 });
-    expect(message.action).to.equal('urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b');
+    expect(message.action).to.equal(ACTIONS.iti41.request);
     const part = message.attachments.get('doc1@bench');
     expect(part?.data?.equals(document)).to.equal(true);
     const pnr = childElements(childElement(parseXml(message.envelope), NS.soap12, 'Body')!)[0]!;

@@ -9,9 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { RemoteRegistryError, remoteRegistry, type RemoteRegistryPort } from '../../connector/clients/registry-client.js';
 import { richSubmission } from '../ebxml/fixtures.js';
+import { ACTIONS, answerEnvelope, faultBody } from '../helpers/soap.js';
 
-const ENV = (body: string): string =>
-  `<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>${body}</soap:Body></soap:Envelope>`;
 const SUBMISSION = richSubmission();
 
 describe('remote registry client over SoapClient', function () {
@@ -49,7 +48,7 @@ describe('remote registry client over SoapClient', function () {
   it('sends ITI-42 as SOAP 1.2 with WS-Addressing and relays a Failure with its codes', async () => {
     handler = (_req, _body, res) => {
       res.writeHead(200, { 'content-type': 'application/soap+xml' });
-      res.end(ENV(
+      res.end(answerEnvelope(
         '<rs:RegistryResponse xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0" status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure">' +
         '<rs:RegistryErrorList><rs:RegistryError errorCode="XDSPatientIdDoesNotMatch" codeContext="patient ids differ" ' +
         'severity="urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"/></rs:RegistryErrorList></rs:RegistryResponse>'));
@@ -59,15 +58,15 @@ describe('remote registry client over SoapClient', function () {
     expect(answer.errors.map((e) => e.code)).to.deep.equal(['XDSPatientIdDoesNotMatch']);
     const last = seen.at(-1)!;
     expect(last.contentType).to.match(/^application\/soap\+xml/);
-    expect(last.contentType).to.contain('urn:ihe:iti:2007:RegisterDocumentSet-b');
-    expect(last.body).to.contain('<wsa:Action soap:mustUnderstand="1">urn:ihe:iti:2007:RegisterDocumentSet-b</wsa:Action>');
+    expect(last.contentType).to.contain(ACTIONS.iti42.request);
+    expect(last.body).to.contain(`<wsa:Action soap:mustUnderstand="1">${ACTIONS.iti42.request}</wsa:Action>`);
     expect(last.body).to.contain('SubmitObjectsRequest');
   });
 
   it('rejects on a SOAP fault (outcome unknown)', async () => {
     handler = (_req, _body, res) => {
       res.writeHead(500, { 'content-type': 'application/soap+xml' });
-      res.end(ENV('<soap:Fault><soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">store down</soap:Text></soap:Reason></soap:Fault>'));
+      res.end(answerEnvelope(faultBody('Receiver', 'store down')));
     };
     const e = await port().register(SUBMISSION).then(() => undefined, (x: unknown) => x);
     expect(e).to.be.instanceOf(RemoteRegistryError);
@@ -87,7 +86,7 @@ describe('remote registry client over SoapClient', function () {
   it('rejects when the answer is SOAP but not a RegistryResponse', async () => {
     handler = (_req, _body, res) => {
       res.writeHead(200, { 'content-type': 'application/soap+xml' });
-      res.end(ENV('<foo xmlns="urn:example"/>'));
+      res.end(answerEnvelope('<foo xmlns="urn:example"/>'));
     };
     const e = await port().register(SUBMISSION).then(() => undefined, (x: unknown) => x);
     expect(e).to.be.instanceOf(RemoteRegistryError);
@@ -99,7 +98,7 @@ describe('remote registry client over SoapClient', function () {
       expect(body).to.contain('urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4');
       expect(body).to.contain("('1.2.3','4.5''6')");
       res.writeHead(200, { 'content-type': 'application/soap+xml' });
-      res.end(ENV(
+      res.end(answerEnvelope(
         '<query:AdhocQueryResponse xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0" ' +
         'status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"><rs:RegistryErrorList><rs:RegistryError errorCode="XDSRegistryError" ' +
         'codeContext="boom" severity="urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"/></rs:RegistryErrorList></query:AdhocQueryResponse>'));

@@ -7,6 +7,7 @@ import { childElementsOf, type Elem, localNameOf, parseXmlDom, serializeDom } fr
 import { DEFAULT_TESTKIT_DIR, runCollections, selectTests, Session } from '../../scripts/conformance/runner.js';
 import { mimeParam, splitMultipart } from '../../scripts/conformance/soap.js';
 import { readTestInfo } from '../../scripts/conformance/plan.js';
+import { ACTIONS, answerEnvelope, soapContentType } from '../helpers/soap.js';
 
 interface Recorded {
   readonly path: string;
@@ -52,7 +53,7 @@ function fakeNode(): { server: Server; requests: Recorded[] } {
         answer = '<rs:RegistryResponse xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0" status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>';
       }
       res.writeHead(200, { 'content-type': 'application/soap+xml; charset=UTF-8' });
-      res.end(`<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>${answer}</soap:Body></soap:Envelope>`);
+      res.end(answerEnvelope(answer));
     });
   });
   return { server, requests };
@@ -84,12 +85,12 @@ describe('conformance runner against a fake SOAP server', function () {
   it('sends SOAP 1.2 with WS-Addressing and the action in the Content-Type', () => {
     const reg = fake.requests.find((r) => r.envelope.includes('SubmitObjectsRequest'))!;
     expect(reg.path).to.equal('/xds/registry');
-    expect(reg.contentType).to.equal('application/soap+xml; charset=UTF-8; action="urn:ihe:iti:2007:RegisterDocumentSet-b"');
+    expect(reg.contentType).to.equal(soapContentType(ACTIONS.iti42.request));
     const env = parseXmlDom(reg.envelope).documentElement as Elem;
     expect(env.namespaceURI).to.equal('http://www.w3.org/2003/05/soap-envelope');
     const header = childElementsOf(env, 'Header')[0]!;
     const h = (n: string): Elem => childElementsOf(header, n).find((e) => e.namespaceURI === 'http://www.w3.org/2005/08/addressing')!;
-    expect(h('Action').textContent).to.equal('urn:ihe:iti:2007:RegisterDocumentSet-b');
+    expect(h('Action').textContent).to.equal(ACTIONS.iti42.request);
     expect(h('Action').getAttributeNS('http://www.w3.org/2003/05/soap-envelope', 'mustUnderstand')).to.equal('1');
     expect(h('To').textContent).to.equal(`${baseUrl}/xds/registry`);
     expect(h('MessageID').textContent).to.match(/^urn:uuid:/);
@@ -103,7 +104,7 @@ describe('conformance runner against a fake SOAP server', function () {
     const ssUid = uid[1] ?? uid[2]!;
     expect(ssUid).to.match(/^1\.2\.42\.\d+\.\d+$/);
     const query = fake.requests.find((r) => r.envelope.includes('AdhocQueryRequest'))!;
-    expect(query.contentType).to.contain('action="urn:ihe:iti:2007:RegistryStoredQuery"');
+    expect(query.contentType).to.contain(`action="${ACTIONS.iti18.request}"`);
     expect(query.envelope).to.contain(ssUid);
   });
 
@@ -113,7 +114,7 @@ describe('conformance runner against a fake SOAP server', function () {
     expect(t.sections[0]!.steps[0]!.status, JSON.stringify(t.sections[0])).to.equal('pass');
     const pnr = fake.requests.find((r) => r.path === '/xds/repository')!;
     expect(pnr.contentType).to.match(/^multipart\/related; boundary="[^"]+"; type="application\/xop\+xml"/);
-    expect(pnr.contentType).to.contain('action="urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"');
+    expect(pnr.contentType).to.contain(`action="${ACTIONS.iti41.request}"`);
     expect(pnr.envelope).to.match(/<xdsb:Document id="[^"]+"><xop:Include [^>]*href="cid:doc1@koblingspunkt.conformance"/);
     const expected = readFileSync(join(DEFAULT_TESTKIT_DIR, 'tests/11966/submit/my_document.txt'));
     expect(Buffer.from(pnr.attachments[0]!).equals(expected)).to.equal(true);

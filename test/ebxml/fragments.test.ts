@@ -21,6 +21,7 @@ import { childElement, childElements, descendants, el, isElement, sameElement, t
 import { createWorld, planPatient } from '../../scripts/generate/patient.js';
 import { richSubmission } from './fixtures.js';
 import { xmlFiles } from '../helpers/util.js';
+import { ACTIONS } from '../helpers/soap.js';
 import { join } from 'node:path';
 import { NHN_SAMPLES, NIST_TESTKIT } from '../../fixtures/index.js';
 
@@ -239,7 +240,7 @@ describe('namespaces of documents with fragments', () => {
 
   it('the SOAP envelope as bytes is byte for byte the envelope as text', () => {
     const objects = asStored(bench.slice(0, 30), HOME);
-    const msg = { action: 'urn:ihe:iti:2007:RegistryStoredQueryResponse', relatesTo: 'urn:uuid:1 & <2>', body: adhocQueryResponse(answer(objects)) };
+    const msg = { action: ACTIONS.iti18.response, relatesTo: 'urn:uuid:1 & <2>', body: adhocQueryResponse(answer(objects)) };
     const text = buildEnvelope(msg);
     const bytes = buildEnvelopeBytes(msg);
     const same = (xml: string, id: string) => xml.replace(id, 'ID');

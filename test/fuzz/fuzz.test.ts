@@ -7,6 +7,7 @@ import { loadSeeds } from '../../scripts/fuzz/seeds.js';
 import { clean, formatSummary, runFuzz } from '../../scripts/fuzz/run.js';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../fixtures/index.js';
+import { answerEnvelope, faultBody } from '../helpers/soap.js';
 
 describe('hostile input (fuzz)', function () {
   this.timeout(60_000);
@@ -33,10 +34,7 @@ describe('hostile input (fuzz)', function () {
   });
 
   it('the judge refuses 5xx without a fault, unparseable bodies and leaked stack traces or paths', () => {
-    const fault = (text: string) =>
-      Buffer.from(
-        `<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body><soap:Fault><soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">${text}</soap:Text></soap:Reason></soap:Fault></soap:Body></soap:Envelope>`,
-      );
+    const fault = (text: string) => Buffer.from(answerEnvelope(faultBody('Receiver', text)));
     expect(judge({ status: 500, contentType: 'application/soap+xml', body: fault('internal error') })).to.deep.include({ ok: true, kind: 'fault', code: 'Receiver' });
     expect(judge({ status: 500, contentType: 'text/html', body: Buffer.from('Internal Server Error') })).to.deep.include({ ok: false, problem: 'unexplained-5xx' });
     expect(judge({ status: 400, contentType: 'text/plain', body: Buffer.from('nope') })).to.deep.include({ ok: false, problem: 'unparseable' });

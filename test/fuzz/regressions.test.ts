@@ -1,6 +1,7 @@
 /** Problems the fuzzer found, pinned down as plain tests. */
 import { expect } from 'chai';
 import { startTestNode, type TestNode } from '../helpers/node.js';
+import { ACTIONS, envelope } from '../helpers/soap.js';
 
 describe('fuzz regressions', () => {
   let node: TestNode;
@@ -22,11 +23,10 @@ describe('fuzz regressions', () => {
   // error nobody listened to, and Node's uncaughtException ended the node.
   it('an MTOM request cut off inside a document part is a Sender fault, not an uncaught exception', async () => {
     const boundary = 'MIMEBoundary_cut';
-    const action = 'urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b';
-    const envelope = `<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><wsa:Action>${action}</wsa:Action><wsa:MessageID>urn:uuid:1</wsa:MessageID></soap:Header><soap:Body/></soap:Envelope>`;
+    const root = envelope({ action: ACTIONS.iti41.request, to: `${node.url}/xds/repository` });
     for (let i = 0; i < 10; i++) {
       const body =
-        `--${boundary}\r\nContent-Type: application/xop+xml; type="application/soap+xml"\r\nContent-ID: <root@x>\r\n\r\n${envelope}\r\n` +
+        `--${boundary}\r\nContent-Type: application/xop+xml; type="application/soap+xml"\r\nContent-ID: <root@x>\r\n\r\n${root}\r\n` +
         `--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-ID: <doc@x>\r\n\r\n${'x'.repeat(100)}`;
       const res = await fetch(`${node.url}/xds/repository`, {
         method: 'POST',

@@ -7,9 +7,8 @@ import { STATUS_URN } from '../../registry/model/errors.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { childElement, childElements, descendants, textContent } from '../../registry/xml/tree.js';
 import { loadDemoData, startNetwork, type DemoNetwork, type LoadedDocument } from '../../scripts/network/launch.js';
-import { postSoap } from '../helpers/soap.js';
-import { ACTIONS } from '../../connector/soap/actions.js';
-import { findDocumentsXml, getDocumentsXml, retrieveXml } from './helpers.js';
+import { cx, findDocumentsBody, getDocumentsBody, retrieveBody } from '../helpers/ebxml.js';
+import { ACTIONS, postSoap } from '../helpers/soap.js';
 import { DEMO_PATIENTS } from '../../scripts/network/data.js';
 
 const KARI = DEMO_PATIENTS[0]!.fnr;
@@ -31,7 +30,7 @@ describe('gateway: demo network (hub + 3 regions)', function () {
     [...descendants(body, NS.rim, 'ExtrinsicObject'), ...descendants(body, NS.rim, 'ObjectRef')].map((e) => e.attrs['home'] ?? '');
 
   it('one FindDocuments at the hub returns the documents of all three regions, each with its home', async () => {
-    const res = await postSoap(net.hub.initiatingUrl, ACTIONS.iti18.request, findDocumentsXml(KARI));
+    const res = await postSoap(net.hub.initiatingUrl, ACTIONS.iti18.request, findDocumentsBody(cx(KARI)));
     expect(res.body.attrs['status']).to.equal(STATUS_URN.Success);
     const homes = homesOf(res.body);
     const expected = loaded.filter((d) => d.patient.fnr === KARI).map((d) => d.homeCommunityId);
@@ -40,7 +39,7 @@ describe('gateway: demo network (hub + 3 regions)', function () {
   });
 
   it('the hub as responding gateway (ITI-38) fans out the same way', async () => {
-    const res = await postSoap(net.hub.respondingUrl, ACTIONS.iti38.request, findDocumentsXml(KARI, { returnType: 'ObjectRef' }));
+    const res = await postSoap(net.hub.respondingUrl, ACTIONS.iti38.request, findDocumentsBody(cx(KARI), { returnType: 'ObjectRef' }));
     expect(res.body.attrs['status']).to.equal(STATUS_URN.Success);
     expect(descendants(res.body, NS.rim, 'ObjectRef')).to.have.length(4);
   });
@@ -51,7 +50,7 @@ describe('gateway: demo network (hub + 3 regions)', function () {
       `<wsse:Security xmlns:wsse="${NS.wsse}"><saml2:Assertion xmlns:saml2="${NS.saml2}" ID="_a1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z">` +
       `<saml2:Issuer>test</saml2:Issuer><saml2:AttributeStatement><saml2:Attribute Name="urn:ihe:iti:xca:2010:homeCommunityId">` +
       `<saml2:AttributeValue>${own}</saml2:AttributeValue></saml2:Attribute></saml2:AttributeStatement></saml2:Assertion></wsse:Security>`;
-    const res = await postSoap(net.hub.respondingUrl, ACTIONS.iti38.request, findDocumentsXml(KARI, { returnType: 'ObjectRef' }), security);
+    const res = await postSoap(net.hub.respondingUrl, ACTIONS.iti38.request, findDocumentsBody(cx(KARI), { returnType: 'ObjectRef' }), security);
     expect(res.body.attrs['status']).to.equal(STATUS_URN.Success);
     const homes = homesOf(res.body);
     expect(homes).to.have.length(2);
@@ -59,7 +58,7 @@ describe('gateway: demo network (hub + 3 regions)', function () {
   });
 
   it('a region federates its own registry with the others through the hub, without duplicates', async () => {
-    const res = await postSoap(net.regions[0]!.initiatingUrl, ACTIONS.iti18.request, findDocumentsXml(KARI, { returnType: 'ObjectRef' }));
+    const res = await postSoap(net.regions[0]!.initiatingUrl, ACTIONS.iti18.request, findDocumentsBody(cx(KARI), { returnType: 'ObjectRef' }));
     expect(res.body.attrs['status']).to.equal(STATUS_URN.Success);
     const ids = descendants(res.body, NS.rim, 'ObjectRef').map((r) => r.attrs['id']);
     expect(ids).to.have.length(4);
@@ -68,13 +67,13 @@ describe('gateway: demo network (hub + 3 regions)', function () {
 
   it('a query restricted to one community (home) asks only that community', async () => {
     const nord = net.regions[2]!;
-    const res = await postSoap(net.hub.initiatingUrl, ACTIONS.iti18.request, findDocumentsXml(KARI, { home: nord.homeCommunityId }));
+    const res = await postSoap(net.hub.initiatingUrl, ACTIONS.iti18.request, findDocumentsBody(cx(KARI), { home: nord.homeCommunityId }));
     expect(res.body.attrs['status']).to.equal(STATUS_URN.Success);
     expect(homesOf(res.body)).to.deep.equal([nord.homeCommunityId]);
   });
 
   it('an unknown community in home is XDSUnknownCommunity', async () => {
-    const res = await postSoap(net.hub.initiatingUrl, ACTIONS.iti18.request, findDocumentsXml(KARI, { home: 'urn:oid:1.2.3.999' }));
+    const res = await postSoap(net.hub.initiatingUrl, ACTIONS.iti18.request, findDocumentsBody(cx(KARI), { home: 'urn:oid:1.2.3.999' }));
     expect(res.body.attrs['status']).to.equal(STATUS_URN.Failure);
     const err = descendants(res.body, NS.rs, 'RegistryError')[0]!;
     expect(err.attrs['errorCode']).to.equal('XDSUnknownCommunity');
@@ -87,7 +86,7 @@ describe('gateway: demo network (hub + 3 regions)', function () {
     const res = await postSoap(
       net.hub.initiatingUrl,
       ACTIONS.iti43.request,
-      retrieveXml([vest, nord].map((d) => ({ home: d.homeCommunityId, repository: d.repositoryUniqueId, document: d.documentUniqueId }))),
+      retrieveBody([vest, nord].map((d) => ({ home: d.homeCommunityId, repository: d.repositoryUniqueId, document: d.documentUniqueId }))),
     );
     expect(res.contentType).to.match(/^multipart\/related/);
     const rr = childElement(res.body, NS.rs, 'RegistryResponse')!;
@@ -126,7 +125,7 @@ describe('gateway: demo network (hub + 3 regions)', function () {
     const res = await postSoap(
       net.hub.initiatingUrl,
       ACTIONS.iti43.request,
-      retrieveXml([
+      retrieveBody([
         { home: vest.homeCommunityId, repository: vest.repositoryUniqueId, document: vest.documentUniqueId },
         { home: 'urn:oid:1.2.3.999', repository: '1.2.3', document: '1.2.3.4' },
       ]),
@@ -138,9 +137,9 @@ describe('gateway: demo network (hub + 3 regions)', function () {
   });
 
   it('GetDocuments at a region for another region\'s entry goes through the hub with that region as home', async () => {
-    const hub = await postSoap(net.hub.initiatingUrl, ACTIONS.iti18.request, findDocumentsXml(KARI, { home: net.regions[1]!.homeCommunityId, returnType: 'ObjectRef' }));
+    const hub = await postSoap(net.hub.initiatingUrl, ACTIONS.iti18.request, findDocumentsBody(cx(KARI), { home: net.regions[1]!.homeCommunityId, returnType: 'ObjectRef' }));
     const ref = descendants(hub.body, NS.rim, 'ObjectRef')[0]!;
-    const res = await postSoap(net.regions[0]!.initiatingUrl, ACTIONS.iti18.request, getDocumentsXml([ref.attrs['id']!], ref.attrs['home']));
+    const res = await postSoap(net.regions[0]!.initiatingUrl, ACTIONS.iti18.request, getDocumentsBody([ref.attrs['id']!], ref.attrs['home']));
     expect(res.body.attrs['status']).to.equal(STATUS_URN.Success);
     const eo = descendants(res.body, NS.rim, 'ExtrinsicObject');
     expect(eo).to.have.length(1);

@@ -4,28 +4,45 @@
  */
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
-import { ACTIONS } from '../../connector/soap/actions.js';
 import { SoapClient } from '../../connector/soap/client.js';
+import { DOCUMENT_ENTRY_SCHEME } from '../../registry/ebxml/index.js';
 import { STATUS_URN } from '../../registry/model/errors.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
 import { DEMO_REGIONS, provideDocuments } from '../../scripts/network/launch.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { postRaw, postSoap } from '../helpers/soap.js';
+import { cx, errorCodes, findDocumentsBody, getDocumentsBody, retrieveBody } from '../helpers/ebxml.js';
+import { ACTIONS, postRaw, postSoap } from '../helpers/soap.js';
 import { parseMediaType } from '../../connector/soap/media-type.js';
 import { parseMultipartRelated } from '../../connector/soap/mime.js';
 import { parseXml } from '../../registry/xml/parse.js';
-import { findDocumentsXml, getDocumentsXml, retrieveXml } from './helpers.js';
 import { nhnSample } from '../../fixtures/index.js';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPOSITORY = '2.16.578.1.12.4.5.100.1.2';
 /** The patient of the NHN ITI-38 samples (a synthetic person). */
 const SAMPLE_PATIENT = { fnr: '27888498775', name: 'SAMPLE PERSON' };
+/** The person the acp variants of the ITI-38 sample ask for (another synthetic person). */
+const ACP_PATIENT = { fnr: '17855599120', name: 'ACP PERSON' };
 const fixture = (name: string): string => nhnSample(name).toString('utf8');
 
-function errorCodes(body: XmlElement): string[] {
-  return descendants(body, NS.rs, 'RegistryError').map((e) => e.attrs['errorCode']!);
+/** The hub's ITI-38 samples and the person each one's FindDocuments asks for. */
+const ITI38_SAMPLES = [
+  { sample: 'iti38-iti40-request-hn.xml', patient: SAMPLE_PATIENT },
+  { sample: 'iti38-iti40-request-hn-acp-1.xml', patient: ACP_PATIENT },
+] as const;
+
+/** The $XDSDocumentEntryPatientId a sample's query names, unquoted. */
+function queriedPatientId(sampleXml: string): string {
+  const slot = descendants(parseXml(sampleXml), NS.rim, 'Slot').find((s) => s.attrs['name'] === '$XDSDocumentEntryPatientId');
+  const value = slot ? descendants(slot, NS.rim, 'Value')[0] : undefined;
+  if (!value) throw new Error('the sample has no $XDSDocumentEntryPatientId');
+  return textContent(value).trim().replace(/^'|'$/g, '');
+}
+
+function patientIdOf(entry: XmlElement): string | undefined {
+  const id = childElements(entry, NS.rim, 'ExternalIdentifier').find((e) => e.attrs['identificationScheme'] === DOCUMENT_ENTRY_SCHEME.patientId);
+  return id?.attrs['value'];
 }
 
 /** Posts an envelope as MTOM with chunked transfer encoding (no Content-Length), as the hub sends ITI-39. */
@@ -65,13 +82,18 @@ describe('gateway: responding gateway of a regional node', function () {
     node = await startTestNode({
       homeCommunityId: HOME,
       repository: { repositoryUniqueId: REPOSITORY },
-      registry: { patientIds: { knownPatientIds: [`${SAMPLE_PATIENT.fnr}^^^&2.16.578.1.12.4.1.4.1&ISO`] } },
+      registry: { patientIds: { knownPatientIds: [cx(SAMPLE_PATIENT.fnr), cx(ACP_PATIENT.fnr)] } },
     });
     url = `${node.url}/xca/responding`;
     const client = new SoapClient();
     try {
       docs = await provideDocuments(client, `${node.url}/xds/repository`, DEMO_REGIONS[0]!, SAMPLE_PATIENT, [
         { title: 'Epikrise', kind: 'epikrise', text: 'Epikrise for prøveperson.' },
+      ]);
+      // The acp samples ask for another person: without a document of theirs the answer would be
+      // empty and the check of its entries would pass without looking at anything.
+      await provideDocuments(client, `${node.url}/xds/repository`, DEMO_REGIONS[0]!, ACP_PATIENT, [
+        { title: 'Journalnotat', kind: 'notat', text: 'Journalnotat for prøveperson.' },
       ]);
     } finally {
       await client.close();
@@ -81,15 +103,22 @@ describe('gateway: responding gateway of a regional node', function () {
     await node?.close();
   });
 
-  for (const sample of ['iti38-iti40-request-hn.xml', 'iti38-iti40-request-hn-acp-1.xml']) {
+  for (const { sample, patient } of ITI38_SAMPLES) {
     it(`accepts the hub's ITI-38 as sent (${sample}: mustUnderstand wsa, wsse:Security with SAML) and answers with home`, async () => {
-      const res = await postRaw(url, fixture(sample), `application/soap+xml; charset=utf-8; action="${ACTIONS.iti38.request}"`);
+      const xml = fixture(sample);
+      // The document registered in before() is the one this sample's query finds.
+      expect(queriedPatientId(xml)).to.equal(cx(patient.fnr));
+      const res = await postRaw(url, xml, `application/soap+xml; charset=utf-8; action="${ACTIONS.iti38.request}"`);
       expect(res.httpStatus).to.equal(200);
       expect(res.body.attrs['status']).to.equal(STATUS_URN.Success);
       const entries = descendants(res.body, NS.rim, 'ExtrinsicObject');
-      // The plain sample asks for the patient stored here; the acp variants ask for other persons.
-      if (sample === 'iti38-iti40-request-hn.xml') expect(entries).to.have.length(1);
-      for (const e of entries) expect(e.attrs['home']).to.equal(HOME);
+      // Never zero: the home check below must look at something.
+      expect(entries.length, 'entries in the answer').to.be.greaterThan(0);
+      expect(entries).to.have.length(1);
+      for (const e of entries) {
+        expect(patientIdOf(e)).to.equal(cx(patient.fnr));
+        expect(e.attrs['home']).to.equal(HOME);
+      }
     });
   }
 
@@ -103,7 +132,7 @@ describe('gateway: responding gateway of a regional node', function () {
 
   it('retrieves a stored document with a bare or urn:oid HomeCommunityId, home and mimeType in the answer', async () => {
     for (const home of ['2.16.578.1.12.4.5.100.1', HOME]) {
-      const res = await postSoap(url, ACTIONS.iti39.request, retrieveXml([{ home, repository: REPOSITORY, document: docs[0]! }]));
+      const res = await postSoap(url, ACTIONS.iti39.request, retrieveBody([{ home, repository: REPOSITORY, document: docs[0]! }]));
       expect(res.contentType).to.match(/^multipart\/related/);
       expect(childElement(res.body, NS.rs, 'RegistryResponse')!.attrs['status']).to.equal(STATUS_URN.Success);
       const dr = childElements(res.body, NS.xdsb, 'DocumentResponse');
@@ -114,39 +143,39 @@ describe('gateway: responding gateway of a regional node', function () {
   });
 
   it('ITI-39 without HomeCommunityId → XDSMissingHomeCommunityId; with another community → XDSUnknownCommunity', async () => {
-    const missing = await postSoap(url, ACTIONS.iti39.request, retrieveXml([{ repository: REPOSITORY, document: docs[0]! }]));
+    const missing = await postSoap(url, ACTIONS.iti39.request, retrieveBody([{ repository: REPOSITORY, document: docs[0]! }]));
     expect(childElement(missing.body, NS.rs, 'RegistryResponse')!.attrs['status']).to.equal(STATUS_URN.Failure);
     expect(errorCodes(missing.body)).to.deep.equal(['XDSMissingHomeCommunityId']);
-    const wrong = await postSoap(url, ACTIONS.iti39.request, retrieveXml([{ home: 'urn:oid:1.2.3.4', repository: REPOSITORY, document: docs[0]! }]));
+    const wrong = await postSoap(url, ACTIONS.iti39.request, retrieveBody([{ home: 'urn:oid:1.2.3.4', repository: REPOSITORY, document: docs[0]! }]));
     expect(errorCodes(wrong.body)).to.deep.equal(['XDSUnknownCommunity']);
     expect(childElements(wrong.body, NS.xdsb, 'DocumentResponse')).to.have.length(0);
   });
 
   it('ITI-38 Get… queries need home: missing → XDSMissingHomeCommunityId, another → XDSUnknownCommunity, bare own OID → answered', async () => {
-    const found = await postSoap(url, ACTIONS.iti38.request, findDocumentsXml(SAMPLE_PATIENT.fnr, { returnType: 'ObjectRef' }));
+    const found = await postSoap(url, ACTIONS.iti38.request, findDocumentsBody(cx(SAMPLE_PATIENT.fnr), { returnType: 'ObjectRef' }));
     const uuid = descendants(found.body, NS.rim, 'ObjectRef')[0]!.attrs['id']!;
 
-    const missing = await postSoap(url, ACTIONS.iti38.request, getDocumentsXml([uuid]));
+    const missing = await postSoap(url, ACTIONS.iti38.request, getDocumentsBody([uuid]));
     expect(missing.body.attrs['status']).to.equal(STATUS_URN.Failure);
     expect(errorCodes(missing.body)).to.deep.equal(['XDSMissingHomeCommunityId']);
 
-    const wrong = await postSoap(url, ACTIONS.iti38.request, getDocumentsXml([uuid], 'urn:oid:1.2.3.4'));
+    const wrong = await postSoap(url, ACTIONS.iti38.request, getDocumentsBody([uuid], 'urn:oid:1.2.3.4'));
     expect(errorCodes(wrong.body)).to.deep.equal(['XDSUnknownCommunity']);
 
     for (const home of ['2.16.578.1.12.4.5.100.1', HOME]) {
-      const ok = await postSoap(url, ACTIONS.iti38.request, getDocumentsXml([uuid], home));
+      const ok = await postSoap(url, ACTIONS.iti38.request, getDocumentsBody([uuid], home));
       expect(ok.body.attrs['status']).to.equal(STATUS_URN.Success);
       expect(descendants(ok.body, NS.rim, 'ExtrinsicObject')[0]!.attrs['home']).to.equal(HOME);
     }
   });
 
   it('FindDocuments with a home naming another community → XDSUnknownCommunity', async () => {
-    const res = await postSoap(url, ACTIONS.iti38.request, findDocumentsXml(SAMPLE_PATIENT.fnr, { home: '1.2.3.4' }));
+    const res = await postSoap(url, ACTIONS.iti38.request, findDocumentsBody(cx(SAMPLE_PATIENT.fnr), { home: '1.2.3.4' }));
     expect(errorCodes(res.body)).to.deep.equal(['XDSUnknownCommunity']);
   });
 
   it('tolerates an unknown vendor header without mustUnderstand', async () => {
-    const res = await postSoap(url, ACTIONS.iti38.request, findDocumentsXml(SAMPLE_PATIENT.fnr), '<sense:context xmlns:sense="urn:example:sense">x</sense:context>');
+    const res = await postSoap(url, ACTIONS.iti38.request, findDocumentsBody(cx(SAMPLE_PATIENT.fnr)), '<sense:context xmlns:sense="urn:example:sense">x</sense:context>');
     expect(res.body.attrs['status']).to.equal(STATUS_URN.Success);
   });
 });

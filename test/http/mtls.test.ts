@@ -4,28 +4,20 @@ import winston from 'winston';
 import { Writable } from 'node:stream';
 import { parseConfig } from '../../connector/config.js';
 import { clientIdentity, listen, tlsConfigSchema } from '../../connector/http/index.js';
+import { findDocumentsBody, KARI, retrieveBody } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { envelope } from '../helpers/soap.js';
+import { ACTIONS, envelope, soapContentType } from '../helpers/soap.js';
 import { httpsRequest, tlsFile } from './helpers.js';
 
-const RSQ = 'urn:ihe:iti:2007:RegistryStoredQuery';
-const RETRIEVE = 'urn:ihe:iti:2007:RetrieveDocumentSet';
-const FIND_DOCUMENTS =
-  `<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">` +
-  `<query:ResponseOption returnType="ObjectRef" returnComposedObjects="true"/>` +
-  `<rim:AdhocQuery id="urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d">` +
-  `<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>'13116900216^^^&amp;2.16.578.1.12.4.1.4.1&amp;ISO'</rim:Value></rim:ValueList></rim:Slot>` +
-  `<rim:Slot name="$XDSDocumentEntryStatus"><rim:ValueList><rim:Value>('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')</rim:Value></rim:ValueList></rim:Slot>` +
-  `</rim:AdhocQuery></query:AdhocQueryRequest>`;
-const RETRIEVE_UNKNOWN =
-  `<xdsb:RetrieveDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007"><xdsb:DocumentRequest>` +
-  `<xdsb:RepositoryUniqueId>2.25.309237645197082458325426232421537170187</xdsb:RepositoryUniqueId>` +
-  `<xdsb:DocumentUniqueId>1.2.3.4.5</xdsb:DocumentUniqueId></xdsb:DocumentRequest></xdsb:RetrieveDocumentSetRequest>`;
+const RSQ = ACTIONS.iti18.request;
+const RETRIEVE = ACTIONS.iti43.request;
+const FIND_DOCUMENTS = findDocumentsBody(KARI, { returnType: 'ObjectRef' });
+const RETRIEVE_UNKNOWN = retrieveBody([{ repository: '2.25.309237645197082458325426232421537170187', document: '1.2.3.4.5' }]);
 
 const tlsFiles = { certFile: tlsFile('server.pem'), keyFile: tlsFile('server.key'), caFile: tlsFile('ca.pem') };
 
 function soap(url: string, action: string, body: string, client: 'trusted' | 'rogue' | 'none') {
-  return httpsRequest(url, { body: envelope(action, url, body), contentType: `application/soap+xml; charset=UTF-8; action="${action}"`, client });
+  return httpsRequest(url, { body: envelope({ action, to: url, body }), contentType: soapContentType(action), client });
 }
 
 /** Asserts a SOAP 1.2 Sender fault with subcode wsse:FailedAuthentication. */

@@ -9,13 +9,13 @@
  */
 import { expect } from 'chai';
 import type { RunningNode } from '../../connector/node.js';
-import { ACTIONS } from '../../connector/soap/actions.js';
 import { SoapClient } from '../../connector/soap/client.js';
 import { parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../../registry/ebxml/index.js';
 import { STORED_QUERY_ID } from '../../registry/model/query.js';
 import { IG_XCA_ORCHESTRATION, startGatewayEnvironment, type GatewayEnvironment } from '../../scripts/conformance/environment.js';
 import { startConformanceNode } from '../../scripts/conformance/node.js';
 import { runCollections, type ConformanceReport, type Session } from '../../scripts/conformance/runner.js';
+import { ACTIONS } from '../helpers/soap.js';
 
 function expectAllApplicablePass(report: ConformanceReport, collection: string, atLeast: number): void {
   const totals = report.totals.find((t) => t.collection === collection);

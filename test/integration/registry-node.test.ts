@@ -4,60 +4,19 @@
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { STORED_QUERY_ID } from '../../registry/model/query.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { epikrise, errorCodes, findDocumentsBody, KARI, status } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { envelope, postRaw, postSoap } from '../helpers/soap.js';
+import { ACTIONS, envelope, postRaw, postSoap, soapContentType } from '../helpers/soap.js';
 import { nhnSample } from '../../fixtures/index.js';
-import { EPIKRISE_ITI42 } from '../../fixtures/index.js';
 
-const ITI42 = 'urn:ihe:iti:2007:RegisterDocumentSet-b';
-const ITI18 = 'urn:ihe:iti:2007:RegistryStoredQuery';
-const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
+const ITI42 = ACTIONS.iti42.request;
+const ITI18 = ACTIONS.iti18.request;
+const FIND_DOCUMENTS = STORED_QUERY_ID.FindDocuments;
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
-/** A synthetic test person (valid fødselsnummer check digits). */
-const KARI = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
-
-let uidCounter = 0;
-function uid(): string {
-  uidCounter += 1;
-  return `2.16.578.1.12.4.5.100.1.1.${Date.now()}.${uidCounter}`;
-}
-
-const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-
-function epikrise(patient = KARI, docUid = uid()): { xml: string; docUid: string } {
-  const xml = readFileSync(EPIKRISE_ITI42, 'utf8')
-    .replace(/^<\?xml[^>]*>\s*/, '')
-    .replace(/<!--[\s\S]*?-->\s*/, '')
-    .replaceAll('$PATIENT$', xmlEscape(patient))
-    .replaceAll('$DOC_UID$', docUid)
-    .replaceAll('$SS_UID$', uid())
-    .replaceAll('$NOW$', new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14));
-  return { xml, docUid };
-}
-
-function findDocuments(patient: string, returnType: 'LeafClass' | 'ObjectRef' = 'LeafClass', extraSlots = ''): string {
-  return (
-    `<query:AdhocQueryRequest xmlns:query="${NS.query}" xmlns:rim="${NS.rim}">` +
-    `<query:ResponseOption returnType="${returnType}" returnComposedObjects="true"/>` +
-    `<rim:AdhocQuery id="${FIND_DOCUMENTS}">` +
-    `<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>'${xmlEscape(patient)}'</rim:Value></rim:ValueList></rim:Slot>` +
-    `<rim:Slot name="$XDSDocumentEntryStatus"><rim:ValueList><rim:Value>('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')</rim:Value></rim:ValueList></rim:Slot>` +
-    extraSlots +
-    `</rim:AdhocQuery></query:AdhocQueryRequest>`
-  );
-}
-
-function status(body: XmlElement): string {
-  return (body.attrs['status'] ?? '').split(':').pop() ?? '';
-}
-
-function errorCodes(body: XmlElement): string[] {
-  return descendants(body, NS.rs, 'RegistryError').map((e) => e.attrs['errorCode'] ?? '');
-}
 
 function faultCode(body: XmlElement): { value: string; subcodes: string[]; reason: string } {
   expect(body.local, 'expected a SOAP Fault').to.equal('Fault');
@@ -94,8 +53,8 @@ describe('Document Registry node over HTTP', function () {
     const res = await fetch(`${registryUrl}?wsdl`);
     expect(res.status).to.equal(200);
     const text = await res.text();
-    expect(text).to.contain('urn:ihe:iti:2007:RegisterDocumentSet-b');
-    expect(text).to.contain('urn:ihe:iti:2007:RegistryStoredQuery');
+    expect(text).to.contain(ITI42);
+    expect(text).to.contain(ITI18);
   });
 
   describe('ITI-42 then ITI-18 with Norwegian metadata', () => {
@@ -103,7 +62,7 @@ describe('Document Registry node over HTTP', function () {
     let docUid: string;
 
     before(async () => {
-      const sub = epikrise(patient);
+      const sub = epikrise({ patient });
       docUid = sub.docUid;
       const res = await postSoap(registryUrl, ITI42, sub.xml);
       expect(res.httpStatus).to.equal(200);
@@ -112,12 +71,12 @@ describe('Document Registry node over HTTP', function () {
       expect(status(res.body)).to.equal('Success');
       // The response carries the response action and relates to our MessageID.
       const header = childElement(res.envelope, NS.soap12, 'Header')!;
-      expect(textContent(childElement(header, NS.wsa, 'Action')!)).to.equal('urn:ihe:iti:2007:RegisterDocumentSet-bResponse');
+      expect(textContent(childElement(header, NS.wsa, 'Action')!)).to.equal(ACTIONS.iti42.response);
       expect(childElement(header, NS.wsa, 'RelatesTo')).to.not.equal(undefined);
     });
 
     it('returns the entry with every attribute, the extra slot and home (LeafClass)', async () => {
-      const res = await postSoap(registryUrl, ITI18, findDocuments(patient));
+      const res = await postSoap(registryUrl, ITI18, findDocumentsBody(patient));
       expect(status(res.body)).to.equal('Success');
       const list = childElement(res.body, NS.rim, 'RegistryObjectList')!;
       const entries = childElements(list, NS.rim, 'ExtrinsicObject');
@@ -143,7 +102,7 @@ describe('Document Registry node over HTTP', function () {
     });
 
     it('returns object references with home (ObjectRef)', async () => {
-      const res = await postSoap(registryUrl, ITI18, findDocuments(patient, 'ObjectRef'));
+      const res = await postSoap(registryUrl, ITI18, findDocumentsBody(patient, { returnType: 'ObjectRef' }));
       const refs = descendants(res.body, NS.rim, 'ObjectRef');
       expect(refs).to.have.length(1);
       expect(refs[0]!.attrs['home']).to.equal(HOME);
@@ -152,7 +111,7 @@ describe('Document Registry node over HTTP', function () {
 
     it('filters by Volven class code (OR within a slot) and finds nothing for another code', async () => {
       const byClass = (codes: string): string =>
-        findDocuments(patient, 'ObjectRef', `<rim:Slot name="$XDSDocumentEntryClassCode"><rim:ValueList><rim:Value>${codes}</rim:Value></rim:ValueList></rim:Slot>`);
+        findDocumentsBody(patient, { returnType: 'ObjectRef', extraSlots: `<rim:Slot name="$XDSDocumentEntryClassCode"><rim:ValueList><rim:Value>${codes}</rim:Value></rim:ValueList></rim:Slot>` });
       const hit = await postSoap(registryUrl, ITI18, byClass("('B00-1^^2.16.578.1.12.4.1.1.9602','A00-1^^2.16.578.1.12.4.1.1.9602')"));
       expect(descendants(hit.body, NS.rim, 'ObjectRef')).to.have.length(1);
       const miss = await postSoap(registryUrl, ITI18, byClass("('C00-1^^2.16.578.1.12.4.1.1.9602')"));
@@ -161,7 +120,7 @@ describe('Document Registry node over HTTP', function () {
     });
 
     it('rejects the same uniqueId with another hash as XDSNonIdenticalHash', async () => {
-      const again = epikrise(patient, docUid).xml.replace('da39a3ee5e6b4b0d3255bfef95601890afd80709', 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3');
+      const again = epikrise({ patient, docUid }).xml.replace('da39a3ee5e6b4b0d3255bfef95601890afd80709', 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3');
       const res = await postSoap(registryUrl, ITI42, again);
       expect(status(res.body)).to.equal('Failure');
       expect(errorCodes(res.body)).to.include('XDSNonIdenticalHash');
@@ -169,19 +128,19 @@ describe('Document Registry node over HTTP', function () {
   });
 
   it('accepts the xdsb:RegisterDocumentSetRequest wrapper Norwegian clients send', async () => {
-    const { xml } = epikrise('02017010029^^^&2.16.578.1.12.4.1.4.1&ISO');
+    const { xml } = epikrise({ patient: '02017010029^^^&2.16.578.1.12.4.1.4.1&ISO' });
     const res = await postSoap(registryUrl, ITI42, `<xdsb:RegisterDocumentSetRequest xmlns:xdsb="${NS.xdsb}">${xml}</xdsb:RegisterDocumentSetRequest>`);
     expect(errorCodes(res.body)).to.deep.equal([]);
     expect(status(res.body)).to.equal('Success');
   });
 
   it('accepts ITI-42 as MTOM/XOP multipart/related', async () => {
-    const { xml } = epikrise('03017010068^^^&2.16.578.1.12.4.1.4.1&ISO');
+    const { xml } = epikrise({ patient: '03017010068^^^&2.16.578.1.12.4.1.4.1&ISO' });
     const boundary = `MIMEBoundary_${randomUUID()}`;
     const body =
       `--${boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n` +
       `Content-Transfer-Encoding: binary\r\nContent-ID: <root.message@cxf.apache.org>\r\n\r\n` +
-      envelope(ITI42, registryUrl, xml) +
+      envelope({ action: ITI42, to: registryUrl, body: xml }) +
       `\r\n--${boundary}--\r\n`;
     const res = await postRaw(
       registryUrl,
@@ -194,16 +153,16 @@ describe('Document Registry node over HTTP', function () {
 
   it('answers an unknown Norwegian patient (bad check digits) with XDSUnknownPatientId and stores nothing', async () => {
     const patient = '13116900217^^^&2.16.578.1.12.4.1.4.1&ISO';
-    const res = await postSoap(registryUrl, ITI42, epikrise(patient).xml);
+    const res = await postSoap(registryUrl, ITI42, epikrise({ patient }).xml);
     expect(status(res.body)).to.equal('Failure');
     expect(errorCodes(res.body)).to.include('XDSUnknownPatientId');
-    const q = await postSoap(registryUrl, ITI18, findDocuments(patient, 'ObjectRef'));
+    const q = await postSoap(registryUrl, ITI18, findDocumentsBody(patient, { returnType: 'ObjectRef' }));
     expect(descendants(q.body, NS.rim, 'ObjectRef')).to.have.length(0);
   });
 
   it('answers an ITI-42 with the SubmissionSet patient differing from the entry with XDSPatientIdDoesNotMatch', async () => {
     const { xml } = epikrise();
-    const other = xmlEscape('01017010170^^^&2.16.578.1.12.4.1.4.1&ISO');
+    const other = '01017010170^^^&amp;2.16.578.1.12.4.1.4.1&amp;ISO';
     const mismatched = xml.replace(/(identificationScheme="urn:uuid:6b5aea1a-874d-4603-a4bc-96a0a7b38446" registryObject="SubmissionSet01" value=")[^"]*/, `$1${other}`);
     const res = await postSoap(registryUrl, ITI42, mismatched);
     expect(errorCodes(res.body)).to.include('XDSPatientIdDoesNotMatch');
@@ -218,7 +177,7 @@ describe('Document Registry node over HTTP', function () {
     );
     expect(status(missing.body)).to.equal('Failure');
     expect(errorCodes(missing.body)).to.include('XDSStoredQueryMissingParam');
-    const unknown = await postSoap(registryUrl, ITI18, findDocuments(KARI).replace(FIND_DOCUMENTS, 'urn:uuid:00000000-0000-0000-0000-000000000000'));
+    const unknown = await postSoap(registryUrl, ITI18, findDocumentsBody(KARI).replace(FIND_DOCUMENTS, 'urn:uuid:00000000-0000-0000-0000-000000000000'));
     expect(errorCodes(unknown.body)).to.deep.equal(['XDSUnknownStoredQuery']);
   });
 
@@ -231,10 +190,10 @@ describe('Document Registry node over HTTP', function () {
   });
 
   describe('bad input gets a SOAP fault or a RegistryError, never a crash', () => {
-    const soap12 = 'application/soap+xml; charset=UTF-8';
+    const soap12 = soapContentType();
 
     it('malformed XML → Sender fault without internals', async () => {
-      const res = await postRaw(registryUrl, `<soap:Envelope xmlns:soap="${NS.soap12}"><soap:Body><oops></soap:Body>`, soap12);
+      const res = await postRaw(registryUrl, envelope({ action: ITI18, to: registryUrl, body: '<oops>' }), soap12);
       expect(res.httpStatus).to.equal(400);
       const f = faultCode(res.body);
       expect(f.value).to.equal('soap:Sender');
@@ -242,29 +201,35 @@ describe('Document Registry node over HTTP', function () {
     });
 
     it('a DOCTYPE (billion laughs) → Sender fault', async () => {
-      const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>` + envelope(ITI18, registryUrl, '&lol2;');
+      // The DOCTYPE goes after the XML declaration, so that it is the only thing wrong with the message.
+      const bomb = envelope({ action: ITI18, to: registryUrl, body: '&lol2;' }).replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>',
+      );
       const res = await postRaw(registryUrl, bomb, soap12);
-      expect(faultCode(res.body).value).to.equal('soap:Sender');
+      const f = faultCode(res.body);
+      expect(f.value).to.equal('soap:Sender');
+      expect(f.reason).to.match(/DOCTYPE/);
     });
 
     it('SOAP 1.1 → VersionMismatch', async () => {
       const res = await fetch(registryUrl, {
         method: 'POST',
         headers: { 'content-type': 'text/xml; charset=UTF-8', SOAPAction: ITI18 },
-        body: `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>${findDocuments(KARI)}</s:Body></s:Envelope>`,
+        body: envelope({ soapNs: NS.soap11, action: ITI18, body: findDocumentsBody(KARI) }),
       });
       expect(await res.text()).to.contain('VersionMismatch');
     });
 
     it('an action the registry does not serve → wsa:ActionNotSupported', async () => {
-      const res = await postSoap(registryUrl, 'urn:ihe:iti:2007:RetrieveDocumentSet', '<x:Anything xmlns:x="urn:x"/>');
+      const res = await postSoap(registryUrl, ACTIONS.iti43.request, '<x:Anything xmlns:x="urn:x"/>');
       const f = faultCode(res.body);
       expect(f.value).to.equal('soap:Sender');
       expect(f.subcodes.join(' ')).to.contain('ActionNotSupported');
     });
 
     it('a query sent with the register action → Sender fault naming the expected element', async () => {
-      const res = await postSoap(registryUrl, ITI42, findDocuments(KARI));
+      const res = await postSoap(registryUrl, ITI42, findDocumentsBody(KARI));
       const f = faultCode(res.body);
       expect(f.value).to.equal('soap:Sender');
       expect(f.reason).to.contain('SubmitObjectsRequest');
@@ -282,15 +247,15 @@ describe('Document Registry node over HTTP', function () {
     });
 
     it('a body over the configured limit → fault with HTTP 413', async () => {
-      const big = envelope(ITI42, registryUrl, `<x:Big xmlns:x="urn:x">${'A'.repeat(3 * 1024 * 1024)}</x:Big>`);
-      const res = await postRaw(registryUrl, big, soap12);
+      const big = envelope({ action: ITI42, to: registryUrl, body: `<x:Big xmlns:x="urn:x">${'A'.repeat(3 * 1024 * 1024)}</x:Big>` });
+      const res = await postRaw(registryUrl, big, soapContentType());
       expect(res.httpStatus).to.equal(413);
       expect(res.body.local).to.equal('Fault');
     });
 
     it('a truncated multipart body → fault, not a hang', async () => {
       const boundary = 'b1';
-      const body = `--${boundary}\r\nContent-Type: application/xop+xml; type="application/soap+xml"\r\nContent-ID: <root>\r\n\r\n${envelope(ITI18, registryUrl, findDocuments(KARI)).slice(0, 200)}`;
+      const body = `--${boundary}\r\nContent-Type: application/xop+xml; type="application/soap+xml"\r\nContent-ID: <root>\r\n\r\n${envelope({ action: ITI18, to: registryUrl, body: findDocumentsBody(KARI) }).slice(0, 200)}`;
       const res = await postRaw(registryUrl, body, `multipart/related; type="application/xop+xml"; boundary=${boundary}; start="<root>"`);
       expect(res.body.local).to.equal('Fault');
     });

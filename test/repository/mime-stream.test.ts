@@ -10,6 +10,7 @@ import { SoapFault } from '../../connector/soap/fault.js';
 import { parseMediaType } from '../../connector/soap/media-type.js';
 import { readMultipartStream, type PartSpooler } from '../../connector/soap/mime-stream.js';
 import type { SpooledAttachment } from '../../connector/soap/mime.js';
+import { answerEnvelope } from '../helpers/soap.js';
 
 function fakeRequest(body: Buffer, chunkSize: number): IncomingMessage {
   const chunks: Buffer[] = [];
@@ -46,7 +47,7 @@ function memorySpooler(): PartSpooler & { released: number; live: number } {
 
 const B = 'MIMEBoundary_0123';
 const TYPE = parseMediaType(`multipart/related; boundary=${B}; type="application/xop+xml"; start="<root@x>"`);
-const ENV = '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body/></soap:Envelope>';
+const ENV = answerEnvelope('');
 
 function body(parts: { id: string; bytes: Buffer; headers?: string }[], preamble = ''): Buffer {
   const out: Buffer[] = [Buffer.from(`${preamble}--${B}\r\nContent-Type: application/xop+xml; type="application/soap+xml"\r\nContent-ID: <root@x>\r\n\r\n${ENV}`)];

@@ -12,7 +12,11 @@ import { parseConfig, type NodeConfigInput } from '../../connector/config.js';
 import { startNode, type RunningNode, type StartNodeOptions } from '../../connector/node.js';
 import type { RegistryPort } from '../../repository/registry-port.js';
 import { NIST_PATIENT_AUTHORITY, startTestNode, type TestNode } from '../helpers/node.js';
-import { documents, errorCodes, provideInline, provideMtom, retrieve, status, submitObjects, uid } from './client.js';
+import { epikrise, errorCodes, status, uid, type EpikriseOptions } from '../helpers/ebxml.js';
+import { documents, provideInline, provideMtom, retrieve } from './client.js';
+
+/** The epikrise as a repository gets it: hash, size and repositoryUniqueId left for it to fill in. */
+const submitObjects = (options: EpikriseOptions = {}): { xml: string; docUid: string } => epikrise({ ...options, forRepository: true });
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPO = '2.16.578.1.12.4.5.100.1.2';

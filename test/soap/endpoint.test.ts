@@ -7,7 +7,9 @@ import { parseMediaType } from '../../connector/soap/media-type.js';
 import { normaliseContentId } from '../../connector/soap/mime.js';
 import {
   ACTION,
-  envelope,
+  ECHO_MESSAGE_ID,
+  ECHO_TO,
+  echoRequest,
   faultCodes,
   faultReason,
   headerText,
@@ -15,15 +17,14 @@ import {
   resolveQName,
   SECRET,
   send,
-  SOAP_CT,
   startServer,
   T,
   type Server,
 } from './harness.js';
+import { soapContentType } from '../helpers/soap.js';
 import { nhnSample } from '../../fixtures/index.js';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
-const MSG_ID = 'urn:uuid:11111111-2222-3333-4444-555555555555';
 const ADDRESSING_FAULT = 'http://www.w3.org/2005/08/addressing/fault';
 const SOAP_FAULT = 'http://www.w3.org/2005/08/addressing/soap/fault';
 const wsa = (local: string): string => `{${NS.wsa}}${local}`;
@@ -56,7 +57,7 @@ describe('SOAP endpoint (real HTTP)', () => {
 
   describe('inline SOAP 1.2', () => {
     it('echoes the body with WS-Addressing reply headers and the SOAP 1.2 content type', async () => {
-      const res = await send(server.url, envelope({ action: ACTION.echo }), { contentType: SOAP_CT(ACTION.echo) });
+      const res = await send(server.url, echoRequest({ action: ACTION.echo }), { contentType: soapContentType(ACTION.echo) });
       expect(res.status).to.equal(200);
       const ct = parseMediaType(res.headers['content-type']);
       expect(ct.type).to.equal('application/soap+xml');
@@ -64,24 +65,24 @@ describe('SOAP endpoint (real HTTP)', () => {
       expect(ct.params.action).to.equal(`${ACTION.echo}Response`);
       const answer = parseSoap(res.body);
       expect(headerText(answer, NS.wsa, 'Action')).to.equal(`${ACTION.echo}Response`);
-      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(MSG_ID);
+      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(ECHO_MESSAGE_ID);
       expect(headerText(answer, NS.wsa, 'MessageID')).to.match(/^urn:uuid:[0-9a-f-]{36}$/);
       expect(answer.body.local).to.equal('Echo');
       expect(answer.body.attrs.action).to.equal(ACTION.echo);
-      expect(answer.body.attrs.messageId).to.equal(MSG_ID);
-      expect(answer.body.attrs.to).to.equal('http://127.0.0.1/soap');
+      expect(answer.body.attrs.messageId).to.equal(ECHO_MESSAGE_ID);
+      expect(answer.body.attrs.to).to.equal(ECHO_TO);
       const echoed = childElement(childElement(answer.body, T, 'Body')!, T, 'Ping')!;
       expect(textContent(echoed)).to.equal('hello');
     });
 
     it('accepts a chunked body', async () => {
-      const res = await send(server.url, envelope({ action: ACTION.echo }), { contentType: SOAP_CT(), chunkSize: 97 });
+      const res = await send(server.url, echoRequest({ action: ACTION.echo }), { contentType: soapContentType(), chunkSize: 97 });
       expect(res.status).to.equal(200);
       expect(parseSoap(res.body).body.local).to.equal('Echo');
     });
 
     it('takes the action from the Content-Type when wsa:Action is absent', async () => {
-      const res = await send(server.url, envelope({}), { contentType: SOAP_CT(ACTION.echo) });
+      const res = await send(server.url, echoRequest({}), { contentType: soapContentType(ACTION.echo) });
       expect(res.status).to.equal(200);
       expect(parseSoap(res.body).body.attrs.action).to.equal(ACTION.echo);
     });
@@ -92,16 +93,16 @@ describe('SOAP endpoint (real HTTP)', () => {
         `<x:Routing xmlns:x="urn:other" soap:mustUnderstand="true" soap:role="http://www.w3.org/2003/05/soap-envelope/role/none"/>` +
         `<x:Hop xmlns:x="urn:other" soap:mustUnderstand="1" soap:role="urn:some-intermediary"/>` +
         `<x:Optional xmlns:x="urn:other" soap:mustUnderstand="false"/>`;
-      const res = await send(server.url, envelope({ action: ACTION.echo, headers }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: ACTION.echo, headers }), { contentType: soapContentType() });
       expect(res.status).to.equal(200);
     });
 
     it('refuses a DOCTYPE with a Sender fault', async () => {
-      const xml = envelope({ action: ACTION.echo }).replace(
+      const xml = echoRequest({ action: ACTION.echo }).replace(
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<?xml version="1.0"?><!DOCTYPE soap:Envelope [<!ENTITY x "boom">]>',
       );
-      const res = await send(server.url, xml, { contentType: SOAP_CT() });
+      const res = await send(server.url, xml, { contentType: soapContentType() });
       expect(res.status).to.equal(400);
       const answer = parseSoap(res.body);
       expect(faultCodes(answer)).to.deep.equal([env('Sender')]);
@@ -109,10 +110,10 @@ describe('SOAP endpoint (real HTTP)', () => {
     });
 
     it('answers malformed XML and a non-envelope with Sender faults', async () => {
-      const bad = await send(server.url, '<soap:Envelope xmlns:soap="x"><oops>', { contentType: SOAP_CT() });
+      const bad = await send(server.url, '<soap:Envelope xmlns:soap="x"><oops>', { contentType: soapContentType() });
       expect(bad.status).to.equal(400);
       expect(faultCodes(parseSoap(bad.body))).to.deep.equal([env('Sender')]);
-      const notSoap = await send(server.url, `<t:Ping xmlns:t="${T}"/>`, { contentType: SOAP_CT(ACTION.echo) });
+      const notSoap = await send(server.url, `<t:Ping xmlns:t="${T}"/>`, { contentType: soapContentType(ACTION.echo) });
       expect(notSoap.status).to.equal(400);
       expect(faultReason(parseSoap(notSoap.body))).to.match(/not a SOAP envelope/);
     });
@@ -126,7 +127,7 @@ describe('SOAP endpoint (real HTTP)', () => {
 
   describe('SOAP faults', () => {
     it('answers a SOAP 1.1 envelope with a SOAP 1.1 VersionMismatch fault carrying env:Upgrade', async () => {
-      const xml = envelope({ action: ACTION.echo, ns: NS.soap11 });
+      const xml = echoRequest({ action: ACTION.echo, soapNs: NS.soap11 });
       const res = await send(server.url, xml, { contentType: 'text/xml; charset=UTF-8', headers: { SOAPAction: `"${ACTION.echo}"` } });
       expect(res.status).to.equal(500);
       expect(res.headers['content-type']).to.match(/^text\/xml/);
@@ -141,12 +142,12 @@ describe('SOAP endpoint (real HTTP)', () => {
     });
 
     it('answers an unknown action with wsa:ActionNotSupported, the addressing fault action and RelatesTo', async () => {
-      const res = await send(server.url, envelope({ action: 'urn:nope' }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: 'urn:nope' }), { contentType: soapContentType() });
       expect(res.status).to.equal(400);
       const answer = parseSoap(res.body);
       expect(faultCodes(answer)).to.deep.equal([env('Sender'), wsa('ActionNotSupported')]);
       expect(headerText(answer, NS.wsa, 'Action')).to.equal(ADDRESSING_FAULT);
-      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(MSG_ID);
+      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(ECHO_MESSAGE_ID);
       expect(parseMediaType(res.headers['content-type']).params.action).to.equal(ADDRESSING_FAULT);
       const detail = childElement(answer.body, NS.soap12, 'Detail')!;
       const problem = childElement(detail, NS.wsa, 'ProblemAction')!;
@@ -156,7 +157,7 @@ describe('SOAP endpoint (real HTTP)', () => {
     });
 
     it('answers a missing wsa:Action with wsa:MessageAddressingHeaderRequired', async () => {
-      const res = await send(server.url, envelope({}), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({}), { contentType: soapContentType() });
       expect(res.status).to.equal(400);
       const answer = parseSoap(res.body);
       expect(faultCodes(answer)).to.deep.equal([env('Sender'), wsa('MessageAddressingHeaderRequired')]);
@@ -166,13 +167,13 @@ describe('SOAP endpoint (real HTTP)', () => {
 
     it('does not take a foreign-namespace Action element for wsa:Action', async () => {
       const headers = `<a:Action xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing">${ACTION.echo}</a:Action>`;
-      const res = await send(server.url, envelope({ headers }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ headers }), { contentType: soapContentType() });
       expect(res.status).to.equal(400);
       expect(faultCodes(parseSoap(res.body))).to.deep.equal([env('Sender'), wsa('MessageAddressingHeaderRequired')]);
     });
 
     it('refuses a Content-Type action that differs from wsa:Action (wsa:ActionMismatch)', async () => {
-      const res = await send(server.url, envelope({ action: ACTION.echo }), { contentType: SOAP_CT(ACTION.mtom) });
+      const res = await send(server.url, echoRequest({ action: ACTION.echo }), { contentType: soapContentType(ACTION.mtom) });
       expect(res.status).to.equal(400);
       expect(faultCodes(parseSoap(res.body))).to.deep.equal([
         env('Sender'),
@@ -183,7 +184,7 @@ describe('SOAP endpoint (real HTTP)', () => {
 
     it('refuses two wsa:Action headers (wsa:InvalidCardinality)', async () => {
       const headers = `<wsa:Action>${ACTION.echo}</wsa:Action>`;
-      const res = await send(server.url, envelope({ action: ACTION.echo, headers }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: ACTION.echo, headers }), { contentType: soapContentType() });
       expect(faultCodes(parseSoap(res.body))).to.deep.equal([
         env('Sender'),
         wsa('InvalidAddressingHeader'),
@@ -192,11 +193,8 @@ describe('SOAP endpoint (real HTTP)', () => {
     });
 
     it('refuses a non-anonymous ReplyTo with wsa:OnlyAnonymousAddressSupported', async () => {
-      const xml = envelope({ action: ACTION.echo }).replace(
-        'http://www.w3.org/2005/08/addressing/anonymous',
-        'http://client.example/callback',
-      );
-      const res = await send(server.url, xml, { contentType: SOAP_CT() });
+      const xml = echoRequest({ action: ACTION.echo, replyTo: 'http://client.example/callback' });
+      const res = await send(server.url, xml, { contentType: soapContentType() });
       expect(res.status).to.equal(400);
       const answer = parseSoap(res.body);
       expect(faultCodes(answer)).to.deep.equal([
@@ -204,12 +202,12 @@ describe('SOAP endpoint (real HTTP)', () => {
         wsa('InvalidAddressingHeader'),
         wsa('OnlyAnonymousAddressSupported'),
       ]);
-      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(MSG_ID);
+      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(ECHO_MESSAGE_ID);
     });
 
     it('answers a mandatory header it does not understand with env:MustUnderstand and env:NotUnderstood', async () => {
       const headers = `<x:Transaction xmlns:x="urn:other:tx" soap:mustUnderstand="1">5</x:Transaction>`;
-      const res = await send(server.url, envelope({ action: ACTION.echo, headers }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: ACTION.echo, headers }), { contentType: soapContentType() });
       expect(res.status).to.equal(500);
       const answer = parseSoap(res.body);
       expect(faultCodes(answer)).to.deep.equal([env('MustUnderstand')]);
@@ -219,28 +217,28 @@ describe('SOAP endpoint (real HTTP)', () => {
     });
 
     it('answers a handler exception with a generic Receiver fault and logs the stack', async () => {
-      const res = await send(server.url, envelope({ action: ACTION.throws }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: ACTION.throws }), { contentType: soapContentType() });
       expect(res.status).to.equal(500);
       const text = res.body.toString('utf8');
       expect(text).not.to.contain(SECRET);
       expect(text).not.to.match(/\bat \S+ \(/); // no stack frames
       const answer = parseSoap(res.body);
       expect(faultCodes(answer)).to.deep.equal([env('Receiver')]);
-      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(MSG_ID);
+      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(ECHO_MESSAGE_ID);
       const logged = server.logLines.find((l) => typeof l.stack === 'string' && (l.stack as string).includes(SECRET));
       expect(logged, 'the stack is logged').to.not.equal(undefined);
-      expect(logged!.messageId).to.equal(MSG_ID);
+      expect(logged!.messageId).to.equal(ECHO_MESSAGE_ID);
       expect(logged!.action).to.equal(ACTION.throws);
     });
 
     it('turns a reply referencing an attachment it does not carry into a Receiver fault', async () => {
-      const res = await send(server.url, envelope({ action: ACTION.badReply }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: ACTION.badReply }), { contentType: soapContentType() });
       expect(res.status).to.equal(500);
       expect(faultCodes(parseSoap(res.body))).to.deep.equal([env('Receiver')]);
     });
 
     it('sends a SoapFault thrown by a handler as it is (wsse subcode)', async () => {
-      const res = await send(server.url, envelope({ action: ACTION.fault }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: ACTION.fault }), { contentType: soapContentType() });
       expect(res.status).to.equal(400);
       const answer = parseSoap(res.body);
       expect(faultCodes(answer)).to.deep.equal([env('Sender'), `{${NS.wsse}}FailedAuthentication`]);
@@ -252,7 +250,7 @@ describe('SOAP endpoint (real HTTP)', () => {
     it('refuses an oversize Content-Length with 413 before the body is sent', async () => {
       // Only the headers and a few bytes are sent: the answer must come without the rest.
       const res = await send(server.url, '<x/>', {
-        contentType: SOAP_CT(ACTION.echo),
+        contentType: soapContentType(ACTION.echo),
         headers: { 'content-length': String(10 * 1024 * 1024) },
         leaveOpen: true,
         timeoutMs: 3000,
@@ -266,7 +264,7 @@ describe('SOAP endpoint (real HTTP)', () => {
       try {
         const started = Date.now();
         const res = await send(slow.url, '<soap:Envelope', {
-          contentType: SOAP_CT(ACTION.echo),
+          contentType: soapContentType(ACTION.echo),
           headers: { 'content-length': '5000' },
           leaveOpen: true,
           timeoutMs: 3000,
@@ -280,8 +278,8 @@ describe('SOAP endpoint (real HTTP)', () => {
     });
 
     it('cuts off a chunked body that passes the limit', async () => {
-      const big = envelope({ action: ACTION.echo, body: `<t:Ping xmlns:t="${T}">${'x'.repeat(200 * 1024)}</t:Ping>` });
-      const res = await send(server.url, big, { contentType: SOAP_CT(), chunkSize: 16 * 1024, timeoutMs: 3000 });
+      const big = echoRequest({ action: ACTION.echo, body: `<t:Ping xmlns:t="${T}">${'x'.repeat(200 * 1024)}</t:Ping>` });
+      const res = await send(server.url, big, { contentType: soapContentType(), chunkSize: 16 * 1024, timeoutMs: 3000 });
       expect(res.status).to.equal(413);
       expect(faultCodes(parseSoap(res.body))).to.deep.equal([env('Sender')]);
     });
@@ -290,7 +288,7 @@ describe('SOAP endpoint (real HTTP)', () => {
   describe('MTOM requests', () => {
     const root = (cid: string, type: string): { headers: string[]; body: string } => ({
       headers: [`Content-Type: ${type}`, 'Content-Transfer-Encoding: binary', `Content-ID: ${cid}`],
-      body: envelope({ action: ACTION.echo, body: docBody('cid:doc1%40example.org') }),
+      body: echoRequest({ action: ACTION.echo, body: docBody('cid:doc1%40example.org') }),
     });
 
     it('resolves a percent-encoded cid against a bracketed Content-ID (CXF style)', async () => {
@@ -313,7 +311,7 @@ describe('SOAP endpoint (real HTTP)', () => {
       const parts = [
         {
           headers: ['Content-Type: application/xop+xml; type="application/soap+xml"', 'Content-ID: rootpart'],
-          body: envelope({ action: ACTION.echo, body: docBody('cid:doc1@example.org') }),
+          body: echoRequest({ action: ACTION.echo, body: docBody('cid:doc1@example.org') }),
         },
         { headers: ['Content-Type: application/pdf', 'Content-ID: doc1%40example.org'], body: PDF },
       ];
@@ -327,7 +325,7 @@ describe('SOAP endpoint (real HTTP)', () => {
       const parts = [
         {
           headers: ['Content-Type: application/soap+xml; charset=UTF-8', 'Content-ID: <r@x>'],
-          body: envelope({ body: docBody('cid:d@x') }),
+          body: echoRequest({ body: docBody('cid:d@x') }),
         },
         { headers: ['Content-Type: text/plain', 'Content-ID: <d@x>', 'Content-Transfer-Encoding: base64'], body: Buffer.from('hello').toString('base64') },
       ];
@@ -343,7 +341,7 @@ describe('SOAP endpoint (real HTTP)', () => {
       const parts = [
         {
           headers: [`Content-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"; action="${ACTION.echo}"`, 'Content-ID: <r@x>'],
-          body: envelope({}),
+          body: echoRequest({}),
         },
       ];
       const res = await send(server.url, multipart('b2', parts), { contentType: 'multipart/related; boundary=b2; start="<r@x>"' });
@@ -362,12 +360,12 @@ describe('SOAP endpoint (real HTTP)', () => {
     });
 
     it('answers a missing root part and a dangling xop:Include with Sender faults', async () => {
-      const parts = [{ headers: ['Content-Type: application/xop+xml', 'Content-ID: <other@x>'], body: envelope({ action: ACTION.echo }) }];
+      const parts = [{ headers: ['Content-Type: application/xop+xml', 'Content-ID: <other@x>'], body: echoRequest({ action: ACTION.echo }) }];
       const missing = await send(server.url, multipart('b4', parts), { contentType: 'multipart/related; boundary=b4; start="<r@x>"' });
       expect(missing.status).to.equal(400);
       expect(faultReason(parseSoap(missing.body))).to.match(/root part/);
 
-      const dangling = [{ headers: ['Content-Type: application/xop+xml', 'Content-ID: <r@x>'], body: envelope({ action: ACTION.echo, body: docBody('cid:absent@x') }) }];
+      const dangling = [{ headers: ['Content-Type: application/xop+xml', 'Content-ID: <r@x>'], body: echoRequest({ action: ACTION.echo, body: docBody('cid:absent@x') }) }];
       const res = await send(server.url, multipart('b5', dangling), { contentType: 'multipart/related; boundary=b5; start="<r@x>"' });
       expect(res.status).to.equal(400);
       expect(faultReason(parseSoap(res.body))).to.match(/absent@x/);
@@ -401,7 +399,7 @@ describe('SOAP endpoint (real HTTP)', () => {
 
     it('sends attachments as MTOM parts referenced by xop:Include', async () => {
       const body = `<t:Get xmlns:t="${T}"><t:Doc>first document</t:Doc><t:Doc>second æøå</t:Doc></t:Get>`;
-      const res = await send(server.url, envelope({ action: ACTION.mtom, body }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: ACTION.mtom, body }), { contentType: soapContentType() });
       expect(res.status).to.equal(200);
       const mtom = readMtom(res);
       const rootType = parseMediaType(mtom.rootType);
@@ -409,7 +407,7 @@ describe('SOAP endpoint (real HTTP)', () => {
       expect(rootType.params.type).to.equal('application/soap+xml');
       expect(rootType.params.action).to.equal(`${ACTION.mtom}Response`);
       const answer = parseSoap(mtom.root);
-      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(MSG_ID);
+      expect(headerText(answer, NS.wsa, 'RelatesTo')).to.equal(ECHO_MESSAGE_ID);
       const docs = childElements(answer.body, T, 'Document');
       expect(docs).to.have.length(2);
       const contents = docs.map((d) => {
@@ -420,7 +418,7 @@ describe('SOAP endpoint (real HTTP)', () => {
     });
 
     it('answers MTOM without attachments when the handler asks for it', async () => {
-      const res = await send(server.url, envelope({ action: ACTION.mtomEmpty }), { contentType: SOAP_CT() });
+      const res = await send(server.url, echoRequest({ action: ACTION.mtomEmpty }), { contentType: soapContentType() });
       expect(res.status).to.equal(200);
       const mtom = readMtom(res);
       expect(mtom.parts.size).to.equal(0);
@@ -432,10 +430,10 @@ describe('SOAP endpoint (real HTTP)', () => {
     const sample = nhnSample('iti38-iti40-request-hn.xml');
 
     it('accepts the NHN ITI-38 request with its wsse:Security header and reads its addressing headers', async () => {
-      const res = await send(server.url, sample, { contentType: SOAP_CT(ACTION.xcq) });
+      const res = await send(server.url, sample, { contentType: soapContentType(ACTION.xcq) });
       expect(res.status, res.body.toString()).to.equal(200);
       const echo = parseSoap(res.body).body;
-      expect(echo.attrs.action).to.equal('urn:ihe:iti:2007:CrossGatewayQuery');
+      expect(echo.attrs.action).to.equal(ACTION.xcq);
       expect(echo.attrs.messageId).to.equal('urn:uuid:c6fda90e-a5ec-4f8d-aa1b-14802f4bf68d');
       expect(echo.attrs.to).to.equal('https://ttr1xds-reg01.test.drift.nhn.no/xca/xca-iti18');
       const headers = childElements(echo, T, 'Header').map((h) => `{${h.attrs.ns}}${h.attrs.local}`);
@@ -449,7 +447,7 @@ describe('SOAP endpoint (real HTTP)', () => {
       const mandatory = sample.toString('utf8').replace('<wsse:Security ', '<wsse:Security s:mustUnderstand="1" ');
       const plain = await startServer();
       try {
-        const refused = await send(plain.url, mandatory, { contentType: SOAP_CT() });
+        const refused = await send(plain.url, mandatory, { contentType: soapContentType() });
         expect(refused.status).to.equal(500);
         const answer = parseSoap(refused.body);
         expect(faultCodes(answer)).to.deep.equal([env('MustUnderstand')]);
@@ -457,7 +455,7 @@ describe('SOAP endpoint (real HTTP)', () => {
       } finally {
         await plain.close();
       }
-      const accepted = await send(server.url, mandatory, { contentType: SOAP_CT() });
+      const accepted = await send(server.url, mandatory, { contentType: soapContentType() });
       expect(accepted.status).to.equal(200);
     });
   });

@@ -16,6 +16,7 @@ import { binaryContent, newContentId, xopInclude, xopReference } from '../../con
 import { NS } from '../../registry/xml/namespaces.js';
 import { parseXml } from '../../registry/xml/parse.js';
 import { childElement, childElements, el, textContent, type XmlElement } from '../../registry/xml/tree.js';
+import { ACTIONS, envelope, type EnvelopeOptions } from '../helpers/soap.js';
 
 export const T = 'urn:test:soap';
 export const ACTION = {
@@ -25,7 +26,8 @@ export const ACTION = {
   throws: 'urn:test:Throw',
   fault: 'urn:test:Fault',
   badReply: 'urn:test:BadReply',
-  xcq: 'urn:ihe:iti:2007:CrossGatewayQuery',
+  /** An IHE action, for the tests of what the endpoint does with a real one. */
+  xcq: ACTIONS.iti38.request,
 } as const;
 
 export const SECRET = 'sekret-internal-detail-4711';
@@ -236,19 +238,11 @@ export function resolveQName(qname: string, context: XmlElement): string {
   return `{${uri ?? ''}}${local}`;
 }
 
-export function envelope(options: { action?: string; messageId?: string; headers?: string; body?: string; ns?: string } = {}): string {
-  const ns = options.ns ?? NS.soap12;
-  const action = options.action === undefined ? '' : `<wsa:Action soap:mustUnderstand="1">${options.action}</wsa:Action>`;
-  const id = options.messageId ?? 'urn:uuid:11111111-2222-3333-4444-555555555555';
-  return (
-    `<?xml version="1.0" encoding="UTF-8"?>` +
-    `<soap:Envelope xmlns:soap="${ns}" xmlns:wsa="${NS.wsa}">` +
-    `<soap:Header>${action}<wsa:MessageID>${id}</wsa:MessageID>` +
-    `<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>` +
-    `<wsa:To>http://127.0.0.1/soap</wsa:To>${options.headers ?? ''}</soap:Header>` +
-    `<soap:Body>${options.body ?? `<t:Ping xmlns:t="${T}">hello</t:Ping>`}</soap:Body></soap:Envelope>`
-  );
-}
+/** The MessageID and To of echoRequest: the echo answers are checked against them. */
+export const ECHO_MESSAGE_ID = 'urn:uuid:11111111-2222-3333-4444-555555555555';
+export const ECHO_TO = 'http://127.0.0.1/soap';
 
-export const SOAP_CT = (action?: string): string =>
-  `application/soap+xml; charset=UTF-8${action !== undefined ? `; action="${action}"` : ''}`;
+/** A request to the echo server: the tests' one envelope with a fixed MessageID and To, and a t:Ping body unless given. */
+export function echoRequest(o: EnvelopeOptions = {}): string {
+  return envelope({ messageId: ECHO_MESSAGE_ID, to: ECHO_TO, body: `<t:Ping xmlns:t="${T}">hello</t:Ping>`, ...o });
+}

@@ -7,6 +7,7 @@ import http, { type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { mtomPackage, sendSoap, soapContentType, type SendOptions } from '../../connector/soap/response.js';
+import { ACTIONS } from '../helpers/soap.js';
 
 /** What sendSoap wrote before it used writeHead (in-memory attachments only). */
 function reference(res: ServerResponse, options: SendOptions): void {
@@ -51,11 +52,11 @@ async function raw(answer: (res: ServerResponse) => void | Promise<void>): Promi
 describe('sendSoap on the wire', () => {
   const envelope = [Buffer.from('<?xml version="1.0"?><soap:Envelope>', 'utf8'), Buffer.from('æøå</soap:Envelope>', 'utf8')];
   const cases: Record<string, SendOptions> = {
-    'a SOAP answer': { status: 200, action: 'urn:ihe:iti:2007:RegistryStoredQueryResponse', envelopeXml: envelope },
+    'a SOAP answer': { status: 200, action: ACTIONS.iti18.response, envelopeXml: envelope },
     'a fault on a connection that closes': { status: 500, action: 'http://www.w3.org/2005/08/addressing/soap/fault', envelopeXml: envelope, close: true },
     'an MTOM package': {
       status: 200,
-      action: 'urn:ihe:iti:2007:RetrieveDocumentSetResponse',
+      action: ACTIONS.iti43.response,
       envelopeXml: envelope,
       mtom: true,
       attachments: new Map([['doc1@koblingspunkt', { contentType: 'text/plain', data: Buffer.from('document') }]]),

@@ -13,13 +13,14 @@ import { parseXml } from '../../registry/xml/parse.js';
 import { serializeFragment } from '../../registry/xml/serialize.js';
 import { childElement, el, textContent } from '../../registry/xml/tree.js';
 import { resolveQName } from './harness.js';
+import { answerEnvelope, envelope } from '../helpers/soap.js';
 
 describe('SOAP transport units', () => {
   describe('parseMediaType', () => {
     it('reads quoted and unquoted parameters, case-insensitive names, semicolons inside quotes', () => {
       const mt = parseMediaType(
         'Multipart/Related; BOUNDARY=MIMEBoundary_1; type="application/xop+xml"; start="<0.urn:uuid:1@apache.org>"; ' +
-          'start-info="application/soap+xml; action=\\"urn:x\\""; action = "urn:ihe:iti:2007:RetrieveDocumentSet"',
+          `start-info="application/soap+xml; action=\\"urn:x\\""; action = "${ACTIONS.iti43.request}"`,
       );
       expect(mt.type).to.equal('multipart/related');
       expect(mt.params).to.deep.equal({
@@ -27,7 +28,7 @@ describe('SOAP transport units', () => {
         type: 'application/xop+xml',
         start: '<0.urn:uuid:1@apache.org>',
         'start-info': 'application/soap+xml; action="urn:x"',
-        action: 'urn:ihe:iti:2007:RetrieveDocumentSet',
+        action: ACTIONS.iti43.request,
       });
       expect(parseMediaType(mt.params['start-info']).params.action).to.equal('urn:x');
     });
@@ -82,7 +83,7 @@ describe('SOAP transport units', () => {
         reason: 'bad <token> & more',
         detail: { ns: 'urn:custom', local: 'Why', attrs: {}, children: ['because'] },
       });
-      const xml = `<soap:Envelope xmlns:soap="${NS.soap12}"><soap:Body>${faultBodyXml(fault)}</soap:Body></soap:Envelope>`;
+      const xml = answerEnvelope(faultBodyXml(fault));
       const root = parseXml(xml);
       const f = childElement(childElement(root, NS.soap12, 'Body')!, NS.soap12, 'Fault')!;
       const code = childElement(f, NS.soap12, 'Code')!;
@@ -110,6 +111,22 @@ describe('SOAP transport units', () => {
         expect(pair.response, key).to.equal(`${pair.request}Response`);
         expect(pair.request, key).to.match(/^urn:ihe:iti:20(07|10|17):/);
       }
+    });
+
+    // The tests take their actions from this table (test/helpers/soap.ts), so it is pinned here,
+    // the one place in the tests where the URIs of ITI TF-2 are spelled out.
+    it('names the request actions of ITI TF-2', () => {
+      expect(Object.fromEntries(Object.entries(ACTIONS).map(([key, pair]) => [key, pair.request]))).to.deep.equal({
+        iti18: 'urn:ihe:iti:2007:RegistryStoredQuery',
+        iti38: 'urn:ihe:iti:2007:CrossGatewayQuery',
+        iti39: 'urn:ihe:iti:2007:CrossGatewayRetrieve',
+        iti41: 'urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b',
+        iti42: 'urn:ihe:iti:2007:RegisterDocumentSet-b',
+        iti43: 'urn:ihe:iti:2007:RetrieveDocumentSet',
+        iti57: 'urn:ihe:iti:2010:UpdateDocumentSet',
+        iti62: 'urn:ihe:iti:2010:DeleteDocumentSet',
+        iti86: 'urn:ihe:iti:2017:RemoveDocuments',
+      });
     });
   });
 
@@ -160,14 +177,12 @@ describe('SOAP transport units', () => {
   });
 
   describe('readEnvelope addressing', () => {
-    const envelope = (headers: string) =>
-      parseXml(
-        `<s:Envelope xmlns:s="${NS.soap12}" xmlns:a="${NS.wsa}" xmlns:o="urn:other"><s:Header>${headers}</s:Header>` +
-          `<s:Body><o:Req/></s:Body></s:Envelope>`,
-      );
+    // Exactly the header blocks given (no addressing headers of the builder's own).
+    const envelopeWith = (headers: string) =>
+      parseXml(envelope({ messageId: false, replyTo: false, headers, body: '<o:Req xmlns:o="urn:other"/>' }));
     const reasonOf = (headers: string): string => {
       try {
-        readEnvelope(envelope(headers), new QNameSet());
+        readEnvelope(envelopeWith(headers), new QNameSet());
       } catch (e) {
         return (e as SoapFault).reason;
       }
@@ -176,10 +191,10 @@ describe('SOAP transport units', () => {
 
     it('reads the properties, ignoring foreign and empty ones, with every RelatesTo in order', () => {
       const soap = readEnvelope(
-        envelope(
-          '<o:Action>urn:foreign</o:Action><a:Action> urn:a </a:Action><a:MessageID>urn:uuid:1</a:MessageID><a:To></a:To>' +
-            '<a:ReplyTo><a:Address>http://www.w3.org/2005/08/addressing/anonymous</a:Address></a:ReplyTo>' +
-            '<a:RelatesTo>urn:uuid:0</a:RelatesTo><a:RelatesTo RelationshipType="urn:rel">urn:uuid:9</a:RelatesTo>',
+        envelopeWith(
+          '<o:Action xmlns:o="urn:other">urn:foreign</o:Action><wsa:Action> urn:a </wsa:Action><wsa:MessageID>urn:uuid:1</wsa:MessageID><wsa:To></wsa:To>' +
+            '<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>' +
+            '<wsa:RelatesTo>urn:uuid:0</wsa:RelatesTo><wsa:RelatesTo RelationshipType="urn:rel">urn:uuid:9</wsa:RelatesTo>',
         ),
         new QNameSet(),
       );
@@ -196,11 +211,11 @@ describe('SOAP transport units', () => {
     });
 
     it('faults on the first property in Action, MessageID, To, ReplyTo, FaultTo order, whatever the header order', () => {
-      const twice = (local: string, inner = 'x') => `<a:${local}>${inner}</a:${local}><a:${local}>${inner}</a:${local}>`;
+      const twice = (local: string, inner = 'x') => `<wsa:${local}>${inner}</wsa:${local}><wsa:${local}>${inner}</wsa:${local}>`;
       expect(reasonOf(twice('To') + twice('MessageID') + twice('Action'))).to.contain('more than one wsa:Action');
       expect(reasonOf(twice('To') + twice('MessageID'))).to.contain('more than one wsa:MessageID');
-      expect(reasonOf(twice('FaultTo') + '<a:ReplyTo><a:Address>http://elsewhere</a:Address></a:ReplyTo>')).to.contain('wsa:ReplyTo must be');
-      expect(reasonOf('<a:FaultTo/>')).to.contain('wsa:FaultTo has no wsa:Address');
+      expect(reasonOf(twice('FaultTo') + '<wsa:ReplyTo><wsa:Address>http://elsewhere</wsa:Address></wsa:ReplyTo>')).to.contain('wsa:ReplyTo must be');
+      expect(reasonOf('<wsa:FaultTo/>')).to.contain('wsa:FaultTo has no wsa:Address');
     });
   });
 });

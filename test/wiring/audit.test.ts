@@ -4,10 +4,10 @@
  * initiating gateway sends — present when the response arrives, i.e. recorded before it was sent.
  */
 import { expect } from 'chai';
+import { cx, epikrise, findDocumentsBody, provideBody, retrieveBody, status } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { post, status } from '../repository/client.js';
-import { ACTION, auditRows, cx, findDocumentsBody, HOME, PATIENT_FNR, provideBody, retrieveBody, soapType, submission } from './helpers.js';
-import { envelope } from '../helpers/soap.js';
+import { ACTIONS, envelope, postRaw, soapContentType } from '../helpers/soap.js';
+import { auditRows, HOME, PATIENT_FNR } from './helpers.js';
 
 const B_HOME = 'urn:oid:2.16.578.1.12.4.5.100.2';
 
@@ -31,13 +31,14 @@ describe('audit of every transaction (trust disabled)', function () {
   });
 
   const send = (node: TestNode, path: string, action: string, body: string) =>
-    post(`${node.url}${path}`, Buffer.from(envelope(action, `${node.url}${path}`, body)), soapType(action));
+    postRaw(`${node.url}${path}`, envelope({ action, to: `${node.url}${path}`, body }), soapContentType(action));
+  const epikriseDocument = [{ id: 'Document01', bytes: Buffer.from('epikrise') }];
   const latest = (node: TestNode) => auditRows(node.dataDir).at(-1)!;
 
   it('ITI-41 provide and register', async () => {
-    const s = submission(patient, { forRepository: true });
+    const s = epikrise({ patient, forRepository: true });
     docUid = s.docUid;
-    const res = await send(b, '/xds/repository', ACTION.iti41, provideBody(s.xml, 'epikrise'));
+    const res = await send(b, '/xds/repository', ACTIONS.iti41.request, provideBody(s.xml, epikriseDocument));
     expect(status(res.body)).to.equal('Success');
     const row = latest(b);
     expect(row.access.transaction).to.equal('ITI-41');
@@ -46,14 +47,14 @@ describe('audit of every transaction (trust disabled)', function () {
   });
 
   it('ITI-42 register', async () => {
-    const res = await send(b, '/xds/registry', ACTION.iti42, submission(patient).xml);
+    const res = await send(b, '/xds/registry', ACTIONS.iti42.request, epikrise({ patient }).xml);
     expect(status(res.body)).to.equal('Success');
     expect(latest(b).access.transaction).to.equal('ITI-42');
     expect(latest(b).patientId).to.equal(PATIENT_FNR);
   });
 
   it('ITI-18 stored query, with the query in the record', async () => {
-    await send(b, '/xds/registry', ACTION.iti18, findDocumentsBody(patient));
+    await send(b, '/xds/registry', ACTIONS.iti18.request, findDocumentsBody(patient));
     const row = latest(b);
     expect(row.access.transaction).to.equal('ITI-18');
     expect(row.patientId).to.equal(PATIENT_FNR);
@@ -64,7 +65,7 @@ describe('audit of every transaction (trust disabled)', function () {
   });
 
   it('ITI-43 retrieve names the document and its patient (from the registry entry)', async () => {
-    const res = await send(b, '/xds/repository', ACTION.iti43, retrieveBody(b.config.repository.repositoryUniqueId, docUid));
+    const res = await send(b, '/xds/repository', ACTIONS.iti43.request, retrieveBody([{ repository: b.config.repository.repositoryUniqueId, document: docUid }]));
     expect(status(res.body)).to.equal('Success');
     const row = latest(b);
     expect(row.access.transaction).to.equal('ITI-43');
@@ -73,9 +74,9 @@ describe('audit of every transaction (trust disabled)', function () {
   });
 
   it('ITI-38 and ITI-39 at the responding gateway', async () => {
-    await send(b, '/xca/responding', ACTION.iti38, findDocumentsBody(patient));
+    await send(b, '/xca/responding', ACTIONS.iti38.request, findDocumentsBody(patient));
     expect(latest(b).access.transaction).to.equal('ITI-38');
-    const res = await send(b, '/xca/responding', ACTION.iti39, retrieveBody(b.config.repository.repositoryUniqueId, docUid, B_HOME));
+    const res = await send(b, '/xca/responding', ACTIONS.iti39.request, retrieveBody([{ home: B_HOME, repository: b.config.repository.repositoryUniqueId, document: docUid }]));
     expect(status(res.body)).to.equal('Success');
     expect(latest(b).access.transaction).to.equal('ITI-39');
     expect(latest(b).access.documents).to.deep.equal([docUid]);
@@ -83,9 +84,9 @@ describe('audit of every transaction (trust disabled)', function () {
 
   it('the initiating gateway records the inbound ITI-18/43 and every outbound ITI-38/39 it sends', async () => {
     const before = auditRows(a.dataDir).length;
-    const q = await send(a, '/xca/initiating', ACTION.iti18, findDocumentsBody(patient));
-    expect(q.body.attrs['status']).to.match(/Success$/);
-    const r = await send(a, '/xca/initiating', ACTION.iti43, retrieveBody(b.config.repository.repositoryUniqueId, docUid, B_HOME));
+    const q = await send(a, '/xca/initiating', ACTIONS.iti18.request, findDocumentsBody(patient));
+    expect(status(q.body)).to.equal('Success');
+    const r = await send(a, '/xca/initiating', ACTIONS.iti43.request, retrieveBody([{ home: B_HOME, repository: b.config.repository.repositoryUniqueId, document: docUid }]));
     expect(status(r.body)).to.equal('Success');
     const rows = auditRows(a.dataDir).slice(before);
     const transactions = rows.map((x) => x.access.transaction).sort();
@@ -99,7 +100,7 @@ describe('audit of every transaction (trust disabled)', function () {
   });
 
   it('a failed request is audited with its failure outcome', async () => {
-    const res = await send(b, '/xds/repository', ACTION.iti43, retrieveBody(b.config.repository.repositoryUniqueId, '1.2.3.4.404'));
+    const res = await send(b, '/xds/repository', ACTIONS.iti43.request, retrieveBody([{ repository: b.config.repository.repositoryUniqueId, document: '1.2.3.4.404' }]));
     expect(status(res.body)).to.equal('Failure');
     const row = latest(b);
     expect(row.access.transaction).to.equal('ITI-43');

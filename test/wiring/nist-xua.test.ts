@@ -15,9 +15,10 @@ import { loadMetadata, prepareSubmission, UniqueIdAllocator } from '../../script
 import { defaultAssertionOptions, NIST_XUA_VARIANTS, testKey, variantAssertion, type NistXuaVariant } from '../../scripts/sign-assertion.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { descendants } from '../../registry/xml/tree.js';
+import { findDocumentsBody, provideBody, status } from '../helpers/ebxml.js';
 import { NIST_PATIENT_AUTHORITY, startTestNode, type TestNode } from '../helpers/node.js';
-import { post, status } from '../repository/client.js';
-import { ACTION, envelopeWith, findDocumentsBody, HOME, PRACTITIONER_FNR, provideBody, soapType, trustConfig } from './helpers.js';
+import { ACTIONS, postRaw, signedEnvelope, soapContentType } from '../helpers/soap.js';
+import { HOME, PRACTITIONER_FNR, trustConfig } from './helpers.js';
 import { NIST_TESTKIT } from '../../fixtures/index.js';
 
 const TESTKIT = join(NIST_TESTKIT, 'tests');
@@ -26,13 +27,13 @@ const PATIENT = `xua${Date.now().toString(36)}^^^&${NIST_PATIENT_AUTHORITY}&ISO`
 /** Test id prefix per collection, and where its transaction goes. */
 const PLANS = ['11990', '11897', '11966', '12309', '12312', '15808', '15809'] as const;
 const ROUTES: Record<string, { path: string; action: string }> = {
-  RegisterTransaction: { path: '/xds/registry', action: ACTION.iti42 },
-  StoredQueryTransaction: { path: '/xds/registry', action: ACTION.iti18 },
-  ProvideAndRegisterTransaction: { path: '/xds/repository', action: ACTION.iti41 },
-  XCQTransaction: { path: '/xca/responding', action: ACTION.iti38 },
-  XCRTransaction: { path: '/xca/responding', action: ACTION.iti39 },
-  IGQTransaction: { path: '/xca/initiating', action: ACTION.iti18 },
-  IGRTransaction: { path: '/xca/initiating', action: ACTION.iti43 },
+  RegisterTransaction: { path: '/xds/registry', action: ACTIONS.iti42.request },
+  StoredQueryTransaction: { path: '/xds/registry', action: ACTIONS.iti18.request },
+  ProvideAndRegisterTransaction: { path: '/xds/repository', action: ACTIONS.iti41.request },
+  XCQTransaction: { path: '/xca/responding', action: ACTIONS.iti38.request },
+  XCRTransaction: { path: '/xca/responding', action: ACTIONS.iti39.request },
+  IGQTransaction: { path: '/xca/initiating', action: ACTIONS.iti18.request },
+  IGRTransaction: { path: '/xca/initiating', action: ACTIONS.iti43.request },
 };
 /**
  * withauthzconsent steps whose status depends on documents held by the toolkit's own test data
@@ -73,9 +74,9 @@ describe('NIST XUA variants against a trust-enabled node', function () {
     // One document of the plans' patient, provided with a valid assertion: the retrieve and
     // GetDocuments plans refer to it.
     const sor = body('11966_withauthzconsent/submit', 'ProvideAndRegisterTransaction', 'single_doc.xml');
-    const res = await post(`${node.url}/xds/repository`, Buffer.from(envelopeWith(variantAssertion('valid', base(), testKey('issuer')), ACTION.iti41, sor)), soapType(ACTION.iti41));
+    const res = await postRaw(`${node.url}/xds/repository`, signedEnvelope(variantAssertion('valid', base(), testKey('issuer')), ACTIONS.iti41.request, sor), soapContentType(ACTIONS.iti41.request));
     expect(status(res.body)).to.equal('Success');
-    const q = await post(`${node.url}/xds/registry`, Buffer.from(envelopeWith(variantAssertion('valid', base(), testKey('issuer')), ACTION.iti18, findDocumentsBody(PATIENT))), soapType(ACTION.iti18));
+    const q = await postRaw(`${node.url}/xds/registry`, signedEnvelope(variantAssertion('valid', base(), testKey('issuer')), ACTIONS.iti18.request, findDocumentsBody(PATIENT)), soapContentType(ACTIONS.iti18.request));
     const entry = descendants(q.body, NS.rim, 'ExtrinsicObject')[0]!;
     const docUid = descendants(entry, NS.rim, 'ExternalIdentifier').find((e) => e.attrs['identificationScheme'] === 'urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab')!.attrs['value']!;
     for (const [k, v] of [
@@ -95,7 +96,7 @@ describe('NIST XUA variants against a trust-enabled node', function () {
       prepareSubmission(doc, { assignUuids: false, assignUids: true, patientId: PATIENT, uids });
     }
     const xml = serializeDom(doc).replace(/^<\?xml[^>]*\?>\s*/, '');
-    return transaction === 'ProvideAndRegisterTransaction' ? provideBody(xml, readFileSync(join(TESTKIT, stepId, 'my_document.txt'), 'utf8')) : xml;
+    return transaction === 'ProvideAndRegisterTransaction' ? provideBody(xml, [{ id: 'Document01', bytes: readFileSync(join(TESTKIT, stepId, 'my_document.txt')) }]) : xml;
   }
 
   const variants = NIST_XUA_VARIANTS.filter((v): v is Exclude<NistXuaVariant, 'valid'> => v !== 'valid');
@@ -111,8 +112,8 @@ describe('NIST XUA variants against a trust-enabled node', function () {
         for (const step of run) {
           const route = ROUTES[step.transaction]!;
           const assertion = variantAssertion(variant, base(), testKey('issuer'));
-          const res = await post(`${node.url}${route.path}`, Buffer.from(envelopeWith(assertion, route.action, body(step.id, step.transaction, step.metadata))), soapType(route.action));
-          const got = res.body.local === 'Fault' ? 'Fault' : res.body.local === 'RegistryResponse' || res.body.local === 'RetrieveDocumentSetResponse' ? status(res.body) : (res.body.attrs['status'] ?? '').split(':').pop()!;
+          const res = await postRaw(`${node.url}${route.path}`, signedEnvelope(assertion, route.action, body(step.id, step.transaction, step.metadata)), soapContentType(route.action));
+          const got = res.body.local === 'Fault' ? 'Fault' : status(res.body);
           if (variant !== 'withauthzconsent' || !DATA_DEPENDENT.has(step.id)) {
             expect(got, step.id).to.equal(step.expected);
           } else {

@@ -9,26 +9,19 @@ import { expect } from 'chai';
 import { NS } from '../../registry/xml/namespaces.js';
 import { childElement, childElements, descendants, type XmlElement } from '../../registry/xml/tree.js';
 import { WSSE_FAULT } from '../../connector/soap/fault.js';
+import { cx, epikrise, errorCodes, findDocumentsBody, provideBody, retrieveBody, status } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { errorCodes, post, status } from '../repository/client.js';
+import { ACTIONS, envelope, postRaw, signedEnvelope, soapContentType } from '../helpers/soap.js';
 import {
-  ACTION,
   auditRows,
   clinician,
-  cx,
-  envelopeWith,
-  findDocumentsBody,
   HOME,
   OTHER_FNR,
   PATIENT_FNR,
   PRACTITIONER_FNR,
   PRACTITIONER_HPR,
   PRACTITIONER_NAME,
-  provideBody,
-  retrieveBody,
   signed,
-  soapType,
-  submission,
   trustConfig,
 } from './helpers.js';
 import { buildAssertion } from '../../scripts/sign-assertion.js';
@@ -57,18 +50,18 @@ describe('trust model in every transaction (trust enabled)', function () {
   const patient = cx(PATIENT_FNR);
 
   const call = (path: string, action: string, body: string, assertion: string, securityExtra?: string) =>
-    post(`${node.url}${path}`, Buffer.from(envelopeWith(assertion, action, body, securityExtra)), soapType(action));
+    postRaw(`${node.url}${path}`, signedEnvelope(assertion, action, body, securityExtra), soapContentType(action));
   const valid = (claims = {}) => signed(clinician(PATIENT_FNR, claims));
   const repo = () => node.config.repository.repositoryUniqueId;
 
   before(async () => {
     node = await startTestNode({ homeCommunityId: HOME, trust: trustConfig(), audit: { accessLog: { token: ACCESS_TOKEN } } });
-    const normal = submission(patient, { forRepository: true });
-    const nors = submission(patient, { forRepository: true, nors: true });
+    const normal = epikrise({ patient, forRepository: true });
+    const nors = epikrise({ patient, forRepository: true, nors: true });
     normalUid = normal.docUid;
     norsUid = nors.docUid;
     for (const s of [normal, nors]) {
-      const res = await call('/xds/repository', ACTION.iti41, provideBody(s.xml, 'epikrise'), valid());
+      const res = await call('/xds/repository', ACTIONS.iti41.request, provideBody(s.xml, [{ id: 'Document01', bytes: Buffer.from('epikrise') }]), valid());
       expect(status(res.body), 'ITI-41 with a valid assertion').to.equal('Success');
     }
   });
@@ -84,7 +77,7 @@ describe('trust model in every transaction (trust enabled)', function () {
     for (const [name, make, subcode] of cases) {
       it(`${name} → SOAP fault wsse:${subcode}, audited as a security failure`, async () => {
         const before = auditRows(node.dataDir).length;
-        const res = await call('/xds/registry', ACTION.iti18, findDocumentsBody(patient), make());
+        const res = await call('/xds/registry', ACTIONS.iti18.request, findDocumentsBody(patient), make());
         expect(res.httpStatus).to.be.within(400, 599);
         expect(res.body.local).to.equal('Fault');
         expect(faultSubcode(res.body)).to.match(new RegExp(`:${subcode}$`));
@@ -97,16 +90,15 @@ describe('trust model in every transaction (trust enabled)', function () {
 
     it('wrapped (a second assertion beside the signed one) → wsse:InvalidSecurity, audited', async () => {
       const before = auditRows(node.dataDir).length;
-      const res = await call('/xca/responding', ACTION.iti38, findDocumentsBody(patient), valid(), buildAssertion(clinician(OTHER_FNR)));
+      const res = await call('/xca/responding', ACTIONS.iti38.request, findDocumentsBody(patient), valid(), buildAssertion(clinician(OTHER_FNR)));
       expect(faultSubcode(res.body)).to.match(new RegExp(`:${WSSE_FAULT.invalidSecurity.local}$`));
       expect(auditRows(node.dataDir).slice(before).map((r) => r.access.outcome)).to.deep.equal(['refused']);
     });
 
     it('no assertion at all → fault, also on the repository endpoint', async () => {
-      const body = retrieveBody(repo(), normalUid);
+      const body = retrieveBody([{ repository: repo(), document: normalUid }]);
       const url = `${node.url}/xds/repository`;
-      const { envelope } = await import('../helpers/soap.js');
-      const res = await post(url, Buffer.from(envelope(ACTION.iti43, url, body)), soapType(ACTION.iti43));
+      const res = await postRaw(url, envelope({ action: ACTIONS.iti43.request, to: url, body }), soapContentType(ACTIONS.iti43.request));
       expect(res.body.local).to.equal('Fault');
       expect(faultSubcode(res.body)).to.match(/InvalidSecurity$/);
     });
@@ -114,9 +106,9 @@ describe('trust model in every transaction (trust enabled)', function () {
 
   describe('policy', () => {
     it('a valid assertion gets the data; a NORS entry is a masked stub "Sperret" (ITI-18 and ITI-38)', async () => {
-      for (const [path, action] of [['/xds/registry', ACTION.iti18], ['/xca/responding', ACTION.iti38]] as const) {
+      for (const [path, action] of [['/xds/registry', ACTIONS.iti18.request], ['/xca/responding', ACTIONS.iti38.request]] as const) {
         const res = await call(path, action, findDocumentsBody(patient), valid());
-        expect(res.body.attrs['status']).to.match(/Success$/);
+        expect(status(res.body)).to.equal('Success');
         const t = titles(res.body).sort();
         expect(t).to.have.length(2);
         expect(t).to.include('Sperret');
@@ -130,19 +122,19 @@ describe('trust model in every transaction (trust enabled)', function () {
     });
 
     it('under ETREAT the NORS entry is shown unmasked', async () => {
-      const res = await call('/xds/registry', ACTION.iti18, findDocumentsBody(patient), valid({ purposeOfUse: 'ETREAT' }));
+      const res = await call('/xds/registry', ACTIONS.iti18.request, findDocumentsBody(patient), valid({ purposeOfUse: 'ETREAT' }));
       expect(titles(res.body)).to.not.include('Sperret');
       expect(titles(res.body)).to.have.length(2);
     });
 
     it('retrieving a NORS document is refused (ITI-43 and ITI-39), the normal one is delivered', async () => {
-      const refused = await call('/xds/repository', ACTION.iti43, retrieveBody(repo(), norsUid), valid());
+      const refused = await call('/xds/repository', ACTIONS.iti43.request, retrieveBody([{ repository: repo(), document: norsUid }]), valid());
       expect(status(refused.body)).to.equal('Failure');
       expect(errorCodes(refused.body)).to.deep.equal(['XDSRegistryError']);
       expect(refused.parts.size).to.equal(0);
-      const viaGateway = await call('/xca/responding', ACTION.iti39, retrieveBody(repo(), norsUid, HOME), valid());
+      const viaGateway = await call('/xca/responding', ACTIONS.iti39.request, retrieveBody([{ home: HOME, repository: repo(), document: norsUid }]), valid());
       expect(status(viaGateway.body)).to.equal('Failure');
-      const ok = await call('/xds/repository', ACTION.iti43, retrieveBody(repo(), normalUid), valid());
+      const ok = await call('/xds/repository', ACTIONS.iti43.request, retrieveBody([{ repository: repo(), document: normalUid }]), valid());
       expect(status(ok.body)).to.equal('Success');
       expect([...ok.parts.values()].map((b) => b.toString('utf8'))).to.deep.equal(['epikrise']);
       const denied = auditRows(node.dataDir).filter((r) => r.access.outcome === 'refused' && r.access.documents.includes(norsUid));
@@ -150,15 +142,15 @@ describe('trust model in every transaction (trust enabled)', function () {
     });
 
     it('under ETREAT the NORS document is delivered', async () => {
-      const res = await call('/xds/repository', ACTION.iti43, retrieveBody(repo(), norsUid), valid({ purposeOfUse: 'ETREAT' }));
+      const res = await call('/xds/repository', ACTIONS.iti43.request, retrieveBody([{ repository: repo(), document: norsUid }]), valid({ purposeOfUse: 'ETREAT' }));
       expect(status(res.body)).to.equal('Success');
       expect(res.parts.size).to.equal(1);
     });
 
     it('ATT-4: resource-id ≠ the queried patient → Failure, XDSRegistryError located at our home, audited as a denial', async () => {
       const before = auditRows(node.dataDir).length;
-      const res = await call('/xds/registry', ACTION.iti18, findDocumentsBody(patient), signed(clinician(OTHER_FNR)));
-      expect(res.body.attrs['status']).to.match(/Failure$/);
+      const res = await call('/xds/registry', ACTIONS.iti18.request, findDocumentsBody(patient), signed(clinician(OTHER_FNR)));
+      expect(status(res.body)).to.equal('Failure');
       const errs = descendants(res.body, NS.rs, 'RegistryError');
       expect(errs.map((e) => [e.attrs['errorCode'], e.attrs['location']])).to.deep.equal([['XDSRegistryError', HOME]]);
       expect(descendants(res.body, NS.rim, 'ExtrinsicObject')).to.have.length(0);
@@ -169,9 +161,9 @@ describe('trust model in every transaction (trust enabled)', function () {
     it('ATT-5: a patient block on the practitioner → denial, on query and retrieve; lifted → data again', async () => {
       const block = await node.patientBlocks!.add({ patientId: patient, kind: 'practitioner', value: PRACTITIONER_HPR });
       try {
-        const q = await call('/xca/responding', ACTION.iti38, findDocumentsBody(patient), valid());
-        expect(q.body.attrs['status']).to.match(/Failure$/);
-        const r = await call('/xds/repository', ACTION.iti43, retrieveBody(repo(), normalUid), valid());
+        const q = await call('/xca/responding', ACTIONS.iti38.request, findDocumentsBody(patient), valid());
+        expect(status(q.body)).to.equal('Failure');
+        const r = await call('/xds/repository', ACTIONS.iti43.request, retrieveBody([{ repository: repo(), document: normalUid }]), valid());
         expect(status(r.body)).to.equal('Failure');
         expect(r.parts.size).to.equal(0);
         const last = auditRows(node.dataDir).slice(-2);
@@ -179,8 +171,8 @@ describe('trust model in every transaction (trust enabled)', function () {
       } finally {
         await node.patientBlocks!.remove(block.id);
       }
-      const again = await call('/xca/responding', ACTION.iti38, findDocumentsBody(patient), valid());
-      expect(again.body.attrs['status']).to.match(/Success$/);
+      const again = await call('/xca/responding', ACTIONS.iti38.request, findDocumentsBody(patient), valid());
+      expect(status(again.body)).to.equal('Success');
     });
   });
 
@@ -197,10 +189,10 @@ describe('trust model in every transaction (trust enabled)', function () {
 
     it('forwards the indented signed assertion byte-for-byte: the community verifies it and answers', async () => {
       const url = `${front.url}/xca/initiating`;
-      const res = await post(url, Buffer.from(envelopeWith(valid(), ACTION.iti18, findDocumentsBody(patient))), soapType(ACTION.iti18));
-      expect(res.body.attrs['status']).to.match(/Success$/);
+      const res = await postRaw(url, signedEnvelope(valid(), ACTIONS.iti18.request, findDocumentsBody(patient)), soapContentType(ACTIONS.iti18.request));
+      expect(status(res.body)).to.equal('Success');
       expect(titles(res.body).sort()[1]).to.equal('Sperret');
-      const r = await post(url, Buffer.from(envelopeWith(valid(), ACTION.iti43, retrieveBody(repo(), normalUid, HOME))), soapType(ACTION.iti43));
+      const r = await postRaw(url, signedEnvelope(valid(), ACTIONS.iti43.request, retrieveBody([{ home: HOME, repository: repo(), document: normalUid }])), soapContentType(ACTIONS.iti43.request));
       expect(status(r.body)).to.equal('Success');
       expect([...r.parts.values()].map((b) => b.toString('utf8'))).to.deep.equal(['epikrise']);
       // Both sides audited: the front its inbound and outbound calls, the community its inbound ones.
