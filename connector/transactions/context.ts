@@ -6,9 +6,9 @@
  *
  * Trust before data (DESIGN.md): the assertion is verified before the transaction reads its body.
  * A verification failure is audited as a security failure and only then answered with the
- * verifier's SOAP fault (wsse:InvalidSecurity / FailedAuthentication), so no refused request goes
- * unrecorded. When trust is disabled for the endpoint (the quick-start default) there is no
- * Principal and the access policy is not applied; startNode logs that loudly.
+ * verifier's SOAP fault (wsse:InvalidSecurity / FailedAuthentication / MessageExpired), so no
+ * refused request goes unrecorded. When trust is disabled for the endpoint (the quick-start
+ * default) there is no Principal and the access policy is not applied; startNode logs that loudly.
  */
 import { serializeAdhocQueryRequest } from '../../registry/ebxml/index.js';
 import type { DocumentEntry } from '../../registry/model/metadata.js';
@@ -19,11 +19,11 @@ import type { Auditor } from '../audit/auditor.js';
 import { auditEvents, securityFailureEvent, type AuditCode, type AuditEndpoint, type AuditEvent, type AuditPrincipal, type BaseAuditInput, type Outcome, type TransactionId } from '../audit/event.js';
 import { clientIdentity, type ClientIdentity } from '../http/client-cert.js';
 import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint.js';
-import { SoapFault } from '../soap/fault.js';
 import type { OutboundAudit, OutboundOutcome } from '../gateway/types.js';
 import type { PatientBlockStore } from '../trust/blocks.js';
 import type { TrustPolicyConfig } from '../trust/config.js';
 import type { Principal } from '../trust/principal.js';
+import { faultCause, securityFault } from '../trust/faults.js';
 import type { XuaVerifier } from '../trust/xua.js';
 import { queriedPatients } from './policy.js';
 
@@ -173,17 +173,20 @@ export async function transactionContext(
     try {
       principal = trust.verifier.verify({ header: req.header, rawEnvelope: req.rawEnvelopeBytes });
     } catch (e) {
-      if (!(e instanceof SoapFault)) throw e;
+      // verify() throws only SoapFaults; should anything else get out, it is a refusal all the same
+      // (audited, 4xx, one log line), never an unaudited 500 with a stack trace.
+      const fault = securityFault(e);
       await record(
         securityFailureEvent({
           ...responderAuditBase(client, server, services.node, undefined)('minor-failure'),
           kind: 'user-authentication',
-          reason: e.reason,
+          reason: fault.reason,
           transaction,
         }),
       );
-      req.logger.warn('XUA assertion refused', { reason: e.reason, client: client.networkAccessPoint });
-      throw e;
+      const cause = faultCause(fault);
+      req.logger.warn('XUA assertion refused', { reason: fault.reason, ...(cause !== undefined ? { cause } : {}), client: client.networkAccessPoint });
+      throw fault;
     }
   }
   const requestor = principal ? auditPrincipal(principal) : undefined;

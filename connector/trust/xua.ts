@@ -10,8 +10,18 @@
  * - Exactly one ds:Signature, a direct child of the assertion (enveloped), with one Reference whose
  *   URI is `#` + the assertion's own ID, transforms enveloped-signature + exclusive c14n only,
  *   exclusive c14n for SignedInfo, RSA-SHA256 (SHA-1 only when configured).
- * - The signature is checked against the PINNED certificates only: KeyInfo is ignored, so an
- *   attacker's certificate in the message proves nothing.
+ * - The algorithms checked are the ones xml-crypto uses. It finds CanonicalizationMethod,
+ *   SignatureMethod, SignatureValue and KeyInfo as the first element of that local name anywhere
+ *   in the Signature (any namespace), and SignedInfo, Reference, DigestMethod, DigestValue and
+ *   Transform(s) as children of any namespace. So the Signature must be exactly the XML-DSig
+ *   sequence SignedInfo, SignatureValue, KeyInfo?, Object* in the ds namespace, SignedInfo exactly
+ *   CanonicalizationMethod, SignatureMethod, Reference, each Reference Transforms, DigestMethod,
+ *   DigestValue, and no other element of a name xml-crypto searches for may occur where it could
+ *   find it: a look-alike can never stand in for the element we checked.
+ * - The signature is checked against the PINNED certificates only: a certificate in KeyInfo only
+ *   picks which pinned one to try, so an attacker's certificate in the message proves nothing.
+ * - Nothing in here fails open or loud: every error, whether ours or the XML and signature
+ *   libraries', leaves verify() as a wsse SOAP fault (HTTP 400), which the caller audits.
  * - The assertion's own bytes are verified (locate.ts cuts them from the raw envelope text), and
  *   every claim is read from the canonical XML xml-crypto returns from getSignedReferences(), the
  *   very octets the digest covered, never from the DOM or our tree.
@@ -22,14 +32,14 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DOMParser, type Element as DomElement } from '@xmldom/xmldom';
+import { DOMParser, type Element as DomElement, type Node as DomNode } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { parseXml } from '../../registry/xml/parse.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { childElement, childElements, descendants, textContent, type XmlElement } from '../../registry/xml/tree.js';
 import type { SoapFault } from '../soap/fault.js';
 import type { TrustConfig } from './config.js';
-import { failedAuthentication, invalidSecurity } from './faults.js';
+import { failedAuthentication, invalidSecurity, messageExpired, securityFault } from './faults.js';
 import { locateAssertions } from './locate.js';
 import { principalFromAssertion, type AssertionFacts, type Principal } from './principal.js';
 
@@ -92,6 +102,18 @@ export function xuaVerifierFromConfig(config: TrustConfig, now?: () => Date): Xu
   });
 }
 
+interface PinnedCertificate {
+  readonly pem: string;
+  readonly der: Buffer;
+}
+
+/** The nodes of the checked signature that verification goes on to use. */
+interface CheckedSignature {
+  readonly canonicalization: string;
+  readonly signatureMethod: string;
+  readonly keyInfo: DomElement | undefined;
+}
+
 interface CachedVerification {
   readonly digest: string;
   readonly principal: Principal;
@@ -101,7 +123,8 @@ const ID_ATTRIBUTES = ['ID', 'Id', 'id', `{${NS.wsu}}Id`];
 const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export class XuaVerifier {
-  private readonly certificates: readonly string[];
+  /** Each pinned certificate as PEM (for xml-crypto) and DER (to match KeyInfo's). */
+  private readonly certificates: readonly PinnedCertificate[];
   private readonly issuers: ReadonlySet<string>;
   private readonly audiences: ReadonlySet<string>;
   private readonly skewMs: number;
@@ -110,8 +133,7 @@ export class XuaVerifier {
 
   constructor(private readonly options: XuaVerifierOptions) {
     if (options.certificates.length === 0) throw new Error('XUA verification needs at least one pinned certificate');
-    for (const pem of options.certificates) new X509Certificate(pem);
-    this.certificates = options.certificates;
+    this.certificates = options.certificates.map((pem) => ({ pem, der: new X509Certificate(pem).raw }));
     this.issuers = new Set(options.issuers);
     this.audiences = new Set(options.audiences);
     this.skewMs = options.clockSkewSeconds * 1000;
@@ -123,8 +145,21 @@ export class XuaVerifier {
     return this.cache.size;
   }
 
-  /** Verifies the request's assertion; returns the Principal or throws a SoapFault. */
+  /**
+   * Verifies the request's assertion; returns the Principal or throws a SoapFault, and only a
+   * SoapFault: whatever else goes wrong in here (xmldom's parser, xml-crypto, a bug of ours) is
+   * a refusal too, wsse:InvalidSecurity with the error as its cause, never an error the SOAP layer
+   * would answer with HTTP 500 and the audit would not see.
+   */
   verify(input: XuaInput): Principal {
+    try {
+      return this.verifyOrThrow(input);
+    } catch (e) {
+      throw securityFault(e);
+    }
+  }
+
+  private verifyOrThrow(input: XuaInput): Principal {
     const now = this.now().getTime();
     const { security, assertionId } = this.checkHeader(input.header);
     this.checkTimestamp(security, now);
@@ -157,8 +192,7 @@ export class XuaVerifier {
     try {
       return { principal: this.verify(input) };
     } catch (e) {
-      if (e instanceof Error && e.name === 'SoapFault') return { fault: e as SoapFault };
-      throw e;
+      return { fault: securityFault(e) };
     }
   }
 
@@ -198,15 +232,15 @@ export class XuaVerifier {
     const created = optionalTime(childElement(stamp, NS.wsu, 'Created'), 'wsu:Created');
     const expires = optionalTime(childElement(stamp, NS.wsu, 'Expires'), 'wsu:Expires');
     if (created !== undefined && created - this.skewMs > now) throw failedAuthentication('the wsu:Timestamp was created in the future');
-    if (expires !== undefined && expires + this.skewMs <= now) throw failedAuthentication('the wsu:Timestamp has expired');
+    // WS-Security 1.1 §12 has a fault code of its own for this one: the message, not the token, is stale.
+    if (expires !== undefined && expires + this.skewMs <= now) throw messageExpired('the wsu:Timestamp has expired');
   }
 
   /** Checks the signature over the standalone assertion; returns the signed (canonical) assertion. */
   private verifySignature(xml: string, assertionId: string): XmlElement {
     if (/<!(DOCTYPE|ENTITY)/i.test(xml)) throw invalidSecurity('declarations are not allowed in a SAML assertion');
-    const doc = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml');
-    const root = doc.documentElement;
-    if (!root || root.namespaceURI !== NS.saml2 || root.localName !== 'Assertion') {
+    const root = parseAssertionDom(xml);
+    if (root.namespaceURI !== NS.saml2 || root.localName !== 'Assertion') {
       throw invalidSecurity('the SAML assertion could not be read');
     }
     const signatures = Array.from(root.getElementsByTagNameNS(NS.ds, 'Signature'));
@@ -214,16 +248,26 @@ export class XuaVerifier {
     if (signatures.length > 1) throw invalidSecurity('the SAML assertion carries more than one signature');
     const signature = signatures[0]!;
     if (signature.parentNode !== root) throw invalidSecurity('the assertion signature must be a direct child of the assertion (enveloped)');
-    this.checkAlgorithms(signature, assertionId);
+    const checked = this.checkSignatureStructure(root, signature, assertionId);
 
-    for (const cert of this.certificates) {
+    for (const cert of this.candidateCertificates(checked.keyInfo)) {
       const sig = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
       // A SAML 2.0 assertion is referenced by its ID attribute only. xml-crypto otherwise looks the
       // reference up under Id, ID and id, one XPath scan of the whole assertion each (~1 ms of a
       // ~7 ms verification); the duplicate-ID defence it gets from those scans is done above, over
       // the whole SOAP header and every ID spelling, before we get here.
       sig.idAttributes = ['ID'];
-      sig.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
+      try {
+        sig.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
+      } catch (e) {
+        // The structure check should leave xml-crypto nothing to object to; if it still does, the
+        // signature cannot be read, whichever certificate we try.
+        throw invalidSecurity('the assertion signature could not be read', e);
+      }
+      // What xml-crypto loaded must be what we checked (a second line behind the structure check).
+      if (sig.canonicalizationAlgorithm !== checked.canonicalization || sig.signatureAlgorithm !== checked.signatureMethod) {
+        throw invalidSecurity('the signature algorithms could not be determined unambiguously');
+      }
       let ok = false;
       try {
         ok = sig.checkSignature(xml);
@@ -247,33 +291,99 @@ export class XuaVerifier {
     throw failedAuthentication('the SAML assertion signature does not verify against any pinned issuer certificate');
   }
 
-  private checkAlgorithms(signature: DomElement, assertionId: string): void {
-    const ds = (parent: DomElement, local: string): DomElement[] =>
-      Array.from(parent.childNodes).filter(
-        (n): n is DomElement => n.nodeType === 1 && (n as DomElement).namespaceURI === NS.ds && (n as DomElement).localName === local,
-      );
-    const signedInfo = ds(signature, 'SignedInfo');
-    if (signedInfo.length !== 1) throw invalidSecurity('the signature must have exactly one SignedInfo');
-    const si = signedInfo[0]!;
-    const c14n = ds(si, 'CanonicalizationMethod');
-    if (c14n.length !== 1 || c14n[0]!.getAttribute('Algorithm') !== ALGORITHMS.excC14n) {
-      throw invalidSecurity('the signature must use exclusive canonicalization');
-    }
-    const method = ds(si, 'SignatureMethod')[0]?.getAttribute('Algorithm');
+  /**
+   * The pinned certificates to try, in PEM. When KeyInfo carries a certificate that is pinned, that
+   * one (the issuer says which key it used, and one verification is cheaper than trying all);
+   * otherwise each pinned certificate. A certificate that is only in KeyInfo is never used.
+   */
+  private candidateCertificates(keyInfo: DomElement | undefined): readonly string[] {
+    if (!keyInfo || this.certificates.length === 1) return this.certificates.map((c) => c.pem);
+    const offered = Array.from(keyInfo.getElementsByTagNameNS(NS.ds, 'X509Certificate')).map((el) =>
+      Buffer.from((el.textContent ?? '').replace(/\s+/g, ''), 'base64'),
+    );
+    const named = this.certificates.filter((c) => offered.some((der) => der.equals(c.der)));
+    return (named.length > 0 ? named : this.certificates).map((c) => c.pem);
+  }
+
+  /**
+   * Checks the ds:Signature's structure and algorithms and returns the checked nodes. Every node
+   * xml-crypto will read is one we checked: see the module comment for how it finds them.
+   */
+  private checkSignatureStructure(root: DomElement, signature: DomElement, assertionId: string): CheckedSignature {
+    const sigParts = dsSequence(signature, 'ds:Signature', [
+      ['SignedInfo', 1, 1],
+      ['SignatureValue', 1, 1],
+      ['KeyInfo', 0, 1],
+      ['Object', 0, Infinity],
+    ]);
+    const signedInfo = sigParts.SignedInfo![0]!;
+    const signatureValue = sigParts.SignatureValue![0]!;
+    const keyInfo = sigParts.KeyInfo![0];
+    textOnly(signatureValue, 'ds:SignatureValue');
+
+    const siParts = dsSequence(signedInfo, 'ds:SignedInfo', [
+      ['CanonicalizationMethod', 1, 1],
+      ['SignatureMethod', 1, 1],
+      ['Reference', 1, Infinity],
+    ]);
+    const c14nMethod = siParts.CanonicalizationMethod![0]!;
+    const canonicalization = c14nMethod.getAttribute('Algorithm');
+    if (canonicalization !== ALGORITHMS.excC14n) throw invalidSecurity('the signature must use exclusive canonicalization');
+    inclusiveNamespacesOnly(c14nMethod, 'ds:CanonicalizationMethod');
+    const signatureMethodEl = siParts.SignatureMethod![0]!;
+    const signatureMethod = signatureMethodEl.getAttribute('Algorithm');
     const methods: string[] = [ALGORITHMS.rsaSha256, ...(this.options.allowSha1 ? [ALGORITHMS.rsaSha1] : [])];
-    if (method == null || !methods.includes(method)) throw invalidSecurity(`signature algorithm not accepted: ${method ?? '(none)'}`);
-    const refs = ds(si, 'Reference');
+    if (signatureMethod == null || !methods.includes(signatureMethod)) {
+      throw invalidSecurity(`signature algorithm not accepted: ${shorten(signatureMethod ?? '(none)')}`);
+    }
+    noElements(signatureMethodEl, 'ds:SignatureMethod');
+
+    const refs = siParts.Reference!;
     if (refs.length !== 1) throw invalidSecurity('the signature must have exactly one Reference');
     const ref = refs[0]!;
     if (ref.getAttribute('URI') !== `#${assertionId}`) throw invalidSecurity('the signature must reference the assertion it is in');
-    const transforms = ds(ref, 'Transforms').flatMap((t) => ds(t, 'Transform')).map((t) => t.getAttribute('Algorithm') ?? '');
-    const allowed: string[] = [ALGORITHMS.enveloped, ALGORITHMS.excC14n];
-    if (!transforms.includes(ALGORITHMS.enveloped) || transforms.some((t) => !allowed.includes(t)) || transforms.length > 2) {
+    const refParts = dsSequence(ref, 'ds:Reference', [
+      ['Transforms', 1, 1],
+      ['DigestMethod', 1, 1],
+      ['DigestValue', 1, 1],
+    ]);
+    const transforms = dsSequence(refParts.Transforms![0]!, 'ds:Transforms', [['Transform', 1, Infinity]]).Transform!;
+    const transformAlgorithms = transforms.map((t) => t.getAttribute('Algorithm') ?? '');
+    // SAML Core §5.4.4: enveloped-signature, optionally followed by exclusive c14n, and nothing else.
+    const [first, second, ...rest] = transformAlgorithms;
+    if (first !== ALGORITHMS.enveloped || (second !== undefined && second !== ALGORITHMS.excC14n) || rest.length > 0) {
       throw invalidSecurity('the signature reference must use the enveloped-signature and exclusive c14n transforms only');
     }
-    const digest = ds(ref, 'DigestMethod')[0]?.getAttribute('Algorithm');
+    noElements(transforms[0]!, 'the enveloped-signature ds:Transform');
+    if (transforms[1]) inclusiveNamespacesOnly(transforms[1], 'the exclusive c14n ds:Transform');
+    const digestMethodEl = refParts.DigestMethod![0]!;
+    const digest = digestMethodEl.getAttribute('Algorithm');
     const digests: string[] = [ALGORITHMS.sha256, ...(this.options.allowSha1 ? [ALGORITHMS.sha1] : [])];
-    if (digest == null || !digests.includes(digest)) throw invalidSecurity(`digest algorithm not accepted: ${digest ?? '(none)'}`);
+    if (digest == null || !digests.includes(digest)) throw invalidSecurity(`digest algorithm not accepted: ${shorten(digest ?? '(none)')}`);
+    noElements(digestMethodEl, 'ds:DigestMethod');
+    const digestValue = refParts.DigestValue![0]!;
+    textOnly(digestValue, 'ds:DigestValue');
+
+    // xml-crypto takes the FIRST element of these names anywhere under the Signature, whatever
+    // its namespace (inside KeyInfo or an Object, say); with exactly one of each there is nothing
+    // for it to pick but the one checked above.
+    const searched = new Map<string, DomElement | undefined>([
+      ['CanonicalizationMethod', c14nMethod],
+      ['SignatureMethod', signatureMethodEl],
+      ['SignatureValue', signatureValue],
+      ['KeyInfo', keyInfo],
+    ]);
+    for (const el of Array.from(signature.getElementsByTagName('*'))) {
+      if (searched.has(el.localName ?? '') && searched.get(el.localName ?? '') !== el) {
+        throw invalidSecurity(`the signature holds a second ${shorten(el.localName ?? '')} element`);
+      }
+    }
+    // It also computes SignedInfo's in-scope namespaces from the first element named SignedInfo in
+    // the whole assertion, so there must be no other.
+    for (const el of Array.from(root.getElementsByTagName('*'))) {
+      if (el.localName === 'SignedInfo' && el !== signedInfo) throw invalidSecurity('the assertion holds a second SignedInfo element');
+    }
+    return { canonicalization, signatureMethod, keyInfo };
   }
 
   /** Issuer and audience allow-lists over the facts of the signed assertion, then its attributes. */
@@ -308,6 +418,104 @@ export class XuaVerifier {
       }
     }
     this.cache.set(id, entry);
+  }
+}
+
+/**
+ * The standalone assertion as the DOM xml-crypto is handed. xmldom reports what is not well-formed
+ * (a `--` inside a comment, an unbound prefix …) through onError and throws a ParseError for the
+ * worst of it: anything above a warning is a refusal here, never an exception that escapes.
+ */
+function parseAssertionDom(xml: string): DomElement {
+  const problems: string[] = [];
+  let root: DomElement | null;
+  try {
+    const doc = new DOMParser({
+      onError: (level, message) => {
+        if (level !== 'warning') problems.push(message);
+      },
+    }).parseFromString(xml, 'text/xml');
+    root = doc.documentElement;
+  } catch (e) {
+    throw invalidSecurity('the SAML assertion is not well-formed XML', e);
+  }
+  if (problems.length > 0 || !root) throw invalidSecurity('the SAML assertion is not well-formed XML', problems[0]);
+  return root;
+}
+
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const COMMENT_NODE = 8;
+const isWhitespace = (s: string | null): boolean => /^[ \t\r\n]*$/.test(s ?? '');
+
+/** An element's name as a fault reason may quote it: {namespace}local, cut short. */
+function nameOf(el: DomElement): string {
+  return shorten(el.namespaceURI ? `{${el.namespaceURI}}${el.localName ?? ''}` : (el.localName ?? ''));
+}
+
+/** Attacker-chosen text for a fault reason or a log line: one line, bounded. */
+function shorten(s: string): string {
+  const line = s.replace(/\s+/g, ' ');
+  return line.length > 100 ? `${line.slice(0, 100)}…` : line;
+}
+
+/**
+ * The element children of a structural XML-DSig element, checked against a sequence of ds
+ * elements ([local name, min, max] in order). Whitespace and comments may lie between them;
+ * text, CDATA or processing instructions may not, and neither may any element out of place or of
+ * another namespace (xml-crypto matches children by local name alone).
+ */
+function dsSequence(parent: DomElement, what: string, spec: readonly (readonly [string, number, number])[]): Record<string, DomElement[]> {
+  const children: DomElement[] = [];
+  for (const n of Array.from(parent.childNodes) as DomNode[]) {
+    if (n.nodeType === ELEMENT_NODE) children.push(n as DomElement);
+    else if (n.nodeType === COMMENT_NODE || (n.nodeType === TEXT_NODE && isWhitespace(n.nodeValue))) continue;
+    else throw invalidSecurity(`${what} may hold only elements`);
+  }
+  const found: Record<string, DomElement[]> = {};
+  let i = 0;
+  for (const [local, min, max] of spec) {
+    const run: DomElement[] = [];
+    while (i < children.length && run.length < max && children[i]!.namespaceURI === NS.ds && children[i]!.localName === local) {
+      run.push(children[i++]!);
+    }
+    if (run.length < min) {
+      const got = children[i] ? nameOf(children[i]!) : 'its end';
+      throw invalidSecurity(`${what}: expected ds:${local}, found ${got}`);
+    }
+    found[local] = run;
+  }
+  if (i < children.length) throw invalidSecurity(`${what} holds an unexpected element ${nameOf(children[i]!)}`);
+  return found;
+}
+
+/** A value element (DigestValue, SignatureValue): non-empty text, nothing else (xml-crypto reads its first text node). */
+function textOnly(el: DomElement, what: string): void {
+  for (const n of Array.from(el.childNodes) as DomNode[]) {
+    if (n.nodeType !== TEXT_NODE) throw invalidSecurity(`${what} may hold only text`);
+  }
+  if (isWhitespace(el.textContent)) throw invalidSecurity(`${what} is empty`);
+}
+
+/** An algorithm element that takes no parameters. */
+function noElements(el: DomElement, what: string): void {
+  for (const n of Array.from(el.childNodes) as DomNode[]) {
+    if (n.nodeType === ELEMENT_NODE) throw invalidSecurity(`${what} may not hold ${nameOf(n as DomElement)}`);
+  }
+}
+
+/**
+ * An exclusive c14n algorithm element: its one possible parameter is ec:InclusiveNamespaces, which
+ * xml-crypto looks up by local name alone, so a look-alike of another namespace is refused.
+ */
+function inclusiveNamespacesOnly(el: DomElement, what: string): void {
+  let seen = 0;
+  for (const n of Array.from(el.childNodes) as DomNode[]) {
+    if (n.nodeType !== ELEMENT_NODE) continue;
+    const child = n as DomElement;
+    if (child.namespaceURI !== ALGORITHMS.excC14n || child.localName !== 'InclusiveNamespaces' || ++seen > 1) {
+      throw invalidSecurity(`${what} may not hold ${nameOf(child)}`);
+    }
   }
 }
 
