@@ -3,11 +3,13 @@
  *
  * A bad or unknown key stops the start with a message that names it (`registry.queryResultLimit:
  * expected number`), because a connection point that silently ignores a misspelt setting is a
- * connection point that silently runs with the wrong trust or patient-id policy.
+ * connection point that silently runs with the wrong trust or patient-id policy. A bad value set
+ * through the environment is named by its variable (`PORT (overrides port): expected an integer
+ * 0–65535, got "abc"`), since that is what the operator typed.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { tlsConfigSchema } from './http/config.js';
+import { httpConfigSchema, tlsConfigSchema } from './http/config.js';
 import { trustConfigSchema } from './trust/config.js';
 import { auditConfigSchema } from './audit/config.js';
 
@@ -18,6 +20,12 @@ const urnOid = z
 
 /** The quick-start demo community's homeCommunityId (a UUID-derived OID, unique without registration). */
 export const DEMO_HOME_COMMUNITY_ID = 'urn:oid:2.25.327228083839797640599768083032891521746';
+
+/** The quick-start demo repository's uniqueId (a UUID-derived OID, as above). */
+export const DEMO_REPOSITORY_UNIQUE_ID = '2.25.309237645197082458325426232421537170187';
+
+/** winston's levels, most severe first. */
+const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 const endpointPath = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected an absolute URL path such as /xds/registry');
 
@@ -30,14 +38,19 @@ export const configSchema = z
     /** Directory of the embedded store (DATA_DIR overrides). */
     dataDir: z.string().min(1).default('./data'),
     /** MongoDB connection string; when set, MongoDB is the store (MONGODB_URI overrides). */
-    mongoUri: z.string().min(1).optional(),
+    mongoUri: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\/./, 'expected a mongodb:// or mongodb+srv:// connection string')
+      .optional(),
     /**
-     * This community's homeCommunityId (urn:oid:…), written on query results as `home`. The
-     * default is a self-assigned UUID OID (2.25) for the quick-start demo community, so that
-     * `npm start` runs every role including the gateways; set your community's real OID.
+     * This community's homeCommunityId (urn:oid:…): written as `home` on query results and
+     * retrieved documents, the responding gateway's own community, and the audit node id when
+     * audit.nodeId is unset. It always has a value: the default is a self-assigned UUID OID (2.25)
+     * for the quick-start demo community, so that `npm start` runs every role including the
+     * gateways, and the start log warns while it is in use. Set your community's real OID.
      */
     homeCommunityId: urnOid.default(DEMO_HOME_COMMUNITY_ID),
-    logLevel: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
     /** Log nothing at all (tests). */
     silent: z.boolean().default(false),
     endpoints: z
@@ -77,6 +90,13 @@ export const configSchema = z
             acceptedAssigningAuthorities: z.array(oid).default([]),
             /** Individual patient ids (full CX values) that are known. */
             knownPatientIds: z.array(z.string().min(1)).default([]),
+            /**
+             * Test environments only: accept the synthetic fødselsnumre and D-numbers of the
+             * national test register (Tenor: month + 80) as patients of the registry AND as user and
+             * patient ids of the trust policy (ATT-10, blocks). One setting for both, so the two can
+             * never disagree. Production must leave it off: such ids are no real person.
+             */
+            acceptSyntheticNorwegianIds: z.boolean().default(false),
           })
           .strict()
           .prefault({}),
@@ -88,9 +108,9 @@ export const configSchema = z
         /**
          * This repository's uniqueId, written on every DocumentEntry it stores and required in
          * retrieve requests. The default is a fixed UUID-derived OID (2.25, needs no registration)
-         * so that a demo node works; a deployment sets its own OID.
+         * so that a demo node works (the start log warns while it is in use); a deployment sets its own OID.
          */
-        repositoryUniqueId: oid.default('2.25.309237645197082458325426232421537170187'),
+        repositoryUniqueId: oid.default(DEMO_REPOSITORY_UNIQUE_ID),
         /** Largest single document, in bytes; larger → XDSRepositoryError (the whole request stays under limits.maxRequestBytes). */
         maxDocumentBytes: z.number().int().positive().default(100 * 1024 * 1024),
         /** A remote Document Registry (ITI-42/ITI-18 endpoint URL); without it the node's own registry is used. */
@@ -100,7 +120,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    /** Cross-community gateways (ITI-38/39): served only when homeCommunityId is set. */
+    /**
+     * Cross-community gateways (ITI-38/39 and federated ITI-18/43): always served, on
+     * endpoints.responding and endpoints.initiating, as the community homeCommunityId names.
+     */
     gateway: z
       .object({
         /**
@@ -152,6 +175,8 @@ export const configSchema = z
       .prefault({}),
     /** The listener: HTTPS and mutual TLS per endpoint, or plain HTTP (the default, loudly logged). */
     tls: tlsConfigSchema.prefault({}),
+    /** Deadlines for headers and bodies, and the memory budget of request bodies (connector/http). */
+    http: httpConfigSchema.prefault({}),
     /** XUA verification, the Norwegian access policy and patient blocks (connector/trust). */
     trust: trustConfigSchema.prefault({}),
     /** Audit: the node's own audit store, the optional syslog ARR and the patient access log (connector/audit). */
@@ -171,59 +196,131 @@ export class ConfigError extends Error {
 
 /** Validates a configuration object; the error message names every bad key. */
 export function parseConfig(input: unknown): NodeConfig {
+  return parseWithSources(input, new Map());
+}
+
+/**
+ * Validates, naming a value that came from the environment by its variable: the operator set
+ * `PORT=abc`, so the message says PORT, not `port: expected number, received string`.
+ */
+function parseWithSources(input: unknown, fromEnvironment: ReadonlyMap<string, AppliedOverride>): NodeConfig {
   const result = configSchema.safeParse(input);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const path = issue.path.join('.');
-      if (issue.code === 'unrecognized_keys') {
-        const prefix = path ? `${path}.` : '';
-        return `unknown key ${issue.keys.map((k) => `'${prefix}${k}'`).join(', ')}`;
-      }
-      return `${path || '(root)'}: ${issue.message}`;
-    });
-    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
-  }
-  return result.data;
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const prefix = path ? `${path}.` : '';
+      return `unknown key ${issue.keys.map((k) => `'${prefix}${k}'`).join(', ')}`;
+    }
+    const applied = fromEnvironment.get(path);
+    if (applied) return describeBadOverride(applied);
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+  // One bad value can raise several issues (type and range); the operator needs it named once.
+  throw new ConfigError(`invalid configuration: ${[...new Set(lines)].join('; ')}`);
+}
+
+/**
+ * An environment variable that overrides one configuration key. `expected` says in the operator's
+ * terms what the variable must hold; `convert` turns the text into the key's type where that is
+ * not text (anything it cannot convert is passed on as text, and refused by the schema).
+ */
+interface EnvOverride {
+  readonly name: string;
+  /** The top-level configuration key it overrides. */
+  readonly key: string;
+  readonly expected: string;
+  readonly convert?: (value: string) => unknown;
+  /** How the refused value is shown (a connection string may carry a password). */
+  readonly show?: (value: string) => string;
+}
+
+interface AppliedOverride {
+  readonly override: EnvOverride;
+  readonly value: string;
 }
 
 /** Environment variables that override configuration keys. */
-const ENV_OVERRIDES: ReadonlyArray<{ name: string; apply: (cfg: Record<string, unknown>, value: string) => void }> = [
-  { name: 'PORT', apply: (c, v) => (c.port = Number.isNaN(Number(v)) ? v : Number(v)) },
-  { name: 'HOST', apply: (c, v) => (c.host = v) },
-  { name: 'DATA_DIR', apply: (c, v) => (c.dataDir = v) },
-  { name: 'MONGODB_URI', apply: (c, v) => (c.mongoUri = v) },
-  { name: 'HOME_COMMUNITY_ID', apply: (c, v) => (c.homeCommunityId = v) },
-  { name: 'LOG_LEVEL', apply: (c, v) => (c.logLevel = v) },
+const ENV_OVERRIDES: readonly EnvOverride[] = [
+  // Digits only: Number() would also take "1e3", "0x50" and " 80 ".
+  { name: 'PORT', key: 'port', expected: 'an integer 0–65535', convert: (v) => (/^\d{1,6}$/.test(v) ? Number(v) : v) },
+  { name: 'HOST', key: 'host', expected: 'an interface address or host name' },
+  { name: 'DATA_DIR', key: 'dataDir', expected: 'a directory path' },
+  { name: 'MONGODB_URI', key: 'mongoUri', expected: 'a mongodb:// or mongodb+srv:// connection string', show: maskSecrets },
+  { name: 'HOME_COMMUNITY_ID', key: 'homeCommunityId', expected: 'urn:oid:<OID>, e.g. urn:oid:2.16.578.1.12.4.5.100.1' },
+  { name: 'LOG_LEVEL', key: 'logLevel', expected: `one of ${LOG_LEVELS.join(', ')}` },
 ];
+
+function describeBadOverride({ override, value }: AppliedOverride): string {
+  const shown = override.show ? override.show(value) : value;
+  return `${override.name} (overrides ${override.key}): expected ${override.expected}, got ${JSON.stringify(shown)}`;
+}
+
+/** The environment overrides that are set (empty values do not count), in a fixed order. */
+export function environmentOverrides(env: NodeJS.ProcessEnv = process.env): string[] {
+  return ENV_OVERRIDES.filter((o) => env[o.name] !== undefined && env[o.name] !== '').map((o) => o.name);
+}
+
+/**
+ * A connection string fit for a log line or an error message: the password of its user info and
+ * the values of options that hold secrets are replaced by ****. Text, not URL parsing: a MongoDB
+ * string may list several hosts, which WHATWG URLs refuse. The password runs to the authority's
+ * last @, so that an unencoded @ in it (invalid, but typed) does not leave its tail visible.
+ */
+export function maskSecrets(uri: string): string {
+  return uri
+    .replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/?#]*):[^/?#]*@/, '$1:****@')
+    .replace(/([?&][^=&#]*(?:password|secret|token)[^=&#]*=)[^&#]*/gi, '$1****');
+}
+
+/** Where `loadConfig` finds its input. */
+export interface ConfigSource {
+  /** A JSON configuration file. */
+  readonly file?: string;
+  /** Where the file's name came from, for messages (`--config`, `KOBLINGSPUNKT_CONFIG`). */
+  readonly fileFrom?: string;
+  /** The environment whose overrides apply (process.env when absent). */
+  readonly env?: NodeJS.ProcessEnv;
+}
 
 /**
  * Loads the configuration: the JSON file (if given) and then the environment overrides.
  * Empty environment values are ignored so that `PORT= npm start` behaves like no override.
  */
-export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): NodeConfig {
-  const env = options.env ?? process.env;
-  let raw: Record<string, unknown> = {};
-  if (options.file) {
-    let text: string;
-    try {
-      text = readFileSync(options.file, 'utf8');
-    } catch (e) {
-      throw new ConfigError(`cannot read configuration file ${options.file}: ${(e as Error).message}`);
-    }
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new ConfigError(`configuration file ${options.file} must hold a JSON object`);
-      }
-      raw = parsed as Record<string, unknown>;
-    } catch (e) {
-      if (e instanceof ConfigError) throw e;
-      throw new ConfigError(`configuration file ${options.file} is not valid JSON: ${(e as Error).message}`);
-    }
+export function loadConfig(options: ConfigSource = {}): NodeConfig {
+  const raw = options.file ? readConfigFile(options.file, options.fileFrom) : {};
+  const applied = applyEnvironment(raw, options.env ?? process.env);
+  return parseWithSources(raw, applied);
+}
+
+function readConfigFile(file: string, from: string | undefined): Record<string, unknown> {
+  const named = from ? `${file} (${from})` : file;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read configuration file ${named}: ${(e as Error).message}`);
   }
-  for (const o of ENV_OVERRIDES) {
-    const v = env[o.name];
-    if (v !== undefined && v !== '') o.apply(raw, v);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`configuration file ${named} is not valid JSON: ${(e as Error).message}`);
   }
-  return parseConfig(raw);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`configuration file ${named} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Writes the set overrides over `raw`; returns them by key, so that a refused value is named by its variable. */
+function applyEnvironment(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, AppliedOverride> {
+  const applied = new Map<string, AppliedOverride>();
+  for (const override of ENV_OVERRIDES) {
+    const value = env[override.name];
+    if (value === undefined || value === '') continue;
+    raw[override.key] = override.convert ? override.convert(value) : value;
+    applied.set(override.key, { override, value });
+  }
+  return applied;
 }

@@ -5,32 +5,60 @@
  *   npm start -- --config node.json   a configuration file (see README, "Configuration")
  *   PORT=9090 DATA_DIR=/var/lib/kp npm start
  *
- * A bad configuration stops the start with a message naming the key, and exit code 2.
+ * The node logs one line per fact once it listens (connector/start-log.ts). A bad configuration,
+ * a bad environment value or an unusable data directory stops the start with one message naming
+ * the key or variable, and exit code 2; any other failure to start exits with 1. Neither prints a
+ * stack trace: the message is for the operator.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, environmentOverrides, loadConfig } from './config.js';
 import { startNode } from './node.js';
 
+const USAGE =
+  'usage: npm start -- [--config FILE]\n' +
+  '(environment: PORT, HOST, DATA_DIR, MONGODB_URI, HOME_COMMUNITY_ID, LOG_LEVEL, KOBLINGSPUNKT_CONFIG)\n';
+
+interface Arguments {
+  readonly help: boolean;
+  readonly config?: string;
+}
+
+/** The command line; an unknown option is a configuration error like any other. */
+function readArguments(): Arguments {
+  try {
+    const { values } = parseArgs({
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: false,
+    });
+    return { help: values.help ?? false, ...(values.config !== undefined ? { config: values.config } : {}) };
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}\n${USAGE.trimEnd()}`);
+  }
+}
+
+/** The configuration file: --config wins over KOBLINGSPUNKT_CONFIG; its name says which one gave it. */
+function configFile(args: Arguments): { file: string; fileFrom: string } | undefined {
+  if (args.config) return { file: resolve(args.config), fileFrom: '--config' };
+  const fromEnv = process.env.KOBLINGSPUNKT_CONFIG;
+  if (fromEnv) return { file: resolve(fromEnv), fileFrom: 'KOBLINGSPUNKT_CONFIG' };
+  return undefined;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write('usage: npm start -- [--config FILE]\n(environment: PORT, HOST, DATA_DIR, MONGODB_URI, HOME_COMMUNITY_ID, LOG_LEVEL, KOBLINGSPUNKT_CONFIG)\n');
+  const args = readArguments();
+  if (args.help) {
+    process.stdout.write(USAGE);
     return;
   }
-  const file = values.config ?? process.env.KOBLINGSPUNKT_CONFIG;
-  const config = loadConfig(file ? { file } : {});
-  const node = await startNode(config);
-  node.logger.info(`koblingspunkt listening on ${node.url}`, {
-    registry: `${node.url}${config.endpoints.registry}`,
-  });
+  const source = configFile(args);
+  const config = loadConfig(source ?? {});
+  const node = await startNode(config, { configOrigin: { file: source?.file, environment: environmentOverrides() } });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    node.logger.info('stopping', { signal });
+    node.logger.info(`stopping on ${signal}`, { signal });
     node.close().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -4,7 +4,6 @@
  * `startNode` is what `npm start`, the tests, the conformance runner and the demo network use, so
  * that every one of them exercises the same wiring over real HTTP.
  */
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import express from 'express';
 import type winston from 'winston';
@@ -28,7 +27,7 @@ import { repositoryTransactions } from './transactions/repository.js';
 import { blobSpooler } from './transactions/spool.js';
 import { wsdlPath } from './transactions/wsdl.js';
 import { join } from 'node:path';
-import { clientCertificateGuard, listen, refuseWithJson } from './http/index.js';
+import { clientCertificateGuard, listen, refuseWithJson, type BufferBudget } from './http/index.js';
 import type { TlsEndpoint } from './http/config.js';
 import { SqlitePatientBlockStore, type PatientBlockStore } from './trust/blocks.js';
 import { patientBlocksApi } from './trust/blocks-api.js';
@@ -37,6 +36,8 @@ import type { Auditor } from './audit/auditor.js';
 import type { AuditStore } from './audit/store.js';
 import type { EndpointName } from './transactions/context.js';
 import { createTransactionServices } from './transactions/services.js';
+import { ensureWritableDataDir } from './data-dir.js';
+import { logStart, originUrl, type ConfigOrigin } from './start-log.js';
 
 export interface RunningNode {
   /** Base URL, e.g. http://127.0.0.1:8080 (the bound port when 0 was asked for). */
@@ -46,7 +47,10 @@ export interface RunningNode {
   readonly registry: DocumentRegistry;
   readonly repository: DocumentRepository;
   readonly logger: winston.Logger;
-  /** The XCA gateways (absent without a homeCommunityId). */
+  /**
+   * The XCA gateways: always present, since homeCommunityId always has a value (the demo default
+   * when the configuration sets none).
+   */
   readonly gateways?: Gateways;
   /** The patient-block store (opened when trust is enabled or the block admin API is configured). */
   readonly patientBlocks?: PatientBlockStore;
@@ -54,17 +58,22 @@ export interface RunningNode {
   readonly auditor: Auditor;
   /** The node's own audit store (FHIR AuditEvents and the patient access log). */
   readonly auditStore: AuditStore;
+  /** Request bytes held in memory by the requests in flight, under http.maxBufferedBytes. */
+  readonly bufferBudget: BufferBudget;
   close(): Promise<void>;
 }
 
 export interface StartNodeOptions {
   /** Wraps the repository's registry port (tests inject failures between blob write and registry commit). */
   readonly wrapRegistryPort?: (port: RegistryPort) => RegistryPort;
+  /** Where the configuration came from, for the start log (`npm start` knows; other callers may not). */
+  readonly configOrigin?: ConfigOrigin;
 }
 
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const logger = createLogger({ level: config.logLevel, silent: config.silent });
-  if (!config.mongoUri) mkdirSync(config.dataDir, { recursive: true });
+  // Checked before any store opens it, with MongoDB too: the audit queue is always kept there.
+  const dataDir = ensureWritableDataDir(config.dataDir);
   const store: RegistryStore = await openRegistryStore({
     dataDir: config.dataDir,
     ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}),
@@ -73,7 +82,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const registry = new DocumentRegistry(store, {
     queryResultLimit: config.registry.queryResultLimit,
     patientIds: createPatientIdPolicy(config.registry.patientIds),
-    ...(config.homeCommunityId ? { homeCommunityId: config.homeCommunityId } : {}),
+    homeCommunityId: config.homeCommunityId,
   });
 
   const blobs = await openBlobStore({ dataDir: config.dataDir, ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}) });
@@ -84,7 +93,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     repositoryUniqueId: config.repository.repositoryUniqueId,
     maxDocumentBytes: config.repository.maxDocumentBytes,
     orphanAgeMs: config.repository.orphanAgeMs,
-    ...(config.homeCommunityId ? { homeCommunityId: config.homeCommunityId } : {}),
+    homeCommunityId: config.homeCommunityId,
     log: (level, message, meta) => logger.log(level, message, meta),
   });
   // Finish what a crash interrupted before accepting new submissions, then sweep now and then.
@@ -184,7 +193,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   if (patientBlocks && blocksApiToken !== undefined) {
     app.use(
       config.trust.blocksApi.path,
-      guarded('blocksApi', patientBlocksApi(patientBlocks, { token: blocksApiToken, logger, acceptSyntheticIds: config.trust.policy.acceptSyntheticIds })),
+      guarded('blocksApi', patientBlocksApi(patientBlocks, { token: blocksApiToken, logger, acceptSyntheticIds: config.registry.patientIds.acceptSyntheticNorwegianIds })),
     );
   }
 
@@ -193,17 +202,25 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     app.use(config.audit.accessLog.path, accessLogRouter(created.auditStore, { token: config.audit.accessLog.token, maxResults: config.audit.accessLog.maxResults }));
   }
 
-  const listener = await listen(app, { tls: config.tls, port: config.port, host: config.host, logger });
+  const listener = await listen(app, {
+    tls: config.tls,
+    http: config.http,
+    maxRequestBytes: config.limits.maxRequestBytes,
+    port: config.port,
+    host: config.host,
+    logger,
+  });
   const server: Server = listener.server;
   // Peers keep connections alive between transactions; a short idle timeout frees sockets.
   server.keepAliveTimeout = 5_000;
   const port = listener.port;
+  // A wildcard address is not one a client can connect to: `url` names this machine's loopback.
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   ready = true;
-  logger.info('node started', { port, store: config.mongoUri ? 'mongodb' : 'embedded', dataDir: config.dataDir });
+  logStart(logger, { config, port, scheme: listener.scheme, dataDir, gateways: gateways !== undefined, origin: options.configOrigin });
 
   return {
-    url: `${listener.scheme}://${host}:${port}`,
+    url: originUrl(listener.scheme, host, port),
     port,
     config,
     registry,
@@ -213,6 +230,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ...(patientBlocks ? { patientBlocks } : {}),
     auditor: services.auditor,
     auditStore: created.auditStore,
+    bufferBudget: listener.budget,
     async close() {
       await gateways?.close();
       await remote?.close();

@@ -27,7 +27,9 @@ type CommunityConfig = NodeConfig['gateway']['communities'][number];
 
 export function createGateways(config: NodeConfig, registry: DocumentRegistry, repository?: DocumentSource): Gateways | undefined {
   const home = config.homeCommunityId;
-  // Without a homeCommunityId the node cannot stamp `home` on what it answers: no gateway roles.
+  // A parsed configuration always has a homeCommunityId (the demo default when none is set), so
+  // the gateways are always built. The guard is for a configuration assembled by hand without
+  // one: a gateway that cannot stamp `home` on what it answers is not built at all.
   if (home === undefined) return undefined;
   const g = config.gateway;
   const limiter = new Limiter(g.maxConcurrency);

@@ -1,9 +1,11 @@
 /**
- * Configuration of the node's own listener: plain HTTP or HTTPS, and per endpoint whether a client
- * certificate (mutual TLS) is required, optional or not asked for.
+ * Configuration of the node's own listener: plain HTTP or HTTPS, per endpoint whether a client
+ * certificate (mutual TLS) is required, optional or not asked for, and the deadlines and memory
+ * budget that bound slow or large requests.
  *
- * A zod fragment for connector/config.ts (`tls: tlsConfigSchema`), strict like the rest: a
- * misspelt key must stop the start rather than leave an endpoint without client authentication.
+ * Zod fragments for connector/config.ts (`tls: tlsConfigSchema`, `http: httpConfigSchema`), strict
+ * like the rest: a misspelt key must stop the start rather than leave an endpoint without client
+ * authentication or a listener without its limits.
  */
 import { z } from 'zod';
 
@@ -63,3 +65,36 @@ export const tlsConfigSchema = z
 export type TlsConfig = z.infer<typeof tlsConfigSchema>;
 export type TlsConfigInput = z.input<typeof tlsConfigSchema>;
 export type TlsEndpoint = keyof TlsConfig['clientCertificates'];
+
+/**
+ * Deadlines and the memory budget of the listener (deadlines.ts, budget.ts): what a client that
+ * sends slowly, or sends much at once, can hold of the node.
+ */
+export const httpConfigSchema = z
+  .object({
+    /**
+     * Time for a request's line and headers, from its first byte (for a new connection, from
+     * accepting it; with TLS, the handshake gets the same time before that); then 408 and the
+     * connection is closed. Enforced by Node's own connection check, which runs every tenth of it.
+     */
+    headersTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
+    /**
+     * The slowest accepted body: after the floor, a body must keep arriving at this average rate,
+     * so a body of N bytes has at most bodyTimeoutFloorMs + N / rate; then 408 and the connection
+     * is closed.
+     */
+    bodyMinBytesPerSecond: z.number().int().positive().default(64 * 1024),
+    /** Time every body gets regardless of its size (a slow start, a small body). */
+    bodyTimeoutFloorMs: z.number().int().min(100).max(3_600_000).default(20_000),
+    /**
+     * Request bytes that all requests in flight may hold in memory together (the bodies read
+     * into memory and the envelopes of streamed MTOM uploads, not their spooled documents). A body
+     * that would exceed what is left gets 503 with Retry-After. Keep it above
+     * limits.maxRequestBytes: a larger declared body could never fit and is refused with 413.
+     */
+    maxBufferedBytes: z.number().int().positive().default(512 * 1024 * 1024),
+  })
+  .strict();
+
+export type HttpConfig = z.infer<typeof httpConfigSchema>;
+export type HttpConfigInput = z.input<typeof httpConfigSchema>;

@@ -2,6 +2,8 @@
  * The node's listener: HTTPS with optional client certificates (mutual TLS) when `tls.enabled`,
  * otherwise plain HTTP with a loud warning, because a plain-HTTP connection point carries
  * patient data and SAML assertions in clear text and must never be mistaken for a secure one.
+ * Either way with deadlines for headers and bodies and a memory budget for request bodies
+ * (deadlines.ts, budget.ts), so that no client can hold the node's sockets or memory at will.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -9,13 +11,17 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import type winston from 'winston';
-import type { TlsConfig } from './config.js';
+import { httpConfigSchema, type HttpConfig, type TlsConfig } from './config.js';
+import { BufferBudget } from './budget.js';
+import { bodyDeadlines, guardRequests, serverTimeouts } from './deadlines.js';
 
 export interface Listener {
   readonly server: http.Server;
   readonly port: number;
   /** 'https' or 'http'. */
   readonly scheme: 'https' | 'http';
+  /** The request bytes held in memory by the requests in flight (http.maxBufferedBytes). */
+  readonly budget: BufferBudget;
 }
 
 function readPem(file: string, what: string): Buffer {
@@ -46,12 +52,26 @@ export function httpsOptions(tls: TlsConfig): https.ServerOptions {
 /** Creates the listener and waits until it is bound. */
 export async function listen(
   app: express.Express,
-  options: { tls: TlsConfig; port: number; host: string; logger: winston.Logger },
+  options: {
+    tls: TlsConfig;
+    /** Deadlines and budget; the defaults when absent. */
+    http?: HttpConfig;
+    /** The largest request body (limits.maxRequestBytes): sets the backstop of Node's request timeout. */
+    maxRequestBytes?: number;
+    port: number;
+    host: string;
+    logger: winston.Logger;
+  },
 ): Promise<Listener> {
   const { tls, logger } = options;
+  const limits = options.http ?? httpConfigSchema.parse({});
+  const budget = new BufferBudget(limits.maxBufferedBytes);
+  const handler = guardRequests(app, bodyDeadlines(limits, budget, logger));
+  const timeouts = serverTimeouts(limits, options.maxRequestBytes);
   let server: http.Server;
   if (tls.enabled) {
-    const s = https.createServer(httpsOptions(tls), app);
+    // The handshake comes before the headers and gets the same time (Node's default is 120 s).
+    const s = https.createServer({ ...httpsOptions(tls), ...timeouts, handshakeTimeout: limits.headersTimeoutMs }, handler);
     // A failed handshake (plain HTTP on the TLS port, a scanner, an expired client) only concerns
     // that one connection; log it quietly and carry on.
     s.on('tlsClientError', (err, socket) => {
@@ -59,7 +79,7 @@ export async function listen(
     });
     server = s;
   } else {
-    server = http.createServer(app);
+    server = http.createServer(timeouts, handler);
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -76,5 +96,5 @@ export async function listen(
       { port },
     );
   }
-  return { server, port, scheme: tls.enabled ? 'https' : 'http' };
+  return { server, port, scheme: tls.enabled ? 'https' : 'http', budget };
 }

@@ -5,10 +5,15 @@
  * oversize request is refused at once), and against the bytes actually received (a chunked or
  * lying request is cut off as soon as it passes the limit). A body that stops arriving is given up
  * after an idle timeout, so a truncated upload cannot hold a request open for ever.
+ *
+ * A body kept in memory is also charged to the listener's memory budget (connector/http/budget.ts),
+ * the same two ways: its declared length before a byte is read, and the bytes of a body without
+ * one as they arrive. A body that does not fit is refused as `busy` (503 with Retry-After).
  */
 import type { IncomingMessage } from 'node:http';
+import { requestBuffers, type RequestBuffers } from '../http/budget.js';
 
-export type BodyReadFailure = 'too-large' | 'timeout' | 'aborted' | 'bad-length';
+export type BodyReadFailure = 'too-large' | 'timeout' | 'aborted' | 'bad-length' | 'busy';
 
 export class BodyReadError extends Error {
   readonly reason: BodyReadFailure;
@@ -33,6 +38,16 @@ export interface BodySink {
   end(): void | Promise<void>;
   /** The body failed (limit, stall, abort, or a write/end that threw). */
   fail?(error: Error): void;
+  /**
+   * The sink keeps every byte in memory until the request is done: the body is charged to the
+   * listener's memory budget. A streaming sink charges what it keeps itself.
+   */
+  readonly buffers?: boolean;
+}
+
+/** The memory budget has no room for this body now. */
+export function budgetExhausted(): BodyReadError {
+  return new BodyReadError('busy', 'the node is holding as many request bytes in memory as it may; try again later');
 }
 
 /** A Content-Length that is malformed or over the limit, refused before a byte is read. */
@@ -53,8 +68,22 @@ function declaredLengthError(req: IncomingMessage, limits: BodyLimits): BodyRead
 export function pumpBody(req: IncomingMessage, limits: BodyLimits, sink: BodySink): Promise<void> {
   const refused = declaredLengthError(req, limits);
   if (refused) return Promise.reject(refused);
+  const account = sink.buffers ? requestBuffers(req) : undefined;
+  let charged = 0;
+  if (account) {
+    // Valid by now (declaredLengthError); a body without a length is charged as it arrives.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > account.bufferBudget.maxBytes) {
+      // Could never fit, however long the client waits: not "busy" but too large for this node.
+      return Promise.reject(
+        new BodyReadError('too-large', `request body of ${declared} bytes exceeds what the node may hold in memory (${account.bufferBudget.maxBytes} bytes)`),
+      );
+    }
+    if (declared > 0 && !account.charge(declared)) return Promise.reject(budgetExhausted());
+    charged = declared;
+  }
   return new Promise<void>((resolve, reject) => {
-    new BodyPump(req, limits, sink, resolve, reject).start();
+    new BodyPump(req, limits, sink, account, charged, resolve, reject).start();
   });
 }
 
@@ -80,6 +109,10 @@ class BodyPump {
     private readonly req: IncomingMessage,
     private readonly limits: BodyLimits,
     private readonly sink: BodySink,
+    /** The budget account, when the sink keeps the bytes in memory. */
+    private readonly account: RequestBuffers | undefined,
+    /** Bytes charged to it so far (the declared length from the start). */
+    private charged: number,
     private readonly resolve: () => void,
     private readonly reject: (error: Error) => void,
   ) {}
@@ -126,6 +159,14 @@ class BodyPump {
     if (this.received > this.limits.maxBytes) {
       this.finish(new BodyReadError('too-large', `request body exceeds the limit of ${this.limits.maxBytes} bytes`));
       return;
+    }
+    // Only a body without a declared length gets past its charge: Node ends a body at its length.
+    if (this.account !== undefined && this.received > this.charged) {
+      if (!this.account.charge(this.received - this.charged)) {
+        this.finish(budgetExhausted());
+        return;
+      }
+      this.charged = this.received;
     }
     let pending: void | Promise<void>;
     try {
@@ -195,6 +236,7 @@ export async function readBody(req: IncomingMessage, limits: BodyLimits): Promis
       received += chunk.length;
     },
     end() {},
+    buffers: true,
   });
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
 }

@@ -12,6 +12,7 @@ import { parseXml, XmlParseError } from '../../registry/xml/parse.js';
 import type { XmlElement } from '../../registry/xml/tree.js';
 import { requestLogger } from '../log.js';
 import { BodyReadError, readBody } from './body.js';
+import { BUSY_RETRY_AFTER_SECONDS, requestBuffers } from '../http/budget.js';
 import { readEnvelope, peekMessageId, QNameSet, type SoapEnvelope } from './envelope.js';
 import {
   actionNotSupported,
@@ -141,6 +142,10 @@ async function handlePost(
   let messageId: string | undefined;
   let bodyConsumed = false;
   let decoded: DecodedRequest | undefined;
+  // The body read below stays in memory until this returns, which can be after the client has
+  // gone: its share of the memory budget is given back then, not when the connection closes.
+  const buffers = requestBuffers(req);
+  buffers?.retain();
   try {
     const outer = parseMediaType(req.headers['content-type']);
     checkOuterType(outer);
@@ -204,8 +209,11 @@ async function handlePost(
       req.socket.destroy();
       return;
     }
+    // The memory budget is full: the client may try again (the body was not read).
+    if (e instanceof BodyReadError && e.reason === 'busy') res.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
     sendFault(res, fault, messageId, !bodyConsumed);
-    const level = fault.code === 'Receiver' ? 'error' : 'warn';
+    // A full budget is load (or an attack), not a fault of ours: a warning, not an error per request.
+    const level = fault.code === 'Receiver' && fault.httpStatus !== 503 ? 'error' : 'warn';
     log.log(level, 'soap fault', {
       status: fault.httpStatus,
       code: fault.code,
@@ -215,6 +223,7 @@ async function handlePost(
     });
   } finally {
     if (decoded && decoded.attachments.size > 0) await releaseAttachments(decoded.attachments, log);
+    buffers?.release();
   }
 }
 
@@ -378,6 +387,7 @@ function toFault(e: unknown, log: winston.Logger): SoapFault {
   if (e instanceof BodyReadError) {
     if (e.reason === 'too-large') return new SoapFault({ code: 'Sender', reason: e.message, httpStatus: 413 });
     if (e.reason === 'timeout') return new SoapFault({ code: 'Sender', reason: e.message, httpStatus: 408 });
+    if (e.reason === 'busy') return new SoapFault({ code: 'Receiver', reason: e.message, httpStatus: 503 });
     return new SoapFault({ code: 'Sender', reason: e.message });
   }
   // Anything else is a bug or an outage on our side: log everything, tell the peer nothing.

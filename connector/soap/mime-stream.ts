@@ -11,7 +11,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import { BodyReadError, pumpBody } from './body.js';
+import { BodyReadError, budgetExhausted, pumpBody } from './body.js';
+import { requestBuffers } from '../http/budget.js';
 import { SoapFault } from './fault.js';
 import { parseMediaType, type MediaType } from './media-type.js';
 import { normaliseContentId, type Attachment, type MultipartSoapMessage, type SpooledAttachment } from './mime.js';
@@ -236,6 +237,9 @@ export function readMultipartStream(
   const start = outer.params.start?.trim() ? normaliseContentId(outer.params.start) : undefined;
   let root: { headers: Record<string, string>; chunks: Buffer[]; size: number } | undefined;
   const spooled: { id: string; promise: Promise<SpooledAttachment> }[] = [];
+  // The spooled parts leave memory as they arrive; the envelope stays, and is charged to the
+  // listener's memory budget (an envelope part may be as large as the whole body).
+  const account = requestBuffers(req);
 
   const onPart = (headers: Record<string, string>): PartWriter => {
     const cid = headers['content-id'] !== undefined ? normaliseContentId(headers['content-id']) : undefined;
@@ -251,6 +255,7 @@ export function readMultipartStream(
           if (r.size > limits.maxRootBytes) {
             throw new BodyReadError('too-large', `the SOAP envelope part exceeds the limit of ${limits.maxRootBytes} bytes`);
           }
+          if (account !== undefined && !account.charge(bytes.length)) throw budgetExhausted();
           // Copied: the parser's buffer may be a slice of a larger chunk that would otherwise stay alive.
           r.chunks.push(Buffer.from(bytes));
         },

@@ -54,7 +54,7 @@ export async function createTransactionServices(input: ServicesInput): Promise<C
     if (!input.patientBlocks) throw new Error('trust is enabled but no patient-block store was opened');
     trust = {
       verifier: xuaVerifierFromConfig(t),
-      policy: t.policy,
+      policy: { ...t.policy, acceptSyntheticIds: config.registry.patientIds.acceptSyntheticNorwegianIds },
       blocks: input.patientBlocks,
       endpoints: new Set(t.endpoints),
     };

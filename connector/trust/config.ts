@@ -30,11 +30,6 @@ export const trustPolicySchema = z
     citizenAdultAge: positiveAge.default(18),
     /** Below this age a parent (acp …7.2.1.1) may see a child's documents. */
     parentalAccessBelowAge: positiveAge.default(12),
-    /**
-     * Accept synthetic F- and D-numbers (Skatteetaten's Tenor test persons, month + 80) as user
-     * ids (ATT-10). NHN's test tokens use them; production must not.
-     */
-    acceptSyntheticIds: z.boolean().default(false),
   })
   .strict();
 
@@ -100,4 +95,11 @@ export const trustConfigSchema = z
 
 export type TrustConfig = z.infer<typeof trustConfigSchema>;
 export type TrustConfigInput = z.input<typeof trustConfigSchema>;
-export type TrustPolicyConfig = z.infer<typeof trustPolicySchema>;
+export type TrustPolicyConfig = z.infer<typeof trustPolicySchema> & {
+  /**
+   * Accept synthetic F- and D-numbers (Tenor test persons, month + 80) as user and patient ids
+   * (ATT-10). Not a key of `trust.policy`: it is registry.patientIds.acceptSyntheticNorwegianIds,
+   * the one setting the registry obeys too (connector/transactions/services.ts).
+   */
+  readonly acceptSyntheticIds: boolean;
+};

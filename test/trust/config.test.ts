@@ -7,7 +7,7 @@ describe('trust configuration', () => {
     expect(c).to.include({ enabled: false, clockSkewSeconds: 300, allowSha1: false, requireTimestamp: false, cacheSize: 10_000 });
     expect(c.policy.roles).to.deep.equal(['LE', 'SP', 'PS']);
     expect(c.policy.securityLevels).to.deep.equal(['4']);
-    expect(c.policy).to.include({ citizenOwnAccessAge: 16, citizenAdultAge: 18, parentalAccessBelowAge: 12, acceptSyntheticIds: false });
+    expect(c.policy).to.include({ citizenOwnAccessAge: 16, citizenAdultAge: 18, parentalAccessBelowAge: 12 });
   });
 
   it('refuses unknown keys', () => {

@@ -16,7 +16,7 @@ import { NO_EXTRA, type Association, type DocumentEntry, type RegistryObject } f
 import { isValidNorwegianId } from '../../registry/patients.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
-const OPTIONS = trustPolicySchema.parse({});
+const OPTIONS = { ...trustPolicySchema.parse({}), acceptSyntheticIds: false };
 const FNR_OID = '2.16.578.1.12.4.1.4.1';
 const cx = (id: string): string => `${id}^^^&${FNR_OID}&ISO`;
 
