@@ -2,7 +2,7 @@
  * Patient-id policy of the registry: which CX values are well formed and which patients are known.
  *
  * Norway runs no PIX feed for the national identifiers: a fødselsnummer, D-number or H-number is
- * known when its check digits and date parts are valid (NORWAY.md). Other assigning authorities
+ * known when its check digits and date parts are valid (docs/norway.md). Other assigning authorities
  * (a regional authority, a test domain) are accepted when configured, either wholesale or as a
  * list of exact CX values.
  */

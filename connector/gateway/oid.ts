@@ -1,5 +1,5 @@
 /**
- * homeCommunityIds and other OIDs arrive both bare and as `urn:oid:…` (NORWAY.md, Wire): every
+ * homeCommunityIds and other OIDs arrive both bare and as `urn:oid:…` (docs/norway.md, Identifiers): every
  * comparison goes through the registry model's bareOid / sameOid, and what we write is always
  * the urn:oid form.
  */

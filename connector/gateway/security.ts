@@ -1,7 +1,7 @@
 /**
  * The caller's SAML assertion, taken from the incoming wsse:Security header and forwarded to the
  * communities in a fresh wsse:Security header, so each responding side applies its own trust model
- * (NORWAY.md: the hub forwards the assertion NHN or helsenorge issued).
+ * (docs/norway.md, Hub topology: the hub forwards the assertion NHN or helsenorge issued).
  *
  * Fidelity: the assertion is forwarded byte-for-byte as it arrived, cut out of the raw envelope
  * text (connector/trust/locate.ts, the same cut the XUA verifier checks), with only the namespace

@@ -1,7 +1,7 @@
 /**
  * What the gateway actors speak: stored queries and document retrieves as model objects, and the
  * Community interface behind which a local registry/repository and a remote responding gateway
- * look alike (DESIGN.md: gateways know registry and repository only through interfaces).
+ * look alike (docs/architecture.md: gateways know registry and repository only through interfaces).
  */
 import type { Readable } from 'node:stream';
 import type { RegistryErrorInfo, ResponseStatus } from '../../registry/model/errors.js';

@@ -258,7 +258,7 @@ export class SoapClient {
   }
 }
 
-/** The request envelope: wsa:Action and wsa:To with mustUnderstand, a fresh MessageID, anonymous ReplyTo (NORWAY.md, Wire). */
+/** The request envelope: wsa:Action and wsa:To with mustUnderstand, a fresh MessageID, anonymous ReplyTo (docs/norway.md, Identifiers). */
 export function buildRequestEnvelope(call: Pick<SoapCall, 'action' | 'body' | 'headers'>, to: string): { xml: string; messageId: string } {
   const messageId = `urn:uuid:${randomUUID()}`;
   const extra = (call.headers ?? []).map((h) => (typeof h === 'string' ? h : serializeXml(h))).join('');

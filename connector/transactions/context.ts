@@ -4,7 +4,7 @@
  * trust model is enabled for the endpoint, and this node's identity, with the audit recorder
  * bound to all of it.
  *
- * Trust before data (DESIGN.md): the assertion is verified before the transaction reads its body.
+ * Trust before data: the assertion is verified before the transaction reads its body.
  * A verification failure is audited as a security failure and only then answered with the
  * verifier's SOAP fault (wsse:InvalidSecurity / FailedAuthentication / MessageExpired), so no
  * refused request goes unrecorded. When trust is disabled for the endpoint (the quick-start

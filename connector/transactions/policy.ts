@@ -149,7 +149,7 @@ function statusOf(documents: number, errors: readonly RegistryErrorInfo[]): Resp
 /**
  * Runs a retrieve under the policy. Each delivered local document is checked against its registry
  * entry (patient binding, NORS, citizen rules); documents from other communities were checked by
- * the community that holds them (each source applies its own trust model, NORWAY.md).
+ * the community that holds them (each source applies its own trust model, docs/norway.md).
  */
 export async function retrieveUnderPolicy(
   ctx: TransactionContext,

@@ -1,5 +1,5 @@
 /**
- * The Norwegian access policy (tillitsmodell, NORWAY.md): pure functions from a verified
+ * The Norwegian access policy (tillitsmodell, docs/norway.md): pure functions from a verified
  * Principal and model objects to decisions and filtered / masked objects. One place for ITI-18,
  * ITI-38, ITI-39 and ITI-43: the transaction runs the actor, then these, then serialises.
  *

@@ -1,6 +1,6 @@
 /**
  * The Principal: who is asking, for whom, on whose behalf and why, as read from a verified SAML
- * 2.0 assertion (XUA, ITI-40) under the Norwegian trust framework (NORWAY.md).
+ * 2.0 assertion (XUA, ITI-40) under the Norwegian trust framework (docs/norway.md).
  *
  * Attribute names occur in the old (v1.x) and new (v2.x) spelling, often both in one token, and
  * with varying case (`purposeOfUse` / `purposeofuse`) or without their URN prefix (`SecurityLevel`
@@ -32,7 +32,7 @@ export interface InstanceIdentifier {
   readonly root?: string;
 }
 
-/** Purposes of use after mapping ISO 14265 onto HL7 (NORWAY.md). */
+/** Purposes of use after mapping ISO 14265 onto HL7 (docs/norway.md). */
 export type PurposeOfUse = 'TREAT' | 'ETREAT' | 'COC' | 'BTG' | 'PATRQT' | 'FAMRQT' | 'PWATRNY';
 
 export const PURPOSE_OF_USE_SYSTEMS = {
@@ -358,7 +358,7 @@ function decodeOnce(value: string): string {
   return value.includes('&') ? value.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ENTITIES[e]!) : value;
 }
 
-/** OIDs arrive with and without `urn:oid:` and with stray blanks: compare them bare (NORWAY.md). */
+/** OIDs arrive with and without `urn:oid:` and with stray blanks: compare them bare (docs/norway.md). */
 function oid(value: string): string {
   return bareOid(value.trim());
 }

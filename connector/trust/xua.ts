@@ -2,7 +2,7 @@
  * XUA (ITI-40) verification: the SAML 2.0 assertion in wsse:Security → a verified Principal, or a
  * SOAP fault.
  *
- * The safe pattern (DESIGN.md), and the attack each step closes:
+ * The safe pattern, and the attack each step closes:
  * - Exactly one saml2:Assertion anywhere in the SOAP Header, as a direct child of the one
  *   wsse:Security block. A second, unsigned assertion, or the signed one tucked into an
  *   Extensions / ds:Object / Advice element, is refused before any signature is looked at.

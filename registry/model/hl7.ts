@@ -72,7 +72,7 @@ export function isOid(value: string): boolean {
 
 /**
  * The bare OID: `urn:oid:` (in any case) and surrounding white space removed, so that OIDs
- * compare equal however a peer wrote them (NORWAY.md: both forms occur on the wire).
+ * compare equal however a peer wrote them (docs/norway.md: both forms occur on the wire).
  */
 export function bareOid(value: string): string {
   const v = value.trim();

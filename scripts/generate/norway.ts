@@ -1,6 +1,6 @@
 /**
  * Norwegian building blocks of synthetic metadata: identity numbers with valid check digits,
- * Volven codes (NORWAY.md), HPR-identified health personnel and institutions with an
+ * Volven codes (docs/norway.md), HPR-identified health personnel and institutions with an
  * organisasjonsnummer. Names and numbers are synthetic; the shapes are the national ones.
  */
 import type { Author, Code } from '../../registry/model/metadata.js';

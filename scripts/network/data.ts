@@ -1,7 +1,7 @@
 /**
  * Synthetic Norwegian documents for the demo network: a few patients (valid fødselsnumre), each
  * with documents in one or more regions, coded with Volven codes and authored by HPR-identified
- * personnel (NORWAY.md). Everything here is invented; the shapes are the national ones.
+ * personnel (docs/norway.md). Everything here is invented; the shapes are the national ones.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {

@@ -1,7 +1,7 @@
 /**
  * The demo network on loopback: a national hub and regional nodes, each a real node started with
  * startNode (its own embedded store in a temporary directory, its own homeCommunityId), wired the
- * way NORWAY.md describes: the hub's community directory lists every region's responding gateway;
+ * way docs/norway.md describes: the hub's community directory lists every region's responding gateway;
  * each region's directory lists the hub, which serves the other regions.
  *
  * `npm run network` and the gateway integration tests both start the network through here.
@@ -20,7 +20,7 @@ import { NS } from '../../registry/xml/namespaces.js';
 import { el } from '../../registry/xml/tree.js';
 import { demoSubmission, DEMO_PATIENTS, type DemoDocument, type DemoPatient, type DemoRegion } from './data.js';
 
-/** The national community (NORWAY.md, Identifiers). */
+/** The national community (docs/norway.md, Identifiers). */
 export const HUB_HOME_COMMUNITY_ID = 'urn:oid:2.16.578.1.12.4.1.7.1.1';
 
 export interface RegionSpec extends DemoRegion {

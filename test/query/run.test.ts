@@ -1,5 +1,5 @@
 /**
- * runStoredQuery end to end on the embedded store, with Norwegian metadata (NORWAY.md):
+ * runStoredQuery end to end on the embedded store, with Norwegian metadata (docs/norway.md):
  * fødselsnummer patients, Volven codes, HPR authors.
  */
 import { expect } from 'chai';

@@ -1,6 +1,6 @@
 /**
  * ITI-43 HomeCommunityId matching in the repository actor: an OID written bare and the same OID
- * written `urn:oid:…` name the same community (NORWAY.md, Wire); another OID is XDSUnknownCommunity.
+ * written `urn:oid:…` name the same community (docs/norway.md, Identifiers); another OID is XDSUnknownCommunity.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
