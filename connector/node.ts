@@ -60,7 +60,13 @@ export interface RunningNode {
   readonly auditStore: AuditStore;
   /** Request bytes held in memory by the requests in flight, under http.maxBufferedBytes. */
   readonly bufferBudget: BufferBudget;
-  close(): Promise<void>;
+  /**
+   * Stops the node. With `drainMs`, a graceful stop (SIGTERM): /health answers 503 so that load
+   * balancers stop sending, no new connection is accepted, idle keep-alive connections close, and
+   * requests in flight get up to `drainMs` to finish before the remaining connections are cut.
+   * Without it (tests, a failed start) every connection is cut at once.
+   */
+  close(options?: { readonly drainMs?: number }): Promise<void>;
 }
 
 export interface StartNodeOptions {
@@ -231,15 +237,26 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     auditor: services.auditor,
     auditStore: created.auditStore,
     bufferBudget: listener.budget,
-    async close() {
-      await gateways?.close();
-      await remote?.close();
+    async close(options = {}) {
       clearInterval(sweep);
       ready = false;
+      // The listener first: requests in flight may still need the gateways and the stores.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const drainMs = options.drainMs ?? 0;
+        const cut = drainMs > 0 ? setTimeout(() => server.closeAllConnections(), drainMs) : undefined;
+        // A keep-alive connection whose request is answered during the drain turns idle and stays
+        // open; closing the idle ones again every 100 ms ends the drain as soon as the last answer is out.
+        const sweepIdle = drainMs > 0 ? setInterval(() => server.closeIdleConnections(), 100) : undefined;
+        server.close(() => {
+          clearTimeout(cut);
+          clearInterval(sweepIdle);
+          resolve();
+        });
+        if (drainMs > 0) server.closeIdleConnections();
+        else server.closeAllConnections();
       });
+      await gateways?.close();
+      await remote?.close();
       await store.close();
       await blobs.close();
       await created.close();

@@ -33,8 +33,8 @@ export async function startTestNode(overrides: NodeConfigInput = {}): Promise<Te
   return {
     ...node,
     dataDir,
-    async close() {
-      await node.close();
+    async close(options) {
+      await node.close(options);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
