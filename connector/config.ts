@@ -9,6 +9,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  DEFAULT_MAX_ATTRIBUTES,
+  DEFAULT_MAX_ATTRIBUTES_PER_ELEMENT,
+  DEFAULT_MAX_ELEMENTS,
+  DEFAULT_MAX_NAMESPACE_DECLARATIONS,
+  DEFAULT_MAX_NAMESPACE_DECLARATIONS_PER_ELEMENT,
+} from '../registry/xml/parse.js';
 import { httpConfigSchema, tlsConfigSchema } from './http/config.js';
 import { trustConfigSchema } from './trust/config.js';
 import { auditConfigSchema } from './audit/config.js';
@@ -68,6 +75,20 @@ export const configSchema = z
         maxRequestBytes: z.number().int().positive().default(100 * 1024 * 1024),
         /** Deepest accepted XML element nesting. */
         maxXmlDepth: z.number().int().min(8).max(10_000).default(200),
+        /**
+         * Counts a SOAP envelope may not exceed, so that time and memory stay bounded whatever the
+         * shape of the XML (registry/xml/parse.ts): beyond them the request is a Sender fault.
+         */
+        xml: z
+          .object({
+            maxElements: z.number().int().min(1_000).default(DEFAULT_MAX_ELEMENTS),
+            maxAttributesPerElement: z.number().int().min(16).default(DEFAULT_MAX_ATTRIBUTES_PER_ELEMENT),
+            maxAttributes: z.number().int().min(1_000).default(DEFAULT_MAX_ATTRIBUTES),
+            maxNamespaceDeclarationsPerElement: z.number().int().min(8).default(DEFAULT_MAX_NAMESPACE_DECLARATIONS_PER_ELEMENT),
+            maxNamespaceDeclarations: z.number().int().min(100).default(DEFAULT_MAX_NAMESPACE_DECLARATIONS),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -158,6 +158,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         ...securityUnderstood('registry'),
         maxBodyBytes: config.limits.maxRequestBytes,
         maxXmlDepth: config.limits.maxXmlDepth,
+        xmlCaps: config.limits.xml,
         logger,
         wsdl: wsdlPath('registry'),
       }),
@@ -172,6 +173,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         ...securityUnderstood('repository'),
         maxBodyBytes: config.limits.maxRequestBytes,
         maxXmlDepth: config.limits.maxXmlDepth,
+        xmlCaps: config.limits.xml,
         spooler: blobSpooler(blobs, config.repository.maxDocumentBytes),
         logger,
         wsdl: wsdlPath('repository'),
@@ -189,6 +191,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         understoodHeaders: [{ ns: NS.wsse, local: 'Security' }],
         maxBodyBytes: config.limits.maxRequestBytes,
         maxXmlDepth: config.limits.maxXmlDepth,
+        xmlCaps: config.limits.xml,
         logger,
         wsdl: wsdlPath(wsdl),
       });

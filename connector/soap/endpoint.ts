@@ -8,7 +8,7 @@
  */
 import type express from 'express';
 import type winston from 'winston';
-import { parseXml, XmlParseError } from '../../registry/xml/parse.js';
+import { parseXml, XmlParseError, type XmlParseLimits } from '../../registry/xml/parse.js';
 import type { XmlElement } from '../../registry/xml/tree.js';
 import { requestLogger } from '../log.js';
 import { BodyReadError, readBody } from './body.js';
@@ -72,6 +72,9 @@ export interface SoapReply {
 
 export type SoapHandler = (req: SoapRequest) => Promise<SoapReply>;
 
+/** The reader's caps on counts, as limits.xml configures them. */
+export type XmlCaps = Omit<XmlParseLimits, 'maxBytes' | 'maxDepth'>;
+
 export interface SoapEndpointOptions {
   /** Handlers by request action URI. */
   actions: Record<string, SoapHandler>;
@@ -79,6 +82,8 @@ export interface SoapEndpointOptions {
   understoodHeaders?: readonly QName[];
   maxBodyBytes: number;
   maxXmlDepth?: number;
+  /** Counts an envelope may not exceed (elements, attributes, namespace declarations); the reader's defaults otherwise. */
+  xmlCaps?: XmlCaps;
   /** Give up on a request body that stops arriving for this long. Default 30 s. */
   bodyIdleTimeoutMs?: number;
   /** Most MIME parts accepted in an MTOM request. Default 10,000. */
@@ -323,6 +328,7 @@ function parseEnvelopeXml(xml: Buffer | string, options: SoapEndpointOptions): X
     return parseXml(xml, {
       maxBytes: options.maxBodyBytes,
       ...(options.maxXmlDepth !== undefined ? { maxDepth: options.maxXmlDepth } : {}),
+      ...options.xmlCaps,
     });
   } catch (e) {
     if (!(e instanceof XmlParseError)) throw e;

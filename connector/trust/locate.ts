@@ -44,12 +44,45 @@ function sourceOf(raw: string | Uint8Array): Source {
 interface Frame {
   readonly ns: string;
   readonly local: string;
-  readonly scope: ReadonlyMap<string, string>;
   readonly start: number;
   /** Offset just after the element name in its start tag (where declarations are inserted). */
   readonly nameEnd: number;
   readonly ownDeclarations: ReadonlySet<string>;
+  /** Where the element's declarations start on the bindings' undo stack. */
+  readonly undoMark: number;
   readonly id: string | undefined;
+}
+
+/**
+ * The namespace bindings in scope, changed in place: a declaration records the binding it hides,
+ * and closing its element puts that back. Copying the parent's table for every element that
+ * declares something cost N × M for N declarations on one element and M declaring children
+ * (issue 14); this costs N + M.
+ */
+class Bindings {
+  /** Prefix → URI; undefined for a prefix bound earlier and unbound again (see `undo`). */
+  readonly current = new Map<string, string | undefined>();
+  private readonly prefixes: string[] = [];
+  private readonly hidden: (string | undefined)[] = [];
+
+  get mark(): number {
+    return this.prefixes.length;
+  }
+
+  declare(prefix: string, uri: string): void {
+    this.prefixes.push(prefix);
+    this.hidden.push(this.current.get(prefix));
+    this.current.set(prefix, uri);
+  }
+
+  /**
+   * Undoes the declarations made since `mark`. A prefix that was unbound is set back to
+   * undefined rather than deleted: V8's Map rehashes its whole table over and over when one key
+   * is added and deleted again and again (quadratic with many bindings in scope).
+   */
+  undo(mark: number): void {
+    while (this.prefixes.length > mark) this.current.set(this.prefixes.pop()!, this.hidden.pop());
+  }
 }
 
 const MAX_HEADER_ASSERTIONS = 8;
@@ -61,7 +94,13 @@ const MAX_HEADER_ASSERTIONS = 8;
 export function locateAssertions(raw: string | Uint8Array): LocatedAssertion[] {
   const src = sourceOf(raw);
   const stack: Frame[] = [];
+  const bindings = new Bindings();
   const found: LocatedAssertion[] = [];
+  const keep = (frame: Frame, end: number): void => {
+    // Checked for self-closing assertions too: each cut-out copies every binding in scope.
+    if (found.length >= MAX_HEADER_ASSERTIONS) throw invalidSecurity('too many SAML assertions in the security header');
+    found.push({ xml: standalone(src, frame, bindings.current, end), id: frame.id });
+  };
   let pos = src.length >= 3 && src.code(0) === 0xef && src.code(1) === 0xbb && src.code(2) === 0xbf ? 3 : 0;
   if (src.code(0) === 0xfeff) pos = 1;
   for (;;) {
@@ -80,20 +119,18 @@ export function locateAssertions(raw: string | Uint8Array): LocatedAssertion[] {
       const frame = stack.pop();
       if (!frame) throw invalidSecurity('unbalanced end tag in the SOAP message');
       pos = gt + 1;
-      if (isAssertionPath(stack, frame)) {
-        if (found.length >= MAX_HEADER_ASSERTIONS) throw invalidSecurity('too many SAML assertions in the security header');
-        found.push({ xml: standalone(src, frame, pos), id: frame.id });
-      }
+      // The bindings are the frame's own until it is undone: its descendants' are gone already.
+      if (isAssertionPath(stack, frame)) keep(frame, pos);
+      bindings.undo(frame.undoMark);
       // Everything we need lives in the Header: stop there rather than scan a large Body.
       if (stack.length === 1 && frame.ns === NS.soap12 && frame.local === 'Header') break;
     } else {
-      const tag = readStartTag(src, lt, stack[stack.length - 1]?.scope ?? new Map());
+      const tag = readStartTag(src, lt, bindings);
       pos = tag.end;
       if (stack.length === 1 && tag.frame.ns === NS.soap12 && tag.frame.local === 'Body') break;
       if (tag.selfClosing) {
-        if (isAssertionPath(stack, tag.frame)) {
-          found.push({ xml: standalone(src, tag.frame, pos), id: tag.frame.id });
-        }
+        if (isAssertionPath(stack, tag.frame)) keep(tag.frame, pos);
+        bindings.undo(tag.frame.undoMark);
       } else {
         stack.push(tag.frame);
       }
@@ -120,11 +157,7 @@ function skipPast(src: Source, terminator: string, from: number): number {
 const isNameChar = (c: number): boolean => c > 0x20 && c !== 0x3e && c !== 0x2f && c !== 0x3d && c !== 0x22 && c !== 0x27;
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
-function readStartTag(
-  src: Source,
-  lt: number,
-  parentScope: ReadonlyMap<string, string>,
-): { frame: Frame; end: number; selfClosing: boolean } {
+function readStartTag(src: Source, lt: number, bindings: Bindings): { frame: Frame; end: number; selfClosing: boolean } {
   let i = lt + 1;
   while (i < src.length && isNameChar(src.code(i))) i++;
   const qname = src.slice(lt + 1, i);
@@ -152,14 +185,13 @@ function readStartTag(
   }
 
   function finish(selfClosing: boolean, end: number): { frame: Frame; end: number; selfClosing: boolean } {
-    let scope = parentScope;
+    const undoMark = bindings.mark;
     const own = new Set<string>();
     let id: string | undefined;
     for (const [name, value] of attrs) {
       if (name === 'xmlns' || name.startsWith('xmlns:')) {
         const prefix = name === 'xmlns' ? '' : name.slice(6);
-        if (scope === parentScope) scope = new Map(parentScope);
-        (scope as Map<string, string>).set(prefix, decodeAttribute(value));
+        bindings.declare(prefix, decodeAttribute(value));
         own.add(prefix);
       } else if (name === 'ID') {
         id = decodeAttribute(value);
@@ -168,8 +200,8 @@ function readStartTag(
     const colon = qname.indexOf(':');
     const prefix = colon === -1 ? '' : qname.slice(0, colon);
     const local = colon === -1 ? qname : qname.slice(colon + 1);
-    const ns = scope.get(prefix) ?? '';
-    return { frame: { ns, local, scope, start: lt, nameEnd, ownDeclarations: own, id }, end, selfClosing };
+    const ns = bindings.current.get(prefix) ?? '';
+    return { frame: { ns, local, start: lt, nameEnd, ownDeclarations: own, undoMark, id }, end, selfClosing };
   }
 }
 
@@ -190,11 +222,11 @@ function escapeAttribute(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 }
 
-/** The element's text with the inherited namespace declarations added to its start tag. */
-function standalone(src: Source, frame: Frame, end: number): string {
+/** The element's text with the inherited namespace declarations (`scope`: those in scope at it) added to its start tag. */
+function standalone(src: Source, frame: Frame, scope: ReadonlyMap<string, string | undefined>, end: number): string {
   let inherited = '';
-  for (const [prefix, uri] of frame.scope) {
-    if (frame.ownDeclarations.has(prefix) || prefix === 'xml') continue;
+  for (const [prefix, uri] of scope) {
+    if (uri === undefined || frame.ownDeclarations.has(prefix) || prefix === 'xml') continue;
     inherited += prefix === '' ? ` xmlns="${escapeAttribute(uri)}"` : ` xmlns:${prefix}="${escapeAttribute(uri)}"`;
   }
   return src.slice(frame.start, frame.nameEnd) + inherited + src.slice(frame.nameEnd, end);

@@ -9,11 +9,32 @@
  * reads (no second tree walk), keeps an explicit element stack (a depth bomb cannot overflow the
  * JavaScript stack) and runs several times faster.
  *
+ * Why not saxes (issue 14, where this reader was found to accept 47 of the W3C suite's 243
+ * not-well-formed XML 1.0 documents without a DOCTYPE, and to copy namespace tables
+ * quadratically): measured with `npm run bench:parse -- --baseline HEAD --saxes --runs 7`
+ * (scripts/bench-parse.ts; medians, Node 20, the shared 2-vCPU machine at load 4–6), saxes plus
+ * the few lines that build our tree from its events (scripts/fuzz/saxes-reader.ts) reads the
+ * 8.7 KB ITI-42 request in 665 µs (13 MB/s) and a 14 MB ITI-41 with an inline document in 548 ms
+ * (26 MB/s). This reader, before the fix: 73 µs (119 MB/s) and 23.3 ms (602 MB/s); after it:
+ * 81 µs (107 MB/s) and 19.8 ms (707 MB/s), and in three more runs of the two alone after/before
+ * 0.93–1.05 (ITI-42) and 0.99–1.16 (14 MB): no cost this machine can tell from its noise. saxes
+ * would make the path every request takes 8–28 × slower, so the reader was fixed, and saxes is
+ * the reference the differential tests hold it to (test/xml/differential.test.ts).
+ *
+ * Linear in its input, whatever the input: namespace bindings live in one map with an undo stack
+ * (an element's declarations are undone when it closes), and an element's nsScope copies at most
+ * 16 bindings (FLAT_SCOPE_LIMIT), so N declarations on one element and M children declaring one
+ * each cost N + 16 M, not N × M; names are remembered in a bounded table; every scan (`indexOf`
+ * for the next markup, `]]>`, `--`, `?>`) moves forward only. Caps on attributes and namespace
+ * declarations, per element and per document (XmlParseLimits), refuse what no message needs
+ * before it costs anything.
+ *
  * What it accepts: XML 1.0 documents in UTF-8 with an optional BOM and XML declaration, comments,
  * CDATA sections and processing instructions (the latter two kinds are dropped). What it refuses:
  * any DOCTYPE or ENTITY declaration (checked before parsing: no entity expansion can ever happen),
- * named entities other than the five predefined ones, undeclared prefixes, and anything not
- * well-formed.
+ * named entities other than the five predefined ones, undeclared prefixes, an XML declaration of a
+ * version other than 1.0, bytes whose declared encoding contradicts how they are read, and
+ * anything not well-formed (test/xml/w3c-suite.test.ts runs the W3C XML Conformance Test Suite).
  */
 import { isAscii } from 'node:buffer';
 import { NS } from './namespaces.js';
@@ -21,12 +42,18 @@ import type { XmlElement, XmlNode } from './tree.js';
 
 export type XmlParseFailure = 'malformed' | 'doctype' | 'too-deep' | 'too-large';
 
+/** The caps of XmlParseLimits a document can exceed; XmlParseError.limit names the one it did. */
+export type XmlCap = 'maxElements' | 'maxAttributesPerElement' | 'maxAttributes' | 'maxNamespaceDeclarationsPerElement' | 'maxNamespaceDeclarations';
+
 export class XmlParseError extends Error {
   readonly reason: XmlParseFailure;
-  constructor(reason: XmlParseFailure, message: string) {
+  /** Set when a cap was exceeded (the reason is then 'malformed': no sender needs that many). */
+  readonly limit: XmlCap | undefined;
+  constructor(reason: XmlParseFailure, message: string, limit?: XmlCap) {
     super(message);
     this.name = 'XmlParseError';
     this.reason = reason;
+    this.limit = limit;
   }
 }
 
@@ -35,45 +62,100 @@ export interface XmlParseLimits {
   maxBytes?: number;
   /** Deepest accepted element nesting (the root is depth 1). Default 200. */
   maxDepth?: number;
+  /** Most elements in the whole document. Default 2,000,000. */
+  maxElements?: number;
+  /** Most attributes on one element, namespace declarations not counted. Default 256. */
+  maxAttributesPerElement?: number;
+  /** Most attributes in the whole document, namespace declarations not counted. Default 4,000,000. */
+  maxAttributes?: number;
+  /** Most namespace declarations (xmlns, xmlns:p) on one element. Default 64. */
+  maxNamespaceDeclarationsPerElement?: number;
+  /** Most namespace declarations in the whole document. Default 100,000. */
+  maxNamespaceDeclarations?: number;
 }
 
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 200;
+/**
+ * The tree costs about 40 bytes of heap per byte of `<a/>` (8 MB of empty elements built a 328 MB
+ * tree), so without a count a 100 MB request of empty elements would exhaust the heap. A LeafClass
+ * answer holds about one element per 40 bytes: a 64 MB one (DEFAULT_MAX_BYTES) about 1.6 million.
+ * 2 million bounds the tree of any one document to some 100 MB of heap.
+ */
+export const DEFAULT_MAX_ELEMENTS = 2_000_000;
+/** ebRIM, SOAP, WS-Addressing and SAML elements carry a handful (the fixtures at most 5). */
+export const DEFAULT_MAX_ATTRIBUTES_PER_ELEMENT = 256;
+/**
+ * A LeafClass answer holds about one attribute per 50 bytes, so a 100 MB answer (the gateway's
+ * default response limit) about 2 million: twice that leaves room and still bounds the tree.
+ */
+export const DEFAULT_MAX_ATTRIBUTES = 4_000_000;
+/** The fixtures declare at most 4 namespaces on one element; senders declare theirs on the root. */
+export const DEFAULT_MAX_NAMESPACE_DECLARATIONS_PER_ELEMENT = 64;
+/** Enough for a stack that redeclares its namespaces on every entry of a large answer. */
+export const DEFAULT_MAX_NAMESPACE_DECLARATIONS = 100_000;
 
 const XMLNS_URI = 'http://www.w3.org/2000/xmlns/';
+
+interface Caps {
+  readonly maxDepth: number;
+  readonly maxElements: number;
+  readonly maxAttributesPerElement: number;
+  readonly maxAttributes: number;
+  readonly maxNamespaceDeclarationsPerElement: number;
+  readonly maxNamespaceDeclarations: number;
+}
+
+/** How the text was obtained: from bytes read as UTF-8 (with or without a BOM), or handed over as a string. */
+type Source = 'utf-8' | 'utf-8-bom' | 'string';
 
 /** Parses a complete XML document and returns its root element. Throws XmlParseError. */
 export function parseXml(input: string | Uint8Array, limits: XmlParseLimits = {}): XmlElement {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const text = decodeInput(input, maxBytes);
+  const caps: Caps = {
+    maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH,
+    maxElements: limits.maxElements ?? DEFAULT_MAX_ELEMENTS,
+    maxAttributesPerElement: limits.maxAttributesPerElement ?? DEFAULT_MAX_ATTRIBUTES_PER_ELEMENT,
+    maxAttributes: limits.maxAttributes ?? DEFAULT_MAX_ATTRIBUTES,
+    maxNamespaceDeclarationsPerElement: limits.maxNamespaceDeclarationsPerElement ?? DEFAULT_MAX_NAMESPACE_DECLARATIONS_PER_ELEMENT,
+    maxNamespaceDeclarations: limits.maxNamespaceDeclarations ?? DEFAULT_MAX_NAMESPACE_DECLARATIONS,
+  };
+  const [text, source] = decodeInput(input, maxBytes);
   rejectDeclarations(text);
-  rejectIllegalCharacters(text);
-  return new Reader(text, maxDepth).document();
+  rejectIllegalCharacters(text, source);
+  return new Reader(text, caps, source).document();
 }
 
-function decodeInput(input: string | Uint8Array, maxBytes: number): string {
+function decodeInput(input: string | Uint8Array, maxBytes: number): [string, Source] {
   let text: string;
+  let source: Source;
   if (typeof input === 'string') {
     // A UTF-16 code unit is at most 3 UTF-8 bytes: only count exactly when it could matter.
     if (input.length * 3 > maxBytes && Buffer.byteLength(input, 'utf8') > maxBytes) {
       throw new XmlParseError('too-large', `XML larger than ${maxBytes} bytes`);
     }
     text = input;
+    source = 'string';
   } else {
     if (input.byteLength > maxBytes) throw new XmlParseError('too-large', `XML larger than ${maxBytes} bytes`);
-    if (isAscii(input)) {
+    const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    if (isAscii(bytes)) {
       // ASCII is UTF-8 whose bytes are its characters: no decoder, no validation needed.
-      text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
+      text = bytes.toString('latin1');
     } else {
       try {
-        text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
+        text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
       } catch {
         throw new XmlParseError('malformed', 'XML is not valid UTF-8');
       }
     }
+    source = 'utf-8';
   }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (text.charCodeAt(0) === 0xfeff) {
+    text = text.slice(1);
+    if (source === 'utf-8') source = 'utf-8-bom';
+  }
+  return [text, source];
 }
 
 /** DTDs are the root of entity expansion attacks (billion laughs, XXE): refuse them outright. */
@@ -88,10 +170,18 @@ function rejectDeclarations(text: string): void {
   }
 }
 
-function rejectIllegalCharacters(text: string): void {
+function rejectIllegalCharacters(text: string, source: Source): void {
   // XML 1.0 forbids C0 controls other than tab, newline and carriage return, and U+FFFE/U+FFFF.
   const m = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/.exec(text);
   if (m) throw new XmlParseError('malformed', `illegal character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at offset ${m.index}`);
+  // Decoded bytes always pair their surrogates; a string handed over by a caller may not, and a
+  // lone surrogate is no character at all.
+  if (source === 'string' && !(text as unknown as WellFormedString).isWellFormed()) throw new XmlParseError('malformed', 'XML text holds a lone surrogate');
+}
+
+/** String.prototype.isWellFormed (ES2024, in Node 20) is not in the ES2023 library typings. */
+interface WellFormedString {
+  isWellFormed(): boolean;
 }
 
 type Scope = Readonly<Record<string, string>>;
@@ -139,7 +229,7 @@ function newName(qname: string): Name {
     prefix,
     local,
     illegal: prefix !== undefined && (prefix === '' || local === '' || local.includes(':')),
-    declaration: qname === 'xmlns' || qname.startsWith('xmlns:'),
+    declaration: qname === 'xmlns' || prefix === 'xmlns',
     elementScope: undefined,
     elementNs: '',
     attributeScope: undefined,
@@ -155,9 +245,49 @@ function newName(qname: string): Name {
 const NAME_TABLE_SIZE = 256;
 const MAX_BUCKET = 8;
 
-const NAME = /[A-Za-z_:\u00C0-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\uD800-\uDBFF][A-Za-z0-9_:.\-\u00B7\u00C0-\u02FF\u0300-\u037D\u037F-\u1FFF\u200C\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\uD800-\uDFFF]*/y;
+/** XML 1.0 fifth edition Name (§2.3), by code point: the `u` flag reads a surrogate pair as one. */
+const NAME_START_CHARS =
+  'A-Za-z_:\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F' +
+  '\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const NAME = new RegExp(`[${NAME_START_CHARS}][${NAME_START_CHARS}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*`, 'uy');
 const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
+
+/**
+ * The XML declaration (§2.8 [23]–[26], [32], §4.3.3 [80]–[81]): version, then optionally encoding,
+ * then optionally standalone, in that order, each after whitespace. Every repetition is followed
+ * by a literal that ends it, so a failing match backtracks over each blank run once: linear.
+ */
+const XML_DECLARATION = new RegExp(
+  '<\\?xml[ \\t\\r\\n]+version[ \\t\\r\\n]*=[ \\t\\r\\n]*(?:"(1\\.[0-9]+)"|\'(1\\.[0-9]+)\')' +
+    '(?:[ \\t\\r\\n]+encoding[ \\t\\r\\n]*=[ \\t\\r\\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|\'([A-Za-z][A-Za-z0-9._-]*)\'))?' +
+    '(?:[ \\t\\r\\n]+standalone[ \\t\\r\\n]*=[ \\t\\r\\n]*(?:"(?:yes|no)"|\'(?:yes|no)\'))?' +
+    '[ \\t\\r\\n]*\\?>',
+  'y',
+);
+const UTF8_LABEL = /^utf-?8$/i;
+/**
+ * Labels of encodings that write every ASCII character as its ASCII byte. Bytes are read as
+ * UTF-8, what the SOAP endpoint's transport says they are (RFC 7303: the charset parameter wins
+ * over the declaration; the endpoint decodes any other charset to a string first). A document so
+ * labelled keeps being read as UTF-8, as it always was (senders that write UTF-8 under a Latin-1
+ * label exist). A label outside this list and UTF-8 (UTF-16, UTF-32, EBCDIC, unknown) cannot
+ * describe bytes that read as ASCII-compatible text: that contradiction is refused.
+ */
+const ASCII_COMPATIBLE_LABEL = /^(?:(?:us-)?ascii|iso[-_]?646[-_.]?(?:irv|us)?|iso[-_]?8859[-_][0-9]{1,2}|latin-?[0-9]{1,2}|l[0-9]|(?:windows|cp)-?125[0-8])$/i;
+
+/** The scope of an element with no declaration in scope. */
 const EMPTY_SCOPE: Scope = Object.freeze({});
+
+/**
+ * The most bindings a scope holds as a plain copy. A declaring element's scope is a copy of its
+ * parent's plus its own declarations while that stays this small: V8 then gives the scopes of
+ * every document the same few hidden classes, as it did before issue 14. A scope that would grow
+ * larger inherits its parent's through the prototype chain instead and holds only its own, so no
+ * element ever copies more than this many bindings (N declarations and M declaring children cost
+ * N + 16 M, not N × M). Chaining every scope cost 15 % on an ITI-42 request: each document's
+ * scopes became new prototypes, hence new hidden classes, on every parse.
+ */
+const FLAT_SCOPE_LIMIT = 16;
 
 /**
  * The namespaces the node reads, each mapped to its own constant: a declared URI equal to one is
@@ -181,15 +311,38 @@ class Reader {
   private readonly attrNames: Name[] = [];
   private readonly attrValues: string[] = [];
   private readonly names: (Name[] | undefined)[] = new Array<Name[] | undefined>(NAME_TABLE_SIZE);
+  /**
+   * The namespace bindings in scope (prefix → URI, '' for the default namespace), changed in
+   * place: a declaration pushes the binding it hides onto the undo stack, and closing its element
+   * puts it back (`undoMarks`: where each open declaring element's entries start). A prefix that
+   * was unbound is set back to undefined, never deleted: V8's Map rehashes its whole table over
+   * and over when one key is added and deleted again and again (measured: 32,000 add/delete pairs
+   * beside 32,000 live keys took 2.2 s; as overwrites, under 1 ms). The elements' nsScope objects
+   * tell scopes apart: one is made for each declaring element and shared by its non-declaring
+   * descendants, so the name table's caches are keyed by it (see FLAT_SCOPE_LIMIT for its shape).
+   */
+  private readonly bindings = new Map<string, string | undefined>();
+  private readonly undoPrefixes: string[] = [];
+  private readonly undoUris: (string | undefined)[] = [];
+  private readonly undoMarks: number[] = [];
+  /** Which declaring element (by number) last declared each prefix: a repeated declaration is refused. */
+  private readonly declaredBy = new Map<string, number>();
+  private declaringElements = 0;
+  private attributes = 0;
+  private declarations = 0;
+  private elements = 0;
+  /** The first `]]>` at or after the last text read (the text's length when there is none). */
+  private cdataEnd = -1;
 
   constructor(
     private readonly text: string,
-    private readonly maxDepth: number,
+    private readonly caps: Caps,
+    private readonly source: Source,
   ) {}
 
   document(): XmlElement {
     const t = this.text;
-    if (t.startsWith('<?xml') && isSpaceOrEnd(t.charCodeAt(5), t, 5)) this.skipPi();
+    if (t.startsWith('<?xml') && (isSpace(t.charCodeAt(5)) || t.charCodeAt(5) === 0x3f)) this.xmlDeclaration();
     this.skipMisc();
     if (t.charCodeAt(this.pos) !== 0x3c /* < */) this.fail('expected the root element');
     const root = this.content();
@@ -200,6 +353,26 @@ class Reader {
 
   private fail(what: string): never {
     throw new XmlParseError('malformed', `malformed XML at offset ${this.pos}: ${what}`);
+  }
+
+  private exceed(cap: XmlCap, what: string): never {
+    throw new XmlParseError('malformed', `malformed XML at offset ${this.pos}: more than ${this.caps[cap]} ${what}`, cap);
+  }
+
+  private xmlDeclaration(): void {
+    XML_DECLARATION.lastIndex = 0;
+    const m = XML_DECLARATION.exec(this.text);
+    if (!m) this.fail('malformed XML declaration');
+    const version = m[1] ?? m[2]!;
+    // XML 1.1 changes which characters and line ends a document may hold; no sender of ours
+    // writes it, so it is refused rather than read by the 1.0 rules.
+    if (version !== '1.0') this.fail(`XML version ${version} is not read (only 1.0)`);
+    const encoding = m[3] ?? m[4];
+    if (encoding !== undefined && this.source !== 'string' && !UTF8_LABEL.test(encoding)) {
+      if (this.source === 'utf-8-bom') this.fail(`the document starts with a UTF-8 byte order mark but declares encoding ${encoding}`);
+      if (!ASCII_COMPATIBLE_LABEL.test(encoding)) this.fail(`the document declares encoding ${encoding}, but its bytes read as UTF-8`);
+    }
+    this.pos = m[0].length;
   }
 
   /** Whitespace, comments and processing instructions around the root element. */
@@ -214,17 +387,30 @@ class Reader {
   }
 
   private skipComment(): void {
-    const end = this.text.indexOf('-->', this.pos + 4);
-    if (end === -1) this.fail('unterminated comment');
-    this.pos = end + 3;
+    // '--' may only end a comment (§2.5 [15]): the first one after '<!--' must be followed by '>'.
+    const dashes = this.text.indexOf('--', this.pos + 4);
+    if (dashes === -1) this.fail('unterminated comment');
+    if (this.text.charCodeAt(dashes + 2) !== 0x3e) this.fail("'--' inside a comment");
+    this.pos = dashes + 3;
   }
 
   private skipPi(): void {
-    const end = this.text.indexOf('?>', this.pos + 2);
+    const t = this.text;
+    const start = this.pos + 2;
+    NAME.lastIndex = start;
+    const m = NAME.exec(t);
+    if (!m) this.fail('processing instruction without a target');
+    const target = m[0];
+    // §2.6 [17]: names matching [Xx][Mm][Ll] are reserved; the declaration is read only at offset 0.
+    if (target.length === 3 && target.toLowerCase() === 'xml') {
+      this.fail(target === 'xml' ? 'XML declaration not at the start of the document' : `reserved processing instruction target ${target}`);
+    }
+    // Namespaces §7: no colon in a processing instruction target.
+    if (target.includes(':')) this.fail(`colon in processing instruction target ${target}`);
+    const after = start + target.length;
+    const end = t.indexOf('?>', after);
     if (end === -1) this.fail('unterminated processing instruction');
-    const target = /^[^\s?]*/.exec(this.text.slice(this.pos + 2, Math.min(end, this.pos + 40)))?.[0] ?? '';
-    if (target.toLowerCase() === 'xml' && this.pos !== 0) this.fail('XML declaration not at the start');
-    if (target === '') this.fail('processing instruction without target');
+    if (end !== after && !isSpace(t.charCodeAt(after))) this.fail(`malformed processing instruction target ${target}`);
     this.pos = end + 2;
   }
 
@@ -244,6 +430,17 @@ class Reader {
       if (lt === -1) this.fail(`unclosed element <${this.openNames[top]!.qname}>`);
       const next = t.charCodeAt(lt + 1);
       if (lt > this.pos) {
+        // ']]>' may not appear in text (§2.4). The search runs ahead to the next occurrence and
+        // is repeated only once the reader has passed it (inside an attribute value, a comment,
+        // CDATA), so the text is scanned once in all.
+        if (this.cdataEnd < this.pos) {
+          const at = t.indexOf(']]>', this.pos);
+          this.cdataEnd = at === -1 ? t.length : at;
+        }
+        if (this.cdataEnd < lt) {
+          this.pos = this.cdataEnd;
+          this.fail("']]>' in text");
+        }
         // Indentation before a child element or closing an element that has children is layout:
         // drop it here rather than allocate it and filter it out later.
         const pending = this.pendingText[top]!;
@@ -274,13 +471,15 @@ class Reader {
   /** Reads a start tag; returns the element when it was empty and had no parent (a lone root). */
   private startTag(): XmlElement | undefined {
     const t = this.text;
+    const caps = this.caps;
     this.pos++;
     const name = this.name('element name');
     const qname = name.qname;
     const attrNames = this.attrNames;
     const attrValues = this.attrValues;
     let count = 0;
-    let declares = false;
+    let declarations = 0;
+    let attributes = 0;
     let selfClosing = false;
     for (;;) {
       const hadSpace = this.skipSpace();
@@ -297,6 +496,14 @@ class Reader {
       if (Number.isNaN(c)) this.fail(`unterminated start tag <${qname}>`);
       if (!hadSpace) this.fail(`expected whitespace before an attribute of <${qname}>`);
       const attr = this.name('attribute name');
+      // Counted as soon as read, so a tag with a million attributes stops at the cap's worth.
+      if (attr.declaration) {
+        if (++declarations > caps.maxNamespaceDeclarationsPerElement) this.exceed('maxNamespaceDeclarationsPerElement', `namespace declarations on <${qname}>`);
+        if (++this.declarations > caps.maxNamespaceDeclarations) this.exceed('maxNamespaceDeclarations', 'namespace declarations in the document');
+      } else {
+        if (++attributes > caps.maxAttributesPerElement) this.exceed('maxAttributesPerElement', `attributes on <${qname}>`);
+        if (++this.attributes > caps.maxAttributes) this.exceed('maxAttributes', 'attributes in the document');
+      }
       this.skipSpace();
       if (t.charCodeAt(this.pos) !== 0x3d /* = */) this.fail(`attribute ${attr.qname} without value`);
       this.pos++;
@@ -310,22 +517,23 @@ class Reader {
       attrNames[count] = attr;
       attrValues[count] = decodeAttribute(raw, this.pos + 1);
       count++;
-      if (attr.declaration) declares = true;
       this.pos = end + 1;
     }
 
+    if (++this.elements > caps.maxElements) this.exceed('maxElements', 'elements in the document');
     // An empty element counts as deep as an open one.
     const depth = this.open.length;
-    if (depth >= this.maxDepth) {
-      throw new XmlParseError('too-deep', `XML nested deeper than ${this.maxDepth} elements`);
+    if (depth >= caps.maxDepth) {
+      throw new XmlParseError('too-deep', `XML nested deeper than ${caps.maxDepth} elements`);
     }
     const parent = depth > 0 ? this.open[depth - 1]! : undefined;
-    const el = this.resolve(name, count, declares, parent?.nsScope ?? EMPTY_SCOPE);
+    const el = this.resolve(name, count, declarations, parent ? parent.nsScope : EMPTY_SCOPE);
     if (parent) {
       this.flushText(depth - 1);
       this.hasElementChild[depth - 1] = true;
     }
     if (selfClosing) {
+      if (declarations > 0) this.undo();
       if (parent) parent.children.push(el);
       return parent ? undefined : el;
     }
@@ -363,6 +571,8 @@ class Reader {
   private finish(top: number): XmlElement {
     this.flushText(top);
     const el = this.open.pop()!;
+    // It declared namespaces when its scope is not its parent's.
+    if (el.nsScope !== (top > 0 ? this.open[top - 1]!.nsScope : EMPTY_SCOPE)) this.undo();
     this.openNames.pop();
     this.pendingText.pop();
     // Whitespace between elements is layout, not data; text in a text-only or mixed element is kept.
@@ -370,6 +580,14 @@ class Reader {
       el.children = el.children.filter((c) => typeof c !== 'string' || !WHITESPACE_ONLY.test(c));
     }
     return el;
+  }
+
+  /** Puts back the bindings that the innermost declaring element's declarations hid. */
+  private undo(): void {
+    const mark = this.undoMarks.pop()!;
+    const prefixes = this.undoPrefixes;
+    const uris = this.undoUris;
+    while (prefixes.length > mark) this.bindings.set(prefixes.pop()!, uris.pop());
   }
 
   private flushText(index: number): void {
@@ -380,35 +598,17 @@ class Reader {
     }
   }
 
-  private resolve(name: Name, count: number, declares: boolean, parentScope: Scope): Building {
+  /** Resolves the element's name and attributes in its scope, after its own declarations. */
+  private resolve(name: Name, count: number, declarations: number, parentScope: Scope): Building {
     const attrNames = this.attrNames;
     const attrValues = this.attrValues;
-    let scope = parentScope;
-    if (declares) {
-      let copied = false;
-      for (let i = 0; i < count; i++) {
-        const attr = attrNames[i]!;
-        if (!attr.declaration) continue;
-        const uri = attrValues[i]!;
-        const declared = attr.qname === 'xmlns' ? '' : attr.qname.slice(6);
-        if (declared === 'xmlns' || (declared === 'xml') !== (uri === NS.xml) || uri === XMLNS_URI) {
-          this.fail(`illegal namespace declaration ${attr.qname}="${uri}"`);
-        }
-        if (declared !== '' && uri === '') this.fail(`namespace prefix ${declared} bound to the empty URI`);
-        if (declared.includes(':')) this.fail(`illegal namespace prefix ${declared}`);
-        if (!copied) {
-          scope = { ...parentScope };
-          copied = true;
-        }
-        setOwn(scope as Record<string, string>, declared, KNOWN_URIS.get(uri) ?? uri);
-      }
-    }
+    const scope = declarations > 0 ? this.declare(name, count, declarations, parentScope) : parentScope;
 
     if (name.illegal) this.fail(`illegal qualified name ${name.qname}`);
     let ns: string;
     if (name.elementScope === scope) ns = name.elementNs;
     else {
-      ns = name.prefix === undefined ? (Object.hasOwn(scope, '') ? scope['']! : '') : this.lookup(scope, name.prefix, name.qname);
+      ns = name.prefix === undefined ? (this.bindings.get('') ?? '') : this.lookup(name.prefix, name.qname);
       name.elementScope = scope;
       name.elementNs = ns;
     }
@@ -422,7 +622,7 @@ class Reader {
       if (attr.prefix === undefined) key = attr.qname;
       else if (attr.attributeScope === scope) key = attr.attributeKey;
       else {
-        key = `{${this.lookup(scope, attr.prefix, attr.qname)}}${attr.local}`;
+        key = `{${this.lookup(attr.prefix, attr.qname)}}${attr.local}`;
         attr.attributeScope = scope;
         attr.attributeKey = key;
       }
@@ -434,10 +634,52 @@ class Reader {
     return el;
   }
 
-  private lookup(scope: Scope, prefix: string, qname: string): string {
+  /**
+   * Applies the start tag's namespace declarations (undone by `undo` when the element closes) and
+   * returns the element's scope: a copy of a small parent scope plus the declarations, or an
+   * object holding only them that inherits a larger one (FLAT_SCOPE_LIMIT).
+   */
+  private declare(name: Name, count: number, declarations: number, parentScope: Scope): Scope {
+    const attrNames = this.attrNames;
+    const attrValues = this.attrValues;
+    const bindings = this.bindings;
+    const declaredBy = this.declaredBy;
+    const serial = ++this.declaringElements;
+    this.undoMarks.push(this.undoPrefixes.length);
+    // A copy has Object.prototype as its prototype, a chained scope another scope. Only a copy
+    // is counted, and a copy holds at most FLAT_SCOPE_LIMIT bindings.
+    const flat = Object.getPrototypeOf(parentScope) === Object.prototype && Object.keys(parentScope).length + declarations <= FLAT_SCOPE_LIMIT;
+    const own = (flat ? { ...parentScope } : Object.create(parentScope)) as Record<string, string>;
+    for (let i = 0; i < count; i++) {
+      const attr = attrNames[i]!;
+      if (!attr.declaration) continue;
+      const uri = attrValues[i]!;
+      // `xmlns:` (no prefix) and `xmlns:a:b` are not declarations but malformed names.
+      if (attr.illegal) this.fail(`illegal namespace declaration ${attr.qname}`);
+      const declared = attr.prefix === undefined ? '' : attr.local;
+      if (declared === 'xmlns' || (declared === 'xml') !== (uri === NS.xml) || uri === XMLNS_URI) {
+        this.fail(`illegal namespace declaration ${attr.qname}="${uri}"`);
+      }
+      if (declared !== '' && uri === '') this.fail(`namespace prefix ${declared} bound to the empty URI`);
+      // One declaration cannot repeat another: most declaring elements make one.
+      if (declarations > 1) {
+        if (declaredBy.get(declared) === serial) this.fail(`attribute ${attr.qname} repeated on <${name.qname}>`);
+        declaredBy.set(declared, serial);
+      }
+      const value = KNOWN_URIS.get(uri) ?? uri;
+      setOwn(own, declared, value);
+      this.undoPrefixes.push(declared);
+      this.undoUris.push(bindings.get(declared));
+      bindings.set(declared, value);
+    }
+    return own;
+  }
+
+  private lookup(prefix: string, qname: string): string {
     if (prefix === 'xml') return NS.xml;
-    if (!Object.hasOwn(scope, prefix) || prefix === '') this.fail(`undeclared namespace prefix in ${qname}`);
-    return scope[prefix]!;
+    const uri = this.bindings.get(prefix);
+    if (uri === undefined) this.fail(`undeclared namespace prefix in ${qname}`);
+    return uri;
   }
 
   private name(what: string): Name {
@@ -517,10 +759,6 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
 
-function isSpaceOrEnd(c: number, t: string, i: number): boolean {
-  return i >= t.length || isSpace(c) || c === 0x3f;
-}
-
 function normalizeNewlines(s: string): string {
   return s.includes('\r') ? s.replace(/\r\n?/g, '\n') : s;
 }
@@ -543,15 +781,16 @@ function decodeReferences(s: string, offset: number): string {
   let out = '';
   let from = 0;
   while (amp !== -1) {
+    // A reference ends at the first ';' (an invalid one ends the parse, so this scan runs once).
     const semi = s.indexOf(';', amp + 1);
-    if (semi === -1 || semi - amp > 12) throw referenceError(s, amp, offset);
-    const ref = s.slice(amp + 1, semi);
+    if (semi === -1) throw referenceError(s, amp, offset);
     let decoded: string | undefined;
-    if (ref.charCodeAt(0) === 0x23 /* # */) {
-      const cp = /^#x[0-9a-fA-F]+$/.test(ref) ? parseInt(ref.slice(2), 16) : /^#[0-9]+$/.test(ref) ? parseInt(ref.slice(1), 10) : NaN;
+    if (s.charCodeAt(amp + 1) === 0x23 /* # */) {
+      const cp = characterReference(s, amp + 2, semi);
       if (isXmlChar(cp)) decoded = String.fromCodePoint(cp);
-    } else if (Object.hasOwn(PREDEFINED, ref)) {
-      decoded = PREDEFINED[ref];
+    } else {
+      const ref = s.slice(amp + 1, semi);
+      if (Object.hasOwn(PREDEFINED, ref)) decoded = PREDEFINED[ref];
     }
     if (decoded === undefined) throw referenceError(s, amp, offset);
     out += s.slice(from, amp) + decoded;
@@ -559,6 +798,27 @@ function decodeReferences(s: string, offset: number): string {
     amp = s.indexOf('&', from);
   }
   return out + s.slice(from);
+}
+
+/**
+ * The code point of the digits from `start` to `end` (after '&#': decimal, or hex after 'x'), or
+ * NaN. Any number of leading zeros is legal; a value past U+10FFFF stays past it.
+ */
+function characterReference(s: string, start: number, end: number): number {
+  const hex = s.charCodeAt(start) === 0x78; /* x */
+  let i = hex ? start + 1 : start;
+  if (i >= end) return NaN;
+  let cp = 0;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    let digit: number;
+    if (c >= 0x30 && c <= 0x39) digit = c - 0x30;
+    else if (hex && c >= 0x61 && c <= 0x66) digit = c - 0x57;
+    else if (hex && c >= 0x41 && c <= 0x46) digit = c - 0x37;
+    else return NaN;
+    cp = Math.min(cp * (hex ? 16 : 10) + digit, 0x110000);
+  }
+  return cp;
 }
 
 function referenceError(s: string, amp: number, offset: number): XmlParseError {

@@ -23,7 +23,14 @@ export interface XmlElement {
   readonly attrs: Readonly<Record<string, string>>;
   /** Child elements and text nodes in document order (entities and character references decoded). */
   readonly children: readonly XmlNode[];
-  /** Namespace declarations in scope at this element (prefix → URI, '' for the default namespace). */
+  /**
+   * Namespace declarations in scope at this element (prefix → URI, '' for the default namespace).
+   * The parser shares one object among an element and its descendants that declare nothing; a
+   * declaring element gets a copy of its parent's plus its own while that holds at most 16
+   * bindings, and past that an object with only its own that inherits the parent's through the
+   * prototype chain (copying large scopes made namespace bombs quadratic, issue 14). So read it
+   * with `nsScope[prefix]` or `for…in`: `Object.keys` may see only the element's own bindings.
+   */
   readonly nsScope?: Readonly<Record<string, string>>;
 }
 

@@ -26,6 +26,9 @@ export const MUTATIONS = [
   'signatureWrapping',
   'garbage',
   'charset',
+  'namespaceBomb',
+  'commentCdata',
+  'xmlDeclaration',
   'combined',
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number];
@@ -46,6 +49,9 @@ const WEIGHTS: ReadonlyArray<readonly [Mutation, number]> = [
   ['signatureWrapping', 8],
   ['garbage', 4],
   ['charset', 3],
+  ['namespaceBomb', 6],
+  ['commentCdata', 6],
+  ['xmlDeclaration', 4],
   ['combined', 5],
 ];
 
@@ -243,8 +249,14 @@ function applyMutation(mutation: Mutation, d: Draft, base: EnvelopeParts, seed: 
       return garbage(d, rng);
     case 'charset':
       return charset(d, rng);
+    case 'namespaceBomb':
+      return namespaceBomb(d, rng, ctx);
+    case 'commentCdata':
+      return commentCdata(d, rng);
+    case 'xmlDeclaration':
+      return xmlDeclaration(d, rng);
     case 'combined': {
-      const first = rng.pick(['wrongNamespace', 'doctype', 'wsAddressing', 'hugeAttribute', 'signatureWrapping', 'mtom'] as const);
+      const first = rng.pick(['wrongNamespace', 'doctype', 'wsAddressing', 'hugeAttribute', 'signatureWrapping', 'mtom', 'namespaceBomb', 'commentCdata'] as const);
       applyMutation(first, d, base, seed, rng, ctx);
       const v1 = d.variant;
       const second = rng.pick(['truncate', 'byteFlip', 'invalidUtf8'] as const);
@@ -711,5 +723,186 @@ function charset(d: Draft, rng: Rng): void {
       d.bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(d.xml, 'utf16le')]);
       break;
   }
+  d.variant = variant;
+}
+
+/** Inserts text right after the Envelope's element name (in its start tag), or on the first start tag. */
+function onEnvelope(xml: string, attrs: string): string {
+  const m = /<(?:[\w.-]+:)?Envelope\b/.exec(xml) ?? /<[A-Za-z_][\w.:-]*/.exec(xml);
+  if (!m) return xml;
+  const at = m.index + m[0].length;
+  return xml.slice(0, at) + attrs + xml.slice(at);
+}
+
+function declarations(n: number, prefix = 'nb'): string {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push(` xmlns:${prefix}${i}="urn:fuzz:${i}"`);
+  return parts.join('');
+}
+
+/**
+ * Issue 14: many namespace declarations on one element, many elements that each declare one, and
+ * both at once (N × M namespace bindings for a reader that copies its table per element). The
+ * node's caps (64 per element, 100,000 per document) sit between the variants' sizes.
+ */
+function namespaceBomb(d: Draft, rng: Rng, ctx: CaseContext): void {
+  const variant = rng.pick([
+    'many-on-one',
+    'declaring-children',
+    'product',
+    'same-prefix-children',
+    'over-document-cap',
+    'deep-redeclaring',
+    'in-security-header',
+    'many-attributes',
+    'empty-prefix',
+  ] as const);
+  const child = (j: number, samePrefix: boolean): string => (samePrefix ? `<nc:x xmlns:nc="urn:fuzz:${j}"/>` : `<nc${j}:x xmlns:nc${j}="urn:fuzz:${j}"/>`);
+  const children = (m: number, samePrefix: boolean): string => {
+    const parts: string[] = [];
+    for (let j = 0; j < m; j++) parts.push(child(j, samePrefix));
+    return parts.join('');
+  };
+  // Stays under the node's request limit: a declaring child is at most ~40 bytes.
+  const fit = (m: number): number => Math.max(0, Math.min(m, Math.floor((ctx.maxRequestBytes - d.xml.length) / 48)));
+  switch (variant) {
+    case 'many-on-one':
+      d.xml = onEnvelope(d.xml, declarations(rng.pick([63, 64, 65, rng.int(1000, 20_000)])));
+      break;
+    case 'declaring-children':
+      d.xml = insertAfterBodyStart(d.xml, children(fit(rng.int(1000, 40_000)), false));
+      break;
+    case 'product': {
+      // The shape that ran the node out of heap: N = M = 20,000 (0.92 MB) before issue 14.
+      const n = rng.pick([60, 20_000]);
+      d.xml = insertAfterBodyStart(onEnvelope(d.xml, declarations(n)), children(fit(rng.pick([2000, 20_000])), false));
+      break;
+    }
+    case 'same-prefix-children':
+      d.xml = insertAfterBodyStart(onEnvelope(d.xml, declarations(60)), children(fit(rng.int(10_000, 99_000)), true));
+      break;
+    case 'over-document-cap':
+      d.xml = insertAfterBodyStart(d.xml, children(fit(100_001), true));
+      break;
+    case 'deep-redeclaring': {
+      // Every level declares 60 prefixes: 9,000 bindings in scope at the bottom, then siblings.
+      const depth = Math.min(150, ctx.maxXmlDepth - 20);
+      const open = Array.from({ length: depth }, () => `<nd:d xmlns:nd="urn:fuzz:d"${declarations(60)}>`).join('');
+      d.xml = insertAfterBodyStart(d.xml, open + children(fit(rng.int(1000, 50_000)), rng.chance(0.5)) + '</nd:d>'.repeat(depth));
+      break;
+    }
+    case 'in-security-header': {
+      // The XUA scanner (connector/trust/locate.ts) reads the header with a namespace table of its own.
+      const assertion = `<saml2:Assertion xmlns:saml2="${NS.saml2}" ID="_fuzz" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"/>`;
+      const security = `<wsse:Security xmlns:wsse="${NS.wsse}">${children(fit(rng.int(1000, 20_000)), rng.chance(0.5))}${assertion.repeat(rng.pick([1, 9, 50]))}</wsse:Security>`;
+      d.xml = onEnvelope(d.xml, declarations(60)).replace(/(<(?:[\w.-]+:)?Header\b[^>]*>)/, `$1${security}`);
+      break;
+    }
+    case 'many-attributes': {
+      const n = rng.pick([256, 257, 5000]);
+      d.xml = onEnvelope(d.xml, Array.from({ length: n }, (_, i) => ` fa${i}="${i}"`).join(''));
+      break;
+    }
+    case 'empty-prefix':
+      // `xmlns:` is no declaration of the default namespace, just a malformed name.
+      d.xml = onEnvelope(d.xml, rng.pick([' xmlns:="urn:fuzz"', ' xmlns:xmlns="urn:fuzz"', ' xmlns:xml="urn:fuzz"', ' xmlns:p="" ', ' xmlns:a:b="urn:fuzz"']));
+      break;
+  }
+  d.variant = variant;
+}
+
+/** Comments and CDATA sections, well-formed (text must read the same as without them) and not. */
+function commentCdata(d: Draft, rng: Rng): void {
+  const variant = rng.pick([
+    'double-dash-in-comment',
+    'comment-ending-in-dash',
+    'unterminated-comment',
+    'doctype-in-comment',
+    'cdata-end-in-text',
+    'nested-cdata',
+    'unterminated-cdata',
+    'cdata-outside-root',
+    'huge-comment',
+    'many-comments',
+    'many-cdata-sections',
+    'cdata-around-value',
+    'comment-inside-value',
+  ] as const);
+  const value = /(<(?:[\w.-]+:)?Value>)([^<]*)(<\/)/;
+  switch (variant) {
+    case 'double-dash-in-comment':
+      d.xml = insertAfterBodyStart(d.xml, '<!-- a -- b -->');
+      break;
+    case 'comment-ending-in-dash':
+      d.xml = insertAfterBodyStart(d.xml, '<!-- a --->');
+      break;
+    case 'unterminated-comment':
+      d.xml = insertAfterBodyStart(d.xml, '<!-- never closed ');
+      break;
+    case 'doctype-in-comment':
+      d.xml = insertAfterBodyStart(d.xml, '<!-- <!DOCTYPE x [<!ENTITY e "e">]> -->');
+      break;
+    case 'cdata-end-in-text':
+      d.xml = value.test(d.xml) ? d.xml.replace(value, '$1$2]]>$3') : insertAfterBodyStart(d.xml, 'a]]>b');
+      break;
+    case 'nested-cdata':
+      d.xml = insertAfterBodyStart(d.xml, '<![CDATA[ <![CDATA[inner]]> ]]>');
+      break;
+    case 'unterminated-cdata':
+      d.xml = insertAfterBodyStart(d.xml, '<![CDATA[ never closed ');
+      break;
+    case 'cdata-outside-root':
+      d.xml = rng.chance(0.5) ? d.xml.replace(/^(<\?xml[^>]*\?>)?/, '$1<![CDATA[x]]>') : `${d.xml}<![CDATA[x]]>`;
+      break;
+    case 'huge-comment':
+      d.xml = insertAfterBodyStart(d.xml, `<!--${'c'.repeat(rng.int(1, 4) * 1024 * 1024)}-->`);
+      break;
+    case 'many-comments':
+      d.xml = insertAfterBodyStart(d.xml, '<!---->'.repeat(rng.int(10_000, 200_000)));
+      break;
+    case 'many-cdata-sections':
+      // One text of many sections: the reader must join them without quadratic copying.
+      d.xml = value.test(d.xml) ? d.xml.replace(value, `$1$2${'<![CDATA[x]]>'.repeat(rng.int(10_000, 200_000))}$3`) : d.xml;
+      break;
+    case 'cdata-around-value':
+      d.xml = d.xml.replace(new RegExp(value.source, 'g'), '$1<![CDATA[$2]]>$3');
+      break;
+    case 'comment-inside-value':
+      d.xml = d.xml.replace(new RegExp(value.source, 'g'), (_m, open: string, text: string, close: string) => `${open}${text.slice(0, 1)}<!-- c -->${text.slice(1)}${close}`);
+      break;
+  }
+  d.variant = variant;
+}
+
+/** The XML declaration and processing instructions: the forms XML 1.0 §2.8 and §2.6 refuse, and one it allows. */
+function xmlDeclaration(d: Draft, rng: Rng): void {
+  const variant = rng.pick([
+    'version-1.1',
+    'uppercase-XML',
+    'mismatched-quotes',
+    'encoding-utf-16',
+    'encoding-bad-name',
+    'standalone-YES',
+    'order',
+    'not-at-start',
+    'pi-colon-target',
+    'pi-no-space',
+    'stylesheet-pi',
+  ] as const);
+  const body = d.xml.replace(/^<\?xml[^>]*\?>/, '');
+  const decl: Record<typeof variant, string> = {
+    'version-1.1': '<?xml version="1.1" encoding="UTF-8"?>',
+    'uppercase-XML': '<?XML version="1.0"?>',
+    'mismatched-quotes': `<?xml version="1.0' encoding="UTF-8"?>`,
+    'encoding-utf-16': '<?xml version="1.0" encoding="UTF-16"?>',
+    'encoding-bad-name': '<?xml version="1.0" encoding=" utf-8"?>',
+    'standalone-YES': '<?xml version="1.0" standalone="YES"?>',
+    order: '<?xml encoding="UTF-8" version="1.0"?>',
+    'not-at-start': ' <?xml version="1.0"?>',
+    'pi-colon-target': '<?xml version="1.0"?><?a:b data?>',
+    'pi-no-space': '<?xml version="1.0"?><?pi??>',
+    'stylesheet-pi': '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><?xml-stylesheet href="x.xsl"?>',
+  };
+  d.xml = decl[variant] + body;
   d.variant = variant;
 }

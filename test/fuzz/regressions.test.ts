@@ -40,4 +40,26 @@ describe('fuzz regressions', () => {
     expect(uncaught).to.deep.equal([]);
     expect((await fetch(`${node.url}/health`)).status).to.equal(200);
   });
+
+  // Issue 14: N namespace declarations on the Envelope and M declaring elements in the Header,
+  // N = M = 20,000 (0.92 MB, no credentials needed), ran the node out of heap while it parsed,
+  // before wsse:Security was looked at. Now the per-element cap refuses it at the 65th declaration.
+  it('the namespace bomb is a Sender fault, and the node stays up', async () => {
+    const n = 20_000;
+    let decls = '';
+    for (let i = 0; i < n; i++) decls += ` xmlns:p${i}="u${i}"`;
+    let blocks = '';
+    for (let j = 0; j < n; j++) blocks += `<q${j}:b xmlns:q${j}="u"/>`;
+    const body = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"${decls}><s:Header>${blocks}</s:Header><s:Body/></s:Envelope>`;
+    expect(body.length).to.be.within(800_000, 1_000_000);
+    const res = await fetch(`${node.url}/xds/registry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/soap+xml; charset=UTF-8; action="urn:ihe:iti:2007:RegisterDocumentSet-b"' },
+      body,
+    });
+    expect(res.status).to.equal(400);
+    const text = await res.text();
+    expect(text).to.contain('Sender').and.contain('more than 64 namespace declarations');
+    expect((await fetch(`${node.url}/health`)).status).to.equal(200);
+  });
 });

@@ -137,6 +137,118 @@ describe('parseXml', () => {
     expect(Object.getPrototypeOf(root.attrs)).to.equal(Object.prototype);
   });
 
+  it('reads the XML declaration by its grammar (issue 14)', () => {
+    for (const ok of [
+      '<?xml version="1.0"?><a/>',
+      "<?xml version = '1.0' encoding = 'utf-8' standalone = 'no' ?><a/>",
+      '<?xml version="1.0" standalone="yes"?><a/>',
+      '<?xml\tversion="1.0"\nencoding="US-ASCII"?><a/>',
+      '<?xml-stylesheet href="x.xsl"?><a/>',
+    ]) {
+      expect(reason(() => parseXml(Buffer.from(ok))), ok).to.equal('accepted');
+    }
+    for (const bad of [
+      '<?xml?><a/>',
+      '<?xml encoding="UTF-8"?><a/>',
+      '<?xml encoding="UTF-8" version="1.0"?><a/>',
+      '<?xml version="1.0" standalone="yes" encoding="UTF-8"?><a/>',
+      '<?xml VERSION="1.0"?><a/>',
+      `<?xml version="1.0'?><a/>`,
+      '<?xml version="1.0"encoding="UTF-8"?><a/>',
+      '<?xml version="1.0" version="1.0"?><a/>',
+      '<?xml version="1.0" valid="no"?><a/>',
+      '<?xml version="1.0" standalone="YES"?><a/>',
+      '<?xml version="1.0" encoding=" UTF-8"?><a/>',
+      '<?xml version="1.0" encoding="a/b"?><a/>',
+      '<?xml version="1.0 "?><a/>',
+      '<?xml version="1.1"?><a/>',
+      '<?XML version="1.0"?><a/>',
+      '<?xmL version="1.0"?><a/>',
+      ' <?xml version="1.0"?><a/>',
+      '<!-- c --><?xml version="1.0"?><a/>',
+    ]) {
+      expect(reason(() => parseXml(Buffer.from(bad))), bad).to.equal('malformed');
+    }
+  });
+
+  it('refuses a declared encoding that contradicts the bytes, but not in a string the caller decoded', () => {
+    const utf16 = '<?xml version="1.0" encoding="UTF-16"?><a/>';
+    expect(reason(() => parseXml(Buffer.from(utf16)))).to.equal('malformed');
+    expect(reason(() => parseXml(utf16))).to.equal('accepted');
+    const latin1 = '<?xml version="1.0" encoding="ISO-8859-1"?><a>blåbær</a>';
+    // A Latin-1 label on UTF-8 bytes reads as UTF-8, as it always did; after a UTF-8 BOM it is a contradiction.
+    expect(parseXml(Buffer.from(latin1)).children).to.deep.equal(['blåbær']);
+    expect(reason(() => parseXml(Buffer.from(`\ufeff${latin1}`)))).to.equal('malformed');
+    expect(reason(() => parseXml(Buffer.from(`\ufeff${utf16.replace('UTF-16', 'utf-8')}`)))).to.equal('accepted');
+  });
+
+  it('refuses -- in comments, ]]> in text and malformed processing instructions (issue 14)', () => {
+    for (const bad of [
+      '<a><!-- a -- b --></a>',
+      '<a><!-- a ---></a>',
+      '<!-- a ---><a/>',
+      '<a>]]></a>',
+      '<a>x]]]>y</a>',
+      '<a><![CDATA[<![CDATA[x]]>]]></a>',
+      '<a><?a:b x?></a>',
+      '<a><?pi+ x?></a>',
+      '<a><?pi??></a>',
+      '<a><? x?></a>',
+      '<a><?XML x?></a>',
+    ]) {
+      expect(reason(() => parseXml(bad)), bad).to.equal('malformed');
+    }
+    for (const ok of ['<a b="]]>"><!-- ]]> --><![CDATA[]]]]>]]&gt;]]</a>', '<a><?pi?><?pi x?><?xml-stylesheet x?><!----></a>']) {
+      expect(reason(() => parseXml(ok)), ok).to.equal('accepted');
+    }
+    expect(parseXml('<a>x]]&gt;<![CDATA[]]]]><![CDATA[>]]></a>').children).to.deep.equal(['x]]>]]>']);
+  });
+
+  it('refuses malformed namespace declarations, repeated ones included (issue 14)', () => {
+    for (const bad of [
+      '<a xmlns:="urn:x"/>',
+      '<a xmlns:p="urn:1" xmlns:p="urn:2"/>',
+      '<a xmlns="urn:1" xmlns="urn:2"/>',
+      '<a xmlns:a:b="urn:x"/>',
+      '<a xmlns:xmlns="urn:x"/>',
+      '<a xmlns:xml="urn:x"/>',
+      '<a xmlns:p="http://www.w3.org/XML/1998/namespace"/>',
+      '<a xmlns:p="http://www.w3.org/2000/xmlns/"/>',
+      '<xmlns:a/>',
+    ]) {
+      expect(reason(() => parseXml(bad)), bad).to.equal('malformed');
+    }
+    expect(parseXml('<a xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:lang="nb"/>').attrs).to.deep.equal({ [`{${NS.xml}}lang`]: 'nb' });
+  });
+
+  it('reads names and references by XML 1.0 fifth edition', () => {
+    expect(parseXml('<Ωmega x·y="1"/>')).to.include({ local: 'Ωmega' });
+    expect(parseXml('<a\u{10000}b/>')).to.include({ local: 'a\u{10000}b' });
+    expect(reason(() => parseXml('<a×b/>'))).to.equal('malformed');
+    expect(reason(() => parseXml('<a\u{F0000}/>'))).to.equal('malformed');
+    // Leading zeros make a reference long, not wrong.
+    expect(parseXml('<a v="&#x0000000041;">&#00000000000000066;</a>').children).to.deep.equal(['B']);
+    expect(reason(() => parseXml('<a>&#65</a>'))).to.equal('malformed');
+    // A string a caller hands over may hold half a surrogate pair: no character at all.
+    expect(reason(() => parseXml('<a>\ud800</a>'))).to.equal('malformed');
+  });
+
+  it('gives every element its bindings in scope, copied while few and inherited when many', () => {
+    const root = parseXml('<a xmlns:p="urn:p"><b xmlns="urn:d"><c/></b></a>');
+    const c = (root.children[0] as XmlElement).children[0] as XmlElement;
+    expect(c.nsScope).to.deep.equal({ p: 'urn:p', '': 'urn:d' });
+    expect(Object.keys(c.nsScope!)).to.have.members(['p', '']);
+    // Past 16 bindings a scope holds only its own declarations and inherits the rest.
+    const many = Array.from({ length: 20 }, (_, i) => ` xmlns:p${i}="urn:${i}"`).join('');
+    const deep = parseXml(`<a${many}><b xmlns:q="urn:q"><c/></b></a>`);
+    const inner = (deep.children[0] as XmlElement).children[0] as XmlElement;
+    expect(Object.keys(inner.nsScope!)).to.deep.equal(['q']);
+    expect(inner.nsScope?.['p19']).to.equal('urn:19');
+    let n = 0;
+    for (const prefix in inner.nsScope) if (prefix.startsWith('p') || prefix === 'q') n++;
+    expect(n).to.equal(21);
+  });
+
   it('reads the NHN Provide and Register sample', () => {
     const root = parseXml(nhnSample('PnR_request.xml'));
     expect(root).to.include({ ns: NS.soap12, local: 'Envelope' });
