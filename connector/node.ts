@@ -208,7 +208,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
 
   // The patient's access log (ATT-8: names, never national id numbers), behind its own token.
   if (config.audit.accessLog.token !== undefined) {
-    app.use(config.audit.accessLog.path, accessLogRouter(created.auditStore, { token: config.audit.accessLog.token, maxResults: config.audit.accessLog.maxResults }));
+    app.use(config.audit.accessLog.path, accessLogRouter(created.auditStore, {
+        token: config.audit.accessLog.token,
+        maxResults: config.audit.accessLog.maxResults,
+        acceptSyntheticIds: config.registry.patientIds.acceptSyntheticNorwegianIds,
+      }));
   }
 
   const listener = await listen(app, {

@@ -31,8 +31,18 @@ export const auditConfigSchema = z
         /** PEM files of this node's client certificate and key (mutual TLS). */
         cert: z.string().min(1).optional(),
         key: z.string().min(1).optional(),
-        /** Most messages in flight on the TLS connection. */
+        /** Most messages sent on one TLS connection and not yet confirmed; reaching it closes the connection to confirm them. */
         maxInFlight: z.number().int().positive().default(100),
+        /** Close (and so confirm) the TLS connection after this long without a new message (ms). */
+        confirmIdleMs: z.number().int().positive().default(200),
+        /** Under continuous traffic, close the TLS connection once its oldest unconfirmed message is this old (ms). */
+        confirmMaxMs: z.number().int().positive().default(2000),
+        /** Abandon the TLS connection when pending writes made no progress for this long: a hung repository (ms). */
+        writeTimeoutMs: z.number().int().positive().default(10_000),
+        /** Abandon the TLS connection when the repository does not answer our close within this long (ms). */
+        closeTimeoutMs: z.number().int().positive().default(5000),
+        /** Give up a connection attempt after this long (ms). */
+        connectTimeoutMs: z.number().int().positive().default(5000),
       })
       .strict()
       .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'cert and key must be given together' })
@@ -64,6 +74,11 @@ export function createSyslogSender(syslog: NonNullable<AuditConfig['syslog']>): 
     host: syslog.host,
     port: syslog.port,
     maxInFlight: syslog.maxInFlight,
+    confirmIdleMs: syslog.confirmIdleMs,
+    confirmMaxMs: syslog.confirmMaxMs,
+    writeTimeoutMs: syslog.writeTimeoutMs,
+    closeTimeoutMs: syslog.closeTimeoutMs,
+    connectTimeoutMs: syslog.connectTimeoutMs,
     ...(syslog.ca !== undefined ? { ca: read(syslog.ca) } : {}),
     ...(syslog.cert !== undefined ? { cert: read(syslog.cert) } : {}),
     ...(syslog.key !== undefined ? { key: read(syslog.key) } : {}),

@@ -36,6 +36,11 @@ export interface AuditOrganisation {
  * all-optional subset of connector/trust's Principal, so that a Principal can be passed as is.
  */
 export interface AuditPrincipal {
+  /**
+   * saml:Assertion/@ID of the verified assertion: BALP's SAML user agent records it as `policy`,
+   * and only an event that has it can claim the BALP SAML profiles.
+   */
+  readonly assertionId?: string | undefined;
   /** Display name of the person ("Ærlig Øvergård"). */
   readonly name?: string | undefined;
   /** Subject id (in Norway the NameID: the person's fødselsnummer). Never shown in the access log (ATT-8). */

@@ -55,22 +55,35 @@ interface AccessRow {
 
 class EmbeddedAuditStore implements AuditStore {
   private readonly select: Database.Statement;
-  private readonly byPatient: Database.Statement;
-  private readonly byPatientAndAuthority: Database.Statement;
+  /** The access queries, by shape (authority given, newest first, after a cursor), prepared on first use. */
+  private readonly accessQueries = new Map<string, Database.Statement>();
 
   constructor(
     private readonly db: Database.Database,
     private readonly writer: SqliteWriter,
   ) {
     this.select = db.prepare('SELECT resource FROM audit_events WHERE id = ?');
-    // ISO 8601 UTC strings of one length sort as the instants they denote.
-    this.byPatient = db.prepare(
-      'SELECT id, recorded, access FROM audit_events WHERE patient_id = ? AND recorded >= ? AND recorded < ? ORDER BY recorded, id LIMIT ?',
-    );
-    this.byPatientAndAuthority = db.prepare(
-      `SELECT id, recorded, access FROM audit_events
-       WHERE patient_id = ? AND patient_authority = ? AND recorded >= ? AND recorded < ? ORDER BY recorded, id LIMIT ?`,
-    );
+  }
+
+  /**
+   * ISO 8601 UTC strings of one length sort as the instants they denote, so `recorded` is compared
+   * as text; the index (patient_id, recorded) serves both directions. A cursor bounds `recorded`
+   * from above (`<= ?`, usable by the index) and breaks ties by id.
+   */
+  private accessQuery(authority: boolean, newestFirst: boolean, cursor: boolean): Database.Statement {
+    const key = `${authority}/${newestFirst}/${cursor}`;
+    let statement = this.accessQueries.get(key);
+    if (statement === undefined) {
+      const direction = newestFirst ? 'DESC' : 'ASC';
+      statement = this.db.prepare(
+        `SELECT id, recorded, access FROM audit_events
+         WHERE patient_id = ?${authority ? ' AND patient_authority = ?' : ''} AND recorded >= ? AND recorded < ?
+         ${cursor ? 'AND recorded <= ? AND (recorded < ? OR id < ?)' : ''}
+         ORDER BY recorded ${direction}, id ${direction} LIMIT ?`,
+      );
+      this.accessQueries.set(key, statement);
+    }
+    return statement;
   }
 
   async append(event: AuditEvent): Promise<void> {
@@ -89,13 +102,16 @@ class EmbeddedAuditStore implements AuditStore {
   }
 
   async patientAccesses(q: AccessLogQuery): Promise<StoredAccess[]> {
-    const from = q.from.toISOString();
-    const to = q.to.toISOString();
-    const rows = (
-      q.assigningAuthority !== undefined
-        ? this.byPatientAndAuthority.all(q.patientId, q.assigningAuthority, from, to, q.limit)
-        : this.byPatient.all(q.patientId, from, to, q.limit)
-    ) as AccessRow[];
+    const authority = q.assigningAuthority !== undefined;
+    const newestFirst = q.newestFirst === true;
+    // Paging is defined for newest first only (what the access log asks for).
+    const cursor = newestFirst && q.before !== undefined;
+    const params: unknown[] = [q.patientId];
+    if (authority) params.push(q.assigningAuthority);
+    params.push(q.from.toISOString(), q.to.toISOString());
+    if (cursor) params.push(q.before!.recorded, q.before!.recorded, q.before!.id);
+    params.push(q.limit);
+    const rows = this.accessQuery(authority, newestFirst, cursor).all(...params) as AccessRow[];
     return rows.map((r) => ({ id: r.id, recorded: r.recorded, entry: JSON.parse(r.access) }));
   }
 

@@ -91,9 +91,17 @@ class MongoAuditStore implements AuditStore {
   }
 
   async patientAccesses(q: AccessLogQuery): Promise<StoredAccess[]> {
-    const filter: Record<string, unknown> = { 'patient.id': q.patientId, recorded: { $gte: q.from, $lt: q.to } };
+    const recorded: Record<string, Date> = { $gte: q.from, $lt: q.to };
+    const filter: Record<string, unknown> = { 'patient.id': q.patientId, recorded };
     if (q.assigningAuthority !== undefined) filter['patient.authority'] = q.assigningAuthority;
-    const docs = await this.collection.find(filter).sort({ recorded: 1, _id: 1 }).limit(q.limit).toArray();
+    const direction = q.newestFirst === true ? -1 : 1;
+    if (q.newestFirst === true && q.before !== undefined) {
+      // Strictly before (recorded, _id) of the cursor: the upper bound on `recorded` serves the index.
+      const at = new Date(q.before.recorded);
+      recorded.$lte = at;
+      filter.$or = [{ recorded: { $lt: at } }, { _id: { $lt: q.before.id } }];
+    }
+    const docs = await this.collection.find(filter).sort({ recorded: direction, _id: direction }).limit(q.limit).toArray();
     return docs.map((d) => ({ id: d._id, recorded: d.recorded.toISOString(), entry: d.access }));
   }
 

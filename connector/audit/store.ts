@@ -1,5 +1,5 @@
 /**
- * The node's own audit store: every AuditEvent as a FHIR R4 AuditEvent (BALP), plus the
+ * The node's own audit store: every AuditEvent as a FHIR R4 AuditEvent (fhir.ts), plus the
  * projection the patient's access log reads (name and organisation of the practitioner, the
  * documents, the outcome — never the practitioner's national id number, ATT-8).
  *
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { accessEntryOf, type AccessEntry } from './access-log.js';
 import type { AuditEvent } from './event.js';
 import { fhirAuditEventJson, type FhirResource } from './fhir.js';
+import { patientKeyOf, type PatientKey } from './patient.js';
 
 export interface AccessLogQuery {
   /** CX.1 of the patient id (the fødselsnummer / D-number). */
@@ -22,6 +23,13 @@ export interface AccessLogQuery {
   /** Exclusive upper bound. */
   readonly to: Date;
   readonly limit: number;
+  /** Newest first (the access log's order) instead of oldest first. */
+  readonly newestFirst?: boolean | undefined;
+  /**
+   * Keyset paging, newest first only: accesses strictly before this one in (recorded, id) order,
+   * i.e. the page after the one that ended with it.
+   */
+  readonly before?: { readonly recorded: string; readonly id: string } | undefined;
 }
 
 /** A patient access entry as stored: the projection plus when and for whom. */
@@ -43,37 +51,12 @@ export interface AuditStore {
   appendMany(events: readonly AuditEvent[]): Promise<void>;
   /** The stored FHIR AuditEvent, if any. */
   get(id: string): Promise<FhirResource | undefined>;
-  /** Accesses to one patient's records in [from, to), oldest first. */
+  /** Accesses to one patient's records in [from, to), oldest first (or newest first, from `before` on), ties by id. */
   patientAccesses(query: AccessLogQuery): Promise<StoredAccess[]>;
   close(): Promise<void>;
 }
 
-/** Patient id parts as indexed: CX.1 and the assigning authority's OID (without urn:oid:). */
-export interface PatientKey {
-  readonly id: string;
-  readonly authority: string | undefined;
-}
-
-/** Splits `id^^^&oid&ISO` (or a bare id) into the parts both stores index. */
-export function patientKeyOf(cx: string): PatientKey {
-  // Read in place with indexOf rather than split into arrays: every audited event is keyed so.
-  const id = field(cx, '^', 0) ?? '';
-  const universal = field(field(cx, '^', 3) ?? '', '&', 1);
-  const oid = universal !== undefined && universal !== '' ? (universal.startsWith('urn:oid:') ? universal.slice(8) : universal) : undefined;
-  return { id: id.trim(), authority: oid };
-}
-
-/** The n-th field (from 0) of a `separator`-separated text, as `text.split(separator)[n]` gives it. */
-function field(text: string, separator: string, n: number): string | undefined {
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    const next = text.indexOf(separator, start);
-    if (next === -1) return undefined;
-    start = next + 1;
-  }
-  const end = text.indexOf(separator, start);
-  return end === -1 ? text.slice(start) : text.slice(start, end);
-}
+export { patientKeyOf, type PatientKey } from './patient.js';
 
 /** What a store keeps for one event. */
 export interface AuditRecord {

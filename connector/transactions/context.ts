@@ -88,6 +88,8 @@ export function auditPrincipal(p: Principal): AuditPrincipal {
     purposeOfUse: coded(p.purposeOfUseCode),
     decisionRef: p.decisionRef?.id ?? p.decisionRef?.raw,
     role: coded(p.role),
+    // The verified assertion's ID: BALP's UserSamlAgent carries it as the agent's policy.
+    assertionId: p.assertionId,
   };
 }
 

@@ -17,7 +17,7 @@ import { timeOrderedUuid } from '../../registry/model/uuid.js';
 import { toFhirAuditEvent } from '../../connector/audit/fhir.js';
 import { parseXml } from '../../registry/xml/parse.js';
 import type { XmlElement } from '../../registry/xml/tree.js';
-import { baseInput, dicomSchemaErrors, PATIENT_ID, PRACTITIONER_FNR } from './fixtures.js';
+import { ASSERTION_ID, baseInput, dicomSchemaErrors, PATIENT_ID, PATIENT_NUMBER, PRACTITIONER_FNR } from './fixtures.js';
 
 const QUERY_TEXT =
   '<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0"><rim:AdhocQuery id="urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"/></query:AdhocQueryRequest>';
@@ -137,15 +137,26 @@ describe('audit events: DICOM and FHIR per transaction', () => {
       expect(fhir.subtype[0]).to.deep.equal({ system: 'urn:ihe:event-type-code', code: c.input.transaction, display: c.name });
       expect(fhir.action).to.equal(c.action);
       expect(fhir.outcome).to.equal('0');
-      const user = fhir.agent.find((a: any) => a.type.coding[0].code === 'IRCP');
+      const user = fhir.agent.find((a: any) => a.type.coding.some((c: any) => c.code === 'UserSamlAgent'));
+      // A read's requestor receives the information (IRCP); a write's acts on it (AGNT).
+      const reads = ['ITI-18', 'ITI-38', 'ITI-39', 'ITI-43'].includes(c.input.transaction);
+      expect(user.type.coding.map((t: any) => t.code)).to.deep.equal(['UserSamlAgent', reads ? 'IRCP' : 'AGNT']);
       expect(user.who).to.deep.equal({ identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: PRACTITIONER_FNR }, display: 'Ærlig Øvergård' });
-      expect(user.policy).to.deep.equal(['b3f0e8a4-2d1c-4c55-9a7e-0f4c2b9d1e77']);
-      expect(user.purposeOfUse[0].coding[0].code).to.equal('TREAT');
+      // BALP: policy is the SAML assertion's ID; the decision-ref is the attestation entity's.
+      expect(user.policy).to.deep.equal([ASSERTION_ID]);
+      expect(user.purposeOfUse[0].coding[0]).to.deep.equal({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT', display: 'Treatment' });
+      expect(user.role[0].coding[0]).to.deep.equal({ system: 'urn:oid:2.16.578.1.12.4.1.1.9060', code: 'LE', display: 'Lege' });
+      const fhirAttestation = fhir.entity.find((e: any) => e.role.code === '13');
+      expect(fhirAttestation.what.identifier.value).to.equal('b3f0e8a4-2d1c-4c55-9a7e-0f4c2b9d1e77');
       expect(user.location.display).to.equal('Medisinsk avdeling, Hammerfest');
       expect(user.extension[0].valueIdentifier.value).to.equal('502116685');
       const org = fhir.agent.find((a: any) => a.type.coding[0].code === 'PROV');
       expect(org.who.identifier).to.deep.equal({ system: 'urn:oid:2.16.578.1.12.4.1.4.101', value: '983974880' });
-      expect(fhir.entity.find((e: any) => e.role.code === '1').what.identifier.value).to.equal(PATIENT_ID);
+      expect(fhir.entity.find((e: any) => e.role.code === '1').what).to.deep.equal({
+        type: 'Patient',
+        identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: PATIENT_NUMBER },
+      });
+      expect(fhir.meta.profile).to.deep.equal(['https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.SAMLaccessTokenUse.Comprehensive']);
       expect(fhir.purposeOfEvent[0].coding[0].code).to.equal('TREAT');
     });
   }

@@ -1,7 +1,7 @@
 /**
- * The FHIR AuditEvent JSON that the audit stores keep is byte for byte what JSON.stringify wrote of
- * the object mapping fhir.ts used to build, for every kind of event and for strings that need
- * escaping. The reference below is that object mapping, kept as it was.
+ * The FHIR AuditEvent JSON that the audit stores keep is byte for byte what JSON.stringify writes of
+ * the object mapping below (the reference, written the plain way), for every kind of event and for
+ * strings that need escaping.
  */
 import { expect } from 'chai';
 import { ATTESTATION_DETAIL_TYPES, OID } from '../../connector/audit/dicom.js';
@@ -19,19 +19,37 @@ import {
 import { fhirAuditEventJson, toFhirAuditEvent } from '../../connector/audit/fhir.js';
 import { baseInput, principal } from './fixtures.js';
 
-// ---- the reference: fhir.ts's object mapping before it wrote JSON text itself ----
-
+// ---- the reference: the mapping as an object, from which fhir.ts writes the JSON text itself ----
 
 const DCM_SYSTEM = 'http://dicom.nema.org/resources/ontology/DCM';
 const BALP = 'https://profiles.ihe.net/ITI/BALP/StructureDefinition';
 
+/** Code systems as FHIR names them, stated as a table and rules: HL7 URIs for HL7 OIDs, urn:oid: for other OIDs, URIs kept, the rest dropped. */
+const HL7: Readonly<Record<string, string>> = {
+  '2.16.840.1.113883.5.8': 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
+  '2.16.840.1.113883.1.11.20448': 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
+  '2.16.840.1.113883.5.110': 'http://terminology.hl7.org/CodeSystem/v3-RoleClass',
+  '2.16.840.1.113883.5.111': 'http://terminology.hl7.org/CodeSystem/v3-RoleCode',
+  '2.16.840.1.113883.5.90': 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
+  '2.16.840.1.113883.5.25': 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
+};
+function system(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  if (s === 'DCM') return DCM_SYSTEM;
+  if (s === 'IHE Transactions') return 'urn:ihe:event-type-code';
+  const oid = s.trim().replace(/^urn:oid:/i, '');
+  if (/^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/.test(oid) && oid.length <= 64) return HL7[oid] ?? `urn:oid:${oid}`;
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(s) ? s : undefined;
+}
+
 function coding(c: CodedValue): Record<string, string> {
-  const system = c.system === 'DCM' ? DCM_SYSTEM : c.system === 'IHE Transactions' ? 'urn:ihe:event-type-code' : c.system;
-  return { system, code: c.code, display: c.display };
+  const sys = system(c.system);
+  return { ...(sys !== undefined ? { system: sys } : {}), code: c.code, display: c.display };
 }
 
 function auditCoding(c: AuditCode): Record<string, string> {
-  return { ...(c.system !== undefined ? { system: c.system } : {}), code: c.code, ...(c.display !== undefined ? { display: c.display } : {}) };
+  const sys = system(c.system);
+  return { ...(sys !== undefined ? { system: sys } : {}), code: c.code, ...(c.display !== undefined ? { display: c.display } : {}) };
 }
 
 function systemAgent(e: AuditEndpoint, role: CodedValue, requestor: boolean): Record<string, unknown> {
@@ -46,12 +64,13 @@ function systemAgent(e: AuditEndpoint, role: CodedValue, requestor: boolean): Re
   };
 }
 
-/** BALP profile for the event, stated as a table: the verb by eventAction (E only for queries), "Patient" when a patient is involved. */
-const BALP_VERB: Readonly<Record<string, string>> = { R: 'Read', C: 'Create', U: 'Update', D: 'Delete' };
-function profileOf(event: AuditEvent): string {
-  const verb = event.eventAction === 'E' ? (event.query !== undefined ? 'Query' : undefined) : BALP_VERB[event.eventAction];
-  if (verb === undefined) return `${BALP}/IHE.BasicAudit.SAMLaccessTokenUse.Comprehensive`;
-  return `${BALP}/IHE.BasicAudit.${event.patientId !== undefined ? 'Patient' : ''}${verb}`;
+const samlUser = (p: AuditPrincipal | undefined): boolean => !!p?.assertionId && !!p.userId;
+
+/** BALP: only the SAML token profiles can apply; Comprehensive needs the organisation's name when there is an organisation. */
+function profiles(event: AuditEvent): string[] {
+  const p = event.requestor;
+  if (!samlUser(p)) return [];
+  return [`${BALP}/IHE.BasicAudit.SAMLaccessTokenUse.${p!.organisation && p!.organisation.name === undefined ? 'Minimal' : 'Comprehensive'}`];
 }
 
 function entityType(code: string, display: string): Record<string, string> {
@@ -66,6 +85,13 @@ function detail(type: string, value: string): Record<string, string> {
   return { type, valueBase64Binary: Buffer.from(value, 'utf8').toString('base64') };
 }
 
+function patientWhat(patientId: string): Record<string, unknown> {
+  const [id = '', , , authority = ''] = patientId.split('^');
+  const oid = (authority.split('&')[1] ?? '').replace(/^urn:oid:/, '');
+  const isOid = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/.test(oid) && oid.length <= 64;
+  return { type: 'Patient', identifier: { ...(isOid ? { system: `urn:oid:${oid}` } : {}), value: id.trim() !== '' ? id.trim() : patientId } };
+}
+
 function referenceFhir(event: AuditEvent): Record<string, unknown> {
   const agents: Record<string, unknown>[] = [
     systemAgent(event.source, { code: '110153', system: 'DCM', display: 'Source Role ID' }, event.requestingParty === 'source'),
@@ -76,9 +102,14 @@ function referenceFhir(event: AuditEvent): Record<string, unknown> {
     const otherIds = p.hpr !== undefined
       ? [{ url: `${BALP}/ihe-otherId`, valueIdentifier: { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'NPI', display: 'National provider identifier' }] }, system: `urn:oid:${OID.hpr}`, value: p.hpr } }]
       : [];
+    const read = ['ITI-18', 'ITI-38', 'ITI-39', 'ITI-43'].includes(event.transaction ?? '');
+    const participation = read
+      ? { system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }
+      : { system: 'http://terminology.hl7.org/CodeSystem/v3-RoleClass', code: 'AGNT', display: 'agent' };
+    const saml = { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/UserAgentTypes', code: 'UserSamlAgent', display: 'User SAML Agent participant' };
     agents.push({
       ...(otherIds.length > 0 ? { extension: otherIds } : {}),
-      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }] },
+      type: { coding: samlUser(p) ? [saml, participation] : [participation] },
       who: {
         ...(p.userId !== undefined ? { identifier: { system: `urn:oid:${OID.fodselsnummer}`, value: p.userId } } : {}),
         ...(p.name !== undefined ? { display: p.name } : {}),
@@ -86,7 +117,7 @@ function referenceFhir(event: AuditEvent): Record<string, unknown> {
       ...(p.name !== undefined ? { name: p.name } : {}),
       requestor: true,
       ...(p.role !== undefined ? { role: [{ coding: [auditCoding(p.role)] }] } : {}),
-      ...(p.decisionRef !== undefined ? { policy: [p.decisionRef] } : {}),
+      ...(p.assertionId ? { policy: [p.assertionId] } : {}),
       ...(p.pointOfCare !== undefined
         ? { location: { identifier: { value: p.pointOfCare.id }, ...(p.pointOfCare.name !== undefined ? { display: p.pointOfCare.name } : {}) } }
         : {}),
@@ -106,7 +137,7 @@ function referenceFhir(event: AuditEvent): Record<string, unknown> {
 
   const entities: Record<string, unknown>[] = [];
   if (event.patientId !== undefined) {
-    entities.push({ what: { identifier: { value: event.patientId } }, type: entityType('1', 'Person'), role: entityRole('1', 'Patient') });
+    entities.push({ what: patientWhat(event.patientId), type: entityType('1', 'Person'), role: entityRole('1', 'Patient') });
   }
   if (event.query !== undefined) {
     const q = event.query;
@@ -136,20 +167,25 @@ function referenceFhir(event: AuditEvent): Record<string, unknown> {
   for (const uuid of event.objectUuids) {
     entities.push({ what: { identifier: { value: uuid } }, type: entityType('2', 'System Object'), role: entityRole('3', 'Report') });
   }
-  if (p?.healthcareService !== undefined) {
+  if (p?.healthcareService !== undefined || p?.decisionRef !== undefined) {
     const s = p.healthcareService;
     entities.push({
-      what: { identifier: { value: s.code }, ...(s.display !== undefined ? { display: s.display } : {}) },
+      ...(p.decisionRef !== undefined ? { what: { identifier: { value: p.decisionRef } } } : {}),
       type: entityType('2', 'System Object'),
       role: entityRole('13', 'Security Resource'),
-      detail: [detail(ATTESTATION_DETAIL_TYPES.healthcareService, [s.code, s.display ?? '', s.system ?? ''].join('^'))],
+      name: 'Trust-framework attestation',
+      detail: [
+        ...(s !== undefined ? [detail(ATTESTATION_DETAIL_TYPES.healthcareService, [s.code, s.display ?? '', s.system ?? ''].join('^'))] : []),
+        ...(p.decisionRef !== undefined ? [detail(ATTESTATION_DETAIL_TYPES.decisionRef, p.decisionRef)] : []),
+      ],
     });
   }
 
+  const claimed = profiles(event);
   return {
     resourceType: 'AuditEvent',
     id: event.id,
-    meta: { profile: [profileOf(event)] },
+    ...(claimed.length > 0 ? { meta: { profile: claimed } } : {}),
     type: coding(event.eventId),
     subtype: event.eventTypes.map(coding),
     action: event.eventAction,
@@ -192,6 +228,9 @@ function principals(): (AuditPrincipal | undefined)[] {
     { organisation: { id: '983974880' }, pointOfCare: { id: '4208723' } },
     { role: { code: 'LE' }, purposeOfUse: { code: 'TREAT', system: 'urn:oid:1.2' }, healthcareService: { code: 'S03' } },
     { hpr: '502116685', decisionRef: 'ref-1' },
+    { assertionId: '_a1', userId: '13116900216', organisation: { id: '983974880' } },
+    { assertionId: '_a2', userId: '13116900216', role: { code: 'LE', system: '2.16.578.1.12.4.1.1.9060' }, purposeOfUse: { code: 'TREAT', system: '2.16.840.1.113883.1.11.20448' } },
+    { assertionId: '_a3', role: { code: 'LE', system: 'Volven kodeverk' }, purposeOfUse: { code: '1', system: 'urn:oid:1.0.14265.1' } },
     {
       name: awkward(0),
       userId: awkward(1),
@@ -202,6 +241,7 @@ function principals(): (AuditPrincipal | undefined)[] {
       purposeOfUse: { code: awkward(4), display: awkward(5), system: awkward(0) },
       decisionRef: awkward(1),
       role: { code: awkward(2), display: awkward(3), system: awkward(4) },
+      assertionId: awkward(0),
     },
   ];
 }
@@ -209,7 +249,7 @@ function principals(): (AuditPrincipal | undefined)[] {
 function events(): AuditEvent[] {
   const out: AuditEvent[] = [];
   for (const p of principals()) {
-    for (const patientId of ['01017012345^^^&2.16.578.1.12.4.1.4.1&ISO', undefined, AWKWARD[0]]) {
+    for (const patientId of ['01017012343^^^&2.16.578.1.12.4.1.4.1&ISO', undefined, AWKWARD[0]]) {
       const input = {
         ...baseInput({ outcome: 'minor-failure', outcomeDescription: 'XDSRegistryError' }),
         principal: p,

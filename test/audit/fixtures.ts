@@ -22,18 +22,26 @@ export async function dicomSchemaErrors(xmls: readonly string[]): Promise<string
 
 /** A fødselsnummer (synthetic test person) that must never appear in the access log. */
 export const PRACTITIONER_FNR = '13116900216';
-export const PATIENT_ID = '01017012345^^^&2.16.578.1.12.4.1.4.1&ISO';
+/** A valid fødselsnummer (check digits and date) of a synthetic person, in CX form. */
+export const PATIENT_NUMBER = '01017012343';
+export const PATIENT_ID = `${PATIENT_NUMBER}^^^&2.16.578.1.12.4.1.4.1&ISO`;
+/** A second valid fødselsnummer, of another patient. */
+export const OTHER_PATIENT_NUMBER = '02027012372';
+/** The saml:Assertion/@ID of the principal below. */
+export const ASSERTION_ID = '_c7a0f3e2-5b1d-4e8a-9f61-2d3c4b5a6978';
 
+/** Codes as connector/trust hands them over: code systems as bare OIDs (principal.ts strips urn:oid:). */
 export const principal: AuditPrincipal = {
+  assertionId: ASSERTION_ID,
   name: 'Ærlig Øvergård',
   userId: PRACTITIONER_FNR,
   hpr: '502116685',
   organisation: { id: '983974880', name: 'Finnmarkssykehuset HF' },
   pointOfCare: { id: '4208723', name: 'Medisinsk avdeling, Hammerfest' },
-  healthcareService: { code: 'S03', display: 'Indremedisin', system: 'urn:oid:2.16.578.1.12.4.1.1.8655' },
-  purposeOfUse: { code: 'TREAT', display: 'Treatment', system: 'urn:oid:2.16.840.1.113883.1.11.20448' },
+  healthcareService: { code: 'S03', display: 'Indremedisin', system: '2.16.578.1.12.4.1.1.8655' },
+  purposeOfUse: { code: 'TREAT', display: 'Treatment', system: '2.16.840.1.113883.1.11.20448' },
   decisionRef: 'b3f0e8a4-2d1c-4c55-9a7e-0f4c2b9d1e77',
-  role: { code: 'LE', display: 'Lege', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
+  role: { code: 'LE', display: 'Lege', system: '2.16.578.1.12.4.1.1.9060' },
 };
 
 export function baseInput(overrides: Partial<BaseAuditInput> = {}): BaseAuditInput {

@@ -73,7 +73,7 @@ describe('audit queue: group commit', () => {
     try {
       expect(await second.flush(3000)).to.equal(true);
       for (const e of events) expect(await real.get(e.id), e.id).to.have.property('id', e.id);
-      const log = await real.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date(Date.now() + 1000), limit: 100 });
+      const log = await real.patientAccesses({ patientId: '01017012343', from: new Date(0), to: new Date(Date.now() + 1000), limit: 100 });
       expect(log).to.have.length(40);
     } finally {
       await second.close();
@@ -145,7 +145,7 @@ describe('audit queue: group commit', () => {
       for (const e of group) expect(await store.get(e.id)).to.equal(undefined);
       failing = false;
       expect(await auditor.flush(3000)).to.equal(true);
-      const log = await store.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date(Date.now() + 1000), limit: 100 });
+      const log = await store.patientAccesses({ patientId: '01017012343', from: new Date(0), to: new Date(Date.now() + 1000), limit: 100 });
       expect(log.map((a) => a.id).sort()).to.deep.equal(group.map((e) => e.id).sort());
     } finally {
       await auditor.close();

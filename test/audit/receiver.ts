@@ -2,6 +2,12 @@
  * A small real syslog receiver for the tests: a node:tls listener on 127.0.0.1 that splits the
  * byte stream into RFC 5425 frames (MSG-LEN SP MSG, length in octets), and a UDP one (RFC 5426).
  * It keeps the raw bytes so tests can check the framing byte for byte.
+ *
+ * The TLS one can be frozen (it stops reading every connection, present and future: what a hung
+ * Audit Record Repository does; the bytes then sit unread in buffers) and killed (`close`: every
+ * connection destroyed, unread bytes and all, and the port closed), and started again on the same
+ * port. Like a real repository it answers a client's close by closing, and records a frame only
+ * once it read it whole.
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -24,6 +30,10 @@ export interface ReceivedFrame {
 export interface TlsReceiver {
   readonly port: number;
   readonly frames: ReceivedFrame[];
+  /** Stops reading: every open connection is paused, and every new one right after its handshake. */
+  freeze(): void;
+  /** Connections accepted so far. */
+  connections(): number;
   /** Every byte received, across connections, in order. */
   raw(): Buffer;
   waitFor(count: number, timeoutMs?: number): Promise<void>;
@@ -42,8 +52,12 @@ export async function startTlsReceiver(port = 0): Promise<TlsReceiver> {
   const frames: ReceivedFrame[] = [];
   const chunks: Buffer[] = [];
   const sockets = new Set<tls.TLSSocket>();
+  let frozen = false;
+  let accepted = 0;
   const server = tls.createServer({ cert: SERVER_CERT, key: SERVER_KEY }, (socket) => {
+    accepted++;
     sockets.add(socket);
+    if (frozen) socket.pause();
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let pending = Buffer.alloc(0);
@@ -74,6 +88,11 @@ export async function startTlsReceiver(port = 0): Promise<TlsReceiver> {
   return {
     port: (server.address() as AddressInfo).port,
     frames,
+    freeze: () => {
+      frozen = true;
+      for (const s of sockets) s.pause();
+    },
+    connections: () => accepted,
     raw: () => Buffer.concat(chunks),
     waitFor: (count, timeoutMs = 5000) => waitUntil(() => frames.length >= count, timeoutMs, `${count} syslog frame(s)`),
     close: () =>
@@ -102,6 +121,16 @@ export async function startUdpReceiver(): Promise<UdpReceiver> {
     waitFor: (count, timeoutMs = 5000) => waitUntil(() => datagrams.length >= count, timeoutMs, `${count} datagram(s)`),
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
+}
+
+/** The event id a syslog message carries in its structured data (`[koblingspunkt@32473 eventId="…"]`), if any. */
+export function eventIdOf(message: Buffer): string | undefined {
+  return /^<\d+>1 \S+ \S+ \S+ \S+ \S+ \[koblingspunkt@32473 eventId="([^"]+)"\]/.exec(message.toString('utf8'))?.[1];
+}
+
+/** The DICOM XML of a syslog message (after the header and structured data). */
+export function xmlOf(message: Buffer): string {
+  return message.toString('utf8').replace(/^<\d+>1 \S+ \S+ \S+ \S+ \S+ (-|\[(?:[^\]\\]|\\.)*\]) /, '');
 }
 
 /** A TCP port with (at this moment) nothing listening on it. */

@@ -1,7 +1,7 @@
 /**
  * The audit store contract, run against the embedded store and (with MONGODB_URI) MongoDB:
  * idempotent append and appendMany, the FHIR resource kept whole, patient access queries by id, authority and
- * time range.
+ * time range, oldest or newest first, with keyset paging.
  */
 import { expect } from 'chai';
 import { auditEvents, denialEvent } from '../../connector/audit/event.js';
@@ -28,7 +28,7 @@ export function describeAuditStoreContract(name: string, open: () => Promise<Aud
       const resource = (await store.get(e.id)) as Record<string, any>;
       expect(resource.id).to.equal(e.id);
       expect(resource.subtype[0].code).to.equal('ITI-43');
-      const found = await store.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
+      const found = await store.patientAccesses({ patientId: '01017012343', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
       expect(found.map((f) => f.id)).to.deep.equal([e.id]);
       expect(found[0]!.recorded).to.equal('2026-03-01T10:00:00.000Z');
       expect(found[0]!.entry.documents).to.deep.equal([docs[0]!.uniqueId]);
@@ -46,13 +46,13 @@ export function describeAuditStoreContract(name: string, open: () => Promise<Aud
       // A redelivered group: the already-stored event first and an event twice; every new one must still be stored.
       await store.appendMany([stored, fresh[0]!, fresh[1]!, fresh[0]!, fresh[2]!]);
       await store.appendMany([]);
-      const found = await store.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
+      const found = await store.patientAccesses({ patientId: '01017012343', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
       expect(found.map((f) => f.id)).to.deep.equal([stored, ...fresh].map((e) => e.id));
       expect(found[2]!.entry.outcome).to.equal('refused');
       for (const e of fresh) expect(await store.get(e.id)).to.have.nested.property('subtype[0].code', 'ITI-43');
       // The whole group again (a second redelivery) changes nothing.
       await store.appendMany(fresh);
-      const again = await store.patientAccesses({ patientId: '01017012345', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
+      const again = await store.patientAccesses({ patientId: '01017012343', from: new Date(0), to: new Date('2100-01-01'), limit: 10 });
       expect(again.map((f) => f.id)).to.deep.equal(found.map((f) => f.id));
     });
 
@@ -61,22 +61,42 @@ export function describeAuditStoreContract(name: string, open: () => Promise<Aud
       const early = auditEvents.iti43({ ...baseInput({ at: at('2026-01-01T00:00:00.000Z') }), documents: docs });
       const middle = denialEvent({ transaction: 'ITI-43', ...baseInput({ at: at('2026-02-01T00:00:00.000Z') }), documents: docs, reason: 'ATT-5' });
       const late = auditEvents.iti43({ ...baseInput({ at: at('2026-03-01T00:00:00.000Z') }), documents: docs });
-      const other = auditEvents.iti43({ ...baseInput({ at: at('2026-02-01T00:00:00.000Z'), patientId: '02027012345^^^&2.16.578.1.12.4.1.4.1&ISO' }), documents: docs });
+      const other = auditEvents.iti43({ ...baseInput({ at: at('2026-02-01T00:00:00.000Z'), patientId: '02027012372^^^&2.16.578.1.12.4.1.4.1&ISO' }), documents: docs });
       for (const e of [late, other, middle, early]) await store.append(e);
-      const range = await store.patientAccesses({ patientId: '01017012345', from: at('2026-01-01T00:00:00.000Z'), to: at('2026-03-01T00:00:00.000Z'), limit: 10 });
+      const range = await store.patientAccesses({ patientId: '01017012343', from: at('2026-01-01T00:00:00.000Z'), to: at('2026-03-01T00:00:00.000Z'), limit: 10 });
       expect(range.map((r) => r.id)).to.deep.equal([early.id, middle.id]);
       expect(range[1]!.entry.outcome).to.equal('refused');
       const withAuthority = await store.patientAccesses({
-        patientId: '01017012345',
+        patientId: '01017012343',
         assigningAuthority: '2.16.578.1.12.4.1.4.1',
         from: at('2025-01-01'),
         to: at('2027-01-01'),
         limit: 2,
       });
       expect(withAuthority.map((r) => r.id)).to.deep.equal([early.id, middle.id]);
-      const wrongAuthority = await store.patientAccesses({ patientId: '01017012345', assigningAuthority: '2.16.578.1.12.4.1.4.2', from: at('2025-01-01'), to: at('2027-01-01'), limit: 10 });
+      const wrongAuthority = await store.patientAccesses({ patientId: '01017012343', assigningAuthority: '2.16.578.1.12.4.1.4.2', from: at('2025-01-01'), to: at('2027-01-01'), limit: 10 });
       expect(wrongAuthority).to.deep.equal([]);
-      expect(PATIENT_ID.startsWith('01017012345^')).to.equal(true);
+      expect(PATIENT_ID.startsWith('01017012343^')).to.equal(true);
+    });
+
+    it('newest first, ties by id, and keyset pages strictly before a cursor', async () => {
+      const at = (iso: string) => ({ ...baseInput({ at: new Date(iso) }), documents: docs });
+      const events = [
+        auditEvents.iti43(at('2026-05-01T10:00:00.000Z')),
+        auditEvents.iti43(at('2026-05-02T10:00:00.000Z')),
+        auditEvents.iti43(at('2026-05-02T10:00:00.000Z')),
+        auditEvents.iti43(at('2026-05-03T10:00:00.000Z')),
+      ];
+      await store.appendMany(events);
+      const q = { patientId: '01017012343', from: new Date('2026-01-01'), to: new Date('2027-01-01'), newestFirst: true };
+      const all = await store.patientAccesses({ ...q, limit: 10 });
+      const tie = [events[1]!.id, events[2]!.id].sort().reverse();
+      expect(all.map((a) => a.id)).to.deep.equal([events[3]!.id, ...tie, events[0]!.id]);
+      const page1 = await store.patientAccesses({ ...q, limit: 2 });
+      const page2 = await store.patientAccesses({ ...q, limit: 2, before: { recorded: page1[1]!.recorded, id: page1[1]!.id } });
+      const page3 = await store.patientAccesses({ ...q, limit: 2, before: { recorded: page2[1]!.recorded, id: page2[1]!.id } });
+      expect([...page1, ...page2, ...page3].map((a) => a.id)).to.deep.equal(all.map((a) => a.id));
+      expect(page3).to.have.length(0);
     });
   });
 }

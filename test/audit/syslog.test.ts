@@ -1,16 +1,37 @@
 /**
- * Syslog transport against real listeners: RFC 5424 header fields, RFC 5425 octet counting in
- * bytes (checked on the raw TLS byte stream with a non-ASCII user name), UDP datagrams, and the
- * DICOM XML inside validating against the schema.
+ * Syslog transport against real listeners: RFC 5424 header fields (the event's own time, its id
+ * as structured data), RFC 5425 octet counting in bytes (checked on the raw TLS byte stream with
+ * a non-ASCII user name), UDP datagrams, the DICOM XML inside validating against the schema, and
+ * when a TLS send counts as delivered: only after a clean close of its connection, never merely
+ * because the kernel took the bytes.
  */
 import { expect } from 'chai';
 import { toDicomXml } from '../../connector/audit/dicom.js';
 import { auditEvents } from '../../connector/audit/event.js';
-import { formatSyslogMessage, octetCountedFrame, TlsSyslogSender, UdpSyslogSender, MAX_UDP_MESSAGE, MessageTooLargeError } from '../../connector/audit/syslog.js';
+import {
+  auditSyslogMessage,
+  formatSyslogMessage,
+  octetCountedFrame,
+  TlsSyslogSender,
+  UdpSyslogSender,
+  MAX_UDP_MESSAGE,
+  MessageTooLargeError,
+} from '../../connector/audit/syslog.js';
 import { baseInput, dicomSchemaErrors } from './fixtures.js';
-import { startTlsReceiver, startUdpReceiver, TEST_CA } from './receiver.js';
+import { eventIdOf, startTlsReceiver, startUdpReceiver, TEST_CA, xmlOf } from './receiver.js';
 
-const HEADER = /^<85>1 (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (\S+) koblingspunkt (\d+) IHE\+RFC-3881 - /;
+const HEADER = /^<85>1 (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (\S+) koblingspunkt (\d+) IHE\+RFC-3881 (-|\[[^\]]*\]) /;
+
+/** The promise's outcome after `ms`: 'pending' when it has not settled by then. */
+async function stateAfter(p: Promise<unknown>, ms: number): Promise<'resolved' | 'pending' | Error> {
+  return Promise.race([
+    p.then(
+      () => 'resolved' as const,
+      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    ),
+    new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms)),
+  ]);
+}
 
 function auditXml(): string {
   return toDicomXml(auditEvents.iti43({ ...baseInput(), documents: [{ uniqueId: '2.16.578.1.12.4.5.100.1.7.1', repositoryUniqueId: '2.16.578.1.12.4.5.100.1.2' }] }));
@@ -139,6 +160,116 @@ describe('audit syslog (RFC 5424 / 5425 / 5426)', () => {
         tooLarge = e;
       }
       expect(tooLarge).to.be.instanceOf(MessageTooLargeError);
+    } finally {
+      await sender.close();
+      await receiver.close();
+    }
+  });
+  it("carries the event's own time as TIMESTAMP and its id as structured data", () => {
+    const event = auditEvents.iti43({ ...baseInput({ at: new Date('2026-03-04T05:06:07.089Z') }), documents: [{ uniqueId: '2.16.578.1.12.4.5.100.1.7.1' }] });
+    const message = auditSyslogMessage(event, { hostname: 'node1', procId: '42' });
+    const text = message.toString('utf8');
+    // Sent (long) after the event: the header still says when it happened.
+    expect(text.startsWith(`<85>1 2026-03-04T05:06:07.089Z node1 koblingspunkt 42 IHE+RFC-3881 [koblingspunkt@32473 eventId="${event.id}"] <?xml`)).to.equal(true);
+    expect(eventIdOf(message)).to.equal(event.id);
+    expect(xmlOf(message)).to.equal(toDicomXml(event));
+    // Characters RFC 5424 reserves in a PARAM-VALUE are escaped.
+    expect(formatSyslogMessage('x', { eventId: 'a"b\\c]d' }).toString('utf8')).to.contain('eventId="a\\"b\\\\c\\]d"] x');
+  });
+
+  it('a send resolves only once a clean close confirmed it, not when the kernel took the bytes', async () => {
+    const receiver = await startTlsReceiver();
+    const sender = new TlsSyslogSender({ host: '127.0.0.1', port: receiver.port, ca: TEST_CA, servername: 'localhost', confirmIdleMs: 500 });
+    try {
+      const sent = sender.send(formatSyslogMessage('confirmed'));
+      // Written at once, but not confirmed before the idle pause closed the connection and the repository answered.
+      await receiver.waitFor(1);
+      expect(await stateAfter(sent, 20)).to.equal('pending');
+      expect(sender.stats().unconfirmed).to.equal(1);
+      expect(await stateAfter(sent, 2000)).to.equal('resolved');
+      expect(sender.stats()).to.deep.include({ unconfirmed: 0, confirmed: 1, confirmedConnections: 1, failedConnections: 0 });
+    } finally {
+      await sender.close();
+      await receiver.close();
+    }
+  });
+
+  it('a repository that stops reading confirms nothing: the send fails when it does not answer the close', async () => {
+    const receiver = await startTlsReceiver();
+    receiver.freeze();
+    const sender = new TlsSyslogSender({ host: '127.0.0.1', port: receiver.port, ca: TEST_CA, servername: 'localhost', confirmIdleMs: 50, closeTimeoutMs: 300 });
+    try {
+      const started = Date.now();
+      const outcome = await stateAfter(sender.send(formatSyslogMessage('into a frozen repository')), 3000);
+      expect(outcome).to.be.instanceOf(Error);
+      expect((outcome as Error).message).to.match(/did not answer the close/);
+      expect(Date.now() - started).to.be.lessThan(2000);
+      expect(receiver.frames).to.have.length(0);
+    } finally {
+      await sender.close();
+      await receiver.close();
+    }
+  });
+
+  it('a hung repository trips the write timeout: writes that make no progress fail the connection', async () => {
+    const receiver = await startTlsReceiver();
+    receiver.freeze();
+    // Confirmation timers far away: only the write timeout can end this.
+    const sender = new TlsSyslogSender({
+      host: '127.0.0.1',
+      port: receiver.port,
+      ca: TEST_CA,
+      servername: 'localhost',
+      writeTimeoutMs: 300,
+      confirmIdleMs: 60_000,
+      confirmMaxMs: 60_000,
+      closeTimeoutMs: 60_000,
+    });
+    try {
+      const big = Buffer.alloc(1024 * 1024, 0x41);
+      // More than the kernels' buffers between the two applications hold: the writes stall.
+      const sends = Array.from({ length: 40 }, () => stateAfter(sender.send(formatSyslogMessage(big.toString('latin1'))), 5000));
+      const outcomes = await Promise.all(sends);
+      for (const o of outcomes) {
+        expect(o).to.be.instanceOf(Error);
+        expect((o as Error).message).to.match(/no progress for 300 ms/);
+      }
+    } finally {
+      await sender.close();
+      await receiver.close();
+    }
+  });
+
+  it('a repository that closes first (it may have read and then died) confirms nothing', async () => {
+    const receiver = await startTlsReceiver();
+    const sender = new TlsSyslogSender({ host: '127.0.0.1', port: receiver.port, ca: TEST_CA, servername: 'localhost', confirmIdleMs: 500 });
+    try {
+      const sent = sender.send(formatSyslogMessage('read, then the repository went away'));
+      await receiver.waitFor(1);
+      // The frame was read whole; the repository then closes (a FIN, no reset) before we asked.
+      await receiver.close();
+      const outcome = await stateAfter(sent, 2000);
+      expect(outcome).to.be.instanceOf(Error);
+      expect((outcome as Error).message).to.match(/closed the connection before|closed before/);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  it('under continuous traffic confirms by age and by count, on fresh connections, in order', async () => {
+    const receiver = await startTlsReceiver();
+    const sender = new TlsSyslogSender({ host: '127.0.0.1', port: receiver.port, ca: TEST_CA, servername: 'localhost', maxInFlight: 10, confirmMaxMs: 100, confirmIdleMs: 1000 });
+    try {
+      const sends: Promise<void>[] = [];
+      for (let i = 0; i < 60; i++) {
+        sends.push(sender.send(formatSyslogMessage(`m${i}`)));
+        if (i % 5 === 4) await new Promise((r) => setTimeout(r, 10));
+      }
+      await Promise.all(sends);
+      expect(receiver.frames.map((f) => f.message.toString('utf8').replace(/^.* - /, ''))).to.deep.equal(sends.map((_, i) => `m${i}`));
+      // At most maxInFlight per connection: at least six connections, each confirmed by its close.
+      expect(receiver.connections()).to.be.at.least(6);
+      expect(sender.stats()).to.deep.include({ confirmed: 60, failedConnections: 0 });
     } finally {
       await sender.close();
       await receiver.close();
