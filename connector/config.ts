@@ -202,6 +202,30 @@ export const configSchema = z
     trust: trustConfigSchema.prefault({}),
     /** Audit: the node's own audit store, the optional syslog ARR and the patient access log (connector/audit). */
     audit: auditConfigSchema,
+    /**
+     * The operator page (connector/admin): roles, masked configuration, communities, request
+     * rates and the audit trail, for the people who run the node. Served on `path` only while a
+     * token is set: the page reveals who accessed which patient's records.
+     */
+    admin: z
+      .object({
+        /** Bearer token the page's JSON API requires (the login form asks for it). */
+        token: z.string().min(32, 'expected a token of at least 32 characters').optional(),
+        path: endpointPath.default('/admin'),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Prometheus exposition (connector/metrics), always served on `path`. With `token` a scrape
+     * needs it as a bearer token; without one the endpoint is open (the start log says so).
+     */
+    metrics: z
+      .object({
+        path: endpointPath.default('/metrics'),
+        token: z.string().min(32, 'expected a token of at least 32 characters').optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -32,12 +32,15 @@ import type { TlsEndpoint } from './http/config.js';
 import { SqlitePatientBlockStore, type PatientBlockStore } from './trust/blocks.js';
 import { patientBlocksApi } from './trust/blocks-api.js';
 import { accessLogRouter } from './audit/access-log.js';
+import { adminRouter } from './admin/router.js';
 import type { Auditor } from './audit/auditor.js';
 import type { AuditStore } from './audit/store.js';
 import type { EndpointName } from './transactions/context.js';
 import { createTransactionServices } from './transactions/services.js';
 import { ensureWritableDataDir } from './data-dir.js';
 import { logStart, originUrl, type ConfigOrigin } from './start-log.js';
+import { NodeMetrics } from './metrics/metrics.js';
+import { metricsHandler } from './metrics/http.js';
 
 export interface RunningNode {
   /** Base URL, e.g. http://127.0.0.1:8080 (the bound port when 0 was asked for). */
@@ -56,6 +59,8 @@ export interface RunningNode {
   readonly patientBlocks?: PatientBlockStore;
   /** Records every transaction before its response is sent (connector/audit). */
   readonly auditor: Auditor;
+  /** Request, gateway, audit-queue and store metrics: `/metrics` and the operator page's rates (connector/metrics). */
+  readonly metrics: NodeMetrics;
   /** The node's own audit store (FHIR AuditEvents and the patient access log). */
   readonly auditStore: AuditStore;
   /** Request bytes held in memory by the requests in flight, under http.maxBufferedBytes. */
@@ -80,6 +85,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const logger = createLogger({ level: config.logLevel, silent: config.silent });
   // Checked before any store opens it, with MongoDB too: the audit queue is always kept there.
   const dataDir = ensureWritableDataDir(config.dataDir);
+  const metrics = new NodeMetrics({
+    dataDir: config.dataDir,
+    filesystemBlobs: !config.mongoUri,
+    warn: (message, meta) => logger.warn(message, meta),
+  });
   const store: RegistryStore = await openRegistryStore({
     dataDir: config.dataDir,
     ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}),
@@ -149,12 +159,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   app.get('/health', (_req, res) => {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'starting' });
   });
+  // Off the IHE endpoints; open unless metrics.token is set (the start log says which).
+  app.use(config.metrics.path, metricsHandler(metrics, { token: config.metrics.token }));
   app.use(
     config.endpoints.registry,
     guarded(
       'registry',
       soapEndpoint({
         actions: registryTransactions(registry, services),
+        observe: metrics.soapObserver('registry'),
         ...securityUnderstood('registry'),
         maxBodyBytes: config.limits.maxRequestBytes,
         maxXmlDepth: config.limits.maxXmlDepth,
@@ -170,6 +183,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       'repository',
       soapEndpoint({
         actions: repositoryTransactions(repository, services),
+        observe: metrics.soapObserver('repository'),
         ...securityUnderstood('repository'),
         maxBodyBytes: config.limits.maxRequestBytes,
         maxXmlDepth: config.limits.maxXmlDepth,
@@ -181,7 +195,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ),
   );
 
-  const gateways = createGateways(config, registry, repository);
+  const gateways = createGateways(config, registry, repository, metrics.communityObserver);
+  if (gateways) metrics.knowCommunities(gateways.initiating.communities.map((c) => c.homeCommunityId));
   if (gateways) {
     // wsse:Security is declared understood: the hub sends it with mustUnderstand; it is forwarded
     // to the communities here, and verified by the trust layer when trust is enabled.
@@ -194,6 +209,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         xmlCaps: config.limits.xml,
         logger,
         wsdl: wsdlPath(wsdl),
+        observe: metrics.soapObserver(wsdl),
       });
     app.use(config.endpoints.responding, guarded('responding', gatewayEndpoint(respondingTransactions(gateways.responding, services), 'responding')));
     app.use(config.endpoints.initiating, guarded('initiating', gatewayEndpoint(initiatingTransactions(gateways.initiating, services), 'initiating')));
@@ -213,6 +229,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         maxResults: config.audit.accessLog.maxResults,
         acceptSyntheticIds: config.registry.patientIds.acceptSyntheticNorwegianIds,
       }));
+  }
+
+  // The operator page (connector/admin): only with a token, since it shows the whole audit trail.
+  if (config.admin.token !== undefined) {
+    app.use(config.admin.path, adminRouter({ token: config.admin.token, config, auditStore: created.auditStore, metrics }));
   }
 
   const listener = await listen(app, {
@@ -242,6 +263,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ...(gateways ? { gateways } : {}),
     ...(patientBlocks ? { patientBlocks } : {}),
     auditor: services.auditor,
+    metrics,
     auditStore: created.auditStore,
     bufferBudget: listener.budget,
     async close(options = {}) {

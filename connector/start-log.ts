@@ -149,6 +149,10 @@ function endpointLines({ config, gateways }: StartFacts): StartLine[] {
   if (gateways) lines.push(...gatewayLines(config, line));
   if (config.trust.blocksApi.token !== undefined) lines.push(line(config.trust.blocksApi.path, 'patient-block admin API (bearer token)'));
   if (config.audit.accessLog.token !== undefined) lines.push(line(config.audit.accessLog.path, 'patient access log API (bearer token)'));
+  if (config.admin.token !== undefined) lines.push(line(config.admin.path, 'operator page (bearer token)'));
+  // Always served; said apart from the IHE endpoints ('metrics endpoint …'), and loudly when open to anyone.
+  const metricsRole = config.metrics.token !== undefined ? 'Prometheus metrics (bearer token)' : 'Prometheus metrics, OPEN to anyone who can reach the port (set metrics.token)';
+  lines.push(info(`metrics endpoint ${config.metrics.path}: ${metricsRole}`, { path: config.metrics.path, role: metricsRole }));
   return lines;
 }
 

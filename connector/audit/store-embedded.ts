@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer.js';
 import type { AuditEvent } from './event.js';
 import type { FhirResource } from './fhir.js';
-import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store.js';
+import { auditRecordOf, type AccessLogQuery, type AuditSearchHit, type AuditSearchQuery, type AuditStore, type StoredAccess } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_events (
@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS audit_events (
   resource TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_events_patient ON audit_events (patient_id, recorded);
+CREATE INDEX IF NOT EXISTS audit_events_recorded ON audit_events (recorded);
 `;
 
 export function openEmbeddedAuditStore(options: { path: string }): AuditStore {
@@ -29,6 +30,11 @@ export function openEmbeddedAuditStore(options: { path: string }): AuditStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec(SCHEMA);
+    // Case-insensitive containment for the audit search: SQLite's lower() and LIKE fold ASCII only,
+    // and Norwegian names (Ø, Æ, Å) must match whatever case the operator types. Read side only.
+    db.function('audit_contains', { deterministic: true }, (haystack: unknown, needle: unknown) =>
+      typeof haystack === 'string' && typeof needle === 'string' && haystack.toLocaleLowerCase('nb').includes(needle.toLocaleLowerCase('nb')) ? 1 : 0,
+    );
   } catch (e) {
     db.close();
     throw e;
@@ -113,6 +119,57 @@ class EmbeddedAuditStore implements AuditStore {
     params.push(q.limit);
     const rows = this.accessQuery(authority, newestFirst, cursor).all(...params) as AccessRow[];
     return rows.map((r) => ({ id: r.id, recorded: r.recorded, entry: JSON.parse(r.access) }));
+  }
+
+  /**
+   * Built per call from the criteria given: a patient uses the (patient_id, recorded) index, a time
+   * range alone the recorded index; the other criteria are read from the access projection's JSON.
+   */
+  async search(q: AuditSearchQuery): Promise<AuditSearchHit[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.patientId !== undefined) {
+      where.push('patient_id = ?');
+      params.push(q.patientId);
+    }
+    if (q.from !== undefined) {
+      where.push('recorded >= ?');
+      params.push(q.from.toISOString());
+    }
+    if (q.to !== undefined) {
+      where.push('recorded < ?');
+      params.push(q.to.toISOString());
+    }
+    if (q.transaction !== undefined) {
+      where.push("json_extract(access, '$.transaction') = ?");
+      params.push(q.transaction);
+    }
+    if (q.outcome !== undefined) {
+      where.push("json_extract(access, '$.outcome') = ?");
+      params.push(q.outcome);
+    }
+    if (q.practitioner !== undefined) {
+      where.push("audit_contains(json_extract(access, '$.practitioner.name'), ?)");
+      params.push(q.practitioner);
+    }
+    if (q.organisation !== undefined) {
+      where.push("(json_extract(access, '$.organisation.id') = ? OR audit_contains(json_extract(access, '$.organisation.name'), ?))");
+      params.push(q.organisation, q.organisation);
+    }
+    params.push(q.limit);
+    const rows = this.db
+      .prepare(
+        `SELECT id, recorded, patient_id, access FROM audit_events
+         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY recorded DESC, id DESC LIMIT ?`,
+      )
+      .all(...params) as (AccessRow & { patient_id: string | null })[];
+    return rows.map((r) => ({
+      id: r.id,
+      recorded: r.recorded,
+      ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
+      entry: JSON.parse(r.access),
+    }));
   }
 
   async close(): Promise<void> {

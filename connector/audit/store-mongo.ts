@@ -14,7 +14,7 @@ import { MongoBulkWriteError, MongoClient, type Collection } from 'mongodb';
 import type { AuditEvent } from './event.js';
 import type { FhirResource } from './fhir.js';
 import type { AccessEntry } from './access-log.js';
-import { auditRecordOf, type AccessLogQuery, type AuditStore, type StoredAccess } from './store.js';
+import { auditRecordOf, type AccessLogQuery, type AuditSearchHit, type AuditSearchQuery, type AuditStore, type StoredAccess } from './store.js';
 
 export const AUDIT_COLLECTION = 'auditEvents';
 
@@ -37,6 +37,8 @@ export async function openMongoAuditStore(options: { uri: string; database?: str
     const db = client.db(options.database ?? (client.options.dbName || 'koblingspunkt'));
     const collection = db.collection<AuditDocument>(AUDIT_COLLECTION);
     await collection.createIndex({ 'patient.id': 1, recorded: 1 });
+    // The operator's audit search without a patient: newest first over a time range.
+    await collection.createIndex({ recorded: 1 });
     return new MongoAuditStore(client, collection);
   } catch (e) {
     await client.close();
@@ -103,6 +105,29 @@ class MongoAuditStore implements AuditStore {
     }
     const docs = await this.collection.find(filter).sort({ recorded: direction, _id: direction }).limit(q.limit).toArray();
     return docs.map((d) => ({ id: d._id, recorded: d.recorded.toISOString(), entry: d.access }));
+  }
+
+  async search(q: AuditSearchQuery): Promise<AuditSearchHit[]> {
+    const filter: Record<string, unknown> = {};
+    if (q.patientId !== undefined) filter['patient.id'] = q.patientId;
+    if (q.from !== undefined || q.to !== undefined) {
+      filter.recorded = { ...(q.from !== undefined ? { $gte: q.from } : {}), ...(q.to !== undefined ? { $lt: q.to } : {}) };
+    }
+    if (q.transaction !== undefined) filter['access.transaction'] = q.transaction;
+    if (q.outcome !== undefined) filter['access.outcome'] = q.outcome;
+    // Escaped: the operator's text is matched as text, never as a pattern.
+    const contains = (text: string) => ({ $regex: text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' });
+    if (q.practitioner !== undefined) filter['access.practitioner.name'] = contains(q.practitioner);
+    if (q.organisation !== undefined) {
+      filter.$or = [{ 'access.organisation.id': q.organisation }, { 'access.organisation.name': contains(q.organisation) }];
+    }
+    const docs = await this.collection.find(filter).sort({ recorded: -1, _id: -1 }).limit(q.limit).toArray();
+    return docs.map((d) => ({
+      id: d._id,
+      recorded: d.recorded.toISOString(),
+      ...(d.patient !== null ? { patientId: d.patient.id } : {}),
+      entry: d.access,
+    }));
   }
 
   async close(): Promise<void> {

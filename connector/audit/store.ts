@@ -32,6 +32,36 @@ export interface AccessLogQuery {
   readonly before?: { readonly recorded: string; readonly id: string } | undefined;
 }
 
+/**
+ * A search of the whole audit trail (the operator page): every given criterion must match, newest
+ * first. Practitioner and organisation are matched on the access projection (name, or the
+ * organisation's id), the same fields the patient's access log shows.
+ */
+export interface AuditSearchQuery {
+  /** CX.1 of the patient id. */
+  readonly patientId?: string | undefined;
+  /** Part of the practitioner's name, case-insensitive. */
+  readonly practitioner?: string | undefined;
+  /** The organisation's id (org.nr) exactly, or part of its name, case-insensitive. */
+  readonly organisation?: string | undefined;
+  /** An IHE transaction, e.g. ITI-18. */
+  readonly transaction?: string | undefined;
+  readonly outcome?: AccessEntry['outcome'] | undefined;
+  readonly from?: Date | undefined;
+  /** Exclusive upper bound. */
+  readonly to?: Date | undefined;
+  readonly limit: number;
+}
+
+/** One event found by `search`: the access projection plus when and about which patient. */
+export interface AuditSearchHit {
+  readonly id: string;
+  readonly recorded: string;
+  /** CX.1 of the patient id, when the event concerns one patient. */
+  readonly patientId?: string | undefined;
+  readonly entry: AccessEntry;
+}
+
 /** A patient access entry as stored: the projection plus when and for whom. */
 export interface StoredAccess {
   readonly id: string;
@@ -53,6 +83,12 @@ export interface AuditStore {
   get(id: string): Promise<FhirResource | undefined>;
   /** Accesses to one patient's records in [from, to), oldest first (or newest first, from `before` on), ties by id. */
   patientAccesses(query: AccessLogQuery): Promise<StoredAccess[]>;
+  /**
+   * Events matching every criterion of the query, newest first, ties by id (the operator page's
+   * audit search). Both stores implement it; it is optional so that the stand-ins of the delivery
+   * tests, which never search, need not.
+   */
+  search?(query: AuditSearchQuery): Promise<AuditSearchHit[]>;
   close(): Promise<void>;
 }
 

@@ -18,7 +18,7 @@ import { error, type RegistryErrorInfo, type ResponseStatus } from '../../regist
 import type { RegistryObject } from '../../registry/model/metadata.js';
 import type { StoredQueryRequest } from '../../registry/model/query.js';
 import { CommunityError } from './errors.js';
-import { callCommunity } from './fanout.js';
+import { callCommunity, type CommunityCallObserver } from './fanout.js';
 import type { Limiter } from './limiter.js';
 import { normaliseOid, sameOid } from './oid.js';
 import type {
@@ -47,6 +47,8 @@ export interface InitiatingGatewayOptions {
   /** Every community the gateway may ask, the local one included when there is one. */
   readonly communities: readonly Community[];
   readonly limiter: Limiter;
+  /** Sees every call to a community once it ended (connector/metrics). */
+  readonly observe?: CommunityCallObserver | undefined;
 }
 
 const HOME_PARAMETER = '$homeCommunityId';
@@ -95,6 +97,7 @@ export class InitiatingGateway {
         try {
           const answer = await callCommunity(community, this.options.limiter, forwarded(ctx), ctx.signal, (callCtx) =>
             community.query(toCommunityRequest(request, community, restriction), callCtx),
+            this.options.observe,
           );
           return checkHomes(community, answer);
         } catch (e) {
@@ -140,6 +143,7 @@ export class InitiatingGateway {
         try {
           const result = await callCommunity(community, this.options.limiter, forwarded(ctx), ctx.signal, (callCtx) =>
             community.retrieve!(list, callCtx),
+            this.options.observe,
           );
           answered++;
           for (const d of result.documents) documents.push({ ...d, homeCommunityId: d.homeCommunityId ?? community.homeCommunityId });

@@ -12,6 +12,7 @@ import { Limiter } from './limiter.js';
 import { localCommunity, queryRegistry } from './local.js';
 import { sameOid } from './oid.js';
 import { remoteCommunity } from './remote.js';
+import type { CommunityCallObserver } from './fanout.js';
 import { federatedSource, RespondingGateway } from './responding.js';
 import type { Community, DocumentSource } from './types.js';
 
@@ -25,7 +26,13 @@ export interface Gateways {
 
 type CommunityConfig = NodeConfig['gateway']['communities'][number];
 
-export function createGateways(config: NodeConfig, registry: DocumentRegistry, repository?: DocumentSource): Gateways | undefined {
+export function createGateways(
+  config: NodeConfig,
+  registry: DocumentRegistry,
+  repository?: DocumentSource,
+  /** Sees every outbound call of the initiating gateway (connector/metrics). */
+  observe?: CommunityCallObserver,
+): Gateways | undefined {
   const home = config.homeCommunityId;
   // A parsed configuration always has a homeCommunityId (the demo default when none is set), so
   // the gateways are always built. The guard is for a configuration assembled by hand without
@@ -57,7 +64,7 @@ export function createGateways(config: NodeConfig, registry: DocumentRegistry, r
   let initiating: InitiatingGateway;
   let responding: RespondingGateway;
   if (g.mode === 'hub') {
-    initiating = new InitiatingGateway({ communities: remotes, limiter });
+    initiating = new InitiatingGateway({ communities: remotes, limiter, observe });
     responding = new RespondingGateway(home, federatedSource(initiating), {
       serves: (h) => initiating.community(h) !== undefined,
     });
@@ -68,7 +75,7 @@ export function createGateways(config: NodeConfig, registry: DocumentRegistry, r
       ...(repository ? { repository } : {}),
       timeoutMs: g.defaultTimeoutMs,
     });
-    initiating = new InitiatingGateway({ communities: [local, ...remotes], limiter });
+    initiating = new InitiatingGateway({ communities: [local, ...remotes], limiter, observe });
     const retrieveLocal = local.retrieve;
     responding = new RespondingGateway(home, {
       query: (request) => queryRegistry(registry, request),

@@ -72,6 +72,16 @@ export interface SoapReply {
 
 export type SoapHandler = (req: SoapRequest) => Promise<SoapReply>;
 
+/** How a request ended, as an observer (metrics) sees it: the reply body sent, the fault sent, or nobody left to answer. */
+export type SoapOutcome = { readonly reply: XmlElement } | { readonly fault: SoapFault } | { readonly aborted: true };
+
+/**
+ * Called once per POST after its answer is out (or the client is gone): the action (undefined when
+ * the request failed before it was read), the HTTP status (0 when nothing was sent) and the time
+ * since the request arrived. Must not throw; anything it throws is ignored.
+ */
+export type SoapObserver = (action: string | undefined, status: number, ms: number, outcome: SoapOutcome) => void;
+
 /** The reader's caps on counts, as limits.xml configures them. */
 export type XmlCaps = Omit<XmlParseLimits, 'maxBytes' | 'maxDepth'>;
 
@@ -99,6 +109,8 @@ export interface SoapEndpointOptions {
   logger: winston.Logger;
   /** WSDL file served at `GET <endpoint>?wsdl`. */
   wsdl?: string;
+  /** Sees every POST once it is answered (connector/metrics); absent, nothing is measured. */
+  observe?: SoapObserver;
 }
 
 const GENERIC_RECEIVER_REASON = 'The request could not be processed because of an internal error';
@@ -145,6 +157,7 @@ async function handlePost(
   const started = Date.now();
   let log = options.logger;
   let messageId: string | undefined;
+  let action: string | undefined;
   let bodyConsumed = false;
   let decoded: DecodedRequest | undefined;
   // The body read below stays in memory until this returns, which can be after the client has
@@ -174,7 +187,7 @@ async function handlePost(
     const root = parseEnvelopeXml(decoded.xml, options);
     messageId = peekMessageId(root);
     const soap = readEnvelope(root, understood);
-    const action = resolveAction(soap.addressing.action, decoded.contentTypeAction);
+    action = resolveAction(soap.addressing.action, decoded.contentTypeAction);
     log = requestLogger(options.logger, { messageId, action });
     const handler = actions.get(action);
     if (!handler) throw actionNotSupported(action);
@@ -202,16 +215,19 @@ async function handlePost(
       ...(reply.attachments ? { attachments: reply.attachments } : {}),
     });
     log.info('soap request', { status: 200, replyAction: reply.action, ms: Date.now() - started });
+    notify(options.observe, action, 200, started, { reply: reply.body });
   } catch (e) {
     if (e instanceof BodyReadError && e.reason === 'aborted') {
       // The client is gone: there is nobody to answer.
       log.warn('soap request aborted', { reason: e.message });
       req.socket.destroy();
+      notify(options.observe, action, 0, started, { aborted: true });
       return;
     }
     const fault = toFault(e, log);
     if (res.headersSent) {
       req.socket.destroy();
+      notify(options.observe, action, res.statusCode, started, { fault });
       return;
     }
     // The memory budget is full: the client may try again (the body was not read).
@@ -226,9 +242,20 @@ async function handlePost(
       reason: fault.reason,
       ms: Date.now() - started,
     });
+    notify(options.observe, action, fault.httpStatus, started, { fault });
   } finally {
     if (decoded && decoded.attachments.size > 0) await releaseAttachments(decoded.attachments, log);
     buffers?.release();
+  }
+}
+
+/** Hands one finished request to the observer; an observer's failure never reaches the request. */
+function notify(observe: SoapObserver | undefined, action: string | undefined, status: number, started: number, outcome: SoapOutcome): void {
+  if (observe === undefined) return;
+  try {
+    observe(action, status, Date.now() - started, outcome);
+  } catch {
+    // Measuring is best effort: a broken observer must not turn an answered request into a fault.
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The audit store contract, run against the embedded store and (with MONGODB_URI) MongoDB:
  * idempotent append and appendMany, the FHIR resource kept whole, patient access queries by id, authority and
- * time range, oldest or newest first, with keyset paging.
+ * time range, oldest or newest first, with keyset paging; the operator's search of the whole trail.
  */
 import { expect } from 'chai';
 import { auditEvents, denialEvent } from '../../connector/audit/event.js';
@@ -97,6 +97,32 @@ export function describeAuditStoreContract(name: string, open: () => Promise<Aud
       const page3 = await store.patientAccesses({ ...q, limit: 2, before: { recorded: page2[1]!.recorded, id: page2[1]!.id } });
       expect([...page1, ...page2, ...page3].map((a) => a.id)).to.deep.equal(all.map((a) => a.id));
       expect(page3).to.have.length(0);
+    });
+
+    it('searches the whole trail by practitioner, organisation, transaction, outcome, patient and time, newest first', async () => {
+      const at = (iso: string, overrides: Parameters<typeof baseInput>[0] = {}) => ({ ...baseInput({ at: new Date(iso), ...overrides }), documents: docs });
+      const other = { name: 'Kari Nordmann', organisation: { id: '974633574', name: 'Universitetssykehuset Nord-Norge HF' } };
+      const byAerlig = auditEvents.iti43(at('2026-06-01T10:00:00.000Z'));
+      const refused = denialEvent({ transaction: 'ITI-43', ...at('2026-06-02T10:00:00.000Z'), reason: 'ATT-5' });
+      const byKari = auditEvents.iti43(at('2026-06-03T10:00:00.000Z', { principal: other, patientId: '02027012372^^^&2.16.578.1.12.4.1.4.1&ISO' }));
+      const anonymous = auditEvents.iti43(at('2026-06-04T10:00:00.000Z', { principal: undefined }));
+      await store.appendMany([byAerlig, refused, byKari, anonymous]);
+      const ids = async (q: Omit<Parameters<NonNullable<AuditStore['search']>>[0], 'limit'>) =>
+        (await store.search!({ ...q, limit: 10 })).map((h) => h.id);
+      expect(await ids({})).to.deep.equal([anonymous.id, byKari.id, refused.id, byAerlig.id]);
+      // Part of the name, in another case, non-ASCII letters included.
+      expect(await ids({ practitioner: 'øVERGÅ' })).to.deep.equal([refused.id, byAerlig.id]);
+      expect(await ids({ organisation: '974633574' })).to.deep.equal([byKari.id]);
+      expect(await ids({ organisation: 'finnmark' })).to.deep.equal([refused.id, byAerlig.id]);
+      expect(await ids({ transaction: 'ITI-43', outcome: 'refused' })).to.deep.equal([refused.id]);
+      expect(await ids({ transaction: 'ITI-18' })).to.deep.equal([]);
+      expect(await ids({ patientId: '02027012372' })).to.deep.equal([byKari.id]);
+      expect(await ids({ from: new Date('2026-06-02T00:00:00.000Z'), to: new Date('2026-06-04T10:00:00.000Z') })).to.deep.equal([byKari.id, refused.id]);
+      expect(await ids({ practitioner: '.*' })).to.deep.equal([]);
+      const [hit] = await store.search!({ practitioner: 'Kari', limit: 1 });
+      expect(hit).to.deep.include({ id: byKari.id, recorded: '2026-06-03T10:00:00.000Z', patientId: '02027012372' });
+      expect(hit!.entry.practitioner.name).to.equal('Kari Nordmann');
+      expect(await store.search!({ limit: 2 })).to.have.length(2);
     });
   });
 }

@@ -1,0 +1,363 @@
+/**
+ * The node's metrics: Prometheus exposition at `metrics.path` (default `/metrics`) and, for the
+ * operator page, per-minute request rates and the state of each community.
+ *
+ * Interface for the operator page (connector/admin), stable:
+ *
+ *   metrics.recentRates(): RateBucket[]   the last 60 minutes, oldest first, one bucket per minute
+ *                                         (the current minute last; minutes without traffic are
+ *                                         there with zeros)
+ *   metrics.communities(): CommunityState[]  per community of the initiating gateway: the last
+ *                                         call's latency, whether it answered, when, and the
+ *                                         timeouts and failures counted since start
+ *
+ * Where the numbers come from (nothing in the transactions is touched):
+ * - every SOAP request, once, from the endpoint's observer (connector/soap/endpoint.ts `observe`):
+ *   its latency, HTTP status, SOAP fault, and, read from the reply body actually sent, its ebRS
+ *   status and RegistryError codes (outcome.ts says why the reply and not the audit events);
+ * - every outbound call of the initiating gateway from `callCommunity`'s observer
+ *   (connector/gateway/fanout.ts);
+ * - the audit queue from `auditQueueMetrics()` (only this node's queue file), the blob store from a
+ *   walk at most once a minute (blob-size.ts), the process from prom-client's default collectors.
+ *
+ * Each node has its own prom-client Registry (never the global one), so several nodes in one
+ * process (the tests, the demo network) keep their numbers apart. The process metrics are the
+ * process's, whichever node serves them: they live in one registry per process (also not the
+ * global one), made on first use, because prom-client's default collectors start an event-loop
+ * delay monitor and a GC observer that are never stopped, one more set per call.
+ *
+ * Registry size (DocumentEntries, SubmissionSets, Folders) is NOT exported: RegistryStore.count
+ * with a type filter parses every candidate record in the embedded store and has no index with
+ * type first in MongoDB, i.e. a full scan per scrape; no method counts by type cheaply.
+ */
+import { join } from 'node:path';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { auditQueueMetrics } from '../audit/queue.js';
+import { QUEUE_FILE } from '../audit/auditor.js';
+import type { CommunityCall, CommunityCallObserver } from '../gateway/fanout.js';
+import { ACTIONS } from '../soap/actions.js';
+import type { SoapObserver, SoapOutcome } from '../soap/endpoint.js';
+import type { EndpointName } from '../transactions/context.js';
+import { BlobSizeSampler, blobDirectory } from './blob-size.js';
+import { classifyReply, faultLabel, type RequestOutcome } from './outcome.js';
+
+/** One minute of requests, as the operator page plots it. */
+export interface RateBucket {
+  /** Start of the minute, ISO 8601 UTC (`2026-12-06T05:58:00.000Z`). */
+  readonly start: string;
+  readonly requests: number;
+  /** Requests whose outcome was failure, fault, denied or aborted (partial successes are not errors). */
+  readonly errors: number;
+  /**
+   * By transaction: `ITI-18`, `ITI-38`, `ITI-39`, `ITI-41`, `ITI-42`, `ITI-43`; the initiating
+   * gateway's as `ITI-18 federated`, `ITI-43 federated`; an action no endpoint serves (or a request
+   * refused before its action was read) as `unknown`.
+   */
+  readonly byTransaction: Record<string, { requests: number; errors: number }>;
+}
+
+/** One community of the initiating gateway, as the operator page shows it. */
+export interface CommunityState {
+  readonly homeCommunityId: string;
+  /** Latency of the last call (ms), absent before the first. */
+  lastLatencyMs?: number;
+  /** Whether the last call got an answer (any status); false for a timeout or failure. */
+  lastOk?: boolean;
+  /** When the last call ended (ISO 8601 UTC). */
+  lastAt?: string;
+  /** Calls that ran past the community's deadline, since start. */
+  timeouts: number;
+  /** Calls that failed otherwise (unreachable, a fault, an unusable answer), since start. */
+  failures: number;
+}
+
+export interface NodeMetricsOptions {
+  /** The node's data directory: its audit queue file and, without MongoDB, its blob store. */
+  readonly dataDir: string;
+  /** With MongoDB the blobs are in GridFS, which is not measured. */
+  readonly filesystemBlobs: boolean;
+  /** The clock (tests). */
+  readonly now?: () => number;
+  /** Where a failed blob-store walk is reported. */
+  readonly warn?: (message: string, meta: Record<string, unknown>) => void;
+}
+
+/** Latency buckets in seconds, 1 ms to 30 s: a stored query takes milliseconds, a 100 MiB ITI-41 tens of seconds. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The process metrics (CPU, memory, event loop, GC), collected once per process for every node. */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+const MINUTE_MS = 60_000;
+const RATE_MINUTES = 60;
+
+/** Action → transaction on each endpoint (the same action means ITI-18 at the registry and at the initiating gateway). */
+const TRANSACTIONS: Readonly<Record<EndpointName, ReadonlyMap<string, string>>> = {
+  registry: new Map([
+    [ACTIONS.iti42.request, 'ITI-42'],
+    [ACTIONS.iti18.request, 'ITI-18'],
+  ]),
+  repository: new Map([
+    [ACTIONS.iti41.request, 'ITI-41'],
+    [ACTIONS.iti43.request, 'ITI-43'],
+  ]),
+  responding: new Map([
+    [ACTIONS.iti38.request, 'ITI-38'],
+    [ACTIONS.iti39.request, 'ITI-39'],
+  ]),
+  initiating: new Map([
+    [ACTIONS.iti18.request, 'ITI-18'],
+    [ACTIONS.iti43.request, 'ITI-43'],
+  ]),
+};
+
+/** Outcomes the rate buckets count as errors. */
+const ERROR_OUTCOMES: ReadonlySet<RequestOutcome> = new Set(['failure', 'fault', 'denied', 'aborted']);
+
+interface MutableBucket {
+  requests: number;
+  errors: number;
+  byTransaction: Record<string, { requests: number; errors: number }>;
+}
+
+export class NodeMetrics {
+  /** The node's own registry: what `/metrics` serves, followed by the process metrics. */
+  readonly registry = new Registry();
+  private readonly requests: Counter<'endpoint' | 'transaction' | 'outcome'>;
+  private readonly registryErrors: Counter<'endpoint' | 'transaction' | 'code'>;
+  private readonly faults: Counter<'endpoint' | 'transaction' | 'code'>;
+  private readonly latency: Histogram<'endpoint' | 'transaction'>;
+  private readonly communityLatency: Histogram<'community'>;
+  private readonly communityTimeouts: Counter<'community'>;
+  private readonly communityFailures: Counter<'community'>;
+  private readonly now: () => number;
+  /** Minute number (ms / 60,000) → its bucket; minutes older than the window are dropped as new ones open. */
+  private readonly minutes = new Map<number, MutableBucket>();
+  private readonly communityStates = new Map<string, CommunityState>();
+
+  constructor(options: NodeMetricsOptions) {
+    this.now = options.now ?? Date.now;
+    const registers = [this.registry];
+
+    this.requests = new Counter({
+      name: 'koblingspunkt_requests_total',
+      help: 'SOAP requests answered, by endpoint, transaction and outcome (success, partial, failure, denied, fault, aborted)',
+      labelNames: ['endpoint', 'transaction', 'outcome'],
+      registers,
+    });
+    this.registryErrors = new Counter({
+      name: 'koblingspunkt_registry_errors_total',
+      help: 'RegistryErrors of severity Error in the responses sent, by IHE error code',
+      labelNames: ['endpoint', 'transaction', 'code'],
+      registers,
+    });
+    this.faults = new Counter({
+      name: 'koblingspunkt_soap_faults_total',
+      help: 'SOAP faults sent, by fault code and first subcode (e.g. Sender/ActionNotSupported)',
+      labelNames: ['endpoint', 'transaction', 'code'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'koblingspunkt_request_duration_seconds',
+      help: 'Time from the request arriving to the last byte of its answer handed to the socket',
+      labelNames: ['endpoint', 'transaction'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.communityLatency = new Histogram({
+      name: 'koblingspunkt_gateway_call_duration_seconds',
+      help: 'Outbound calls of the initiating gateway (ITI-38/39, or the local registry/repository), by community, the wait for a slot included',
+      labelNames: ['community'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.communityTimeouts = new Counter({
+      name: 'koblingspunkt_gateway_call_timeouts_total',
+      help: "Outbound calls that ran past the community's deadline",
+      labelNames: ['community'],
+      registers,
+    });
+    this.communityFailures = new Counter({
+      name: 'koblingspunkt_gateway_call_failures_total',
+      help: 'Outbound calls that failed otherwise: unreachable, a SOAP fault, an unusable answer',
+      labelNames: ['community'],
+      registers,
+    });
+
+    // Only this node's queue: auditQueueMetrics() lists every queue open in the process.
+    const queuePath = join(options.dataDir, QUEUE_FILE);
+    const ownQueue = () => auditQueueMetrics(this.now()).find((q) => q.path === queuePath);
+    new Gauge({
+      name: 'koblingspunkt_audit_queue_depth',
+      help: 'Audit events waiting in the durable queue for a sink (store: an audit-store outage; syslog: the ATNA repository)',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of ownQueue()?.sinks ?? []) this.set({ sink: s.sink }, s.depth);
+      },
+    });
+    new Gauge({
+      name: 'koblingspunkt_audit_queue_dead',
+      help: 'Audit events parked as undeliverable (never retried; an operator must act)',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of ownQueue()?.sinks ?? []) this.set({ sink: s.sink }, s.dead);
+      },
+    });
+    new Gauge({
+      name: 'koblingspunkt_audit_queue_oldest_age_seconds',
+      help: 'Age of the oldest undelivered audit event per sink (0 when none waits)',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of ownQueue()?.sinks ?? []) this.set({ sink: s.sink }, (s.oldestUndeliveredAgeMs ?? 0) / 1000);
+      },
+    });
+
+    if (options.filesystemBlobs) {
+      const sampler = new BlobSizeSampler(blobDirectory(options.dataDir), MINUTE_MS, (e) =>
+        options.warn?.('blob store size could not be measured', { error: e instanceof Error ? e.message : String(e) }),
+      );
+      new Gauge({
+        name: 'koblingspunkt_blob_store_documents',
+        help: 'Committed documents in the filesystem blob store (measured at most once a minute)',
+        registers,
+        async collect() {
+          const size = await sampler.current();
+          if (size !== undefined) this.set(size.documents);
+        },
+      });
+      new Gauge({
+        name: 'koblingspunkt_blob_store_bytes',
+        help: 'Bytes of the committed documents in the filesystem blob store (measured at most once a minute)',
+        registers,
+        async collect() {
+          const size = await sampler.current();
+          if (size !== undefined) this.set(size.bytes);
+        },
+      });
+    }
+  }
+
+  /** The observer to give the SOAP endpoint mounted as `endpoint`. */
+  soapObserver(endpoint: EndpointName): SoapObserver {
+    const table = TRANSACTIONS[endpoint];
+    return (action, _status, ms, outcome) => {
+      const transaction = (action !== undefined ? table.get(action) : undefined) ?? 'unknown';
+      this.recordRequest(endpoint, transaction, ms, outcome);
+    };
+  }
+
+  /** The observer to give the initiating gateway (createGateways). */
+  readonly communityObserver: CommunityCallObserver = (call) => this.recordCommunityCall(call);
+
+  /** Makes the communities known before their first call, so the operator page lists all of them. */
+  knowCommunities(homeCommunityIds: readonly string[]): void {
+    for (const id of homeCommunityIds) this.community(id);
+  }
+
+  /** Per-minute buckets of the last 60 minutes, oldest first (minutes without traffic included, zeros). */
+  recentRates(): RateBucket[] {
+    const current = Math.floor(this.now() / MINUTE_MS);
+    const out: RateBucket[] = [];
+    for (let m = current - RATE_MINUTES + 1; m <= current; m++) {
+      const b = this.minutes.get(m);
+      out.push({
+        start: new Date(m * MINUTE_MS).toISOString(),
+        requests: b?.requests ?? 0,
+        errors: b?.errors ?? 0,
+        // Copies: the page must not be able to change the counts.
+        byTransaction: b === undefined ? {} : Object.fromEntries(Object.entries(b.byTransaction).map(([k, v]) => [k, { ...v }])),
+      });
+    }
+    return out;
+  }
+
+  /** Per community: last call latency in ms, ok or not, when; timeouts and failures since start. */
+  communities(): { homeCommunityId: string; lastLatencyMs?: number; lastOk?: boolean; lastAt?: string; timeouts: number; failures: number }[] {
+    return [...this.communityStates.values()].map((c) => ({ ...c }));
+  }
+
+  /** The exposition text (what `/metrics` answers): this node's metrics, then the process's. */
+  async exposition(): Promise<string> {
+    const [own, process] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
+    return `${own}\n${process}`;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private recordRequest(endpoint: EndpointName, transaction: string, ms: number, outcome: SoapOutcome): void {
+    let result: RequestOutcome;
+    if ('reply' in outcome) {
+      const classified = classifyReply(outcome.reply);
+      result = classified.outcome;
+      for (const code of classified.errorCodes) this.registryErrors.inc({ endpoint, transaction, code });
+    } else if ('fault' in outcome) {
+      result = 'fault';
+      this.faults.inc({ endpoint, transaction, code: faultLabel(outcome.fault) });
+    } else {
+      result = 'aborted';
+    }
+    this.requests.inc({ endpoint, transaction, outcome: result });
+    this.latency.observe({ endpoint, transaction }, ms / 1000);
+    this.countMinute(endpoint === 'initiating' && transaction !== 'unknown' ? `${transaction} federated` : transaction, ERROR_OUTCOMES.has(result));
+  }
+
+  private countMinute(key: string, error: boolean): void {
+    const minute = Math.floor(this.now() / MINUTE_MS);
+    let bucket = this.minutes.get(minute);
+    if (bucket === undefined) {
+      bucket = { requests: 0, errors: 0, byTransaction: {} };
+      this.minutes.set(minute, bucket);
+      // A new minute opened: forget what fell out of the window (the map holds at most 61 minutes).
+      for (const m of this.minutes.keys()) if (m <= minute - RATE_MINUTES) this.minutes.delete(m);
+    }
+    const t = (bucket.byTransaction[key] ??= { requests: 0, errors: 0 });
+    bucket.requests++;
+    t.requests++;
+    if (error) {
+      bucket.errors++;
+      t.errors++;
+    }
+  }
+
+  private community(id: string): CommunityState {
+    let state = this.communityStates.get(id);
+    if (state === undefined) {
+      state = { homeCommunityId: id, timeouts: 0, failures: 0 };
+      this.communityStates.set(id, state);
+    }
+    return state;
+  }
+
+  private recordCommunityCall(call: CommunityCall): void {
+    const community = call.homeCommunityId;
+    // A consumer that went away says nothing about the community: not measured.
+    if (call.result === 'abandoned') return;
+    this.communityLatency.observe({ community }, call.ms / 1000);
+    const state = this.community(community);
+    state.lastLatencyMs = call.ms;
+    state.lastOk = call.result === 'ok';
+    state.lastAt = new Date(this.now()).toISOString();
+    if (call.result === 'timeout') {
+      state.timeouts++;
+      this.communityTimeouts.inc({ community });
+    } else if (call.result === 'failure') {
+      state.failures++;
+      this.communityFailures.inc({ community });
+    }
+  }
+}
