@@ -17,9 +17,17 @@
  * If the group's commit fails, none of it is stored, and each caller gets what a serial registry
  * would have answered. An entryUUID that another writer inserted meanwhile fails the submission
  * that holds it with XDSRegistryMetadataError, as a single commit did, and every other submission
- * of the group is decided again without it, first in the queue. Any other failure is thrown to
- * each submission that would have been stored, as a single commit threw it; the ones the rules
- * rejected are decided again, since their verdicts may have rested on objects never stored.
+ * of the group is decided again without it, first in the queue. A full disk (SQLITE_FULL, ENOSPC)
+ * fails each submission that would have been stored with XDSRegistryOutOfResources: nothing was
+ * stored, and the source may try again later. Any other failure is thrown to each submission that
+ * would have been stored, as a single commit threw it; the ones the rules rejected are decided
+ * again, since their verdicts may have rested on objects never stored.
+ *
+ * COMMIT RECORDS. A caller may attach outbox records to a submission (`withCommitRecords`): the
+ * audit event of its success, the staged documents to commit under their uniqueIds. They are
+ * written in the group's transaction, only for the submissions that are stored, each with the
+ * submission's SubmissionSet entryUUID as its witness (store.ts `OutboxRecord`), so that work owed
+ * after a commit is on disk exactly when the commit is, whenever the process dies.
  */
 import { error, type RegistryErrorInfo } from './model/errors.js';
 import {
@@ -36,7 +44,7 @@ import {
 import { padDtm } from './model/hl7.js';
 import { newEntryUuid } from './model/uuid.js';
 import type { PatientIdPolicy } from './patients.js';
-import { DuplicateEntryUuidError, type CommitBatch, type RegistryStore } from './store/store.js';
+import { DuplicateEntryUuidError, isOutOfSpace, type CommitBatch, type OutboxRecord, type RegistryStore } from './store/store.js';
 import { StoreOverlay } from './store-overlay.js';
 import { validateSubmission, type RegistrySnapshot } from './validate/index.js';
 import { allObjects, registryPackagesAndEntries } from './validate/rule.js';
@@ -56,9 +64,12 @@ export interface RegisterOutcome {
 /**
  * Bounds of one group. Past ~32 single-document submissions the fsync is already under a tenth
  * of the group's cost, while every submission added delays the answer to all the others (each is
- * decided before any is answered) and lengthens the commit, which blocks the event loop with the
- * synchronous embedded store. The object bound keeps one commit small when submissions are large
- * (a single submission above it still forms a group of its own).
+ * decided, on the event loop, before any is answered) and lengthens the commit they all wait for.
+ * The commit itself does not block the event loop: the embedded store runs it on its writer's
+ * worker thread (store/embedded/sqlite-writer.ts), so queries and the parsing of the next
+ * registrations go on while it runs; those registrations queue for the next group, which is
+ * decided once this one is committed. The object bound keeps one commit small when submissions are
+ * large (a single submission above it still forms a group of its own).
  */
 export const MAX_GROUP_SUBMISSIONS = 32;
 export const MAX_GROUP_OBJECTS = 2000;
@@ -66,6 +77,23 @@ export const MAX_GROUP_OBJECTS = 2000;
 const REPLACING: readonly string[] = [ASSOCIATION_TYPE.RPLC, ASSOCIATION_TYPE.XFRM_RPLC];
 /** Documents hanging off a replaced document that are deprecated with it (CP 117, NIST 12022). */
 const DEPRECATED_WITH_ORIGINAL: readonly string[] = [ASSOCIATION_TYPE.APND, ASSOCIATION_TYPE.XFRM];
+
+/** An outbox record as a caller attaches it: the witness is added when the submission is stored. */
+export type CommitRecord = Omit<OutboxRecord, 'witness'>;
+
+/**
+ * The commit records of each submission. They travel with the submission object rather than as a
+ * parameter, so that every path from a caller to `registerSubmission` (DocumentRegistry.register,
+ * the repository's in-process registry port, a test's wrapper around that port) carries them
+ * without knowing of them.
+ */
+const commitRecords = new WeakMap<Submission, readonly CommitRecord[]>();
+
+/** Attaches outbox records to a submission: written with it if, and only if, it is stored. Returns the submission. */
+export function withCommitRecords(submission: Submission, records: readonly CommitRecord[]): Submission {
+  if (records.length > 0) commitRecords.set(submission, [...(commitRecords.get(submission) ?? []), ...records]);
+  return submission;
+}
 
 export function registerSubmission(store: RegistryStore, submission: Submission, ctx: RegisterContext): Promise<RegisterOutcome> {
   let committer = committers.get(store);
@@ -85,7 +113,13 @@ interface Waiting {
 
 /** What deciding one registration of a group gave. */
 type Decided =
-  | { readonly kind: 'accepted'; readonly waiting: Waiting; readonly outcome: RegisterOutcome; readonly inserts: readonly RegistryObject[] }
+  | {
+      readonly kind: 'accepted';
+      readonly waiting: Waiting;
+      readonly outcome: RegisterOutcome;
+      readonly inserts: readonly RegistryObject[];
+      readonly records: readonly OutboxRecord[];
+    }
   | { readonly kind: 'rejected'; readonly waiting: Waiting; readonly outcome: RegisterOutcome }
   | { readonly kind: 'error'; readonly waiting: Waiting; readonly error: unknown };
 
@@ -116,7 +150,9 @@ class GroupCommitter {
   }
 
   private async runGroup(): Promise<void> {
-    const overlay = new StoreOverlay(this.store);
+    // The accepted submissions' records, added to the overlay's one commit (see withOutbox).
+    const records: OutboxRecord[] = [];
+    const overlay = new StoreOverlay(this.store.outbox ? withOutbox(this.store, records) : this.store);
     const decided: Decided[] = [];
     try {
       while (this.queue.length > 0 && decided.length < MAX_GROUP_SUBMISSIONS && overlay.pendingObjects < MAX_GROUP_OBJECTS) {
@@ -124,6 +160,7 @@ class GroupCommitter {
         decided.push(await decide(overlay, waiting));
       }
       const accepted = decided.filter((d) => d.kind === 'accepted');
+      for (const d of accepted) records.push(...d.records);
       if (accepted.length > 0) await overlay.flush();
     } catch (e) {
       this.groupFailed(decided, e);
@@ -142,6 +179,7 @@ class GroupCommitter {
         ? decided.find((d) => d.kind === 'accepted' && d.inserts.some((o) => o.entryUuid === e.entryUuid))
         : undefined;
     const again: Waiting[] = [];
+    const outOfSpace = isOutOfSpace(e);
     for (const d of decided) {
       if (d.kind === 'error') d.waiting.reject(d.error);
       else if (owner !== undefined) {
@@ -150,11 +188,34 @@ class GroupCommitter {
         else again.push(d.waiting);
       } else if (d.kind === 'accepted') {
         if (e instanceof DuplicateEntryUuidError) d.waiting.resolve(duplicateEntryUuid(d.outcome.errors, e));
+        else if (outOfSpace) d.waiting.resolve(outOfResources(d.outcome.errors));
         else d.waiting.reject(e);
       } else again.push(d.waiting);
     }
     this.queue.unshift(...again);
   }
+}
+
+/**
+ * The store as a group's overlay writes to it: its one commit carries the group's outbox records
+ * (filled in once the group is decided, before the overlay is flushed).
+ */
+function withOutbox(store: RegistryStore, records: readonly OutboxRecord[]): RegistryStore {
+  return {
+    find: (filter, options) => store.find(filter, options),
+    getByUuids: (ids) => store.getByUuids(ids),
+    count: (filter) => store.count(filter),
+    commit: (batch) => store.commit(records.length > 0 ? { ...batch, outbox: records } : batch),
+    close: () => store.close(),
+  };
+}
+
+/** The answer to a commit that failed for lack of disk space: nothing was stored. */
+function outOfResources(errors: readonly RegistryErrorInfo[]): RegisterOutcome {
+  return {
+    status: 'Failure',
+    errors: [...errors, error('XDSRegistryOutOfResources', 'the registry has no storage space left; nothing of the submission was stored, try again later')],
+  };
 }
 
 /** The answer to a commit that found one of the submission's entryUUIDs already stored. */
@@ -186,8 +247,12 @@ async function decide(overlay: StoreOverlay, waiting: Waiting): Promise<Decided>
       if (e instanceof DuplicateEntryUuidError) return { kind: 'rejected', waiting, outcome: duplicateEntryUuid(errors, e) };
       throw e;
     }
-    return { kind: 'accepted', waiting, outcome: { status: 'Success', errors }, inserts: batch.inserts };
+    const witness = resolved.submissionSet.entryUuid;
+    const records = (commitRecords.get(submission) ?? []).map((r): OutboxRecord => ({ ...r, witness }));
+    return { kind: 'accepted', waiting, outcome: { status: 'Success', errors }, inserts: batch.inserts, records };
   } catch (e) {
+    // A full disk can fail reads too (SQLite growing its WAL index): the same answer as a failed commit.
+    if (isOutOfSpace(e)) return { kind: 'rejected', waiting, outcome: outOfResources([]) };
     return { kind: 'error', waiting, error: e };
   }
 }

@@ -3,45 +3,99 @@
  * DocumentEntries. In process when the node plays both roles (`inProcessRegistry`), or a remote
  * registry over ITI-42/ITI-18 (connector/clients/registry-client.ts). The repository knows nothing
  * else of the registry (DESIGN.md: `repository` knows the registry only through an interface).
+ *
+ * The in-process registry also keeps the repository's commit records: the staged documents of a
+ * submission are named in the registry's own commit (an outbox record per document, see
+ * registry/register.ts `withCommitRecords`), so after a crash the repository finds the documents
+ * owed a commit with one indexed read of those records, never by searching DocumentEntries.
  */
 import type { RegistryErrorInfo, ResponseStatus } from '../registry/model/errors.js';
 import type { DocumentEntry, Submission } from '../registry/model/metadata.js';
+import { withCommitRecords, type CommitRecord } from '../registry/register.js';
 import type { DocumentRegistry } from '../registry/registry.js';
+
+export { withCommitRecords, type CommitRecord };
 
 export interface RegisterResult {
   readonly status: ResponseStatus;
   readonly errors: readonly RegistryErrorInfo[];
 }
 
+/** A staged document the registry's commit says must be committed under `uniqueId`. */
+export interface BlobCommitRecord {
+  /** The outbox record's id (to confirm it done). */
+  readonly id: string;
+  readonly stagingId: string;
+  readonly uniqueId: string;
+  readonly sha1: string;
+  readonly size: number;
+}
+
+/** Outbox kind of the repository's records; their ids are `blob:<stagingId>`. */
+export const BLOB_COMMIT_KIND = 'blob-commit';
+
+/** The id of a staged document's commit record. */
+export function blobCommitRecordId(stagingId: string): string {
+  return `blob:${stagingId}`;
+}
+
+/** The commit record of one staged document, to attach to the submission before registering it. */
+export function blobCommitRecord(blob: { stagingId: string; sha1: string; size: number }, uniqueId: string): CommitRecord {
+  return {
+    id: blobCommitRecordId(blob.stagingId),
+    kind: BLOB_COMMIT_KIND,
+    payload: JSON.stringify({ stagingId: blob.stagingId, uniqueId, sha1: blob.sha1, size: blob.size }),
+  };
+}
+
 export interface RegistryPort {
   /**
    * ITI-42. Resolves with the registry's answer (a Failure with its error codes included); rejects
-   * only when the outcome is unknown (registry unreachable, a fault, a store error).
+   * only when the outcome is unknown (registry unreachable, a fault, a store error). Commit records
+   * attached to the submission (`withCommitRecords`) are stored with it by an in-process registry
+   * and ignored by a remote one.
    */
   register(submission: Submission): Promise<RegisterResult>;
   /** Registered DocumentEntries with these uniqueIds, whatever their status. */
   documentEntries(uniqueIds: readonly string[]): Promise<DocumentEntry[]>;
   /**
-   * Registered DocumentEntries of this repository with one of these SHA-1 hashes (lower-case hex),
-   * for crash recovery. Absent when the registry cannot be asked by hash (a remote registry: no
-   * stored query does that).
+   * The staged documents whose registration was stored but whose commit is not yet confirmed
+   * (`blobCommitsDone`): crash recovery reads these instead of searching entries. Absent for a
+   * remote registry, which keeps no records for the repository.
    */
-  documentEntriesByHash?(repositoryUniqueId: string, sha1s: readonly string[]): Promise<DocumentEntry[]>;
+  pendingBlobCommits?(): Promise<BlobCommitRecord[]>;
+  /** Confirms records of `pendingBlobCommits` done (their documents are committed or gone for good). */
+  blobCommitsDone?(ids: readonly string[]): void;
 }
 
 /** The node's own DocumentRegistry actor as the repository's registry. */
 export function inProcessRegistry(registry: DocumentRegistry): RegistryPort {
-  return {
+  const port: RegistryPort = {
     register: (submission) => registry.register(submission),
     async documentEntries(uniqueIds) {
       if (uniqueIds.length === 0) return [];
       return (await registry.store.find({ type: 'DocumentEntry', uniqueId: { $in: [...uniqueIds] } })) as DocumentEntry[];
     },
-    async documentEntriesByHash(repositoryUniqueId, sha1s) {
-      if (sha1s.length === 0) return [];
-      // Hashes are stored as submitted; sources send lower or upper case (NIST 11981), never mixed.
-      const hashes = sha1s.flatMap((h) => [h.toLowerCase(), h.toUpperCase()]);
-      return (await registry.store.find({ type: 'DocumentEntry', repositoryUniqueId, hash: { $in: hashes } })) as DocumentEntry[];
+  };
+  const store = registry.store;
+  const outbox = store.outbox;
+  if (outbox === undefined) return port;
+  return {
+    ...port,
+    async pendingBlobCommits() {
+      const records = await outbox.pending(BLOB_COMMIT_KIND);
+      if (records.length === 0) return [];
+      // A record counts only when its submission is stored (store.ts OutboxRecord): one indexed
+      // lookup by entryUUID for all of them.
+      const stored = new Set((await store.getByUuids([...new Set(records.map((r) => r.witness))])).map((o) => o.entryUuid));
+      const owed: BlobCommitRecord[] = [];
+      for (const r of records) {
+        if (!stored.has(r.witness)) continue;
+        const p = JSON.parse(r.payload) as Omit<BlobCommitRecord, 'id'>;
+        owed.push({ id: r.id, stagingId: p.stagingId, uniqueId: p.uniqueId, sha1: p.sha1, size: p.size });
+      }
+      return owed;
     },
+    blobCommitsDone: (ids) => outbox.done(ids),
   };
 }

@@ -5,17 +5,31 @@
  * Atomicity: documents are staged in the BlobStore first (streamed, hashed, fsynced, invisible);
  * then the metadata is registered; only after the registry accepted it are the blobs committed
  * under their document uniqueIds. A failed registration aborts every staged blob, so nothing of a
- * rejected submission is visible. When the registry's answer is unknown (it threw), the repository
- * asks the registry whether the entries are there and commits or aborts accordingly; if even that
- * fails the blobs stay staged and `recover()` (run at start) commits those whose DocumentEntry got
- * registered. Orphans (staged and never registered) are removed after `orphanAgeMs`.
+ * rejected submission is visible. With the node's own registry, the registration's commit also
+ * records which staged blob is owed a commit under which uniqueId (registry-port.ts, commit
+ * records), so a crash at any point after it leaves a record that `recover()` finds with one
+ * indexed read. When the registry's answer is unknown (it threw), the repository asks the registry
+ * whether the entries are there and commits or aborts accordingly; if even that fails the blobs
+ * stay staged for `recover()`.
+ *
+ * A registration that was stored is never answered as failed: when committing its blobs fails
+ * afterwards (a full disk, an I/O error), the answer is still Success (the source must not send
+ * again what the registry holds), the failure is logged at error level, the blobs stay staged, and
+ * their commit is retried here, by the sweep and at the next start. A full disk before the
+ * registry commit is XDSRepositoryOutOfResources (staging) or the registry's
+ * XDSRegistryOutOfResources, and nothing is stored.
+ *
+ * Recovery (`recover()`, at start): staged blobs a record names are committed, every other staged
+ * leftover is removed (nothing is in flight at start); the sweep does the same for what is older
+ * than `orphanAgeMs`. With a remote registry there are no records: leftovers are removed once
+ * older than `orphanAgeMs`.
  */
 import type { Readable } from 'node:stream';
 import { error, type RegistryErrorInfo, type ResponseStatus } from '../registry/model/errors.js';
 import { sameOid } from '../registry/model/hl7.js';
 import { DOCUMENT_ENTRY_TYPE, type DocumentEntry, type Submission } from '../registry/model/metadata.js';
-import { BlobTooLargeError, type BlobSource, type BlobStore, type StagedBlob } from './blob/index.js';
-import type { RegistryPort } from './registry-port.js';
+import { BlobTooLargeError, isOutOfSpace, type BlobSource, type BlobStore, type StagedBlob } from './blob/index.js';
+import { blobCommitRecord, blobCommitRecordId, withCommitRecords, type BlobCommitRecord, type CommitRecord, type RegistryPort } from './registry-port.js';
 
 /** A document of a submission: bytes still to be staged, or a blob the transport already staged while the request streamed in. */
 export type DocumentContent = BlobSource | StagedBlob;
@@ -40,6 +54,20 @@ export interface RepositoryOptions {
 export interface ProvideOutcome {
   readonly status: ResponseStatus;
   readonly errors: readonly RegistryErrorInfo[];
+}
+
+export interface ProvideOptions {
+  /**
+   * Records to store with the registration if it is stored (the transaction's audit event of the
+   * success): written in the registry's commit by the node's own registry, ignored by a remote one.
+   */
+  readonly commitRecords?: readonly CommitRecord[];
+  /**
+   * Runs right before the registration is sent, after every local check passed; when it rejects,
+   * nothing is registered and the request fails with its error. The transaction writes its audit
+   * intent here when the registry cannot store `commitRecords` (a remote one).
+   */
+  readonly beforeRegister?: () => Promise<void>;
 }
 
 export interface RetrieveRequest {
@@ -72,9 +100,35 @@ export interface RecoveryReport {
 }
 
 const HOUR = 60 * 60 * 1000;
+/** First retry of a blob commit that failed after its registration was stored, then doubling. */
+const COMMIT_RETRY_FIRST_MS = 2000;
+/** Retries before the owed commits are left to the sweep and the next start (~4 minutes in all). */
+const COMMIT_RETRIES = 7;
+
+/** Blob commits recovery runs at once (the libuv pool has 4 threads; fsyncs queue there). */
+const RECOVERY_COMMITS_IN_FLIGHT = 8;
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** A blob whose registration is stored and whose commit failed: retried until it succeeds. */
+interface OwedCommit {
+  readonly blob: StagedBlob;
+  readonly uniqueId: string;
+}
 
 export class DocumentRepository {
   private readonly orphanAgeMs: number;
+  /** Blob commits owed by stored registrations, by stagingId, while this process retries them. */
+  private readonly owed = new Map<string, OwedCommit>();
+  /** A retry of the owed commits is scheduled. */
+  private retrying = false;
 
   constructor(
     readonly blobs: BlobStore,
@@ -88,12 +142,29 @@ export class DocumentRepository {
     return this.options.repositoryUniqueId;
   }
 
+  /** Whether the registry stores commit records with its commits (the node's own registry), or ignores them (a remote one). */
+  get registryStoresCommitRecords(): boolean {
+    return this.registry.pendingBlobCommits !== undefined;
+  }
+
+  /** Which of these document uniqueIds the registry holds a DocumentEntry of, for this repository; throws when it cannot be asked. */
+  async registeredDocuments(uniqueIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    // Bounded questions: a remote registry gets them as ITI-18 GetDocuments.
+    for (let i = 0; i < uniqueIds.length; i += 100) {
+      for (const e of await this.registry.documentEntries(uniqueIds.slice(i, i + 100))) {
+        if (e.uniqueId !== undefined && (e.repositoryUniqueId === undefined || e.repositoryUniqueId === this.repositoryUniqueId)) found.add(e.uniqueId);
+      }
+    }
+    return found;
+  }
+
   /**
    * ITI-41. `documents` maps the DocumentEntry ids of the submission (as submitted: symbolic or
    * urn:uuid) to their content. Every staged blob passed in or staged here is committed or aborted
    * before this returns (or left staged for recovery when the registry's answer is unknown).
    */
-  async provideAndRegister(submission: Submission, documents: ReadonlyMap<string, DocumentContent>): Promise<ProvideOutcome> {
+  async provideAndRegister(submission: Submission, documents: ReadonlyMap<string, DocumentContent>, options: ProvideOptions = {}): Promise<ProvideOutcome> {
     const staged = new Map<string, StagedBlob>();
     for (const [id, content] of documents) if (isStagedBlob(content)) staged.set(id, content);
     let keepStaged = false;
@@ -107,6 +178,7 @@ export class DocumentRepository {
           staged.set(id, await this.blobs.stage(content, { maxBytes: this.options.maxDocumentBytes }));
         } catch (e) {
           if (e instanceof BlobTooLargeError) return failure([tooLarge(id, this.options.maxDocumentBytes)]);
+          if (isOutOfSpace(e)) return failure([outOfResources(id)]);
           throw e;
         }
       }
@@ -116,8 +188,10 @@ export class DocumentRepository {
 
       const checked = this.fillSizeAndHash(submission, staged);
       if ('errors' in checked) return failure(checked.errors);
-      const toRegister = checked.submission;
+      // The registry's commit names each staged blob's uniqueId, and carries the caller's records.
+      const toRegister = withCommitRecords(checked.submission, [...(options.commitRecords ?? []), ...this.blobRecords(checked.submission, staged)]);
 
+      await options.beforeRegister?.();
       let outcome: ProvideOutcome;
       try {
         outcome = await this.registry.register(toRegister);
@@ -129,14 +203,9 @@ export class DocumentRepository {
       // The registry's errors are relayed as they are (XDSPatientIdDoesNotMatch, XDSUnknownPatientId…).
       if (outcome.status === 'Failure') return outcome;
 
-      try {
-        await this.commitAll(toRegister, staged);
-      } catch (e) {
-        // The metadata is registered: aborting now would leave entries without documents. The blobs
-        // stay staged; recover() commits them (at the latest at the next start).
-        keepStaged = true;
-        throw e;
-      }
+      // The metadata is registered: from here on the answer is the registry's, whatever happens to
+      // the blobs (aborting them would leave entries without documents).
+      keepStaged = !(await this.commitRegistered(toRegister, staged));
       return outcome;
     } finally {
       if (!keepStaged) await this.abortAll(staged.values());
@@ -183,30 +252,69 @@ export class DocumentRepository {
   }
 
   /**
-   * Finishes what a crash interrupted: staged blobs whose DocumentEntry is registered (crash between
-   * the registry commit and the blob commit) are committed under its uniqueId; staging leftovers
-   * older than `olderThanMs` are removed. Run at start (all staged blobs) and periodically.
+   * Finishes what a crash interrupted, and removes staging leftovers. Run at start with no
+   * argument: every staged blob is then a leftover (no request is in flight yet), those the
+   * registry's commit records name are committed under their uniqueIds and all others removed.
+   * Run periodically with `olderThanMs` (the sweep): the same for what was staged longer ago.
+   * Only indexed reads: the commit records of one kind, the DocumentEntries of their witnesses.
    */
   async recover(olderThanMs = 0): Promise<RecoveryReport> {
+    const atStart = olderThanMs === 0;
     const threshold = Date.now() - olderThanMs;
-    const staged = (await this.blobs.listStaged()).filter((b) => b.stagedAt.getTime() <= threshold);
+    // With no records to tell registered from unregistered (a remote registry), or other nodes
+    // staging into the same storage, only the orphan age tells a leftover from an upload.
+    const canTell = this.registry.pendingBlobCommits !== undefined;
+    const removeAfterMs = atStart && canTell && !this.blobs.sharedStaging ? 0 : Math.max(olderThanMs, this.orphanAgeMs);
     let recovered = 0;
-    if (staged.length > 0 && this.registry.documentEntriesByHash) {
-      const entries = await this.registry.documentEntriesByHash(this.repositoryUniqueId, [...new Set(staged.map((b) => b.sha1))]);
-      const used = new Set<StagedBlob>();
-      for (const entry of entries) {
-        if (!entry.uniqueId || entry.hash === undefined || entry.size === undefined) continue;
-        if (await this.blobs.exists(entry.uniqueId)) continue;
-        const blob = staged.find((b) => !used.has(b) && b.sha1 === entry.hash!.toLowerCase() && sameSize(entry.size!, b.size));
-        if (!blob) continue;
-        await blob.commit(entry.uniqueId);
-        used.add(blob);
-        recovered++;
-        this.options.log?.('info', 'recovered a document whose registration completed before a crash', { documentUniqueId: entry.uniqueId });
+    const keep = new Set<string>();
+    if (canTell) {
+      const records = await this.registry.pendingBlobCommits!();
+      if (records.length > 0) {
+        const staged = new Map((await this.blobs.listStaged()).map((b) => [b.stagingId, b]));
+        const done: string[] = [];
+        // Young: the request that staged it may still be committing it.
+        const due = records.filter((r) => (staged.get(r.stagingId)?.stagedAt.getTime() ?? 0) <= threshold);
+        // Each commit waits for its directory fsyncs (~10 ms here): several at once, so that a
+        // start after a crash under load is not held up by them one after another.
+        await inParallel(due, RECOVERY_COMMITS_IN_FLIGHT, async (record) => {
+          const settled = await this.settleRecord(record, staged.get(record.stagingId));
+          if (settled === 'committed') recovered++;
+          if (settled === 'kept') keep.add(record.stagingId);
+          else done.push(record.id);
+        });
+        this.registry.blobCommitsDone?.(done);
       }
     }
-    const removed = await this.blobs.cleanOrphans(Math.max(olderThanMs, this.orphanAgeMs));
+    for (const stagingId of this.owed.keys()) keep.add(stagingId);
+    const removed = await this.blobs.cleanOrphans(removeAfterMs, { keep });
     return { recovered, removed };
+  }
+
+  /** Commits the staged blob a record names, or finds it already committed; 'kept' when it must be tried again. */
+  private async settleRecord(record: BlobCommitRecord, blob: StagedBlob | undefined): Promise<'committed' | 'already' | 'kept' | 'lost'> {
+    if (blob === undefined) {
+      if (await this.blobs.exists(record.uniqueId)) return 'already';
+      this.options.log?.('error', 'a registered document has neither staged nor committed bytes; its DocumentEntry cannot be retrieved', {
+        documentUniqueId: record.uniqueId,
+        stagingId: record.stagingId,
+      });
+      return 'lost';
+    }
+    if (blob.sha1 !== record.sha1 || blob.size !== record.size) {
+      this.options.log?.('error', 'a staged document does not match its commit record; it is kept', { documentUniqueId: record.uniqueId, stagingId: record.stagingId });
+      return 'kept';
+    }
+    try {
+      await blob.commit(record.uniqueId);
+    } catch (e) {
+      this.options.log?.('error', 'could not commit a registered document; it stays staged and is tried again', {
+        documentUniqueId: record.uniqueId,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      return 'kept';
+    }
+    this.options.log?.('info', 'recovered a document whose registration completed before a crash', { documentUniqueId: record.uniqueId });
+    return 'committed';
   }
 
   /** Every stable DocumentEntry needs a document and every document a DocumentEntry (ITI TF-2b 3.41.4.1.3). */
@@ -250,12 +358,78 @@ export class DocumentRepository {
     return { submission: { ...submission, documentEntries } };
   }
 
-  private async commitAll(submission: Submission, staged: ReadonlyMap<string, StagedBlob>): Promise<void> {
+  /** The commit record of each staged blob: which uniqueId it is to be committed under. */
+  private blobRecords(submission: Submission, staged: ReadonlyMap<string, StagedBlob>): CommitRecord[] {
+    const records: CommitRecord[] = [];
     for (const de of submission.documentEntries) {
       const blob = staged.get(de.entryUuid);
-      // A successful registration guarantees a uniqueId on every DocumentEntry.
-      if (blob) await blob.commit(de.uniqueId!);
+      // Without a uniqueId the registry refuses the submission; there is nothing to record.
+      if (blob && de.uniqueId !== undefined && de.uniqueId !== '') records.push(blobCommitRecord(blob, de.uniqueId));
     }
+    return records;
+  }
+
+  /**
+   * Commits the blobs of a stored registration and confirms their records done. A blob that cannot
+   * be committed stays staged (its record too) and is retried: the registration stands, so the
+   * failure is the operator's to see, loudly, not the source's. False when one is left staged.
+   */
+  private async commitRegistered(submission: Submission, staged: ReadonlyMap<string, StagedBlob>): Promise<boolean> {
+    const done: string[] = [];
+    let all = true;
+    for (const de of submission.documentEntries) {
+      const blob = staged.get(de.entryUuid);
+      if (!blob) continue;
+      // A successful registration guarantees a uniqueId on every DocumentEntry.
+      const uniqueId = de.uniqueId!;
+      try {
+        await blob.commit(uniqueId);
+        done.push(blobCommitRecordId(blob.stagingId));
+      } catch (e) {
+        all = false;
+        this.options.log?.('error', 'REGISTERED DOCUMENT NOT YET RETRIEVABLE: its registration is stored but committing its bytes failed; answered Success, kept staged, retrying', {
+          documentUniqueId: uniqueId,
+          stagingId: blob.stagingId,
+          outOfSpace: isOutOfSpace(e),
+          error: e instanceof Error ? e.message : String(e),
+        });
+        this.owed.set(blob.stagingId, { blob, uniqueId });
+      }
+    }
+    this.registry.blobCommitsDone?.(done);
+    if (!all) this.scheduleRetry();
+    return all;
+  }
+
+  /** Retries the owed commits with a doubling delay; after the last try the sweep and the next start take over. */
+  private scheduleRetry(attempt = 0): void {
+    if (attempt === 0 && (this.retrying || this.owed.size === 0)) return;
+    this.retrying = true;
+    const timer = setTimeout(() => void this.retryOwed(attempt), COMMIT_RETRY_FIRST_MS * 2 ** attempt);
+    // A pending retry must not keep a stopping process alive: the records survive it.
+    timer.unref();
+  }
+
+  private async retryOwed(attempt: number): Promise<void> {
+    const done: string[] = [];
+    for (const [stagingId, owed] of [...this.owed]) {
+      try {
+        await owed.blob.commit(owed.uniqueId);
+      } catch {
+        continue;
+      }
+      this.owed.delete(stagingId);
+      done.push(blobCommitRecordId(stagingId));
+      this.options.log?.('warn', 'a registered document is retrievable after a failed commit was retried', { documentUniqueId: owed.uniqueId });
+    }
+    this.registry.blobCommitsDone?.(done);
+    if (this.owed.size > 0 && attempt + 1 < COMMIT_RETRIES) {
+      this.scheduleRetry(attempt + 1);
+      return;
+    }
+    // What is left stays staged with its record: the sweep and the next start commit it.
+    this.owed.clear();
+    this.retrying = false;
   }
 
   /**
@@ -282,8 +456,8 @@ export class DocumentRepository {
     const ours = (uid: string): boolean =>
       registered.some((e) => e.uniqueId === uid && e.repositoryUniqueId === this.repositoryUniqueId && e.hash?.toLowerCase() === this.hashOf(submission, staged, uid));
     if (uniqueIds.length > 0 && uniqueIds.every(ours)) {
-      await this.commitAll(submission, staged);
-      return { keepStaged: false, outcome: { status: 'Success', errors: [] } };
+      const committed = await this.commitRegistered(submission, staged);
+      return { keepStaged: !committed, outcome: { status: 'Success', errors: [] } };
     }
     return { keepStaged: false, outcome: failure([error('XDSRepositoryError', 'the Document Registry failed to register the metadata')]) };
   }
@@ -308,6 +482,10 @@ export class DocumentRepository {
 
 function failure(errors: readonly RegistryErrorInfo[]): ProvideOutcome {
   return { status: 'Failure', errors };
+}
+
+function outOfResources(id: string): RegistryErrorInfo {
+  return error('XDSRepositoryOutOfResources', `the repository has no storage space left for document ${id}; nothing was stored, try again later`, id);
 }
 
 function tooLarge(id: string, maxBytes: number): RegistryErrorInfo {

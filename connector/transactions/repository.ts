@@ -7,6 +7,9 @@ import { iti41 } from './iti41.js';
 import { iti43 } from './iti43.js';
 
 export function repositoryTransactions(repository: DocumentRepository, services: TransactionServices): Record<string, SoapHandler> {
+  // With a remote registry, ITI-41's audit goes through intents (connector/audit/intents.ts): those
+  // a crash left are settled by asking the registry which documents it holds.
+  if (!repository.registryStoresCommitRecords) services.auditor.attachRegistrationCheck((uniqueIds) => repository.registeredDocuments(uniqueIds));
   return {
     [ACTIONS.iti41.request]: iti41(repository, services),
     [ACTIONS.iti43.request]: iti43(repository, services),

@@ -7,16 +7,24 @@
  *   gateway): RetrieveDocumentSetRequest → policy → actor → per-document decision → audit → MTOM.
  *
  * The audit record is written (durably, see Auditor.record) before the handler returns, i.e. before
- * a byte of the response is sent.
+ * a byte of the response is sent. No access without audit: when the record cannot be written (the
+ * audit store and the on-disk queue both fail, e.g. a full disk), the read is refused with a
+ * RegistryError instead of its answer, and the refusal is logged at error level.
+ *
+ * A submission's success event is prepared before it is stored and written with the registry's
+ * commit (`prepareSubmissionAudit`, see connector/audit/auditor.ts), so a stored submission is
+ * never without its event; and a stored submission is never answered as failed because its audit
+ * could not be recorded afterwards (`auditSubmission`).
  */
 import { parseAdhocQueryRequest } from '../../registry/ebxml/index.js';
-import type { RegistryErrorInfo, ResponseStatus } from '../../registry/model/errors.js';
+import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
 import type { Submission } from '../../registry/model/metadata.js';
 import type { StoredQueryRequest } from '../../registry/model/query.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { serializeXml } from '../../registry/xml/serialize.js';
 import type { SoapRequest } from '../soap/endpoint.js';
-import { auditEvents, denialEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
+import { auditCommitRecord } from '../audit/auditor.js';
+import { auditEvents, denialEvent, type AuditEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
 import type { DocumentRequest, GatewayQueryResult, RetrieveResult } from '../gateway/types.js';
 import { expectBody, failureOnRegistryError } from './common.js';
 import { outcomeOf, type TransactionContext } from './context.js';
@@ -64,15 +72,30 @@ export async function serveQuery(
   const transaction = ctx.transaction as QueryTransaction;
   const query = queryRef(req, parsed);
   const errorText = result.errors.map((e) => e.code).join(' ');
-  if (denied) {
-    await ctx.record(denialEvent({ transaction, ...ctx.auditBase('serious-failure', patientId), query, reason: denied.reason }));
-    req.logger.warn(`${transaction} denied by the trust policy`, { reason: denied.reason });
-  } else {
-    // The query added to the fresh base input rather than both spread into a new one (every query is audited).
-    const input = Object.assign(ctx.auditBase(outcomeOf(result.status), patientId, description ?? (errorText !== '' ? errorText : undefined)), { query });
-    await ctx.record(transaction === 'ITI-18' ? auditEvents.iti18(input) : auditEvents.iti38(input));
+  try {
+    if (denied) {
+      await ctx.record(denialEvent({ transaction, ...ctx.auditBase('serious-failure', patientId), query, reason: denied.reason }));
+      req.logger.warn(`${transaction} denied by the trust policy`, { reason: denied.reason });
+    } else {
+      // The query added to the fresh base input rather than both spread into a new one (every query is audited).
+      const input = Object.assign(ctx.auditBase(outcomeOf(result.status), patientId, description ?? (errorText !== '' ? errorText : undefined)), { query });
+      await ctx.record(transaction === 'ITI-18' ? auditEvents.iti18(input) : auditEvents.iti38(input));
+    }
+  } catch (e) {
+    return { status: 'Failure', errors: [unaudited(req, transaction, e, 'XDSRegistryError')], returnType: result.returnType, objects: [], objectRefs: [] };
   }
   return result;
+}
+
+/**
+ * The error that replaces a read's answer when its audit record could not be written: no access
+ * without audit. Logged at error level, since every read is refused while it lasts.
+ */
+function unaudited(req: SoapRequest, transaction: string, e: unknown, code: 'XDSRegistryError' | 'XDSRepositoryError'): RegistryErrorInfo {
+  req.logger.error(`AUDIT TRAIL UNAVAILABLE: ${transaction} refused, its access could not be recorded (no access without audit)`, {
+    error: e instanceof Error ? e.message : String(e),
+  });
+  return error(code, 'the access could not be recorded in the audit trail, so it is refused (no access without audit); try again later');
 }
 
 const refOf = (d: DocumentRequest): DocumentRef => ({
@@ -102,6 +125,22 @@ export async function serveRetrieve(
 ): Promise<RetrieveResult> {
   const outcome = await retrieveUnderPolicy(ctx, requests, run);
   const transaction = ctx.transaction as RetrieveTransaction;
+  try {
+    return await auditRetrieve(req, ctx, requests, outcome, transaction);
+  } catch (e) {
+    // Nothing is delivered: the documents are dropped from the answer before a byte is sent.
+    return { status: 'Failure', documents: [], errors: [unaudited(req, transaction, e, 'XDSRepositoryError')] };
+  }
+}
+
+/** Audits a retrieve's outcome (delivered, refused, nothing found) and returns the result to send. */
+async function auditRetrieve(
+  req: SoapRequest,
+  ctx: TransactionContext,
+  requests: readonly DocumentRequest[],
+  outcome: Awaited<ReturnType<typeof retrieveUnderPolicy>>,
+  transaction: RetrieveTransaction,
+): Promise<RetrieveResult> {
   const event = transaction === 'ITI-43' ? auditEvents.iti43 : auditEvents.iti39;
   const assertionPatient = ctx.principal?.patientId;
   const { result } = outcome;
@@ -130,24 +169,77 @@ export async function serveRetrieve(
   return result;
 }
 
+/** The success event of a submission, prepared before it is stored, and the commit record that stores it with the submission. */
+export interface PreparedSubmissionAudit {
+  readonly event: AuditEvent;
+  readonly commitRecord: ReturnType<typeof auditCommitRecord>;
+}
+
+/**
+ * The event the submission gets if it is stored, built before the registry commit so that it can be
+ * written in the commit's transaction (attach `commitRecord` to the submission). Its id is the one
+ * `auditSubmission` records after a success: the audit store keeps one of the two copies.
+ */
+export function prepareSubmissionAudit(ctx: TransactionContext, submission: Submission): PreparedSubmissionAudit {
+  const event = submissionEvent(ctx, submission, 'Success', '');
+  return { event, commitRecord: auditCommitRecord(event) };
+}
+
 /**
  * Audits a submission (ITI-41 at the repository, ITI-42 at the registry) with its SubmissionSet,
- * patient and documents; `submission` is undefined when the request could not even be read.
+ * patient and documents; `submission` is undefined when the request could not even be read. A
+ * success is recorded as the prepared event (its copy in the registry's outbox is then forgotten).
+ *
+ * Never throws: the submission's outcome is decided, and a stored one must not be answered as
+ * failed (the source would send it again). When the event cannot be recorded it is logged whole at
+ * error level; a stored submission's event is still in the registry's outbox and is recorded from
+ * there (connector/audit/auditor.ts), except with a remote registry, which keeps no outbox for us.
  */
 export async function auditSubmission(
   ctx: TransactionContext,
   submission: Submission | undefined,
   outcome: { readonly status: ResponseStatus; readonly errors: readonly RegistryErrorInfo[] },
+  prepared?: PreparedSubmissionAudit,
+  logger?: SoapRequest['logger'],
 ): Promise<void> {
   const errorText = outcome.errors.map((e) => e.code).join(' ');
+  let event: AuditEvent;
+  try {
+    if (outcome.status === 'Success' && prepared !== undefined) {
+      // Warnings of a success go in its description; the id stays the prepared one.
+      event = errorText !== '' ? { ...prepared.event, outcomeDescription: errorText } : prepared.event;
+      await ctx.services.auditor.recordCommitted(event);
+      return;
+    }
+    event = submissionEvent(ctx, submission, outcome.status, errorText);
+  } catch (e) {
+    unrecorded(logger, ctx, outcome.status, prepared?.event, e);
+    return;
+  }
+  try {
+    await ctx.record(event);
+  } catch (e) {
+    unrecorded(logger, ctx, outcome.status, event, e);
+  }
+}
+
+function unrecorded(logger: SoapRequest['logger'] | undefined, ctx: TransactionContext, status: ResponseStatus, event: AuditEvent | undefined, e: unknown): void {
+  (logger ?? console).error(`AUDIT EVENT NOT RECORDED: ${ctx.transaction} answered ${status}, its audit event could not be written`, {
+    error: e instanceof Error ? e.message : String(e),
+    // The event itself, so that the log (often on another disk) keeps what the trail could not.
+    event: event === undefined ? undefined : JSON.stringify(event),
+  });
+}
+
+function submissionEvent(ctx: TransactionContext, submission: Submission | undefined, status: ResponseStatus, errorText: string): AuditEvent {
   const documents: DocumentRef[] = [];
   for (const d of submission?.documentEntries ?? []) {
     if (d.uniqueId === undefined) continue;
     documents.push(d.repositoryUniqueId !== undefined ? { uniqueId: d.uniqueId, repositoryUniqueId: d.repositoryUniqueId } : { uniqueId: d.uniqueId });
   }
-  const input = Object.assign(ctx.auditBase(outcomeOf(outcome.status), submission?.submissionSet.patientId, errorText !== '' ? errorText : undefined), {
+  const input = Object.assign(ctx.auditBase(outcomeOf(status), submission?.submissionSet.patientId, errorText !== '' ? errorText : undefined), {
     submissionSetUniqueId: submission?.submissionSet.uniqueId ?? '',
     documents,
   });
-  await ctx.record(ctx.transaction === 'ITI-41' ? auditEvents.iti41(input) : auditEvents.iti42(input));
+  return ctx.transaction === 'ITI-41' ? auditEvents.iti41(input) : auditEvents.iti42(input);
 }

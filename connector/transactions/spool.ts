@@ -5,7 +5,7 @@
  * commits is aborted when the request is done (`release`).
  */
 import { Readable } from 'node:stream';
-import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../../repository/blob/index.js';
+import { BlobTooLargeError, isOutOfSpace, type BlobStore, type StagedBlob } from '../../repository/blob/index.js';
 import type { PartSpooler } from '../soap/mime-stream.js';
 
 /** A part that passed the document size limit: its bytes were dropped, ITI-41 answers XDSRepositoryError. */
@@ -16,6 +16,15 @@ export interface TooLargePart {
 
 export function isTooLargePart(value: unknown): value is TooLargePart {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'too-large';
+}
+
+/** A part the blob store had no space for (ENOSPC): nothing of it was kept, ITI-41 answers XDSRepositoryOutOfResources. */
+export interface OutOfSpacePart {
+  readonly kind: 'out-of-space';
+}
+
+export function isOutOfSpacePart(value: unknown): value is OutOfSpacePart {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'out-of-space';
 }
 
 /**
@@ -42,6 +51,12 @@ export function blobSpooler(blobs: BlobStore, maxDocumentBytes: number): PartSpo
         if (e instanceof BlobTooLargeError) {
           const marker: TooLargePart = { kind: 'too-large', maxBytes: maxDocumentBytes };
           return { contentType, size: 0, spooled: marker, stream: () => unreadable('was larger than the size limit') };
+        }
+        // A full disk is the repository's condition, not a broken request: a RegistryResponse
+        // error code the source understands (and may retry on), not a SOAP fault.
+        if (isOutOfSpace(e)) {
+          const marker: OutOfSpacePart = { kind: 'out-of-space' };
+          return { contentType, size: 0, spooled: marker, stream: () => unreadable('could not be stored (no space left)') };
         }
         throw e;
       }

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'XDSRepositoryError',
   'XDSRegistryBusy',
   'XDSRegistryOutOfResources',
+  'XDSRepositoryOutOfResources',
   'XDSRegistryDuplicateUniqueIdInMessage',
   'XDSRegistryDeprecatedDocumentError',
   'XDSRepositoryDuplicateUniqueIdInMessage',

@@ -55,6 +55,41 @@ export interface CommitBatch {
   readonly inserts: readonly RegistryObject[];
   readonly replacements: readonly RegistryObject[];
   readonly deletions?: readonly string[];
+  /**
+   * Records written together with the objects (see `CommitOutbox`). Only a store with an `outbox`
+   * takes them; the group committer leaves them out for any other.
+   */
+  readonly outbox?: readonly OutboxRecord[];
+}
+
+/**
+ * Work that must follow a commit whatever happens to the process: the audit event of the
+ * submission, the staged document to be committed under its uniqueId. Written in the same
+ * transaction as the submission (embedded store, MongoDB replica set) or before it (MongoDB
+ * standalone), so a record whose `witness` is stored names work that is owed; one whose witness is
+ * missing belongs to a batch that was never (or not wholly) stored and must be ignored.
+ */
+export interface OutboxRecord {
+  /** Unique: a record with an id already present replaces it. */
+  readonly id: string;
+  /** Which consumer it is for (`audit`, `blob-commit`). */
+  readonly kind: string;
+  /** The consumer's data, opaque to the store. */
+  readonly payload: string;
+  /** An entryUuid inserted by the same batch (its SubmissionSet): present exactly when the batch was stored. */
+  readonly witness: string;
+}
+
+/**
+ * The records of committed batches whose work is not yet confirmed done. Consumers must be
+ * idempotent: `done` is lazy (the deletion rides on a later write), so after a crash a record may
+ * come back although its work was finished.
+ */
+export interface CommitOutbox {
+  /** Every record of this kind, found through an index (the table holds only unfinished work). */
+  pending(kind: string): Promise<OutboxRecord[]>;
+  /** The work of these records is done; they are deleted with the next write (or soon after). */
+  done(ids: readonly string[]): void;
 }
 
 /**
@@ -81,6 +116,8 @@ export interface RegistryStore {
    * guarantee in full; see `mongo/mongo-store.ts`.)
    */
   commit(batch: CommitBatch): Promise<void>;
+  /** Absent when the store cannot write records with its commits (a test double, an overlay). */
+  readonly outbox?: CommitOutbox;
   close(): Promise<void>;
 }
 
@@ -102,4 +139,23 @@ export class UnknownEntryUuidError extends Error {
 /** A filter narrowed to one object type, for readability at call sites. */
 export function ofType(type: RegistryObjectType, filter: RegistryFilter = {}): RegistryFilter {
   return { type, ...filter };
+}
+
+/**
+ * Whether a store error means the disk (or quota) is full: SQLite's SQLITE_FULL (an ENOSPC while
+ * writing the WAL) and SQLITE_IOERR_SHMSIZE (the WAL index could not grow: its file is extended by
+ * writing, which on a full disk fails), ENOSPC / EDQUOT from the file system, MongoDB's
+ * OutOfDiskSpace. Such a failed commit stored nothing and is answered XDSRegistryOutOfResources,
+ * not as an internal error.
+ */
+const OUT_OF_SPACE_CODES: ReadonlySet<unknown> = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE', 'ENOSPC', 'EDQUOT']);
+
+export function isOutOfSpace(e: unknown): boolean {
+  for (let cause: unknown = e, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth++) {
+    const c = cause as { code?: unknown; codeName?: unknown; errors?: unknown; cause?: unknown };
+    if (OUT_OF_SPACE_CODES.has(c.code) || c.codeName === 'OutOfDiskSpace' || c.code === 14031) return true;
+    if (Array.isArray(c.errors) && c.errors.some((x) => isOutOfSpace(x))) return true;
+    cause = c.cause;
+  }
+  return false;
 }

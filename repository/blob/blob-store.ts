@@ -9,9 +9,9 @@
  *   2. After the registry commit succeeded, `staged.commit(documentUniqueId)` makes it addressable
  *      by the document's uniqueId; on any failure before that, `staged.abort()` removes it.
  * A crash between the phases leaves staged blobs behind. At start the repository lists them with
- * `listStaged()`: a staged blob whose size and hash match a registered DocumentEntry that has no
- * blob yet (crash after the registry commit) is committed under that uniqueId; all others are
- * orphans and are removed, e.g. with `cleanOrphans(ageMs)`.
+ * `listStaged()`: a staged blob the registry's commit named (repository/registry-port.ts, commit
+ * records by stagingId) is committed under its uniqueId; all others are orphans and are removed,
+ * with `cleanOrphans(ageMs, { keep })`.
  */
 import type { Readable } from 'node:stream';
 
@@ -64,11 +64,18 @@ export interface BlobStore {
   /** Staged blobs that were fully written and are neither committed nor aborted, oldest first. */
   listStaged(): Promise<StagedBlob[]>;
   /**
-   * Removes staging leftovers (complete or partial) started more than `olderThanMs` ago and returns
-   * how many were removed. The age guard protects uploads in progress, including those of other
-   * nodes sharing the storage.
+   * Removes staging leftovers (complete or partial) started more than `olderThanMs` ago, except the
+   * staged blobs in `keep` (stagingIds: registered documents whose commit must be retried), and
+   * returns how many were removed. The age guard protects uploads in progress, including those of
+   * other nodes sharing the storage.
    */
-  cleanOrphans(olderThanMs: number): Promise<number>;
+  cleanOrphans(olderThanMs: number, options?: { readonly keep?: ReadonlySet<string> }): Promise<number>;
+  /**
+   * True when other nodes may stage into the same storage (GridFS in a shared database): at start
+   * a node cannot take what is staged for leftovers of its own, and removes only what is older
+   * than the orphan age.
+   */
+  readonly sharedStaging?: boolean;
   close(): Promise<void>;
 }
 
@@ -99,4 +106,18 @@ export class BlobConflictError extends BlobStoreError {
 /** A staged blob used out of order: aborted, committed under another id, or removed as an orphan. */
 export class BlobStateError extends BlobStoreError {
   override name = 'BlobStateError';
+}
+
+/**
+ * Whether a storage error means the disk (or quota) is full: ENOSPC / EDQUOT from the file system,
+ * MongoDB's OutOfDiskSpace (GridFS). Nothing of the blob was kept; ITI-41 answers
+ * XDSRepositoryOutOfResources rather than an internal error.
+ */
+export function isOutOfSpace(e: unknown): boolean {
+  for (let cause: unknown = e, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth++) {
+    const c = cause as { code?: unknown; codeName?: unknown; cause?: unknown };
+    if (c.code === 'ENOSPC' || c.code === 'EDQUOT' || c.codeName === 'OutOfDiskSpace' || c.code === 14031) return true;
+    cause = c.cause;
+  }
+  return false;
 }

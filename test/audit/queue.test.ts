@@ -16,7 +16,7 @@ import { openEmbeddedAuditStore } from '../../connector/audit/store-embedded.js'
 import type { AuditStore } from '../../connector/audit/store.js';
 import { TlsSyslogSender } from '../../connector/audit/syslog.js';
 import { baseInput, dicomSchemaErrors } from './fixtures.js';
-import { freePort, startTlsReceiver, TEST_CA } from './receiver.js';
+import { eventIdOf, freePort, startTlsReceiver, TEST_CA, xmlOf } from './receiver.js';
 
 const silent = { warn: () => undefined, error: () => undefined };
 
@@ -54,7 +54,9 @@ describe('audit queue: durable across restarts with the sink down', () => {
       expect(await second.flush(2000)).to.equal(true);
       await new Promise((r) => setTimeout(r, 100));
       expect(receiver.frames).to.have.length(1);
-      const xml = receiver.frames[0]!.message.toString('utf8').replace(/^.*? IHE\+RFC-3881 - /, '');
+      // The Auditor's syslog copy names the event (structured data) and carries its time.
+      expect(eventIdOf(receiver.frames[0]!.message)).to.equal(e.id);
+      const xml = xmlOf(receiver.frames[0]!.message);
       expect(xml).to.contain(e.recorded).and.to.contain('Ærlig Øvergård');
       expect(await dicomSchemaErrors([xml])).to.deep.equal([]);
       expect(await second.pending()).to.deep.equal({ pending: 0, dead: 0 });

@@ -398,6 +398,35 @@ export function describeRegistryStoreContract(
         expect(await store.getByUuids([doc.entryUuid, inserted.entryUuid])).to.deep.equal([doc]);
       });
 
+      it('writes outbox records with the batch, survives a reopen, and forgets them once done', async () => {
+        const sub = submission([documentEntry()]);
+        const record = (id: string, kind: string) => ({ id, kind, payload: JSON.stringify({ id }), witness: sub.set.entryUuid });
+        await store.commit({ ...insertOnly(sub.all), outbox: [record('a:1', 'a'), record('a:2', 'a'), record('b:1', 'b')] });
+        expect(store.outbox, 'both stores keep an outbox').not.to.equal(undefined);
+        expect(sorted((await store.outbox!.pending('a')).map((r) => r.id))).to.deep.equal(['a:1', 'a:2']);
+        expect(await store.outbox!.pending('b')).to.deep.equal([record('b:1', 'b')]);
+        const again = await reopen();
+        expect((await again.outbox!.pending('a')).map((r) => r.payload).sort()).to.deep.equal([JSON.stringify({ id: 'a:1' }), JSON.stringify({ id: 'a:2' })]);
+        store.outbox!.done(['a:1']);
+        expect((await store.outbox!.pending('a')).map((r) => r.id), 'done at once for this store').to.deep.equal(['a:2']);
+        // The deletion rides on the next commit (or goes on its own shortly).
+        await store.commit(insertOnly([submissionSet()]));
+        const deadline = Date.now() + 3000;
+        while ((await again.outbox!.pending('a')).length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect((await again.outbox!.pending('a')).map((r) => r.id), 'deleted from the file').to.deep.equal(['a:2']);
+      });
+
+      it('a batch that fails writes none of its outbox records', async () => {
+        const existing = documentEntry();
+        await store.commit(insertOnly([existing]));
+        const set = submissionSet();
+        await expectRejection(
+          store.commit({ ...insertOnly([set, existing]), outbox: [{ id: 'x:1', kind: 'x', payload: '{}', witness: set.entryUuid }] }),
+          DuplicateEntryUuidError,
+        );
+        expect(await store.outbox!.pending('x')).to.deep.equal([]);
+      });
+
       it('an empty batch is a no-op', async () => {
         await store.commit({ inserts: [], replacements: [] });
         expect(await store.count({})).to.equal(0);

@@ -31,7 +31,9 @@ import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
   type CommitBatch,
+  type CommitOutbox,
   type FindOptions,
+  type OutboxRecord,
   type RegistryFilter,
   type RegistryStore,
 } from '../store.js';
@@ -57,6 +59,13 @@ const FETCH_CHUNK = 256;
 const CANDIDATE_PAGE = 4096;
 
 const ALL_TYPES: readonly RegistryObject['type'][] = ['DocumentEntry', 'SubmissionSet', 'Folder', 'Association'];
+
+/**
+ * How long finished outbox records wait for a commit to take their deletion along before they are
+ * deleted on their own. Under load every group commit takes them (no fsync of their own); idle, one
+ * small write a second at most.
+ */
+const OUTBOX_DELETE_DELAY_MS = 1000;
 
 export function openEmbeddedStore(options: EmbeddedStoreOptions): RegistryStore {
   const db = new Database(options.path);
@@ -101,12 +110,27 @@ class EmbeddedRegistryStore implements RegistryStore {
   private readonly rowsByUuids: Database.Statement;
   /** Runs a read in one (deferred, so shared) transaction: every statement in it sees one snapshot. */
   private readonly inReadTransaction: Database.Transaction<(read: () => void) => void>;
+  private readonly outboxOfKind: Database.Statement;
+  private readonly outboxIds: Database.Statement;
+  /** Outbox records whose work is done and whose deletion no write has taken yet. */
+  private finished = new Set<string>();
+  /** Finished records whose deletion is in a write on its way (not pending, not yet deleted). */
+  private readonly finishing = new Set<string>();
+  private finishTimer: NodeJS.Timeout | undefined;
+  readonly outbox: CommitOutbox;
 
   constructor(
     private readonly db: Database.Database,
     private readonly writer: BatchWriter,
     private readonly cache: RecordCache,
   ) {
+    this.outboxOfKind = db.prepare('SELECT id, kind, payload, witness FROM outbox WHERE kind = ?');
+    this.outboxIds = db.prepare('SELECT id FROM outbox WHERE id IN (SELECT value FROM json_each(?))').pluck(true);
+    this.outbox = {
+      pending: async (kind) =>
+        (this.outboxOfKind.all(kind) as OutboxRecord[]).filter((r) => !this.finished.has(r.id) && !this.finishing.has(r.id)),
+      done: (ids) => this.finish(ids),
+    };
     this.fetchBody = db.prepare('SELECT seq, rev, record FROM objects WHERE seq = ?').raw(true);
     this.fetchBodies = db.prepare('SELECT seq, rev, record FROM objects WHERE seq IN (SELECT value FROM json_each(?))').raw(true);
     this.rowsByUuids = db.prepare(`SELECT ${ROWS} FROM objects WHERE entry_uuid IN (SELECT value FROM json_each(?))`).pluck(true);
@@ -151,19 +175,63 @@ class EmbeddedRegistryStore implements RegistryStore {
   }
 
   async commit(batch: CommitBatch): Promise<void> {
-    const plan = commitPlan(batch);
+    // Finished outbox records are deleted by this commit's transaction: no write of their own.
+    const finished = this.takeFinished();
+    const plan = commitPlan(batch, finished);
     if (plan.statements.length === 0) return;
     try {
       await this.writer.run(plan.statements);
+      this.settleFinished(finished, true);
     } catch (e) {
+      this.settleFinished(finished, false);
       throw contractError(e, plan) ?? e;
     }
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.finishTimer);
+    // What is finished is deleted now if it can be; if not, the records come back at the next
+    // start and their (idempotent) work is done again.
+    const finished = this.takeFinished();
+    if (finished.length > 0) await this.writer.run([deleteOutbox(finished)]).catch(() => undefined);
     // The writer first: a commit still in flight finishes (or fails) before the store is gone.
     await this.writer.close();
     if (this.db.open) this.db.close();
+  }
+
+  /** Marks outbox records done: their deletion goes with the next commit, or on its own after a delay. */
+  private finish(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    // Only ids that are there: a caller may confirm work no commit of this store recorded (an ITI-41
+    // event when the registry is remote), which must not cost a write. Done is called after the
+    // record's commit resolved, so this connection sees every record there is.
+    const present = this.outboxIds.all(JSON.stringify(ids)) as string[];
+    for (const id of present) this.finished.add(id);
+    if (this.finished.size === 0 || this.finishTimer !== undefined) return;
+    this.finishTimer = setTimeout(() => {
+      this.finishTimer = undefined;
+      const finished = this.takeFinished();
+      if (finished.length === 0) return;
+      this.writer.run([deleteOutbox(finished)]).then(
+        () => this.settleFinished(finished, true),
+        () => this.settleFinished(finished, false),
+      );
+    }, OUTBOX_DELETE_DELAY_MS);
+    this.finishTimer.unref();
+  }
+
+  private takeFinished(): string[] {
+    if (this.finished.size === 0) return [];
+    const ids = [...this.finished];
+    this.finished = new Set();
+    for (const id of ids) this.finishing.add(id);
+    return ids;
+  }
+
+  /** A write that carried these deletions ended; when it failed they wait for the next one. */
+  private settleFinished(ids: readonly string[], deleted: boolean): void {
+    for (const id of ids) this.finishing.delete(id);
+    if (!deleted && ids.length > 0) this.finish(ids);
   }
 
   /**
@@ -277,6 +345,12 @@ const DELETE_OBJECT = 'DELETE FROM objects WHERE entry_uuid = ?';
 const INSERT_REFERENCE_IDS = `INSERT OR IGNORE INTO reference_ids (value, seq) SELECT value, ${SEQ_OF} FROM json_each(?)`;
 const DELETE_REFERENCE_IDS = `DELETE FROM reference_ids WHERE seq = ${SEQ_OF}`;
 const ADVANCE_REV = 'UPDATE meta SET rev = rev + ? WHERE id = 1';
+const INSERT_OUTBOX = 'INSERT OR REPLACE INTO outbox (id, kind, payload, witness) VALUES (?, ?, ?, ?)';
+const DELETE_OUTBOX = 'DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))';
+
+function deleteOutbox(ids: readonly string[]): SqlStatement {
+  return { sql: DELETE_OUTBOX, params: [JSON.stringify(ids)] };
+}
 
 /**
  * The statements that apply a batch: inserts, then replacements, then deletions, in the batch's
@@ -286,14 +360,17 @@ const ADVANCE_REV = 'UPDATE meta SET rev = rev + ? WHERE id = 1';
  * in between. A replacement or deletion must change exactly one row (`expectChanges`), else the
  * entryUuid is unknown and the batch rolls back; a repeated entryUuid fails its INSERT on the
  * UNIQUE column. Reference ids are written by entryUuid, so no seq needs to be read back here.
+ * The batch's outbox records go into the same transaction; `finished` outbox records are deleted
+ * first (a finished id is never written again, but a new record must not be deleted with it).
  */
-function commitPlan(batch: CommitBatch): CommitPlan {
+function commitPlan(batch: CommitBatch, finished: readonly string[] = []): CommitPlan {
   const statements: SqlStatement[] = [];
   const subjects: (Subject | undefined)[] = [];
   const add = (statement: SqlStatement, subject?: Subject): void => {
     statements.push(statement);
     subjects.push(subject);
   };
+  if (finished.length > 0) add(deleteOutbox(finished));
   let written = 0;
   for (const obj of batch.inserts) {
     const c = columns(obj);
@@ -321,6 +398,7 @@ function commitPlan(batch: CommitBatch): CommitPlan {
     add({ sql: DELETE_OBJECT, params: [entryUuid], expectChanges: 1 }, { entryUuid, op: 'delete' });
   }
   if (written > 0) add({ sql: ADVANCE_REV, params: [written], expectChanges: 1 });
+  for (const r of batch.outbox ?? []) add({ sql: INSERT_OUTBOX, params: [r.id, r.kind, r.payload, r.witness] });
   return { statements, subjects };
 }
 

@@ -10,10 +10,14 @@
  *
  * Version 3 makes the (type, patient_id, status) index carry seq and rev, so the candidate
  * statement of a patient's query is answered from the index alone (see `MIGRATE_V2_TO_V3`).
+ *
+ * Version 4 adds the `outbox` table: records written in the same transaction as a submission
+ * (store.ts `OutboxRecord`), so that work owed after a commit (its audit event, committing its
+ * staged documents) survives a crash right after it (see `MIGRATE_V3_TO_V4`).
  */
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The v1 schema: still the first step of creating a file; exported so tests can make a v1 file. */
 export const SCHEMA_V1 = `
@@ -106,7 +110,29 @@ CREATE INDEX objects_type_patient_status_seq_rev ON objects (type, patient_id, s
 `;
 
 /**
- * Sets the connection pragmas, creates the schema in a new file and migrates a v1 or v2 file. WAL
+ * v3 → v4, also the fourth step of creating a new file: the commit outbox. It only holds the
+ * records whose work is not yet confirmed done (a few rows, deleted with the next commit), so
+ * reading a kind's records costs an index lookup of that kind, never a pass over the registry:
+ * that is what lets start-up recovery and the orphan sweep find the staged documents owed a commit
+ * without looking DocumentEntries up by hash (no index has it; at 200k entries that scan took
+ * seconds and blocked every request). A new, empty table: instant on any file. A v3 program still
+ * writing the file never sees the table and keeps working; it refuses to open the file again.
+ */
+const MIGRATE_V3_TO_V4 = `
+-- A rowid table, not WITHOUT ROWID: an audit event's payload (1–3 KB) is far above the ~200 bytes
+-- up to which SQLite recommends keeping rows in the primary key's b-tree.
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  witness TEXT NOT NULL
+);
+CREATE INDEX outbox_kind ON outbox (kind);
+`;
+
+/**
+ * Sets the connection pragmas, creates the schema in a new file and migrates a v1, v2 or v3 file. WAL
  * lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so an
  * acknowledged submission survives a power loss, as the design requires.
  */
@@ -120,12 +146,13 @@ export function prepareDatabase(db: Database.Database): void {
   db.transaction(() => {
     const version = schemaVersion(db);
     if (version === SCHEMA_VERSION) return;
-    if (version !== 0 && version !== 1 && version !== 2) {
+    if (version !== 0 && version !== 1 && version !== 2 && version !== 3) {
       throw new Error(`registry database ${db.name} has schema version ${version}; this program knows ${SCHEMA_VERSION}`);
     }
     if (version === 0) db.exec(SCHEMA_V1);
     if (version <= 1) db.exec(MIGRATE_V1_TO_V2);
-    db.exec(MIGRATE_V2_TO_V3);
+    if (version <= 2) db.exec(MIGRATE_V2_TO_V3);
+    db.exec(MIGRATE_V3_TO_V4);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -28,6 +28,11 @@
  *   process's newer replacement). A duplicate entryUuid racing in from another process is still
  *   refused by the unique index, and compensated. Use a replica set (a single-node one suffices)
  *   for the "nothing half-done" guarantee.
+ *
+ * Outbox records of a batch (store.ts `OutboxRecord`) go to the collection `registryOutbox`: inside
+ * the transaction, or on a standalone server first, before any object, so that a record is never
+ * missing for a stored batch (its consumer checks the witness, which a half-written or undone batch
+ * lacks).
  */
 import {
   MongoClient,
@@ -42,7 +47,9 @@ import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
   type CommitBatch,
+  type CommitOutbox,
   type FindOptions,
+  type OutboxRecord,
   type RegistryFilter,
   type RegistryStore,
 } from '../store.js';
@@ -56,6 +63,14 @@ export interface MongoStoreOptions {
 
 export const OBJECTS_COLLECTION = 'registryObjects';
 export const COUNTERS_COLLECTION = 'registryCounters';
+export const OUTBOX_COLLECTION = 'registryOutbox';
+
+interface OutboxDocument {
+  _id: string;
+  kind: string;
+  payload: string;
+  witness: string;
+}
 const SEQ_COUNTER_ID = 'registryObjects.seq';
 const DEFAULT_DATABASE = 'koblingspunkt';
 
@@ -76,14 +91,23 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Regist
     const db = client.db(options.database ?? databaseInUri(options.uri) ?? DEFAULT_DATABASE);
     const objects = db.collection(OBJECTS_COLLECTION);
     const counters = db.collection<Counter>(COUNTERS_COLLECTION);
+    const outbox = db.collection<OutboxDocument>(OUTBOX_COLLECTION);
     await createIndexes(objects);
+    await outbox.createIndex({ kind: 1 }, { name: 'kind_1' });
     await ensureCounter(counters);
     const transactions = await supportsTransactions(db);
-    return new MongoRegistryStore(client, objects, counters, transactions);
+    return new MongoRegistryStore(client, objects, counters, outbox, transactions);
   } catch (e) {
     await client.close();
     throw e;
   }
+}
+
+/** Upserts: a record id written again replaces the record, as the embedded store's INSERT OR REPLACE does. */
+function outboxWrites(records: readonly OutboxRecord[]) {
+  return records.map((r) => ({
+    replaceOne: { filter: { _id: r.id }, replacement: { kind: r.kind, payload: r.payload, witness: r.witness }, upsert: true },
+  }));
 }
 
 /** The database path of a mongodb:// or mongodb+srv:// URI, if it names one. */
@@ -122,13 +146,24 @@ async function supportsTransactions(db: Db): Promise<boolean> {
 class MongoRegistryStore implements RegistryStore {
   /** Serialises this process's commits on the non-transactional path. */
   private commitQueue: Promise<unknown> = Promise.resolve();
+  readonly outbox: CommitOutbox;
 
   constructor(
     private readonly client: MongoClient,
     private readonly objects: Collection,
     private readonly counters: Collection<Counter>,
+    private readonly outboxRecords: Collection<OutboxDocument>,
     private readonly transactions: boolean,
-  ) {}
+  ) {
+    this.outbox = {
+      pending: async (kind) =>
+        (await this.outboxRecords.find({ kind }).toArray()).map((d): OutboxRecord => ({ id: d._id, kind: d.kind, payload: d.payload, witness: d.witness })),
+      // Not awaited by the caller (done is lazy by contract): a lost deletion brings the record back once more.
+      done: (ids) => {
+        if (ids.length > 0) this.outboxRecords.deleteMany({ _id: { $in: [...ids] } }).catch(() => undefined);
+      },
+    };
+  }
 
   async find(filter: RegistryFilter, options: FindOptions = {}): Promise<RegistryObject[]> {
     if (options.limit !== undefined && options.limit <= 0) return [];
@@ -170,6 +205,7 @@ class MongoRegistryStore implements RegistryStore {
         async () => {
           // The counter update comes first: a concurrent commit conflicts here and is retried after us.
           const firstSeq = await this.reserveSeqs(batch.inserts.length, session);
+          if (batch.outbox?.length) await this.outboxRecords.bulkWrite(outboxWrites(batch.outbox), { session, ordered: true });
           if (batch.inserts.length > 0) {
             await this.objects.insertMany(insertDocuments(batch, firstSeq), { session, ordered: true });
           }
@@ -206,7 +242,9 @@ class MongoRegistryStore implements RegistryStore {
       if (clash !== null) throw new DuplicateEntryUuidError(String(clash.entryUuid));
     }
 
-    // Step 2: writes, undone on failure.
+    // Step 2: writes, undone on failure. The outbox records first: a crash in the middle must
+    // not leave stored objects whose owed work nobody knows of.
+    if (submitted.outbox?.length) await this.outboxRecords.bulkWrite(outboxWrites(submitted.outbox), { ordered: true, writeConcern: DURABLE });
     const firstSeq = await this.reserveSeqs(batch.inserts.length, undefined);
     try {
       if (batch.inserts.length > 0) {
@@ -227,6 +265,7 @@ class MongoRegistryStore implements RegistryStore {
     } catch (e) {
       try {
         await this.compensate(firstSeq, batch.inserts.length, [...replaced.values(), ...deleted.values()]);
+        if (submitted.outbox?.length) await this.outboxRecords.deleteMany({ _id: { $in: submitted.outbox.map((r) => r.id) } }, { writeConcern: DURABLE });
       } catch (undoError) {
         throw new Error('registry commit failed and could not be fully undone; the batch may be partly written', {
           cause: new AggregateError([e, undoError]),

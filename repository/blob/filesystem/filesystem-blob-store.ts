@@ -132,11 +132,13 @@ class FilesystemBlobStore implements BlobStore {
     return found.sort((a, b) => a.stagedAt.getTime() - b.stagedAt.getTime());
   }
 
-  async cleanOrphans(olderThanMs: number): Promise<number> {
+  async cleanOrphans(olderThanMs: number, options: { readonly keep?: ReadonlySet<string> } = {}): Promise<number> {
     this.assertOpen();
     const threshold = Date.now() - olderThanMs;
     let removed = 0;
     for (const name of await readdir(join(this.root, STAGING_DIR))) {
+      const stagingId = parseStagedName(name)?.stagingId;
+      if (stagingId !== undefined && options.keep?.has(stagingId)) continue;
       const path = join(this.root, STAGING_DIR, name);
       const info = await statOrUndefined(path);
       // An upload in progress touches its .part file with every write, so the age guard spares it.

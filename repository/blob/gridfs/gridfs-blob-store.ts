@@ -89,6 +89,8 @@ export async function openGridFsBlobStore(options: GridFsBlobStoreOptions): Prom
 }
 
 class GridFsBlobStore implements BlobStore {
+  /** Every node on the database stages into this bucket. */
+  readonly sharedStaging = true;
   private readonly bucket: GridFSBucket;
   private readonly files: Collection<BlobFile>;
   private readonly chunks: Collection<ChunkDocument>;
@@ -193,11 +195,12 @@ class GridFsBlobStore implements BlobStore {
       .map((m) => this.handle(m._id, m.size!, m.sha1!, m.stagedAt));
   }
 
-  async cleanOrphans(olderThanMs: number): Promise<number> {
+  async cleanOrphans(olderThanMs: number, options: { readonly keep?: ReadonlySet<string> } = {}): Promise<number> {
     this.assertOpen();
     const threshold = new Date(Date.now() - olderThanMs);
     let removed = 0;
     for await (const marker of this.markers.find({ stagedAt: { $lt: threshold } }, { projection: { _id: 1 } })) {
+      if (options.keep?.has(marker._id.toHexString())) continue;
       if (await this.deleteStagedFile(marker._id)) removed++;
     }
     return removed;
