@@ -75,7 +75,7 @@ describe('the repository stands alone', () => {
     expect(offences('test/x.ts', `const p = 'C:\\Users\\bob\\x';`)).to.have.length(1);
     expect(offences(`${VERBATIM}nist-testkit/x.xml`, `file:/${'Users'}/bill/ihe/x.xsd`)).to.deep.equal([]);
     expect(offences(`${VERBATIM}nist-testkit/x.xml`, `${DROP_BOX}/x`)).to.have.length(1);
-    expect(offences('connector/x.ts', `import { x } from './work/y';`)).to.deep.equal([]);
+    expect(offences('connector/x.ts', `import { x } from './${'work'}/y';`)).to.deep.equal([]);
     expect(offences('connector/x.ts', `/var/lib/koblingspunkt/data`)).to.deep.equal([]);
   });
 });
