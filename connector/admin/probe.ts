@@ -8,10 +8,10 @@
  * TLS towards a community uses its own `tls` settings, as the gateway's calls do, so that a probe
  * fails where a real call would.
  */
-import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { NodeConfig } from '../config.js';
+import { communityTlsOptions } from '../gateway/wiring.js';
 
 export type CommunityConfig = NodeConfig['gateway']['communities'][number];
 
@@ -60,7 +60,8 @@ export function probeCommunity(community: CommunityConfig, timeoutMs: number): P
     let tls: Record<string, unknown>;
     try {
       url = probeUrl(community.queryUrl);
-      tls = url.protocol === 'https:' ? tlsOptions(community.tls) : {};
+      // Read per probe: a renewed certificate is picked up without a restart.
+      tls = url.protocol === 'https:' && community.tls !== undefined ? { ...communityTlsOptions(community.tls) } : {};
     } catch (e) {
       finish({ ...base, up: false, latencyMs: 0, error: e instanceof Error ? e.message : String(e) });
       return;
@@ -81,19 +82,6 @@ export function probeCommunity(community: CommunityConfig, timeoutMs: number): P
   });
 }
 
-function tlsOptions(tls: CommunityConfig['tls']): Record<string, unknown> {
-  if (tls === undefined) return {};
-  // Read per probe: the files are small, and a renewed certificate is picked up without a restart.
-  const read = (file: string): Buffer => readFileSync(file);
-  return {
-    ...(tls.caFile !== undefined ? { ca: read(tls.caFile) } : {}),
-    ...(tls.certFile !== undefined ? { cert: read(tls.certFile) } : {}),
-    ...(tls.keyFile !== undefined ? { key: read(tls.keyFile) } : {}),
-    ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}),
-    ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
-    rejectUnauthorized: tls.rejectUnauthorized,
-  };
-}
 
 /**
  * Probes every community at once, at most once per `freshMs`: the page refreshes every 30 s per

@@ -48,7 +48,7 @@ export function createGateways(
       const client = new SoapClient({
         maxResponseBytes: g.maxResponseBytes,
         maxXmlDepth: config.limits.maxXmlDepth,
-        ...(c.tls ? { tls: tlsOptions(c.tls) } : {}),
+        ...(c.tls ? { tls: communityTlsOptions(c.tls) } : {}),
       });
       clients.push(client);
       return remoteCommunity({
@@ -92,7 +92,11 @@ export function createGateways(
   };
 }
 
-function tlsOptions(tls: NonNullable<CommunityConfig['tls']>): ClientTlsOptions {
+/**
+ * The client TLS options of a community entry (certificate files read now). Shared with the
+ * operator page's probe, which reads them at every probe so a renewed certificate needs no restart.
+ */
+export function communityTlsOptions(tls: NonNullable<CommunityConfig['tls']>): ClientTlsOptions {
   const read = (file: string): Buffer => readFileSync(file);
   return {
     ...(tls.caFile !== undefined ? { ca: read(tls.caFile) } : {}),
