@@ -85,15 +85,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const logger = createLogger({ level: config.logLevel, silent: config.silent });
   // Checked before any store opens it, with MongoDB too: the audit queue is always kept there.
   const dataDir = ensureWritableDataDir(config.dataDir);
-  const metrics = new NodeMetrics({
-    dataDir: config.dataDir,
-    filesystemBlobs: !config.mongoUri,
-    warn: (message, meta) => logger.warn(message, meta),
-  });
   const store: RegistryStore = await openRegistryStore({
     dataDir: config.dataDir,
     ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}),
     ...(config.registry.cacheEntries !== undefined ? { cacheEntries: config.registry.cacheEntries } : {}),
+  });
+  const metrics = new NodeMetrics({
+    dataDir: config.dataDir,
+    filesystemBlobs: !config.mongoUri,
+    registry: store,
+    warn: (message, meta) => logger.warn(message, meta),
   });
   const registry = new DocumentRegistry(store, {
     queryResultLimit: config.registry.queryResultLimit,

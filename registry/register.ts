@@ -205,6 +205,7 @@ function withOutbox(store: RegistryStore, records: readonly OutboxRecord[]): Reg
     find: (filter, options) => store.find(filter, options),
     getByUuids: (ids) => store.getByUuids(ids),
     count: (filter) => store.count(filter),
+    objectCounts: () => store.objectCounts(),
     commit: (batch) => store.commit(records.length > 0 ? { ...batch, outbox: records } : batch),
     close: () => store.close(),
   };

@@ -26,6 +26,7 @@ import {
   UnknownEntryUuidError,
   type CommitBatch,
   type FindOptions,
+  type ObjectCount,
   type RegistryFilter,
   type RegistryStore,
 } from './store/store.js';
@@ -130,6 +131,23 @@ export class StoreOverlay implements RegistryStore {
   async count(filter: RegistryFilter): Promise<number> {
     if (this.pending.size === 0 && this.deleted.size === 0) return this.underlying.count(filter);
     return (await this.find(filter)).length;
+  }
+
+  /** The underlying counts with the pending inserts, replacements and deletions applied. */
+  async objectCounts(): Promise<ObjectCount[]> {
+    const counts = new Map<string, ObjectCount>();
+    const add = (obj: Pick<RegistryObject, 'type' | 'availabilityStatus'>, delta: number): void => {
+      const key = `${obj.type}\n${obj.availabilityStatus}`;
+      const count = (counts.get(key)?.count ?? 0) + delta;
+      counts.set(key, { type: obj.type, availabilityStatus: obj.availabilityStatus, count });
+    };
+    for (const c of await this.underlying.objectCounts()) add(c, c.count);
+    for (const p of this.pending.values()) {
+      add(p.obj, 1);
+      if (p.original !== undefined) add(p.original, -1);
+    }
+    if (this.deleted.size > 0) for (const obj of await this.underlying.getByUuids([...this.deleted])) add(obj, -1);
+    return [...counts.values()].filter((c) => c.count !== 0);
   }
 
   /**

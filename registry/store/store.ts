@@ -1,4 +1,4 @@
-import type { RegistryObject, RegistryObjectType } from '../model/metadata.js';
+import type { AvailabilityStatus, RegistryObject, RegistryObjectType } from '../model/metadata.js';
 
 /**
  * A MongoDB query filter over stored registry objects.
@@ -109,6 +109,13 @@ export interface RegistryStore {
   /** Count of objects matching the filter. */
   count(filter: RegistryFilter): Promise<number>;
   /**
+   * How many objects the registry holds, per type and availability status. Kept up to date by
+   * every commit (in the same transaction where the store has transactions), so reading it costs
+   * the same at 10 objects as at 10 million: unlike `count`, it is meant to be asked often (the
+   * `/metrics` scrape). Only groups with at least one object are listed, in no particular order.
+   */
+  objectCounts(): Promise<ObjectCount[]>;
+  /**
    * Applies the batch atomically: inserts, then replacements, then deletions. Throws
    * `DuplicateEntryUuidError` if an insert's entryUuid exists (or occurs twice in the batch) and
    * `UnknownEntryUuidError` if a replacement or deletion names an object that does not exist; in
@@ -119,6 +126,13 @@ export interface RegistryStore {
   /** Absent when the store cannot write records with its commits (a test double, an overlay). */
   readonly outbox?: CommitOutbox;
   close(): Promise<void>;
+}
+
+/** One group of `RegistryStore.objectCounts`. */
+export interface ObjectCount {
+  readonly type: RegistryObjectType;
+  readonly availabilityStatus: AvailabilityStatus;
+  readonly count: number;
 }
 
 export class DuplicateEntryUuidError extends Error {

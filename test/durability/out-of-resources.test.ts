@@ -41,6 +41,7 @@ function fillable(store: RegistryStore, full: () => boolean): RegistryStore {
     find: (f, o) => store.find(f, o),
     getByUuids: (ids) => store.getByUuids(ids),
     count: (f) => store.count(f),
+    objectCounts: () => store.objectCounts(),
     commit: (batch) => (full() ? Promise.reject(new SqliteWriteError('database or disk is full', 'SQLITE_FULL')) : store.commit(batch)),
     close: () => store.close(),
     ...(store.outbox ? { outbox: store.outbox } : {}),

@@ -185,6 +185,16 @@ describe('metrics: /metrics and the operator rates', function () {
     expect(value(samples, 'process_resident_memory_bytes')).to.be.greaterThan(0);
   });
 
+  it('reports the registry size by type and status: the two stored submissions, none of the failed ones', async () => {
+    expect(value(samples, 'koblingspunkt_registry_objects', { type: 'DocumentEntry', status: 'Approved' })).to.equal(2);
+    expect(value(samples, 'koblingspunkt_registry_objects', { type: 'SubmissionSet', status: 'Approved' })).to.equal(2);
+    expect(samples.filter((s) => s.name === 'koblingspunkt_registry_objects' && s.labels.status !== 'Approved')).to.deep.equal([]);
+    // The maintained counts agree with counting the store.
+    const associations = await node.registry.store.count({ type: 'Association' });
+    expect(associations).to.be.greaterThan(0);
+    expect(value(samples, 'koblingspunkt_registry_objects', { type: 'Association', status: 'Approved' })).to.equal(associations);
+  });
+
   it('shows the run in the current minute of recentRates()', () => {
     const rates = node.metrics.recentRates();
     expect(rates).to.have.length(60);

@@ -24,6 +24,7 @@ class CountingStore implements RegistryStore {
   find: RegistryStore['find'] = (f, o) => this.base.find(f, o);
   getByUuids: RegistryStore['getByUuids'] = (ids) => this.base.getByUuids(ids);
   count: RegistryStore['count'] = (f) => this.base.count(f);
+  objectCounts: RegistryStore['objectCounts'] = () => this.base.objectCounts();
   close: RegistryStore['close'] = () => this.base.close();
 
   async commit(batch: CommitBatch): Promise<void> {

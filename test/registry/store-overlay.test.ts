@@ -21,6 +21,7 @@ function counting(store: RegistryStore): { store: RegistryStore; commits: Commit
       find: (f, o) => store.find(f, o),
       getByUuids: (ids) => store.getByUuids(ids),
       count: (f) => store.count(f),
+      objectCounts: () => store.objectCounts(),
       commit: async (b) => {
         commits.push(b);
         await store.commit(b);

@@ -33,6 +33,7 @@ function watched(store: RegistryStore): { store: RegistryStore; searches: Regist
     find: (filter, options) => (seen.searches.push(filter), store.find(filter, options)),
     count: (filter) => (seen.searches.push(filter), store.count(filter)),
     getByUuids: (ids) => (seen.lookups++, store.getByUuids(ids)),
+    objectCounts: () => store.objectCounts(),
     commit: (batch) => store.commit(batch),
     close: () => store.close(),
     ...(store.outbox ? { outbox: store.outbox } : {}),

@@ -457,6 +457,81 @@ export function describeRegistryStoreContract(
       });
     });
 
+    describe('objectCounts', () => {
+      /** The counts as `type status → n`, groups in a fixed order. */
+      const tally = async (s: RegistryStore = store): Promise<Record<string, number>> =>
+        Object.fromEntries(
+          (await s.objectCounts())
+            .map((c) => [`${c.type} ${c.availabilityStatus}`, c.count] as const)
+            .sort(([a], [b]) => a.localeCompare(b)),
+        );
+
+      it('is empty for an empty registry', async () => {
+        expect(await store.objectCounts()).to.deep.equal([]);
+      });
+
+      it('counts inserts by type and status, and agrees with count()', async () => {
+        await store.commit(insertOnly(submission([documentEntry(), documentEntry()]).all));
+        await store.commit(insertOnly([...submission([documentEntry()]).all, folder()]));
+        expect(await tally()).to.deep.equal({
+          'Association Approved': 3,
+          'DocumentEntry Approved': 3,
+          'Folder Approved': 1,
+          'SubmissionSet Approved': 2,
+        });
+        for (const c of await store.objectCounts()) {
+          expect(await store.count({ type: c.type, availabilityStatus: c.availabilityStatus })).to.equal(c.count);
+        }
+      });
+
+      it('moves a replaced object to its new status and forgets a deleted one', async () => {
+        const sub = submission([documentEntry(), documentEntry()]);
+        await store.commit(insertOnly(sub.all));
+        await store.commit({ inserts: [], replacements: [{ ...sub.documents[0]!, availabilityStatus: 'Deprecated' }] });
+        await store.commit({ inserts: [], replacements: [], deletions: [sub.associations[1]!.entryUuid, sub.documents[1]!.entryUuid] });
+        expect(await tally()).to.deep.equal({
+          'Association Approved': 1,
+          'DocumentEntry Deprecated': 1,
+          'SubmissionSet Approved': 1,
+        });
+      });
+
+      it('follows an object through one batch: inserted, replaced twice, another replaced then deleted', async () => {
+        const kept = documentEntry();
+        await store.commit(insertOnly([kept]));
+        const fresh = documentEntry();
+        await store.commit({
+          inserts: [fresh],
+          replacements: [
+            { ...fresh, availabilityStatus: 'Deprecated' },
+            { ...fresh, availabilityStatus: 'Submitted' },
+            { ...kept, availabilityStatus: 'Deprecated' },
+          ],
+          deletions: [kept.entryUuid],
+        });
+        expect(await tally()).to.deep.equal({ 'DocumentEntry Submitted': 1 });
+      });
+
+      it('a failed batch leaves the counts as they were', async () => {
+        const existing = documentEntry();
+        await store.commit(insertOnly([existing]));
+        const before = await tally();
+        await expectRejection(store.commit(insertOnly([documentEntry(), { ...existing }])), DuplicateEntryUuidError);
+        await expectRejection(
+          store.commit({ inserts: [documentEntry()], replacements: [{ ...existing, availabilityStatus: 'Deprecated' }], deletions: [uuid()] }),
+          UnknownEntryUuidError,
+        );
+        expect(await tally()).to.deep.equal(before);
+      });
+
+      it('survives a reopen', async () => {
+        await store.commit(insertOnly(submission([documentEntry()]).all));
+        const before = await tally();
+        await store.close();
+        expect(await tally(await reopen())).to.deep.equal(before);
+      });
+    });
+
     describe('durability', () => {
       it('a reopened store has everything that was committed, in order', async () => {
         const sub = submission([documentEntry(), documentEntry({ referenceIdList: ['R^^^&1.2.3&ISO'] })]);

@@ -175,6 +175,36 @@ describe('embedded store internals', () => {
     }
   });
 
+  it('migrating a v4 file counts the objects it holds, and later commits move the counts', async () => {
+    const path = join(dir, 'v4.sqlite');
+    const first = openEmbeddedStore({ path });
+    const set = submissionSet();
+    const docs = [documentEntry(), documentEntry({ availabilityStatus: 'Deprecated' })];
+    await first.commit({ inserts: [set, ...docs, ...docs.map((d) => association(set.entryUuid, d.entryUuid))], replacements: [] });
+    await first.close();
+    // What a v4 program left: no counts table.
+    const db = new Database(path);
+    db.exec('DROP TABLE object_counts');
+    db.pragma('user_version = 4');
+    db.close();
+
+    const store = openEmbeddedStore({ path });
+    try {
+      const tally = async () => Object.fromEntries((await store.objectCounts()).map((c) => [`${c.type} ${c.availabilityStatus}`, c.count]));
+      expect(await tally()).to.deep.equal({
+        'SubmissionSet Approved': 1,
+        'DocumentEntry Approved': 1,
+        'DocumentEntry Deprecated': 1,
+        'Association Approved': 2,
+      });
+      await store.commit({ inserts: [], replacements: [{ ...docs[0]!, availabilityStatus: 'Deprecated' }] });
+      expect((await tally())['DocumentEntry Deprecated']).to.equal(2);
+      expect(await tally()).to.not.have.property('DocumentEntry Approved');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a database of an unknown schema version', () => {
     const path = join(dir, 'future.sqlite');
     const db = new Database(path);

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { duplicateEntryUuidOf } from '../../registry/store/mongo/duplicate-key.js';
-import { databaseInUri, foldIntoInserts } from '../../registry/store/mongo/mongo-store.js';
+import { countDeltas, databaseInUri, foldIntoInserts } from '../../registry/store/mongo/mongo-store.js';
 import { documentEntry, submissionSet } from './factory.js';
 
 /** The driver's WriteError (exported as a type only): the server's write error plus the failed operation. */
@@ -63,5 +63,44 @@ describe('MongoDB store helpers', () => {
     expect(folded.inserts).to.deep.equal([set, kept, newer]);
     expect(folded.replacements.map((o) => o.entryUuid)).to.deep.equal([stored.entryUuid]);
     expect(folded.deletions).to.deep.equal(['urn:uuid:elsewhere']);
+  });
+
+  describe('countDeltas', () => {
+    const byGroup = (deltas: ReturnType<typeof countDeltas>) =>
+      Object.fromEntries(deltas.map((d) => [`${d.type} ${d.availabilityStatus}`, d.count]));
+
+    it('counts inserts, moves replacements and uncounts deletions from what they were before the batch', () => {
+      const old = documentEntry();
+      const gone = documentEntry({ availabilityStatus: 'Deprecated' });
+      const set = submissionSet();
+      const before = new Map([
+        [old.entryUuid, old],
+        [gone.entryUuid, gone],
+      ]);
+      const deltas = countDeltas(
+        { inserts: [set], replacements: [{ ...old, availabilityStatus: 'Deprecated' }], deletions: [gone.entryUuid] },
+        before,
+      );
+      // DocumentEntry Deprecated: +1 (old) −1 (gone) = 0, so it is left out.
+      expect(byGroup(deltas)).to.deep.equal({ 'SubmissionSet Approved': 1, 'DocumentEntry Approved': -1 });
+    });
+
+    it('follows an object through the batch in order', () => {
+      const fresh = documentEntry();
+      const deltas = countDeltas(
+        {
+          inserts: [fresh],
+          replacements: [
+            { ...fresh, availabilityStatus: 'Deprecated' },
+            { ...fresh, availabilityStatus: 'Submitted' },
+          ],
+          deletions: [],
+        },
+        new Map(),
+      );
+      expect(byGroup(deltas)).to.deep.equal({ 'DocumentEntry Submitted': 1 });
+      const dropped = countDeltas({ inserts: [fresh], replacements: [{ ...fresh, availabilityStatus: 'Deprecated' }], deletions: [fresh.entryUuid] }, new Map());
+      expect(dropped).to.deep.equal([]);
+    });
   });
 });

@@ -25,7 +25,7 @@
  * are shared between callers and deep-frozen (see `RegistryStore`).
  */
 import Database from 'better-sqlite3';
-import type { RegistryObject } from '../../model/metadata.js';
+import type { AvailabilityStatus, RegistryObject, RegistryObjectType } from '../../model/metadata.js';
 import { recordText } from '../record.js';
 import {
   DuplicateEntryUuidError,
@@ -33,6 +33,7 @@ import {
   type CommitBatch,
   type CommitOutbox,
   type FindOptions,
+  type ObjectCount,
   type OutboxRecord,
   type RegistryFilter,
   type RegistryStore,
@@ -112,6 +113,7 @@ class EmbeddedRegistryStore implements RegistryStore {
   private readonly inReadTransaction: Database.Transaction<(read: () => void) => void>;
   private readonly outboxOfKind: Database.Statement;
   private readonly outboxIds: Database.Statement;
+  private readonly objectCountRows: Database.Statement;
   /** Outbox records whose work is done and whose deletion no write has taken yet. */
   private finished = new Set<string>();
   /** Finished records whose deletion is in a write on its way (not pending, not yet deleted). */
@@ -125,6 +127,7 @@ class EmbeddedRegistryStore implements RegistryStore {
     private readonly cache: RecordCache,
   ) {
     this.outboxOfKind = db.prepare('SELECT id, kind, payload, witness FROM outbox WHERE kind = ?');
+    this.objectCountRows = db.prepare(OBJECT_COUNTS);
     this.outboxIds = db.prepare('SELECT id FROM outbox WHERE id IN (SELECT value FROM json_each(?))').pluck(true);
     this.outbox = {
       pending: async (kind) =>
@@ -172,6 +175,11 @@ class EmbeddedRegistryStore implements RegistryStore {
       return true;
     });
     return n;
+  }
+
+  async objectCounts(): Promise<ObjectCount[]> {
+    const rows = this.objectCountRows.all() as { type: RegistryObjectType; status: string; n: number }[];
+    return rows.map((r) => ({ type: r.type, availabilityStatus: r.status as AvailabilityStatus, count: r.n }));
   }
 
   async commit(batch: CommitBatch): Promise<void> {
@@ -347,6 +355,18 @@ const DELETE_REFERENCE_IDS = `DELETE FROM reference_ids WHERE seq = ${SEQ_OF}`;
 const ADVANCE_REV = 'UPDATE meta SET rev = rev + ? WHERE id = 1';
 const INSERT_OUTBOX = 'INSERT OR REPLACE INTO outbox (id, kind, payload, witness) VALUES (?, ?, ?, ?)';
 const DELETE_OUTBOX = 'DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))';
+/** Adds a delta to one (type, status) count (see schema.ts `MIGRATE_V4_TO_V5`). */
+const ADJUST_COUNT = `INSERT INTO object_counts (type, status, n) VALUES (?, ?, ?)
+  ON CONFLICT (type, status) DO UPDATE SET n = n + excluded.n`;
+/**
+ * Takes one from the count of a row's current (type, status), read before the row is replaced or
+ * deleted. An unknown entryUuid selects nothing and changes no count; its replacement or deletion
+ * then fails `expectChanges` and the batch rolls back anyway. (`WHERE` before `ON CONFLICT`: SQLite
+ * needs it to parse an upsert over a SELECT.)
+ */
+const UNCOUNT_ROW = `INSERT INTO object_counts (type, status, n) SELECT type, coalesce(status, ''), -1 FROM objects WHERE entry_uuid = ?
+  ON CONFLICT (type, status) DO UPDATE SET n = n + excluded.n`;
+const OBJECT_COUNTS = 'SELECT type, status, n FROM object_counts WHERE n <> 0';
 
 function deleteOutbox(ids: readonly string[]): SqlStatement {
   return { sql: DELETE_OUTBOX, params: [JSON.stringify(ids)] };
@@ -362,6 +382,9 @@ function deleteOutbox(ids: readonly string[]): SqlStatement {
  * UNIQUE column. Reference ids are written by entryUuid, so no seq needs to be read back here.
  * The batch's outbox records go into the same transaction; `finished` outbox records are deleted
  * first (a finished id is never written again, but a new record must not be deleted with it).
+ * The object counts follow in the same transaction: a replaced or deleted row is uncounted from
+ * what it holds before the change, and the written objects' (type, status) groups are counted up
+ * in one statement per group at the end (deltas, so the order does not matter).
  */
 function commitPlan(batch: CommitBatch, finished: readonly string[] = []): CommitPlan {
   const statements: SqlStatement[] = [];
@@ -372,8 +395,17 @@ function commitPlan(batch: CommitBatch, finished: readonly string[] = []): Commi
   };
   if (finished.length > 0) add(deleteOutbox(finished));
   let written = 0;
+  const counted = new Map<string, { type: string; status: string; n: number }>();
+  const count = (c: { type: string; status: string | null }): void => {
+    const status = c.status ?? '';
+    const key = `${c.type}\n${status}`;
+    const group = counted.get(key);
+    if (group === undefined) counted.set(key, { type: c.type, status, n: 1 });
+    else group.n++;
+  };
   for (const obj of batch.inserts) {
     const c = columns(obj);
+    count(c);
     add(
       { sql: INSERT_OBJECT, params: [obj.entryUuid, c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written] },
       { entryUuid: obj.entryUuid, op: 'insert' },
@@ -382,6 +414,8 @@ function commitPlan(batch: CommitBatch, finished: readonly string[] = []): Commi
   }
   for (const obj of batch.replacements) {
     const c = columns(obj);
+    add({ sql: UNCOUNT_ROW, params: [obj.entryUuid] });
+    count(c);
     add(
       {
         sql: REPLACE_OBJECT,
@@ -395,9 +429,11 @@ function commitPlan(batch: CommitBatch, finished: readonly string[] = []): Commi
   }
   for (const entryUuid of batch.deletions ?? []) {
     add({ sql: DELETE_REFERENCE_IDS, params: [entryUuid] });
+    add({ sql: UNCOUNT_ROW, params: [entryUuid] });
     add({ sql: DELETE_OBJECT, params: [entryUuid], expectChanges: 1 }, { entryUuid, op: 'delete' });
   }
   if (written > 0) add({ sql: ADVANCE_REV, params: [written], expectChanges: 1 });
+  for (const g of counted.values()) add({ sql: ADJUST_COUNT, params: [g.type, g.status, g.n] });
   for (const r of batch.outbox ?? []) add({ sql: INSERT_OUTBOX, params: [r.id, r.kind, r.payload, r.witness] });
   return { statements, subjects };
 }

@@ -14,10 +14,13 @@
  * Version 4 adds the `outbox` table: records written in the same transaction as a submission
  * (store.ts `OutboxRecord`), so that work owed after a commit (its audit event, committing its
  * staged documents) survives a crash right after it (see `MIGRATE_V3_TO_V4`).
+ *
+ * Version 5 adds `object_counts`: the number of objects per (type, status), maintained by every
+ * commit, so the registry's size can be read in microseconds (see `MIGRATE_V4_TO_V5`).
  */
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** The v1 schema: still the first step of creating a file; exported so tests can make a v1 file. */
 export const SCHEMA_V1 = `
@@ -132,7 +135,34 @@ CREATE INDEX outbox_kind ON outbox (kind);
 `;
 
 /**
- * Sets the connection pragmas, creates the schema in a new file and migrates a v1, v2 or v3 file. WAL
+ * v4 → v5, also the fifth step of creating a new file: the object counts behind
+ * `RegistryStore.objectCounts` (the registry-size metric). Counting on demand is no option: a
+ * `count(*)` by type walks the (type, patient_id, status, …) index, ~3.2M rows at 1M entries, on
+ * the event loop (better-sqlite3 reads synchronously) at every scrape. So each commit adjusts the
+ * counts in its own transaction (embedded-store.ts `commitPlan`): inserts as one upsert per
+ * (type, status) group of the batch, a replaced or deleted row by one upsert that reads the row's
+ * current (type, status) before it changes. Every adjustment is an upsert of a delta, so their
+ * order within a batch does not matter, and a rolled-back batch leaves the counts as they were.
+ * No trigger: any trigger on `objects` costs ~20 µs per written row (see `MIGRATE_V1_TO_V2`).
+ *
+ * Status is never NULL in the counts (`''` stands for a row without one), so that (type, status)
+ * can be the primary key. The migration counts the existing rows once, under the write lock: a
+ * walk of the covering index, seconds at 1M entries. A v4 program still writing the file
+ * meanwhile would not adjust the counts (it refuses to open a v5 file, but one already running
+ * goes on): stop every process on a file before upgrading it, as the operations guide says.
+ */
+const MIGRATE_V4_TO_V5 = `
+CREATE TABLE object_counts (
+  type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (type, status)
+) WITHOUT ROWID;
+INSERT INTO object_counts (type, status, n) SELECT type, coalesce(status, ''), count(*) FROM objects GROUP BY 1, 2;
+`;
+
+/**
+ * Sets the connection pragmas, creates the schema in a new file and migrates a v1, v2, v3 or v4 file. WAL
  * lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so an
  * acknowledged submission survives a power loss, as the design requires.
  */
@@ -146,13 +176,14 @@ export function prepareDatabase(db: Database.Database): void {
   db.transaction(() => {
     const version = schemaVersion(db);
     if (version === SCHEMA_VERSION) return;
-    if (version !== 0 && version !== 1 && version !== 2 && version !== 3) {
+    if (version !== 0 && version !== 1 && version !== 2 && version !== 3 && version !== 4) {
       throw new Error(`registry database ${db.name} has schema version ${version}; this program knows ${SCHEMA_VERSION}`);
     }
     if (version === 0) db.exec(SCHEMA_V1);
     if (version <= 1) db.exec(MIGRATE_V1_TO_V2);
     if (version <= 2) db.exec(MIGRATE_V2_TO_V3);
-    db.exec(MIGRATE_V3_TO_V4);
+    if (version <= 3) db.exec(MIGRATE_V3_TO_V4);
+    db.exec(MIGRATE_V4_TO_V5);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -29,6 +29,13 @@
  *   refused by the unique index, and compensated. Use a replica set (a single-node one suffices)
  *   for the "nothing half-done" guarantee.
  *
+ * Object counts (`objectCounts`, the registry-size metric) live in `registryObjectCounts`, one
+ * document per (type, availabilityStatus) group, moved by `$inc` with every commit: inside the
+ * transaction on a replica set (exact), after the batch's writes on a standalone server (a crash in
+ * between leaves them off by that batch; a failure to move them is swallowed, because the batch is
+ * stored and must not be reported as failed). A database written by a version without counts is
+ * counted once when the store opens (one aggregation over the collection).
+ *
  * Outbox records of a batch (store.ts `OutboxRecord`) go to the collection `registryOutbox`: inside
  * the transaction, or on a standalone server first, before any object, so that a record is never
  * missing for a stored batch (its consumer checks the witness, which a half-written or undone batch
@@ -41,7 +48,7 @@ import {
   type Document,
   type Db,
 } from 'mongodb';
-import type { RegistryObject } from '../../model/metadata.js';
+import type { AvailabilityStatus, RegistryObject, RegistryObjectType } from '../../model/metadata.js';
 import { fromRecord, toRecord } from '../record.js';
 import {
   DuplicateEntryUuidError,
@@ -49,6 +56,7 @@ import {
   type CommitBatch,
   type CommitOutbox,
   type FindOptions,
+  type ObjectCount,
   type OutboxRecord,
   type RegistryFilter,
   type RegistryStore,
@@ -64,6 +72,17 @@ export interface MongoStoreOptions {
 export const OBJECTS_COLLECTION = 'registryObjects';
 export const COUNTERS_COLLECTION = 'registryCounters';
 export const OUTBOX_COLLECTION = 'registryOutbox';
+export const COUNTS_COLLECTION = 'registryObjectCounts';
+
+/** One (type, availabilityStatus) group's count; `_id` is `type status`. */
+interface CountDocument {
+  _id: string;
+  type: RegistryObjectType;
+  availabilityStatus: AvailabilityStatus;
+  n: number;
+}
+/** Present in `registryCounters` once `registryObjectCounts` holds the counts of every stored object. */
+const COUNTED_MARKER_ID = 'registryObjects.counted';
 
 interface OutboxDocument {
   _id: string;
@@ -92,11 +111,13 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Regist
     const objects = db.collection(OBJECTS_COLLECTION);
     const counters = db.collection<Counter>(COUNTERS_COLLECTION);
     const outbox = db.collection<OutboxDocument>(OUTBOX_COLLECTION);
+    const counts = db.collection<CountDocument>(COUNTS_COLLECTION);
     await createIndexes(objects);
     await outbox.createIndex({ kind: 1 }, { name: 'kind_1' });
     await ensureCounter(counters);
+    await ensureCounts(objects, counters, counts);
     const transactions = await supportsTransactions(db);
-    return new MongoRegistryStore(client, objects, counters, outbox, transactions);
+    return new MongoRegistryStore(client, objects, counters, outbox, counts, transactions);
   } catch (e) {
     await client.close();
     throw e;
@@ -137,6 +158,76 @@ async function ensureCounter(counters: Collection<Counter>): Promise<void> {
   }
 }
 
+/**
+ * Makes sure the counts cover every stored object. A new database starts counted (its first commit
+ * counts from zero); one written by a version without counts is counted now, once, by grouping the
+ * objects. Several processes upgrading one database at the same moment each count and `$set` the
+ * same result; a commit landing during that count may be missed by it (the operations guide says to
+ * upgrade with the writers stopped).
+ */
+async function ensureCounts(objects: Collection, counters: Collection<Counter>, counts: Collection<CountDocument>): Promise<void> {
+  if ((await counters.findOne({ _id: COUNTED_MARKER_ID })) !== null) return;
+  if ((await objects.estimatedDocumentCount()) > 0) {
+    const groups = await objects
+      .aggregate<{ _id: { type: RegistryObjectType; status: AvailabilityStatus }; n: number }>([
+        { $group: { _id: { type: '$type', status: '$availabilityStatus' }, n: { $sum: 1 } } },
+      ])
+      .toArray();
+    if (groups.length > 0) {
+      await counts.bulkWrite(
+        groups.map((g) => ({
+          replaceOne: {
+            filter: { _id: countId(g._id.type, g._id.status) },
+            replacement: { type: g._id.type, availabilityStatus: g._id.status, n: g.n },
+            upsert: true,
+          },
+        })),
+        { ordered: false, writeConcern: DURABLE },
+      );
+    }
+  }
+  await counters.updateOne({ _id: COUNTED_MARKER_ID }, { $setOnInsert: { value: 1 } }, { upsert: true, writeConcern: DURABLE });
+}
+
+function countId(type: string, status: string): string {
+  return `${type} ${status}`;
+}
+
+/** What a stored object is counted under. */
+type Counted = Pick<RegistryObject, 'type' | 'availabilityStatus'>;
+
+/**
+ * The count changes of a batch, given what the objects it replaces or deletes were before it:
+ * applied in the batch's order (inserts, replacements, deletions), so an object replaced twice or
+ * replaced and then deleted in one batch moves the counts as it moves through the batch.
+ */
+export function countDeltas(batch: CommitBatch, before: ReadonlyMap<string, Counted>): ObjectCount[] {
+  const current = new Map(before);
+  const deltas = new Map<string, ObjectCount>();
+  const add = (obj: Counted, delta: number): void => {
+    const key = countId(obj.type, obj.availabilityStatus);
+    const count = (deltas.get(key)?.count ?? 0) + delta;
+    deltas.set(key, { type: obj.type, availabilityStatus: obj.availabilityStatus, count });
+  };
+  for (const obj of batch.inserts) {
+    add(obj, 1);
+    current.set(obj.entryUuid, obj);
+  }
+  for (const obj of batch.replacements) {
+    const was = current.get(obj.entryUuid);
+    if (was !== undefined) add(was, -1);
+    add(obj, 1);
+    current.set(obj.entryUuid, obj);
+  }
+  for (const id of batch.deletions ?? []) {
+    const was = current.get(id);
+    if (was === undefined) continue;
+    add(was, -1);
+    current.delete(id);
+  }
+  return [...deltas.values()].filter((d) => d.count !== 0);
+}
+
 /** Transactions need a replica set member or a mongos; a standalone server answers neither. */
 async function supportsTransactions(db: Db): Promise<boolean> {
   const hello = await db.admin().command({ hello: 1 });
@@ -153,6 +244,7 @@ class MongoRegistryStore implements RegistryStore {
     private readonly objects: Collection,
     private readonly counters: Collection<Counter>,
     private readonly outboxRecords: Collection<OutboxDocument>,
+    private readonly counts: Collection<CountDocument>,
     private readonly transactions: boolean,
   ) {
     this.outbox = {
@@ -185,6 +277,11 @@ class MongoRegistryStore implements RegistryStore {
     return this.objects.countDocuments(filter);
   }
 
+  async objectCounts(): Promise<ObjectCount[]> {
+    const docs = await this.counts.find({ n: { $ne: 0 } }).toArray();
+    return docs.map((d) => ({ type: d.type, availabilityStatus: d.availabilityStatus, count: d.n }));
+  }
+
   async commit(batch: CommitBatch): Promise<void> {
     assertNoRepeatedInserts(batch);
     if (this.transactions) return this.commitInTransaction(batch);
@@ -205,6 +302,7 @@ class MongoRegistryStore implements RegistryStore {
         async () => {
           // The counter update comes first: a concurrent commit conflicts here and is retried after us.
           const firstSeq = await this.reserveSeqs(batch.inserts.length, session);
+          const before = await this.countedBefore(batch, session);
           if (batch.outbox?.length) await this.outboxRecords.bulkWrite(outboxWrites(batch.outbox), { session, ordered: true });
           if (batch.inserts.length > 0) {
             await this.objects.insertMany(insertDocuments(batch, firstSeq), { session, ordered: true });
@@ -218,6 +316,7 @@ class MongoRegistryStore implements RegistryStore {
             await this.existing(deletions, session, { entryUuid: 1 });
             await this.objects.deleteMany({ entryUuid: { $in: deletions } }, { session });
           }
+          await this.moveCounts(countDeltas(batch, before), session);
         },
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
       );
@@ -273,6 +372,37 @@ class MongoRegistryStore implements RegistryStore {
       }
       throw mapCommitError(e);
     }
+    // Stored: from here on nothing may turn the commit into a failure (see the header on the counts).
+    const before = new Map<string, Counted>();
+    for (const doc of [...replaced.values(), ...deleted.values()]) before.set(String(doc.entryUuid), doc as unknown as Counted);
+    await this.moveCounts(countDeltas(batch, before), undefined).catch(() => undefined);
+  }
+
+  /** The objects a batch replaces or deletes (other than its own inserts) as they are before it. */
+  private async countedBefore(batch: CommitBatch, session: ClientSession): Promise<Map<string, Counted>> {
+    const inserted = new Set(batch.inserts.map((o) => o.entryUuid));
+    const ids = [...new Set([...batch.replacements.map((o) => o.entryUuid), ...(batch.deletions ?? [])])].filter((id) => !inserted.has(id));
+    const before = new Map<string, Counted>();
+    if (ids.length === 0) return before;
+    const docs = await this.objects
+      .find({ entryUuid: { $in: ids } }, { projection: { _id: 0, entryUuid: 1, type: 1, availabilityStatus: 1 }, session })
+      .toArray();
+    for (const doc of docs) before.set(String(doc.entryUuid), doc as unknown as Counted);
+    return before;
+  }
+
+  private async moveCounts(deltas: readonly ObjectCount[], session: ClientSession | undefined): Promise<void> {
+    if (deltas.length === 0) return;
+    await this.counts.bulkWrite(
+      deltas.map((d) => ({
+        updateOne: {
+          filter: { _id: countId(d.type, d.availabilityStatus) },
+          update: { $inc: { n: d.count }, $setOnInsert: { type: d.type, availabilityStatus: d.availabilityStatus } },
+          upsert: true,
+        },
+      })),
+      { ordered: false, ...(session ? { session } : { writeConcern: DURABLE }) },
+    );
   }
 
   /** Undoes a failed non-transactional commit: removes its inserts, restores the old documents. */
