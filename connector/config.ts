@@ -121,6 +121,28 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        /**
+         * ITI-51 Multi-Patient Stored Query at the registry endpoint. Off by default: its answers
+         * cross patients, which the single-patient trust model does not foresee. Off, the action is
+         * not offered (wsa:ActionNotSupported). On with trust enabled for the registry endpoint,
+         * only principals whose organisation or role is listed in `allowed` may run it; on without
+         * trust, anyone may, as everything else on such a node.
+         */
+        multiPatientQuery: z
+          .object({
+            enabled: z.boolean().default(false),
+            allowed: z
+              .object({
+                /** Organisation numbers (org.nr, the assertion's organization-id). */
+                organizations: z.array(z.string().regex(/^\d{9}$/, 'expected an organisation number (9 digits)')).default([]),
+                /** Role codes of Volven 9060 (kategori helsepersonell), e.g. LE. */
+                roles: z.array(z.string().regex(/^\S+$/, 'expected a role code of Volven 9060 such as LE')).default([]),
+              })
+              .strict()
+              .prefault({}),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -230,6 +252,8 @@ export const configSchema = z
   .strict();
 
 export type NodeConfig = z.infer<typeof configSchema>;
+/** `registry.multiPatientQuery`: whether ITI-51 is offered, and to whom under the trust model. */
+export type MultiPatientQueryConfig = NodeConfig['registry']['multiPatientQuery'];
 export type NodeConfigInput = z.input<typeof configSchema>;
 
 export class ConfigError extends Error {

@@ -167,7 +167,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     guarded(
       'registry',
       soapEndpoint({
-        actions: registryTransactions(registry, services),
+        actions: registryTransactions(registry, services, { multiPatientQuery: config.registry.multiPatientQuery }),
         observe: metrics.soapObserver('registry'),
         ...securityUnderstood('registry'),
         maxBodyBytes: config.limits.maxRequestBytes,

@@ -1,35 +1,15 @@
 /**
  * ITI-42 Register Document Set-b: validate a submission against the profile and the registry's
- * current content, then store it whole in one commit, or store nothing.
- *
- * GROUP COMMIT. Registrations on one store are decided one at a time, in arrival order: the
- * uniqueness checks read the registry and the commit writes it, and two interleaved registrations
- * could both pass the checks for the same uniqueId or deprecate the same document twice. But a
- * durable commit costs one fsync (1–4 ms here), far more than deciding a registration, so the
- * registrations that arrive while a group is being decided or committed wait in a queue, and the
- * next group takes them all (up to a bound, see MAX_GROUP_*): each is decided in turn against a
- * `StoreOverlay` that answers reads from the committed registry plus the objects of the group's
- * earlier submissions (same snapshot, every rule, same commit planning as alone, so a later
- * submission sees an earlier one exactly as if it had been committed), then the group's accepted
- * submissions are written in ONE atomic commit, and only then is any caller answered. A
- * submission the rules reject fails alone; its objects never reach the overlay.
- *
- * If the group's commit fails, none of it is stored, and each caller gets what a serial registry
- * would have answered. An entryUUID that another writer inserted meanwhile fails the submission
- * that holds it with XDSRegistryMetadataError, as a single commit did, and every other submission
- * of the group is decided again without it, first in the queue. A full disk (SQLITE_FULL, ENOSPC)
- * fails each submission that would have been stored with XDSRegistryOutOfResources: nothing was
- * stored, and the source may try again later. Any other failure is thrown to each submission that
- * would have been stored, as a single commit threw it; the ones the rules rejected are decided
- * again, since their verdicts may have rested on objects never stored.
+ * current content, then store it whole in one commit, or store nothing. A registration is one
+ * kind of registry write (`write-queue.ts`: ordering, group commit, atomicity and outbox records
+ * are the queue's, the same for every write); this module decides it: snapshot, every rule, and
+ * the batch (the submission's objects, the documents it deprecates, folder updates).
  *
  * COMMIT RECORDS. A caller may attach outbox records to a submission (`withCommitRecords`): the
- * audit event of its success, the staged documents to commit under their uniqueIds. They are
- * written in the group's transaction, only for the submissions that are stored, each with the
- * submission's SubmissionSet entryUUID as its witness (store.ts `OutboxRecord`), so that work owed
- * after a commit is on disk exactly when the commit is, whenever the process dies.
+ * audit event of its success, the staged documents to commit under their uniqueIds. The queue
+ * writes them with the submission's SubmissionSet entryUUID as their witness.
  */
-import { error, type RegistryErrorInfo } from './model/errors.js';
+import type { RegistryErrorInfo } from './model/errors.js';
 import {
   ASSOCIATION_TYPE,
   NO_EXTRA,
@@ -44,10 +24,10 @@ import {
 import { padDtm } from './model/hl7.js';
 import { newEntryUuid } from './model/uuid.js';
 import type { PatientIdPolicy } from './patients.js';
-import { DuplicateEntryUuidError, isOutOfSpace, type CommitBatch, type OutboxRecord, type RegistryStore } from './store/store.js';
-import { StoreOverlay } from './store-overlay.js';
+import type { CommitBatch, RegistryStore } from './store/store.js';
 import { validateSubmission, type RegistrySnapshot } from './validate/index.js';
 import { allObjects, registryPackagesAndEntries } from './validate/rule.js';
+import { write, type CommitRecord, type RegistryWrite, type WriteOutcome, type WritePlan } from './write-queue.js';
 
 export interface RegisterContext {
   readonly patientIds: PatientIdPolicy;
@@ -56,30 +36,14 @@ export interface RegisterContext {
   readonly homeCommunityId?: string;
 }
 
-export interface RegisterOutcome {
-  readonly status: 'Success' | 'Failure';
-  readonly errors: RegistryErrorInfo[];
-}
-
-/**
- * Bounds of one group. Past ~32 single-document submissions the fsync is already under a tenth
- * of the group's cost, while every submission added delays the answer to all the others (each is
- * decided, on the event loop, before any is answered) and lengthens the commit they all wait for.
- * The commit itself does not block the event loop: the embedded store runs it on its writer's
- * worker thread (store/embedded/sqlite-writer.ts), so queries and the parsing of the next
- * registrations go on while it runs; those registrations queue for the next group, which is
- * decided once this one is committed. The object bound keeps one commit small when submissions are
- * large (a single submission above it still forms a group of its own).
- */
-export const MAX_GROUP_SUBMISSIONS = 32;
-export const MAX_GROUP_OBJECTS = 2000;
+/** The answer to a registration (every registry write is answered alike). */
+export type RegisterOutcome = WriteOutcome;
 
 const REPLACING: readonly string[] = [ASSOCIATION_TYPE.RPLC, ASSOCIATION_TYPE.XFRM_RPLC];
 /** Documents hanging off a replaced document that are deprecated with it (CP 117, NIST 12022). */
 const DEPRECATED_WITH_ORIGINAL: readonly string[] = [ASSOCIATION_TYPE.APND, ASSOCIATION_TYPE.XFRM];
 
-/** An outbox record as a caller attaches it: the witness is added when the submission is stored. */
-export type CommitRecord = Omit<OutboxRecord, 'witness'>;
+export type { CommitRecord } from './write-queue.js';
 
 /**
  * The commit records of each submission. They travel with the submission object rather than as a
@@ -96,166 +60,39 @@ export function withCommitRecords(submission: Submission, records: readonly Comm
 }
 
 export function registerSubmission(store: RegistryStore, submission: Submission, ctx: RegisterContext): Promise<RegisterOutcome> {
-  let committer = committers.get(store);
-  if (committer === undefined) committers.set(store, (committer = new GroupCommitter(store)));
-  return committer.register(submission, ctx);
+  return write(store, registration(submission, ctx));
 }
 
-const committers = new WeakMap<RegistryStore, GroupCommitter>();
-
-/** One caller waiting for its registration to be decided and, if accepted, committed. */
-interface Waiting {
-  readonly submission: Submission;
-  readonly ctx: RegisterContext;
-  readonly resolve: (outcome: RegisterOutcome) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-/** What deciding one registration of a group gave. */
-type Decided =
-  | {
-      readonly kind: 'accepted';
-      readonly waiting: Waiting;
-      readonly outcome: RegisterOutcome;
-      readonly inserts: readonly RegistryObject[];
-      readonly records: readonly OutboxRecord[];
-    }
-  | { readonly kind: 'rejected'; readonly waiting: Waiting; readonly outcome: RegisterOutcome }
-  | { readonly kind: 'error'; readonly waiting: Waiting; readonly error: unknown };
-
-class GroupCommitter {
-  private queue: Waiting[] = [];
-  /** A group is scheduled or running; the next one starts when it has ended. */
-  private active = false;
-
-  constructor(private readonly store: RegistryStore) {}
-
-  register(submission: Submission, ctx: RegisterContext): Promise<RegisterOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ submission, ctx, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.active || this.queue.length === 0) return;
-    this.active = true;
-    // setImmediate runs after this turn's I/O callbacks: every request read in it joins the group.
-    setImmediate(() => {
-      void this.runGroup().finally(() => {
-        this.active = false;
-        this.schedule();
-      });
-    });
-  }
-
-  private async runGroup(): Promise<void> {
-    // The accepted submissions' records, added to the overlay's one commit (see withOutbox).
-    const records: OutboxRecord[] = [];
-    const overlay = new StoreOverlay(this.store.outbox ? withOutbox(this.store, records) : this.store);
-    const decided: Decided[] = [];
-    try {
-      while (this.queue.length > 0 && decided.length < MAX_GROUP_SUBMISSIONS && overlay.pendingObjects < MAX_GROUP_OBJECTS) {
-        const waiting = this.queue.shift()!;
-        decided.push(await decide(overlay, waiting));
-      }
-      const accepted = decided.filter((d) => d.kind === 'accepted');
-      for (const d of accepted) records.push(...d.records);
-      if (accepted.length > 0) await overlay.flush();
-    } catch (e) {
-      this.groupFailed(decided, e);
-      return;
-    }
-    for (const d of decided) {
-      if (d.kind === 'error') d.waiting.reject(d.error);
-      else d.waiting.resolve(d.outcome);
-    }
-  }
-
-  /** The group's commit failed, so none of it is stored: answer as a serial registry would have. */
-  private groupFailed(decided: readonly Decided[], e: unknown): void {
-    const owner =
-      e instanceof DuplicateEntryUuidError
-        ? decided.find((d) => d.kind === 'accepted' && d.inserts.some((o) => o.entryUuid === e.entryUuid))
-        : undefined;
-    const again: Waiting[] = [];
-    const outOfSpace = isOutOfSpace(e);
-    for (const d of decided) {
-      if (d.kind === 'error') d.waiting.reject(d.error);
-      else if (owner !== undefined) {
-        // Only the owner of the clashing entryUUID failed; the others are decided again without it.
-        if (d === owner) d.waiting.resolve(duplicateEntryUuid(d.outcome.errors, e as DuplicateEntryUuidError));
-        else again.push(d.waiting);
-      } else if (d.kind === 'accepted') {
-        if (e instanceof DuplicateEntryUuidError) d.waiting.resolve(duplicateEntryUuid(d.outcome.errors, e));
-        else if (outOfSpace) d.waiting.resolve(outOfResources(d.outcome.errors));
-        else d.waiting.reject(e);
-      } else again.push(d.waiting);
-    }
-    this.queue.unshift(...again);
-  }
-}
-
-/**
- * The store as a group's overlay writes to it: its one commit carries the group's outbox records
- * (filled in once the group is decided, before the overlay is flushed).
- */
-function withOutbox(store: RegistryStore, records: readonly OutboxRecord[]): RegistryStore {
+/** A submission as a registry write. */
+function registration(submission: Submission, ctx: RegisterContext): RegistryWrite {
   return {
-    find: (filter, options) => store.find(filter, options),
-    getByUuids: (ids) => store.getByUuids(ids),
-    count: (filter) => store.count(filter),
-    objectCounts: () => store.objectCounts(),
-    commit: (batch) => store.commit(records.length > 0 ? { ...batch, outbox: records } : batch),
-    close: () => store.close(),
+    records: commitRecords.get(submission) ?? [],
+    decide: (registry) => decideRegistration(registry, submission, ctx),
   };
 }
 
-/** The answer to a commit that failed for lack of disk space: nothing was stored. */
-function outOfResources(errors: readonly RegistryErrorInfo[]): RegisterOutcome {
+/** Validates the submission against the registry and plans its batch. */
+async function decideRegistration(store: RegistryStore, submission: Submission, ctx: RegisterContext): Promise<WritePlan> {
+  const registry = await loadSnapshot(store, submission);
+  // Validation runs on the submitted ids so that error locations name what the source sent.
+  const errors: RegistryErrorInfo[] = validateSubmission(submission, {
+    patientIds: ctx.patientIds,
+    registry,
+    ...(ctx.homeCommunityId === undefined ? {} : { homeCommunityId: ctx.homeCommunityId }),
+  });
+  if (errors.some((e) => e.severity === 'Error')) return { kind: 'rejected', outcome: { status: 'Failure', errors } };
+
+  const resolved = resolveSymbolicIds(submission);
+  const batch = await planCommit(store, resolved, registry, toDtm(ctx.now()));
   return {
-    status: 'Failure',
-    errors: [...errors, error('XDSRegistryOutOfResources', 'the registry has no storage space left; nothing of the submission was stored, try again later')],
+    kind: 'accepted',
+    batch,
+    outcome: { status: 'Success', errors },
+    witness: resolved.submissionSet.entryUuid,
+    // Each insert's id is one the snapshot looked up and the rules found new (REG-entryUUID-new),
+    // or a new UUID made just now (resolveSymbolicIds, model/uuid.ts).
+    insertsChecked: true,
   };
-}
-
-/** The answer to a commit that found one of the submission's entryUUIDs already stored. */
-function duplicateEntryUuid(errors: readonly RegistryErrorInfo[], e: DuplicateEntryUuidError): RegisterOutcome {
-  return { status: 'Failure', errors: [...errors, error('XDSRegistryMetadataError', e.message, e.entryUuid)] };
-}
-
-/** Decides one registration against the group's overlay and, if accepted, adds its objects to it. */
-async function decide(overlay: StoreOverlay, waiting: Waiting): Promise<Decided> {
-  const { submission, ctx } = waiting;
-  try {
-    const registry = await loadSnapshot(overlay, submission);
-    // Validation runs on the submitted ids so that error locations name what the source sent.
-    const errors = validateSubmission(submission, {
-      patientIds: ctx.patientIds,
-      registry,
-      ...(ctx.homeCommunityId === undefined ? {} : { homeCommunityId: ctx.homeCommunityId }),
-    });
-    if (errors.some((e) => e.severity === 'Error')) return { kind: 'rejected', waiting, outcome: { status: 'Failure', errors } };
-
-    const resolved = resolveSymbolicIds(submission);
-    const batch = await planCommit(overlay, resolved, registry, toDtm(ctx.now()));
-    try {
-      // Checks the batch as the store would (nothing is taken if a check fails). The inserts' ids
-      // need no lookup in the store: each is one the snapshot looked up and the rules found new
-      // (REG-entryUUID-new), or a new UUID made just now (resolveSymbolicIds, model/uuid.ts).
-      await overlay.commit(batch, { insertsChecked: true });
-    } catch (e) {
-      if (e instanceof DuplicateEntryUuidError) return { kind: 'rejected', waiting, outcome: duplicateEntryUuid(errors, e) };
-      throw e;
-    }
-    const witness = resolved.submissionSet.entryUuid;
-    const records = (commitRecords.get(submission) ?? []).map((r): OutboxRecord => ({ ...r, witness }));
-    return { kind: 'accepted', waiting, outcome: { status: 'Success', errors }, inserts: batch.inserts, records };
-  } catch (e) {
-    // A full disk can fail reads too (SQLite growing its WAL index): the same answer as a failed commit.
-    if (isOutOfSpace(e)) return { kind: 'rejected', waiting, outcome: outOfResources([]) };
-    return { kind: 'error', waiting, error: e };
-  }
 }
 
 /** Loads the registered objects the submission names by entryUUID or shares a uniqueId with. */

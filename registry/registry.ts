@@ -1,11 +1,14 @@
 /**
- * The Document Registry actor: ITI-42 registration and ITI-18 stored queries over one store.
+ * The Document Registry actor: ITI-42 registration, ITI-62 deletion and ITI-18 stored queries over one store.
  * Pure TypeScript: it takes and returns model objects; transactions do the wire work.
  */
 import type { Submission } from './model/metadata.js';
 import type { StoredQueryRequest, StoredQueryResult } from './model/query.js';
 import type { PatientIdPolicy } from './patients.js';
 import { registerSubmission, type RegisterOutcome } from './register.js';
+import { deleteObjects } from './delete.js';
+import type { DeleteRequest } from './model/delete.js';
+import type { CommitRecord, WriteOutcome } from './write-queue.js';
 import { runStoredQuery } from './query/index.js';
 import type { RegistryStore } from './store/store.js';
 
@@ -32,6 +35,11 @@ export class DocumentRegistry {
       now: this.options.now ?? (() => new Date()),
       ...(this.options.homeCommunityId === undefined ? {} : { homeCommunityId: this.options.homeCommunityId }),
     });
+  }
+
+  /** ITI-62: removes the named objects whole or not at all; `records` are stored with the removal. */
+  delete(request: DeleteRequest, records: readonly CommitRecord[] = []): Promise<WriteOutcome> {
+    return deleteObjects(this.store, request, records);
   }
 
   /** ITI-18: runs one stored query. */

@@ -13,6 +13,7 @@ import type { RegistryErrorInfo, ResponseStatus } from '../registry/model/errors
 import type { DocumentEntry, Submission } from '../registry/model/metadata.js';
 import { withCommitRecords, type CommitRecord } from '../registry/register.js';
 import type { DocumentRegistry } from '../registry/registry.js';
+import { witnessed } from '../registry/store/store.js';
 
 export { withCommitRecords, type CommitRecord };
 
@@ -85,12 +86,9 @@ export function inProcessRegistry(registry: DocumentRegistry): RegistryPort {
     async pendingBlobCommits() {
       const records = await outbox.pending(BLOB_COMMIT_KIND);
       if (records.length === 0) return [];
-      // A record counts only when its submission is stored (store.ts OutboxRecord): one indexed
-      // lookup by entryUUID for all of them.
-      const stored = new Set((await store.getByUuids([...new Set(records.map((r) => r.witness))])).map((o) => o.entryUuid));
+      // A record counts only when its submission is stored (store.ts OutboxRecord).
       const owed: BlobCommitRecord[] = [];
-      for (const r of records) {
-        if (!stored.has(r.witness)) continue;
+      for (const r of await witnessed(store, records)) {
         const p = JSON.parse(r.payload) as Omit<BlobCommitRecord, 'id'>;
         owed.push({ id: r.id, stagingId: p.stagingId, uniqueId: p.uniqueId, sha1: p.sha1, size: p.size });
       }

@@ -19,6 +19,13 @@
  * registry commit is XDSRepositoryOutOfResources (staging) or the registry's
  * XDSRegistryOutOfResources, and nothing is stored.
  *
+ * Removal (`remove()`, ITI-86): the repository deletes its copy of each document it holds and
+ * leaves the registry alone. The Remove Metadata and Documents profile gives the two stores two
+ * transactions (ITI-62 removes the metadata at the registry, ITI-86 the document here) and leaves
+ * their order to the Document Administrator; the repository has nothing to check against the
+ * registry, and NIST's rep_rd plans remove documents whose entries are still registered. Who may
+ * remove is the transaction's decision (connector/transactions/iti86.ts), not the actor's.
+ *
  * Recovery (`recover()`, at start): staged blobs a record names are committed, every other staged
  * leftover is removed (nothing is in flight at start); the sweep does the same for what is older
  * than `orphanAgeMs`. With a remote registry there are no records: leftovers are removed once
@@ -89,6 +96,17 @@ export interface RetrievedDocument {
 export interface RetrieveOutcome {
   readonly status: ResponseStatus;
   readonly documents: readonly RetrievedDocument[];
+  readonly errors: readonly RegistryErrorInfo[];
+}
+
+/** A document to remove (ITI-86): the DocumentRequest of an rmd:RemoveDocumentsRequest. */
+export type RemoveRequest = RetrieveRequest;
+
+export interface RemoveOutcome {
+  readonly status: ResponseStatus;
+  /** The documents removed, in request order (each once). */
+  readonly removed: readonly RemoveRequest[];
+  /** One error per document not removed (XDSUnknownRepositoryId, XDSUnknownCommunity, XDSDocumentUniqueIdError, XDSRepositoryError). */
   readonly errors: readonly RegistryErrorInfo[];
 }
 
@@ -249,6 +267,77 @@ export class DocumentRepository {
     }
     const status: ResponseStatus = documents.length === 0 ? 'Failure' : errors.length > 0 ? 'PartialSuccess' : 'Success';
     return { status, documents, errors };
+  }
+
+  /**
+   * ITI-86: deletes the bytes of each document this repository holds (the blob store makes the
+   * deletion durable before it returns). A document named twice is removed once and answered once.
+   *
+   * Not idempotent on the wire, as the profile has it: removing a document already removed is
+   * XDSDocumentUniqueIdError, so a Document Administrator that repeats a request whose answer it
+   * lost learns that the document is gone either way. A registered document whose bytes are still
+   * owed a commit (the commit failed and is being retried) counts as held: its staged bytes are
+   * dropped with the retry, so that the retry cannot bring the document back after its removal.
+   */
+  async remove(requests: readonly RemoveRequest[]): Promise<RemoveOutcome> {
+    if (requests.length === 0) {
+      return { status: 'Failure', removed: [], errors: [error('XDSRepositoryError', 'RemoveDocumentsRequest without DocumentRequest')] };
+    }
+    const removed: RemoveRequest[] = [];
+    const errors: RegistryErrorInfo[] = [];
+    const home = this.options.homeCommunityId;
+    const seen = new Set<string>();
+    for (const r of requests) {
+      const key = JSON.stringify([r.homeCommunityId ?? '', r.repositoryUniqueId, r.documentUniqueId]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (r.repositoryUniqueId !== this.repositoryUniqueId) {
+        errors.push(error('XDSUnknownRepositoryId', `repository ${r.repositoryUniqueId} is not served here (this is ${this.repositoryUniqueId})`, r.repositoryUniqueId));
+        continue;
+      }
+      // homeCommunityIds travel bare and as urn:oid: (NORWAY.md, Wire); both name the same community.
+      if (r.homeCommunityId !== undefined && home !== undefined && !sameOid(r.homeCommunityId, home)) {
+        errors.push(error('XDSUnknownCommunity', `community ${r.homeCommunityId} is not this community (${home})`, r.homeCommunityId));
+        continue;
+      }
+      if (r.documentUniqueId === '') {
+        errors.push(error('XDSDocumentUniqueIdError', 'DocumentRequest without DocumentUniqueId'));
+        continue;
+      }
+      let held: boolean;
+      try {
+        const owed = await this.dropOwedCommits(r.documentUniqueId);
+        held = (await this.blobs.remove(r.documentUniqueId)) || owed;
+      } catch (e) {
+        // The document may or may not be gone: say so, and let the administrator ask again.
+        this.options.log?.('error', 'could not remove a document', { documentUniqueId: r.documentUniqueId, error: e instanceof Error ? e.message : String(e) });
+        errors.push(error('XDSRepositoryError', `document ${r.documentUniqueId} could not be removed; try again later`, r.documentUniqueId));
+        continue;
+      }
+      if (!held) {
+        errors.push(error('XDSDocumentUniqueIdError', `document ${r.documentUniqueId} is not in repository ${this.repositoryUniqueId}`, r.documentUniqueId));
+        continue;
+      }
+      removed.push({
+        ...(r.homeCommunityId !== undefined ? { homeCommunityId: r.homeCommunityId } : {}),
+        repositoryUniqueId: r.repositoryUniqueId,
+        documentUniqueId: r.documentUniqueId,
+      });
+    }
+    const status: ResponseStatus = removed.length === 0 ? 'Failure' : errors.length > 0 ? 'PartialSuccess' : 'Success';
+    return { status, removed, errors };
+  }
+
+  /** Drops the retried commits of a document (aborting their staged bytes); true if there was one. */
+  private async dropOwedCommits(uniqueId: string): Promise<boolean> {
+    const owed = [...this.owed].filter(([, o]) => o.uniqueId === uniqueId);
+    if (owed.length === 0) return false;
+    for (const [stagingId, o] of owed) {
+      await o.blob.abort();
+      this.owed.delete(stagingId);
+    }
+    this.registry.blobCommitsDone?.(owed.map(([stagingId]) => blobCommitRecordId(stagingId)));
+    return true;
   }
 
   /**

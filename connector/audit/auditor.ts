@@ -41,7 +41,7 @@ import type { AuditEvent } from './event.js';
 import { DurableAuditQueue, PermanentDeliveryError, type AuditSink, type QueueCounts, type QueueLogger } from './queue.js';
 import { AuditIntents, INTENTS_FILE, type RegisteredCheck } from './intents.js';
 import type { AuditStore } from './store.js';
-import type { CommitOutbox, OutboxRecord } from '../../registry/store/store.js';
+import { witnessed, type CommitOutbox, type OutboxRecord } from '../../registry/store/store.js';
 import { auditSyslogMessage, MessageTooLargeError, type SyslogMessageOptions, type SyslogSender } from './syslog.js';
 
 export const QUEUE_FILE = 'audit-queue.sqlite';
@@ -302,13 +302,13 @@ export class Auditor {
     const records = await outbox.pending(AUDIT_OUTBOX_KIND);
     if (records.length === 0) return 0;
     // One indexed lookup for all witnesses: a record of a batch that was not stored is not owed.
-    const stored = new Set((await source.getByUuids([...new Set(records.map((r) => r.witness))])).map((o) => o.entryUuid));
+    const stored = new Set((await witnessed(source, records)).map((r) => r.id));
     const before = Date.now() - minAgeMs;
     const owed: { id: string; event: AuditEvent }[] = [];
     const dropped: string[] = [];
     for (const r of records) {
       const event = JSON.parse(r.payload) as AuditEvent;
-      if (!stored.has(r.witness)) {
+      if (!stored.has(r.id)) {
         // Written ahead of a batch that never got stored (MongoDB without transactions writes the
         // records first): nothing happened to audit. Dropped once no commit can still be under way.
         if (Date.parse(event.recorded) < Date.now() - UNWITNESSED_DROP_AFTER_MS) dropped.push(r.id);

@@ -85,7 +85,7 @@ export const OUTCOME_CODE: Readonly<Record<Outcome, '0' | '4' | '8' | '12'>> = {
 
 export type EventAction = 'C' | 'R' | 'U' | 'D' | 'E';
 
-export type TransactionId = 'ITI-18' | 'ITI-38' | 'ITI-39' | 'ITI-41' | 'ITI-42' | 'ITI-43' | 'ITI-57' | 'ITI-62' | 'ITI-86';
+export type TransactionId = 'ITI-18' | 'ITI-38' | 'ITI-39' | 'ITI-41' | 'ITI-42' | 'ITI-43' | 'ITI-51' | 'ITI-57' | 'ITI-62' | 'ITI-86';
 
 export const TRANSACTION_NAMES: Readonly<Record<TransactionId, string>> = {
   'ITI-18': 'Registry Stored Query',
@@ -94,6 +94,7 @@ export const TRANSACTION_NAMES: Readonly<Record<TransactionId, string>> = {
   'ITI-41': 'Provide and Register Document Set-b',
   'ITI-42': 'Register Document Set-b',
   'ITI-43': 'Retrieve Document Set',
+  'ITI-51': 'Multi-Patient Stored Query',
   'ITI-57': 'Update Document Set',
   'ITI-62': 'Delete Document Set',
   'ITI-86': 'Remove Documents',
@@ -131,7 +132,7 @@ export interface DocumentRef {
   readonly homeCommunityId?: string | undefined;
 }
 
-/** The query of ITI-18 / ITI-38 as audited. */
+/** The query of ITI-18 / ITI-38 / ITI-51 as audited. */
 export interface QueryRef {
   /** The stored query id (urn:uuid:…). */
   readonly storedQueryId: string;
@@ -263,7 +264,7 @@ function base(
   return event;
 }
 
-function queryEvent(t: 'ITI-18' | 'ITI-38', input: QueryAuditInput): AuditEvent {
+function queryEvent(t: 'ITI-18' | 'ITI-38' | 'ITI-51', input: QueryAuditInput): AuditEvent {
   const event = base(input, t, EVENT_IDS.query, 'E', [transactionType(t)]);
   event.query = input.query;
   return event;
@@ -294,6 +295,12 @@ function submission(event: Building, input: SubmitAuditInput): AuditEvent {
 export const auditEvents = {
   iti18: (input: QueryAuditInput): AuditEvent => queryEvent('ITI-18', input),
   iti38: (input: QueryAuditInput): AuditEvent => queryEvent('ITI-38', input),
+  /**
+   * Query (110112) of ITI TF-2b 3.51.5.1.2. The table allows a patient participant per patient; the
+   * event model carries one, so the transaction records one event per patient (the patient's
+   * access log then shows the query), each with the same query participant.
+   */
+  iti51: (input: QueryAuditInput): AuditEvent => queryEvent('ITI-51', input),
   /** Responding gateway exports, initiating gateway imports. */
   iti39: (input: RetrieveAuditInput): AuditEvent => withDocuments(transferEvent('ITI-39', input, true), input.documents),
   /** Document source exports, repository imports. */
@@ -312,7 +319,7 @@ export const auditEvents = {
 };
 
 export type TransactionAuditInput =
-  | ({ readonly transaction: 'ITI-18' | 'ITI-38' } & QueryAuditInput)
+  | ({ readonly transaction: 'ITI-18' | 'ITI-38' | 'ITI-51' } & QueryAuditInput)
   | ({ readonly transaction: 'ITI-39' | 'ITI-43' } & RetrieveAuditInput)
   | ({ readonly transaction: 'ITI-41' | 'ITI-42' | 'ITI-57' } & SubmitAuditInput)
   | ({ readonly transaction: 'ITI-62' } & DeleteAuditInput)
@@ -325,6 +332,8 @@ export function transactionEvent(input: TransactionAuditInput): AuditEvent {
       return auditEvents.iti18(input);
     case 'ITI-38':
       return auditEvents.iti38(input);
+    case 'ITI-51':
+      return auditEvents.iti51(input);
     case 'ITI-39':
       return auditEvents.iti39(input);
     case 'ITI-43':

@@ -193,7 +193,7 @@ const ORGNR_SYSTEM = json(`urn:oid:${OID.organisasjonsnummer}`)!;
 const APPLICATION_SERVER = `[${coding({ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' })}]`;
 
 /** Transactions whose requestor receives information (BALP: IRCP); in the others the requestor pushes or changes it (AGNT). */
-const READS: ReadonlySet<string> = new Set(['ITI-18', 'ITI-38', 'ITI-39', 'ITI-43']);
+const READS: ReadonlySet<string> = new Set(['ITI-18', 'ITI-38', 'ITI-39', 'ITI-43', 'ITI-51']);
 
 /** The human requestor as BALP's SAML "user" agent, then the organisation they act for as the "healthcare provider" agent, each as `,{…}`. */
 function principalAgents(p: NonNullable<AuditEvent['requestor']>, transaction: AuditEvent['transaction']): string {

@@ -49,7 +49,7 @@ export interface RateBucket {
   /** Requests whose outcome was failure, fault, denied or aborted (partial successes are not errors). */
   readonly errors: number;
   /**
-   * By transaction: `ITI-18`, `ITI-38`, `ITI-39`, `ITI-41`, `ITI-42`, `ITI-43`; the initiating
+   * By transaction: `ITI-18`, `ITI-38`, `ITI-39`, `ITI-41`, `ITI-42`, `ITI-43`, `ITI-51`, `ITI-62`, `ITI-86`; the initiating
    * gateway's as `ITI-18 federated`, `ITI-43 federated`; an action no endpoint serves (or a request
    * refused before its action was read) as `unknown`.
    */
@@ -105,10 +105,13 @@ const TRANSACTIONS: Readonly<Record<EndpointName, ReadonlyMap<string, string>>> 
   registry: new Map([
     [ACTIONS.iti42.request, 'ITI-42'],
     [ACTIONS.iti18.request, 'ITI-18'],
+    [ACTIONS.iti51.request, 'ITI-51'],
+    [ACTIONS.iti62.request, 'ITI-62'],
   ]),
   repository: new Map([
     [ACTIONS.iti41.request, 'ITI-41'],
     [ACTIONS.iti43.request, 'ITI-43'],
+    [ACTIONS.iti86.request, 'ITI-86'],
   ]),
   responding: new Map([
     [ACTIONS.iti38.request, 'ITI-38'],

@@ -23,6 +23,8 @@ export const ACTIONS = {
   iti42: { request: 'urn:ihe:iti:2007:RegisterDocumentSet-b', response: 'urn:ihe:iti:2007:RegisterDocumentSet-bResponse' },
   /** Retrieve Document Set. */
   iti43: { request: 'urn:ihe:iti:2007:RetrieveDocumentSet', response: 'urn:ihe:iti:2007:RetrieveDocumentSetResponse' },
+  /** Multi-Patient Stored Query (ITI TF-2b 3.51.5). */
+  iti51: { request: 'urn:ihe:iti:2009:MultiPatientStoredQuery', response: 'urn:ihe:iti:2009:MultiPatientStoredQueryResponse' },
   /** Update Document Set (XDS Metadata Update). */
   iti57: { request: 'urn:ihe:iti:2010:UpdateDocumentSet', response: 'urn:ihe:iti:2010:UpdateDocumentSetResponse' },
   /** Delete Document Set (Remove Metadata). */

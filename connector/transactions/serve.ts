@@ -24,7 +24,7 @@ import { NS } from '../../registry/xml/namespaces.js';
 import { serializeXml } from '../../registry/xml/serialize.js';
 import type { SoapRequest } from '../soap/endpoint.js';
 import { auditCommitRecord } from '../audit/auditor.js';
-import { auditEvents, denialEvent, type AuditEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
+import { auditEvents, denialEvent, transactionEvent, type AuditEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
 import type { DocumentRequest, GatewayQueryResult, RetrieveResult } from '../gateway/types.js';
 import { expectBody, failureOnRegistryError } from './common.js';
 import { outcomeOf, type TransactionContext } from './context.js';
@@ -169,37 +169,43 @@ async function auditRetrieve(
   return result;
 }
 
-/** The success event of a submission, prepared before it is stored, and the commit record that stores it with the submission. */
-export interface PreparedSubmissionAudit {
+/** The success event of a registry write, prepared before it is stored, and the commit record that stores it with the write. */
+export interface PreparedWriteAudit {
   readonly event: AuditEvent;
   readonly commitRecord: ReturnType<typeof auditCommitRecord>;
 }
+/** A submission's prepared event (ITI-41, ITI-42). */
+export type PreparedSubmissionAudit = PreparedWriteAudit;
 
 /**
- * The event the submission gets if it is stored, built before the registry commit so that it can be
- * written in the commit's transaction (attach `commitRecord` to the submission). Its id is the one
- * `auditSubmission` records after a success: the audit store keeps one of the two copies.
+ * The event a registry write gets if it is stored, built before the commit so that it can be
+ * written in the commit's transaction (attach `commitRecord` to the write). Its id is the one
+ * `auditWrite` records after a success: the audit store keeps one of the two copies.
  */
-export function prepareSubmissionAudit(ctx: TransactionContext, submission: Submission): PreparedSubmissionAudit {
-  const event = submissionEvent(ctx, submission, 'Success', '');
+export function prepareWriteAudit(event: AuditEvent): PreparedWriteAudit {
   return { event, commitRecord: auditCommitRecord(event) };
 }
 
+/** The event the submission gets if it is stored (see `prepareWriteAudit`). */
+export function prepareSubmissionAudit(ctx: TransactionContext, submission: Submission): PreparedSubmissionAudit {
+  return prepareWriteAudit(submissionEvent(ctx, submission, 'Success', ''));
+}
+
 /**
- * Audits a submission (ITI-41 at the repository, ITI-42 at the registry) with its SubmissionSet,
- * patient and documents; `submission` is undefined when the request could not even be read. A
- * success is recorded as the prepared event (its copy in the registry's outbox is then forgotten).
+ * Audits the outcome of a registry write (a submission, a deletion). A success is recorded as the
+ * prepared event (its copy in the registry's outbox is then forgotten); anything else as the event
+ * `failed` builds from the status and the error codes.
  *
- * Never throws: the submission's outcome is decided, and a stored one must not be answered as
- * failed (the source would send it again). When the event cannot be recorded it is logged whole at
- * error level; a stored submission's event is still in the registry's outbox and is recorded from
- * there (connector/audit/auditor.ts), except with a remote registry, which keeps no outbox for us.
+ * Never throws: the write's outcome is decided, and a stored write must not be answered as failed
+ * (the source would send it again). When the event cannot be recorded it is logged whole at error
+ * level; a stored write's event is still in the registry's outbox and is recorded from there
+ * (connector/audit/auditor.ts), except with a remote registry, which keeps no outbox for us.
  */
-export async function auditSubmission(
+export async function auditWrite(
   ctx: TransactionContext,
-  submission: Submission | undefined,
   outcome: { readonly status: ResponseStatus; readonly errors: readonly RegistryErrorInfo[] },
-  prepared?: PreparedSubmissionAudit,
+  prepared: PreparedWriteAudit | undefined,
+  failed: (status: ResponseStatus, errorText: string) => AuditEvent,
   logger?: SoapRequest['logger'],
 ): Promise<void> {
   const errorText = outcome.errors.map((e) => e.code).join(' ');
@@ -211,7 +217,7 @@ export async function auditSubmission(
       await ctx.services.auditor.recordCommitted(event);
       return;
     }
-    event = submissionEvent(ctx, submission, outcome.status, errorText);
+    event = failed(outcome.status, errorText);
   } catch (e) {
     unrecorded(logger, ctx, outcome.status, prepared?.event, e);
     return;
@@ -221,6 +227,20 @@ export async function auditSubmission(
   } catch (e) {
     unrecorded(logger, ctx, outcome.status, event, e);
   }
+}
+
+/**
+ * Audits a submission (ITI-41 at the repository, ITI-42 at the registry) with its SubmissionSet,
+ * patient and documents; `submission` is undefined when the request could not even be read.
+ */
+export function auditSubmission(
+  ctx: TransactionContext,
+  submission: Submission | undefined,
+  outcome: { readonly status: ResponseStatus; readonly errors: readonly RegistryErrorInfo[] },
+  prepared?: PreparedSubmissionAudit,
+  logger?: SoapRequest['logger'],
+): Promise<void> {
+  return auditWrite(ctx, outcome, prepared, (status, errorText) => submissionEvent(ctx, submission, status, errorText), logger);
 }
 
 function unrecorded(logger: SoapRequest['logger'] | undefined, ctx: TransactionContext, status: ResponseStatus, event: AuditEvent | undefined, e: unknown): void {
@@ -241,5 +261,6 @@ function submissionEvent(ctx: TransactionContext, submission: Submission | undef
     submissionSetUniqueId: submission?.submissionSet.uniqueId ?? '',
     documents,
   });
-  return ctx.transaction === 'ITI-41' ? auditEvents.iti41(input) : auditEvents.iti42(input);
+  if (ctx.transaction !== 'ITI-41' && ctx.transaction !== 'ITI-42') throw new Error(`${ctx.transaction} is not a submission`);
+  return transactionEvent({ transaction: ctx.transaction, ...input });
 }

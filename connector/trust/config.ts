@@ -30,6 +30,20 @@ export const trustPolicySchema = z
     citizenAdultAge: positiveAge.default(18),
     /** Below this age a parent (acp …7.2.1.1) may see a child's documents. */
     parentalAccessBelowAge: positiveAge.default(12),
+    /**
+     * Who may remove documents from the repository (ITI-86) besides the organisation that authored
+     * them: principals of these organisations (org.nr of the assertion's organization-id) or with
+     * these Volven 9060 roles may remove any document. Empty by default: then only a principal of
+     * the authoring organisation (an authorInstitution of the DocumentEntry, while the registry
+     * still holds it) may remove a document.
+     */
+    documentAdministration: z
+      .object({
+        organizations: z.array(z.string().regex(/^\d{9}$/, 'expected an organisation number (org.nr) of 9 digits')).default([]),
+        roles: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -6,6 +6,7 @@ export { parseSubmitObjectsRequest, parseProvideAndRegisterRequest, serializeSub
 export type { ProvideAndRegisterContent } from './submit.js';
 export { parseAdhocQueryRequest, serializeAdhocQueryRequest, adhocQueryResponse, parseAdhocQueryResponse, serializeRegistryObjectList } from './query.js';
 export type { AdhocQueryResponseContent } from './query.js';
+export { parseRemoveObjectsRequest, serializeRemoveObjectsRequest, DELETE_ALL } from './remove.js';
 export { registryResponse, registryErrorList, parseRegistryResponse, readRegistryErrors } from './response.js';
 export { readRegistryObjectList } from './read-objects.js';
 export type { RegistryObjectListContent } from './read-objects.js';

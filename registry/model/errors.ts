@@ -42,6 +42,8 @@ export const ERROR_CODES = [
   'ReferencesExistException',
   'UnmodifiableMetadataError',
   'XDSUnreferencedObjectException',
+  /** ITI-62: the removal would break the metadata model (a document relationship without its document). */
+  'XDSMetadataModelException',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,7 +1,11 @@
 import type { RegistryErrorInfo, ResponseStatus } from './errors.js';
 import type { RegistryObject } from './metadata.js';
 
-/** The 14 XDS stored queries of ITI TF-2a 3.18.4.1.2.3.7 plus FindDocumentsForMultiplePatients (MPQ). */
+/**
+ * The 14 XDS stored queries of ITI TF-2a 3.18.4.1.2.3.7 (ITI-18) and the two multi-patient
+ * queries of ITI TF-2b 3.51.4.1.2 (ITI-51). The multi-patient ids are spelled `39a2`, as in the
+ * NIST testkit (test 12364), the NIST registry simulator and IPF.
+ */
 export const STORED_QUERY_ID = {
   FindDocuments: 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d',
   FindSubmissionSets: 'urn:uuid:f26abbcb-ac74-4422-8a30-edb644bbc1a9',
@@ -18,11 +22,19 @@ export const STORED_QUERY_ID = {
   GetRelatedDocuments: 'urn:uuid:d90e5407-b356-4d91-a89f-873917b4b0e6',
   FindDocumentsByReferenceId: 'urn:uuid:12941a89-e02e-4be5-967c-ce4bfc8fe492',
   FindDocumentsForMultiplePatients: 'urn:uuid:3d1bdb10-39a2-11de-89c2-2f44d94eaa9f',
+  FindFoldersForMultiplePatients: 'urn:uuid:50d3f5ac-39a2-11de-a1ca-b366239e58df',
 } as const;
 
 export type StoredQueryName = keyof typeof STORED_QUERY_ID;
 
 export type ReturnType = 'LeafClass' | 'ObjectRef';
+
+/**
+ * The transaction a stored query arrives in. Each offers its own queries and refuses the other's
+ * as unknown (XDSUnknownStoredQuery): ITI-18 (and ITI-38, which shares its queries) the 14
+ * single-patient ones, ITI-51 only the two multi-patient ones (ITI TF-2b 3.51.4.1.2).
+ */
+export type StoredQueryTransaction = 'ITI-18' | 'ITI-51';
 
 /** One query parameter slot exactly as sent: name and raw values (still quoted / parenthesised). */
 export interface QueryParameterSlot {
@@ -30,7 +42,7 @@ export interface QueryParameterSlot {
   readonly values: readonly string[];
 }
 
-/** An ITI-18 / ITI-38 AdhocQueryRequest reduced to what the registry needs. */
+/** An ITI-18 / ITI-38 / ITI-51 AdhocQueryRequest reduced to what the registry needs. */
 export interface StoredQueryRequest {
   /** AdhocQuery/@id, e.g. STORED_QUERY_ID.FindDocuments (unknown ids → XDSUnknownStoredQuery). */
   readonly queryId: string;
@@ -39,6 +51,11 @@ export interface StoredQueryRequest {
   readonly parameters: readonly QueryParameterSlot[];
   /** AdhocQuery/@home when present. */
   readonly homeCommunityId?: string;
+  /**
+   * Set by the transaction, not read from the wire. Absent means ITI-18, so that a multi-patient
+   * query is only ever run where a transaction asked for ITI-51 on purpose.
+   */
+  readonly transaction?: StoredQueryTransaction;
 }
 
 /** What a stored query answers. With ObjectRef, `objects` still holds the objects; only their ids are serialised. */

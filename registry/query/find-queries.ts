@@ -1,12 +1,21 @@
 /**
  * The Find* stored queries: one filter over one object type (ITI TF-2a 3.18.4.1.2.3.7.1–3, .14
- * and the MPQ FindDocumentsForMultiplePatients).
+ * and the two multi-patient queries of ITI TF-2b 3.51.4.1.2). A multi-patient query is its
+ * single-patient twin with the patient condition widened to a list, or dropped when no patient is
+ * given. Every find stops at `ctx.limit` (maxResults + 1), which bounds what such a query returns
+ * and holds in memory; without a patient the store may still have to examine every object of the
+ * type and status to find that many (only the patient id, not the codes, is indexed).
  */
 import type { DocumentEntry, Folder, SubmissionSet } from '../model/metadata.js';
 import type { RegistryFilter } from '../store/store.js';
 import { findLimited, type QueryContext, type QueryImplementation } from './context.js';
 import { allOf, authorPersonLike, codeGroups, codeIn, documentTypeIn, fieldIn, statusIn, timeRange } from './filters.js';
 import { P } from './parameter-tables.js';
+
+/** Any of the patients; no condition when none is given (the multi-patient queries). */
+function anyPatient(patients: readonly string[] | undefined): RegistryFilter | undefined {
+  return patients === undefined ? undefined : fieldIn('patientId', patients);
+}
 
 /** The DocumentEntry attribute conditions shared by the FindDocuments variants. */
 function documentEntryConditions(ctx: QueryContext): RegistryFilter {
@@ -43,15 +52,8 @@ export const findDocumentsByReferenceId: QueryImplementation = (ctx) => {
   );
 };
 
-export const findDocumentsForMultiplePatients: QueryImplementation = (ctx) => {
-  const patients = ctx.params.list(P.dePatientId);
-  return findLimited<DocumentEntry>(
-    ctx,
-    'DocumentEntry',
-    patients === undefined ? undefined : fieldIn('patientId', patients),
-    documentEntryConditions(ctx),
-  );
-};
+export const findDocumentsForMultiplePatients: QueryImplementation = (ctx) =>
+  findLimited<DocumentEntry>(ctx, 'DocumentEntry', anyPatient(ctx.params.list(P.dePatientId)), documentEntryConditions(ctx));
 
 export const findSubmissionSets: QueryImplementation = (ctx) => {
   const p = ctx.params;
@@ -68,14 +70,18 @@ export const findSubmissionSets: QueryImplementation = (ctx) => {
   );
 };
 
-export const findFolders: QueryImplementation = (ctx) => {
+/** The Folder conditions shared by FindFolders and its multi-patient variant. */
+function folderConditions(ctx: QueryContext): RegistryFilter {
   const p = ctx.params;
-  return findLimited<Folder>(
-    ctx,
-    'Folder',
-    { patientId: p.single(P.folPatientId) },
+  return allOf([
     statusIn(p.statuses(P.folStatus) ?? []),
     timeRange('lastUpdateTime', p.single(P.folLastUpdateTimeFrom), p.single(P.folLastUpdateTimeTo)),
     codeGroups('codeList', p.andGroups(P.folCodeList)),
-  );
-};
+  ]);
+}
+
+export const findFolders: QueryImplementation = (ctx) =>
+  findLimited<Folder>(ctx, 'Folder', { patientId: ctx.params.single(P.folPatientId) }, folderConditions(ctx));
+
+export const findFoldersForMultiplePatients: QueryImplementation = (ctx) =>
+  findLimited<Folder>(ctx, 'Folder', anyPatient(ctx.params.list(P.folPatientId)), folderConditions(ctx));

@@ -1,6 +1,12 @@
 /**
- * The parameter tables of the stored queries, as in ITI TF-2a 3.18.4.1.2.3.7.1–14 and the MPQ
- * supplement (FindDocumentsForMultiplePatients). Names are the exact slot names.
+ * The parameter tables of the stored queries, as in ITI TF-2a 3.18.4.1.2.3.7.1–14 (ITI-18) and
+ * ITI TF-2b 3.51.4.1.2 (ITI-51). Names are the exact slot names.
+ *
+ * The multi-patient queries are FindDocuments and FindFolders with the patient id optional and
+ * multi-valued (any of the patients; none given: every patient), so they share the filter lists
+ * below rather than copy them. What keeps them from being a query for the whole registry is the
+ * rest of their table: FindDocumentsForMultiplePatients needs a class, event or healthcare
+ * facility type code, FindFoldersForMultiplePatients a folder code list.
  */
 import type { StoredQueryName } from '../model/query.js';
 import type { ParamSpec, ParamTable } from './parameters.js';
@@ -85,6 +91,13 @@ const CONTENT_FILTERS: readonly ParamSpec[] = [
   many(P.deType, 'string'),
 ];
 
+/** The Folder attribute filters FindFolders and its multi-patient variant share (all but patient id and codes). */
+const FOLDER_FILTERS: readonly ParamSpec[] = [
+  single(P.folLastUpdateTimeFrom, 'time'),
+  single(P.folLastUpdateTimeTo, 'time'),
+  many(P.folStatus, 'status', true),
+];
+
 const HOME = single(P.homeCommunityId, 'string');
 
 export const PARAMETER_TABLES: Record<StoredQueryName, ParamTable> = {
@@ -92,7 +105,10 @@ export const PARAMETER_TABLES: Record<StoredQueryName, ParamTable> = {
   FindDocumentsByReferenceId: {
     params: [single(P.dePatientId, 'string', true), ...DOCUMENT_ENTRY_FILTERS, andOr(P.deReferenceIdList, 'string', true)],
   },
-  FindDocumentsForMultiplePatients: { params: [many(P.dePatientId, 'string'), ...DOCUMENT_ENTRY_FILTERS] },
+  FindDocumentsForMultiplePatients: {
+    params: [many(P.dePatientId, 'string'), ...DOCUMENT_ENTRY_FILTERS],
+    atLeastOne: [[P.deClassCode, P.deEventCodeList, P.deHealthcareFacilityTypeCode]],
+  },
   FindSubmissionSets: {
     params: [
       single(P.ssPatientId, 'string', true),
@@ -104,15 +120,8 @@ export const PARAMETER_TABLES: Record<StoredQueryName, ParamTable> = {
       many(P.ssStatus, 'status', true),
     ],
   },
-  FindFolders: {
-    params: [
-      single(P.folPatientId, 'string', true),
-      single(P.folLastUpdateTimeFrom, 'time'),
-      single(P.folLastUpdateTimeTo, 'time'),
-      andOr(P.folCodeList, 'code'),
-      many(P.folStatus, 'status', true),
-    ],
-  },
+  FindFolders: { params: [single(P.folPatientId, 'string', true), ...FOLDER_FILTERS, andOr(P.folCodeList, 'code')] },
+  FindFoldersForMultiplePatients: { params: [many(P.folPatientId, 'string'), ...FOLDER_FILTERS, andOr(P.folCodeList, 'code', true)] },
   GetAll: {
     params: [
       single(P.patientId, 'string', true),

@@ -35,6 +35,12 @@ export interface ParamTable {
   readonly params: readonly ParamSpec[];
   /** Pairs of parameters of which exactly one must be present (e.g. entryUUID or uniqueId). */
   readonly exactlyOne?: readonly (readonly [string, string])[];
+  /**
+   * Groups of parameters of which at least one must be present, each group on its own (the
+   * multi-patient FindDocuments, which may leave out the patient, must name a class, event or
+   * facility type code so that it is not a query for everything).
+   */
+  readonly atLeastOne?: readonly (readonly string[])[];
 }
 
 const STATUSES: readonly AvailabilityStatus[] = ['Approved', 'Deprecated', 'Submitted'];
@@ -121,6 +127,13 @@ export function readParameters(table: ParamTable, slots: readonly QueryParameter
       errors.push(error('XDSStoredQueryParamNumber', `only one of ${a} and ${b} may be given`, `${a} ${b}`));
     } else if (!hasA && !hasB) {
       errors.push(error('XDSStoredQueryMissingParam', `one of ${a} and ${b} is required`, `${a} ${b}`));
+    }
+  }
+  // A required parameter missing is XDSStoredQueryMissingParam (ITI TF-3 Table 4.2.4.1-2), also
+  // when the requirement is "one of these".
+  for (const group of table.atLeastOne ?? []) {
+    if (!group.some((name) => groups.has(name))) {
+      errors.push(error('XDSStoredQueryMissingParam', `at least one of ${group.join(', ')} is required`, group.join(' ')));
     }
   }
 

@@ -1,11 +1,18 @@
 /**
- * ITI-18 Registry Stored Query: validates the request against the query's parameter table, runs
- * the query on the store and applies the checks every answer gets (result size, single patient),
- * then stamps the community's homeCommunityId on what it returns.
+ * ITI-18 Registry Stored Query and ITI-51 Multi-Patient Stored Query: one code path for both.
+ * Refuses a query the request's transaction does not offer, validates the request against the
+ * query's parameter table, runs the query on the store and applies the checks every answer gets
+ * (result size, single patient), then stamps the community's homeCommunityId on what it returns.
  */
 import { error, RegistryFailure, type RegistryErrorInfo } from '../model/errors.js';
 import type { RegistryObject } from '../model/metadata.js';
-import { STORED_QUERY_ID, type StoredQueryName, type StoredQueryRequest, type StoredQueryResult } from '../model/query.js';
+import {
+  STORED_QUERY_ID,
+  type StoredQueryName,
+  type StoredQueryRequest,
+  type StoredQueryResult,
+  type StoredQueryTransaction,
+} from '../model/query.js';
 import type { RegistryStore } from '../store/store.js';
 import type { QueryImplementation } from './context.js';
 import {
@@ -13,6 +20,7 @@ import {
   findDocumentsByReferenceId,
   findDocumentsForMultiplePatients,
   findFolders,
+  findFoldersForMultiplePatients,
   findSubmissionSets,
 } from './find-queries.js';
 import {
@@ -53,18 +61,39 @@ const IMPLEMENTATIONS: Record<StoredQueryName, QueryImplementation> = {
   GetRelatedDocuments: getRelatedDocuments,
   FindDocumentsByReferenceId: findDocumentsByReferenceId,
   FindDocumentsForMultiplePatients: findDocumentsForMultiplePatients,
+  FindFoldersForMultiplePatients: findFoldersForMultiplePatients,
 };
 
-/** Queries whose answers span patients by design, exempt from XDSResultNotSinglePatient. */
-const MULTI_PATIENT_QUERIES: ReadonlySet<StoredQueryName> = new Set(['FindDocumentsForMultiplePatients']);
+/**
+ * The queries of ITI-51 (ITI TF-2b 3.51.4.1.2): the only ones it offers, and the only ones whose
+ * answers may span patients (exempt from XDSResultNotSinglePatient). Every other query is ITI-18's.
+ */
+const MULTI_PATIENT_QUERIES: ReadonlySet<StoredQueryName> = new Set(['FindDocumentsForMultiplePatients', 'FindFoldersForMultiplePatients']);
+
+const transactionOf = (name: StoredQueryName): StoredQueryTransaction => (MULTI_PATIENT_QUERIES.has(name) ? 'ITI-51' : 'ITI-18');
 
 const NAME_BY_ID = new Map<string, StoredQueryName>(
   (Object.entries(STORED_QUERY_ID) as [StoredQueryName, string][]).map(([name, id]) => [id.toLowerCase(), name]),
 );
 
-/** The query name for an AdhocQuery/@id, or undefined for an id this registry does not know. */
-export function storedQueryName(queryId: string): StoredQueryName | undefined {
-  return NAME_BY_ID.get(queryId.trim().toLowerCase());
+/**
+ * The query name for an AdhocQuery/@id among the queries `transaction` offers (ITI-18 unless
+ * given), or undefined for an id this registry does not know there. A multi-patient id is thus
+ * unknown to ITI-18 and ITI-38 callers, and a single-patient one to ITI-51 callers.
+ */
+export function storedQueryName(queryId: string, transaction: StoredQueryTransaction = 'ITI-18'): StoredQueryName | undefined {
+  const name = NAME_BY_ID.get(queryId.trim().toLowerCase());
+  return name !== undefined && transactionOf(name) === transaction ? name : undefined;
+}
+
+/** Why an id is refused: unknown everywhere, or a query of the other transaction (the message says which). */
+function unknownQuery(request: StoredQueryRequest, transaction: StoredQueryTransaction): RegistryErrorInfo {
+  const elsewhere = NAME_BY_ID.get(request.queryId.trim().toLowerCase());
+  const message =
+    elsewhere === undefined
+      ? `unknown stored query id ${request.queryId}`
+      : `stored query ${elsewhere} (${request.queryId}) belongs to ${transactionOf(elsewhere)}, not to ${transaction}`;
+  return error('XDSUnknownStoredQuery', message, request.queryId);
 }
 
 export async function runStoredQuery(
@@ -72,10 +101,9 @@ export async function runStoredQuery(
   request: StoredQueryRequest,
   options: StoredQueryOptions,
 ): Promise<StoredQueryResult> {
-  const name = storedQueryName(request.queryId);
-  if (name === undefined) {
-    return failure(request, [error('XDSUnknownStoredQuery', `unknown stored query id ${request.queryId}`, request.queryId)]);
-  }
+  const transaction = request.transaction ?? 'ITI-18';
+  const name = storedQueryName(request.queryId, transaction);
+  if (name === undefined) return failure(request, [unknownQuery(request, transaction)]);
   try {
     const params = readParameters(PARAMETER_TABLES[name], request.parameters);
     const objects = await IMPLEMENTATIONS[name]({ store, params, limit: options.maxResults + 1 });

@@ -76,8 +76,33 @@ export interface OutboxRecord {
   readonly kind: string;
   /** The consumer's data, opaque to the store. */
   readonly payload: string;
-  /** An entryUuid inserted by the same batch (its SubmissionSet): present exactly when the batch was stored. */
+  /**
+   * An entryUuid inserted by the same batch (its SubmissionSet): present exactly when the batch
+   * was stored. A batch that inserts nothing (a deletion) names one entryUuid it deletes instead,
+   * marked by `absenceWitness`: absent exactly when the batch was stored. Read with `witnessed`.
+   */
   readonly witness: string;
+}
+
+const ABSENT = 'absent:';
+
+/** The witness of a batch that deletes `entryUuid` (see `OutboxRecord.witness`). */
+export function absenceWitness(entryUuid: string): string {
+  return `${ABSENT}${entryUuid}`;
+}
+
+/**
+ * The records whose witness holds, i.e. whose batches were stored: one indexed lookup by entryUuid
+ * for all of them. A record of a batch that was never (or not wholly) stored is not owed.
+ */
+export async function witnessed(
+  store: { getByUuids(entryUuids: readonly string[]): Promise<readonly { readonly entryUuid: string }[]> },
+  records: readonly OutboxRecord[],
+): Promise<OutboxRecord[]> {
+  if (records.length === 0) return [];
+  const named = (r: OutboxRecord): string => (r.witness.startsWith(ABSENT) ? r.witness.slice(ABSENT.length) : r.witness);
+  const stored = new Set((await store.getByUuids([...new Set(records.map(named))])).map((o) => o.entryUuid));
+  return records.filter((r) => stored.has(named(r)) !== r.witness.startsWith(ABSENT));
 }
 
 /**

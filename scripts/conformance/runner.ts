@@ -139,6 +139,10 @@ const NETWORK_KINDS: Readonly<Record<string, { endpoint: keyof Endpoints; action
   ProvideAndRegisterTransaction: { endpoint: 'repository', action: ACTION.provideAndRegister, kind: 'pnr' },
   StoredQueryTransaction: { endpoint: 'registry', action: ACTION.storedQuery, kind: 'query' },
   RetrieveTransaction: { endpoint: 'repository', action: ACTION.retrieve, kind: 'retrieve' },
+  // ITI-62, ITI-86 and ITI-51 send their metadata file as it is (ids filled in from earlier steps), as a query does.
+  RemoveMetadataTransaction: { endpoint: 'registry', action: ACTION.deleteDocumentSet, kind: 'query' },
+  RdTransaction: { endpoint: 'repository', action: ACTION.removeDocuments, kind: 'query' },
+  MPQTransaction: { endpoint: 'registry', action: ACTION.multiPatientQuery, kind: 'query' },
   XCQTransaction: { endpoint: 'respondingGateway', action: ACTION.crossGatewayQuery, kind: 'query' },
   XCRTransaction: { endpoint: 'respondingGateway', action: ACTION.crossGatewayRetrieve, kind: 'retrieve' },
   // The toolkit as Document Consumer in front of an Initiating Gateway SUT.

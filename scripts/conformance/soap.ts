@@ -15,6 +15,9 @@ export const ACTION = {
   retrieve: 'urn:ihe:iti:2007:RetrieveDocumentSet',
   crossGatewayQuery: 'urn:ihe:iti:2007:CrossGatewayQuery',
   crossGatewayRetrieve: 'urn:ihe:iti:2007:CrossGatewayRetrieve',
+  deleteDocumentSet: 'urn:ihe:iti:2010:DeleteDocumentSet',
+  removeDocuments: 'urn:ihe:iti:2017:RemoveDocuments',
+  multiPatientQuery: 'urn:ihe:iti:2009:MultiPatientStoredQuery',
 } as const;
 
 export interface Attachment {

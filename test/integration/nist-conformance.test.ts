@@ -1,7 +1,7 @@
 /**
  * The NIST testkit's Document Registry and Document Repository collections, replayed against a
- * node started here: every applicable plan of R.b (ITI-42), SQ.b (ITI-18), PR.b (ITI-41) and
- * Ret.b (ITI-43) must pass. (The gateway collections need their own environment:
+ * node started here: every applicable plan of R.b (ITI-42), SQ.b (ITI-18), PR.b (ITI-41),
+ * Ret.b (ITI-43), reg_rm (ITI-62) and rep_rd (ITI-86) must pass. (The gateway collections need their own environment:
  * nist-gateway-conformance.test.ts.)
  */
 import { expect } from 'chai';
@@ -15,9 +15,11 @@ const COLLECTIONS: ReadonlyArray<[collection: string, minimumPlans: number]> = [
   ['SQ.b', 12],
   ['PR.b', 6],
   ['Ret.b', 4],
+  ['reg_rm', 8],
+  ['rep_rd', 4],
 ];
 
-describe('NIST conformance: Document Registry and Repository (R.b, SQ.b, PR.b, Ret.b)', function () {
+describe('NIST conformance: Document Registry and Repository (R.b, SQ.b, PR.b, Ret.b, reg_rm, rep_rd)', function () {
   this.timeout(300_000);
   let node: RunningNode;
   let report: ConformanceReport;

@@ -234,6 +234,7 @@ describe('interop: node-soap as the client of a node', function () {
     expect(Object.keys(repository.describe().DocumentRepository_Service.DocumentRepository_Port_Soap12)).to.deep.equal([
       'DocumentRepository_ProvideAndRegisterDocumentSet-b',
       'DocumentRepository_RetrieveDocumentSet',
+      'DocumentRepository_RemoveDocuments',
     ]);
     expect(Object.keys(registry.describe().DocumentRegistry_Service.DocumentRegistry_Port_Soap12)).to.deep.equal([
       'DocumentRegistry_RegisterDocumentSet-b',

@@ -134,6 +134,7 @@ describe('stored query parameters', () => {
       FindDocuments: ['$XDSDocumentEntryPatientId', '$XDSDocumentEntryStatus'],
       FindDocumentsByReferenceId: ['$XDSDocumentEntryPatientId', '$XDSDocumentEntryStatus', '$XDSDocumentEntryReferenceIdList'],
       FindDocumentsForMultiplePatients: ['$XDSDocumentEntryStatus'],
+      FindFoldersForMultiplePatients: ['$XDSFolderCodeList', '$XDSFolderStatus'],
       FindSubmissionSets: ['$XDSSubmissionSetPatientId', '$XDSSubmissionSetStatus'],
       FindFolders: ['$XDSFolderPatientId', '$XDSFolderStatus'],
       GetAll: ['$patientId', '$XDSDocumentEntryStatus', '$XDSSubmissionSetStatus', '$XDSFolderStatus'],
@@ -165,17 +166,22 @@ describe('stored query parameters', () => {
 
         const valueFor = (param: string): string => {
           const spec = table.params.find((p) => p.name === param)!;
-          return spec.type === 'status' ? list(APPROVED) : q('urn:uuid:0e7b2a1c-4c8f-4a51-9a3e-2f1d7c6b5a49');
+          if (spec.type === 'status') return list(APPROVED);
+          return spec.type === 'code' ? list(`A00-1^^2.16.578.1.12.4.1.1.9602`) : q('urn:uuid:0e7b2a1c-4c8f-4a51-9a3e-2f1d7c6b5a49');
         };
+        // A query that needs one of a group (ITI-51's codes) gets the group's first.
+        const oneOfGroups = (table.atLeastOne ?? []).map((group) => group[0]!);
         const complete = [...required[name], ...(pairs[name] ? [pairs[name]![0]] : [])].map((p) => slot(p, valueFor(p)));
-        expect(() => readParameters(table, complete)).not.to.throw();
+        const withGroups = [...complete, ...oneOfGroups.map((p) => slot(p, valueFor(p)))];
+        expect(() => readParameters(table, withGroups)).not.to.throw();
+        if (oneOfGroups.length > 0) expect(failureCodes(() => readParameters(table, complete))).to.deep.equal(['XDSStoredQueryMissingParam']);
         for (const omitted of complete) {
-          expect(failureCodes(() => readParameters(table, complete.filter((s) => s !== omitted))), `without ${omitted.name}`).to.deep.equal([
+          expect(failureCodes(() => readParameters(table, withGroups.filter((s) => s !== omitted))), `without ${omitted.name}`).to.deep.equal([
             'XDSStoredQueryMissingParam',
           ]);
         }
         if (pairs[name]) {
-          const both = [...complete, slot(pairs[name]![1], valueFor(pairs[name]![1]))];
+          const both = [...withGroups, slot(pairs[name]![1], valueFor(pairs[name]![1]))];
           expect(failureCodes(() => readParameters(table, both))).to.deep.equal(['XDSStoredQueryParamNumber']);
         }
       });

@@ -168,13 +168,15 @@ describe('runStoredQuery on Norwegian data', () => {
 
   describe('other Find queries', () => {
     it('FindDocumentsForMultiplePatients spans patients without XDSResultNotSinglePatient', async () => {
-      const result = await run(
-        request('FindDocumentsForMultiplePatients', [
+      const result = await run({
+        // ITI-51's own query: the transaction that runs it says so (the handler sets it, never the wire).
+        transaction: 'ITI-51',
+        ...request('FindDocumentsForMultiplePatients', [
           slot('$XDSDocumentEntryPatientId', list(KARI, OLA)),
           slot('$XDSDocumentEntryStatus', list(APPROVED)),
           slot('$XDSDocumentEntryClassCode', list(`A00-1^^${V9602}`)),
         ]),
-      );
+      });
       expect(ids(result)).to.deep.equal([epikrise.entryUuid, olasEpikrise.entryUuid, ny.entryUuid]);
     });
 

@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { type Association, type DocumentEntry, type Folder, type Submission } from '../../registry/model/metadata.js';
-import { MAX_GROUP_SUBMISSIONS, type RegisterOutcome } from '../../registry/register.js';
+import type { RegisterOutcome } from '../../registry/register.js';
+import { MAX_GROUP_WRITES } from '../../registry/write-queue.js';
 import { DocumentRegistry } from '../../registry/registry.js';
 import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
 import { DuplicateEntryUuidError, type CommitBatch, type RegistryStore } from '../../registry/store/store.js';
@@ -240,7 +241,7 @@ describe('ITI-42 group commit', () => {
 
   it('commits in arrival order, in bounded groups', async () => {
     const answered: number[] = [];
-    const subs = Array.from({ length: MAX_GROUP_SUBMISSIONS + 8 }, () => singleDocument());
+    const subs = Array.from({ length: MAX_GROUP_WRITES + 8 }, () => singleDocument());
     const pending: Promise<RegisterOutcome>[] = [];
     for (const [i, sub] of subs.entries()) {
       pending.push(registry.register(sub).then((o) => (answered.push(i), o)));
@@ -252,7 +253,7 @@ describe('ITI-42 group commit', () => {
     const perCommit = store.submissionSetsPerCommit();
     expect(perCommit.flat()).to.deep.equal(subs.map((s) => s.submissionSet.uniqueId));
     expect(perCommit.length).to.be.lessThan(subs.length);
-    for (const group of perCommit) expect(group.length).to.be.at.most(MAX_GROUP_SUBMISSIONS);
+    for (const group of perCommit) expect(group.length).to.be.at.most(MAX_GROUP_WRITES);
     expect(answered).to.deep.equal(subs.map((_, i) => i));
     // Insertion order in the store is arrival order.
     const stored = await base.find({ type: 'SubmissionSet' });

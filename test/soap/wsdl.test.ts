@@ -15,7 +15,7 @@ const XSD = 'http://www.w3.org/2001/XMLSchema';
 
 const expected: Record<string, (keyof typeof ACTIONS)[]> = {
   'DocumentRegistry.wsdl': ['iti42', 'iti18'],
-  'DocumentRepository.wsdl': ['iti41', 'iti43'],
+  'DocumentRepository.wsdl': ['iti41', 'iti43', 'iti86'],
   'RespondingGateway.wsdl': ['iti38', 'iti39'],
   'InitiatingGateway.wsdl': ['iti18', 'iti43'],
 };

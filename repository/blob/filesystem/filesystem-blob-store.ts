@@ -12,6 +12,10 @@
  * uniqueId cannot overwrite each other; then the blob's directory is fsynced before the commit
  * returns, so an acknowledged document survives power loss. Size comes from `stat`, so `open` costs
  * one system call. The store needs a filesystem with hard links (ext4, xfs, btrfs, APFS, NTFS).
+ *
+ * Removal (ITI-86) unlinks the blob and fsyncs its directory before it returns, so a removal once
+ * answered stays done after power loss. Reads handed out by `open` before the removal keep their
+ * bytes (pinned-reads.ts): a retrieve that is answering when the document is removed completes.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -30,6 +34,7 @@ import {
 } from '../blob-store.js';
 import { measuredChunks, type Digest } from '../source.js';
 import { stagedBlob } from '../staged-blob.js';
+import { PinnedReads } from './pinned-reads.js';
 import {
   BLOBS_DIR,
   STAGING_DIR,
@@ -55,6 +60,8 @@ export async function openFilesystemBlobStore(options: FilesystemBlobStoreOption
 
 class FilesystemBlobStore implements BlobStore {
   private closed = false;
+  /** Blobs handed out by `open` and not yet opened by their stream: a removal keeps them readable. */
+  private readonly reads = new PinnedReads();
 
   constructor(private readonly root: string) {}
 
@@ -96,9 +103,29 @@ class FilesystemBlobStore implements BlobStore {
   async open(documentUniqueId: string): Promise<StoredBlob | undefined> {
     this.assertOpen();
     const path = blobPath(this.root, documentUniqueId);
-    const size = await fileSize(path);
-    if (size === undefined) return undefined;
-    return { size, stream: () => createReadStream(path) };
+    // Registered before the file is looked at, so that a removal from here on keeps its bytes.
+    const read = await this.reads.begin(path);
+    let size: number | undefined;
+    try {
+      size = await fileSize(path);
+    } catch (e) {
+      this.reads.release(path, read);
+      throw e;
+    }
+    if (size === undefined) {
+      this.reads.release(path, read);
+      return undefined;
+    }
+    let first = true;
+    return {
+      size,
+      stream: () => {
+        // The first stream is the one the response promised; a further one reads what is there now.
+        if (!first) return createReadStream(path);
+        first = false;
+        return this.reads.stream(path, read);
+      },
+    };
   }
 
   async exists(documentUniqueId: string): Promise<boolean> {
@@ -108,14 +135,18 @@ class FilesystemBlobStore implements BlobStore {
 
   async remove(documentUniqueId: string): Promise<boolean> {
     this.assertOpen();
-    try {
-      await unlink(blobPath(this.root, documentUniqueId));
-    } catch (e) {
-      if (errorCode(e) === 'ENOENT') return false;
-      throw e;
-    }
-    await fsyncDirectory(shardDirectories(this.root, documentUniqueId)[1]);
-    return true;
+    const path = blobPath(this.root, documentUniqueId);
+    return this.reads.removing(path, async () => {
+      try {
+        await unlink(path);
+      } catch (e) {
+        if (errorCode(e) === 'ENOENT') return false;
+        throw e;
+      }
+      // The unlink is durable only once the directory is: a removal answered must survive power loss.
+      await fsyncDirectory(shardDirectories(this.root, documentUniqueId)[1]);
+      return true;
+    });
   }
 
   async listStaged(): Promise<StagedBlob[]> {
@@ -151,6 +182,7 @@ class FilesystemBlobStore implements BlobStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.reads.releaseAll();
   }
 
   private handle(stagingId: string, size: number, sha1: string, stagedAt: Date, staged: string): StagedBlob {

@@ -16,6 +16,13 @@
  * Durability: chunks go with the client's default write concern; the write that completes staging
  * and the commit use `{ w: 'majority', j: true }`. The oplog and the journal are ordered, so an
  * acknowledged majority+journaled write also covers every write this process made before it.
+ *
+ * Removal (ITI-86) deletes the files document with `{ w: 'majority', j: true }` (from then on the
+ * document is gone for every node), then its chunks. A marker dated at the epoch is written first,
+ * so that chunks a crash left behind are deleted by the next `cleanOrphans`. While this process
+ * still streams the document (a retrieve handed it out before the removal), the chunks are kept
+ * until that stream ends, so the retrieve completes; a retrieve on another node sharing the
+ * database may be cut off instead (its response fails midway), which GridFS gives no way to avoid.
  */
 import {
   GridFSBucket,
@@ -54,6 +61,8 @@ export interface GridFsBlobStoreOptions {
 
 export const DEFAULT_BUCKET = 'documents';
 const DEFAULT_DATABASE = 'koblingspunkt';
+/** How long a blob handed out by `open` and not streamed keeps its chunks from a removal. */
+const READ_GRACE_MS = 10 * 60 * 1000;
 const DURABLE: WriteConcernSettings = { w: 'majority', journal: true };
 
 /** One marker per upload, from before the first chunk until commit or abort. */
@@ -96,6 +105,12 @@ class GridFsBlobStore implements BlobStore {
   private readonly chunks: Collection<ChunkDocument>;
   private readonly markers: Collection<StagingMarker>;
   private closed = false;
+  /** Reads in this process by document uniqueId: handed out by `open`, or streaming. */
+  private readonly reads = new Map<string, number>();
+  /** Files removed while read, by document uniqueId: their chunks go when the last read ends. */
+  private readonly chunksOwed = new Map<string, ObjectId[]>();
+  /** The same files by id, kept from `cleanOrphans` while they are read. */
+  private readonly owedFileIds = new Set<string>();
 
   constructor(
     private readonly client: MongoClient,
@@ -155,12 +170,37 @@ class GridFsBlobStore implements BlobStore {
 
   async open(documentUniqueId: string): Promise<StoredBlob | undefined> {
     this.assertOpen();
-    const file = await this.files.findOne(
-      { 'metadata.documentUniqueId': documentUniqueId },
-      { projection: { _id: 1, length: 1, chunkSize: 1 } },
-    );
-    if (!file) return undefined;
-    return { size: file.length, stream: () => readChunks(this.chunks, file) };
+    // Held before the file is looked up: a removal that finds the files document after this keeps the chunks.
+    const claim = this.hold(documentUniqueId);
+    let file: Pick<GridFSFile, '_id' | 'length' | 'chunkSize'> | null;
+    try {
+      file = await this.files.findOne(
+        { 'metadata.documentUniqueId': documentUniqueId },
+        { projection: { _id: 1, length: 1, chunkSize: 1 } },
+      );
+    } catch (e) {
+      claim();
+      throw e;
+    }
+    if (!file) {
+      claim();
+      return undefined;
+    }
+    const found = file;
+    // A document handed out and never streamed (kept back by the policy) lets go after a while.
+    const timer = setTimeout(claim, READ_GRACE_MS);
+    timer.unref();
+    return {
+      size: found.length,
+      stream: () => {
+        const release = this.hold(documentUniqueId);
+        clearTimeout(timer);
+        claim();
+        const stream = readChunks(this.chunks, found);
+        stream.once('close', release);
+        return stream;
+      },
+    };
   }
 
   async exists(documentUniqueId: string): Promise<boolean> {
@@ -176,9 +216,46 @@ class GridFsBlobStore implements BlobStore {
     // document and its chunks, the next cleanOrphans finishes the job.
     await this.markers.updateOne({ _id: file._id }, { $set: { stagedAt: new Date(0) } }, { upsert: true });
     const deleted = await this.files.deleteOne({ _id: file._id }, { writeConcern: DURABLE });
-    await this.chunks.deleteMany({ files_id: file._id });
-    await this.markers.deleteOne({ _id: file._id });
+    if (this.reads.has(documentUniqueId)) {
+      // A retrieve of this process is still to stream it: the chunks go when it is done.
+      const owed = this.chunksOwed.get(documentUniqueId) ?? [];
+      owed.push(file._id);
+      this.chunksOwed.set(documentUniqueId, owed);
+      this.owedFileIds.add(file._id.toHexString());
+    } else {
+      await this.deleteRemovedChunks(file._id);
+    }
     return deleted.deletedCount === 1;
+  }
+
+  /** Counts a read of a document; the returned function (idempotent) ends it. */
+  private hold(documentUniqueId: string): () => void {
+    this.reads.set(documentUniqueId, (this.reads.get(documentUniqueId) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const left = (this.reads.get(documentUniqueId) ?? 1) - 1;
+      if (left > 0) {
+        this.reads.set(documentUniqueId, left);
+        return;
+      }
+      this.reads.delete(documentUniqueId);
+      const owed = this.chunksOwed.get(documentUniqueId);
+      if (owed === undefined) return;
+      this.chunksOwed.delete(documentUniqueId);
+      for (const fileId of owed) {
+        this.owedFileIds.delete(fileId.toHexString());
+        // A failure here leaves the epoch-dated marker: the next cleanOrphans deletes the chunks.
+        if (!this.closed) void this.deleteRemovedChunks(fileId).catch(() => undefined);
+      }
+    };
+  }
+
+  /** The chunks and the marker of a removed file (its files document is already gone). */
+  private async deleteRemovedChunks(fileId: ObjectId): Promise<void> {
+    await this.chunks.deleteMany({ files_id: fileId });
+    await this.markers.deleteOne({ _id: fileId });
   }
 
   async listStaged(): Promise<StagedBlob[]> {
@@ -201,6 +278,8 @@ class GridFsBlobStore implements BlobStore {
     let removed = 0;
     for await (const marker of this.markers.find({ stagedAt: { $lt: threshold } }, { projection: { _id: 1 } })) {
       if (options.keep?.has(marker._id.toHexString())) continue;
+      // A removed document still streamed here: its chunks go when the stream ends.
+      if (this.owedFileIds.has(marker._id.toHexString())) continue;
       if (await this.deleteStagedFile(marker._id)) removed++;
     }
     return removed;
