@@ -25,8 +25,8 @@ import type { DocumentRegistry } from '../../registry/registry.js';
 import type { SoapHandler } from '../soap/endpoint.js';
 import { ACTIONS } from '../soap/actions.js';
 import { denialEvent, transactionEvent, type AuditEvent } from '../audit/event.js';
-import { denialError, samePatient, type Denial } from '../trust/policy.js';
-import { authorOrganisations, decideRemover, principalOrganisations } from './iti86.js';
+import { decideObjectsChange, decideRemover } from '../trust/document-administration.js';
+import { denialError, type Denial } from '../trust/policy.js';
 import { expectBody, failureOnRegistryError } from './common.js';
 import { outcomeOf, withContext, type TransactionContext, type TransactionServices } from './context.js';
 import { auditWrite, prepareWriteAudit, type PreparedWriteAudit } from './serve.js';
@@ -68,33 +68,10 @@ async function decideDeletion(ctx: TransactionContext, registry: DocumentRegistr
   const principal = ctx.principal;
   const trust = ctx.services.trust;
   if (principal === undefined || trust === undefined) return undefined;
-  const remover = decideRemover(principal, trust.policy);
-  if (!remover.permit) return remover;
-  for (const o of named) {
-    if (o.type !== 'Association' && principal.patientId !== undefined && o.patientId !== undefined && !samePatient(principal.patientId, o.patientId)) {
-      return deny('ATT-4', `${o.entryUuid} belongs to another patient than the assertion's resource-id`);
-    }
-  }
-  if (remover.administrator !== undefined) return undefined;
-  const ours = principalOrganisations(principal);
-  const authoredByUs = (o: RegistryObject | undefined): boolean =>
-    (o?.type === 'DocumentEntry' || o?.type === 'SubmissionSet') && [...authorOrganisations(o)].some((n) => ours.has(n));
-  const byId = new Map(named.map((o) => [o.entryUuid, o]));
-  for (const o of named) {
-    if (o.type === 'Folder') return deny('document-administration', `folder ${o.entryUuid} may be removed only by a document administrator`);
-    if (o.type === 'Association') {
-      const ends = [o.sourceUuid, o.targetUuid].filter((id) => !byId.has(id));
-      const others = ends.length > 0 ? await registry.store.getByUuids(ends) : [];
-      const endObjects = [byId.get(o.sourceUuid), byId.get(o.targetUuid), ...others];
-      if (!endObjects.some(authoredByUs)) return deny('document-administration', `association ${o.entryUuid} relates nothing the user's organisation authored`);
-    } else if (!authoredByUs(o)) {
-      return deny('document-administration', `${o.entryUuid} was not authored by the user's organisation`);
-    }
-  }
-  return undefined;
+  const maintainer = decideRemover(principal, trust.policy);
+  if (!maintainer.permit) return maintainer;
+  return decideObjectsChange(principal, maintainer, named, (ids) => registry.store.getByUuids(ids));
 }
-
-const deny = (rule: string, reason: string): Denial => ({ permit: false, rule, reason });
 
 /** The patient of the removed objects (associations carry none); the first one found. */
 function patientOf(objects: readonly RegistryObject[]): string | undefined {

@@ -29,24 +29,16 @@
  * level (as a stored submission's, serve.ts `auditSubmission`).
  */
 import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
-import { bareOid, parseHd } from '../../registry/model/hl7.js';
 import type { DocumentEntry } from '../../registry/model/metadata.js';
-import { isValidNorwegianId } from '../../registry/patients.js';
 import type { DocumentRepository, RemoveOutcome } from '../../repository/repository.js';
 import { auditEvents, denialEvent, type AuditEvent, type DocumentRef } from '../audit/event.js';
 import type { DocumentRequest } from '../gateway/types.js';
 import { ACTIONS } from '../soap/actions.js';
 import type { SoapHandler, SoapRequest } from '../soap/endpoint.js';
-import type { TrustPolicyConfig } from '../trust/config.js';
-import { CODE_SYSTEMS, denialError, samePatient, type Denial } from '../trust/policy.js';
-import type { Principal } from '../trust/principal.js';
+import { denialError, type Denial } from '../trust/policy.js';
+import { decideRemoval, decideRemover } from '../trust/document-administration.js';
 import { outcomeOf, withContext, type TransactionContext, type TransactionServices } from './context.js';
 import { parseRemoveDocumentsRequest, removeDocumentsResponse } from './remove-wire.js';
-
-/** organisasjonsnummer (org.nr): the identifier system of Norwegian legal entities. */
-export const ORGANIZATION_NUMBER_OID = '2.16.578.1.12.4.1.4.101';
-
-const CITIZEN_PURPOSES: ReadonlySet<string> = new Set(['PATRQT', 'FAMRQT', 'PWATRNY']);
 
 export function iti86(repository: DocumentRepository, services: TransactionServices): SoapHandler {
   return withContext(services, 'repository', 'ITI-86', async (req, ctx) => {
@@ -60,96 +52,6 @@ export function iti86(repository: DocumentRepository, services: TransactionServi
     });
     return { action: ACTIONS.iti86.response, body: removeDocumentsResponse(outcome) };
   });
-}
-
-export type RemovalDecision = { readonly permit: true; readonly rule: string } | Denial;
-
-/** What a principal may remove whatever the documents: nothing, everything (an administrator), or what its organisation authored. */
-export type PrincipalDecision = Denial | { readonly permit: true; readonly administrator?: string };
-
-const deny = (rule: string, reason: string): Denial => ({ permit: false, rule, reason });
-
-/** The org.nr an identifier of the assertion names: an org.nr root, or no root (older tokens). */
-function organisationNumber(id: { readonly extension: string; readonly root?: string } | undefined): string | undefined {
-  if (id === undefined || id.extension.trim() === '') return undefined;
-  return id.root === undefined || bareOid(id.root) === ORGANIZATION_NUMBER_OID ? id.extension.trim() : undefined;
-}
-
-/** The org.nr of the principal's organisation and of its point of care (both belong to it). */
-export function principalOrganisations(principal: Principal): Set<string> {
-  const out = new Set<string>();
-  for (const id of [principal.organizationId, principal.childOrganizationId]) {
-    const n = organisationNumber(id);
-    if (n !== undefined) out.add(n);
-  }
-  return out;
-}
-
-/**
- * The org.nr an authorInstitution (XON) names: component 10 under the org.nr assigning authority
- * (component 6), as Norwegian metadata writes it (`Name^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^<org.nr>`),
- * or an OID under the org.nr arc in component 10 without an assigning authority (ITI TF-3
- * 4.2.3.1.7: an organisation identifier that is an OID stands alone).
- */
-export function xonOrganisationNumber(xon: string): string | undefined {
-  const c = xon.split('^');
-  const id = (c[9] ?? '').trim();
-  if (id === '') return undefined;
-  const authority = parseHd(c[5] ?? '').universalId.trim();
-  if (authority !== '') return bareOid(authority) === ORGANIZATION_NUMBER_OID ? id : undefined;
-  const oid = bareOid(id);
-  return oid.startsWith(`${ORGANIZATION_NUMBER_OID}.`) ? oid.slice(ORGANIZATION_NUMBER_OID.length + 1) : undefined;
-}
-
-/** The org.nr of every authorInstitution of a DocumentEntry. */
-export function authorOrganisations(entry: Pick<DocumentEntry, 'authors'>): Set<string> {
-  const out = new Set<string>();
-  for (const author of entry.authors) {
-    for (const xon of author.institutions) {
-      const n = xonOrganisationNumber(xon);
-      if (n !== undefined) out.add(n);
-    }
-  }
-  return out;
-}
-
-/** The checks that do not depend on the document, and whether the principal administers documents. */
-export function decideRemover(principal: Principal, options: TrustPolicyConfig): PrincipalDecision {
-  if (principal.subjectId.trim() === '') return deny('missing-attribute', 'the assertion names no subject');
-  const synthetic = { synthetic: options.acceptSyntheticIds };
-  if (!isValidNorwegianId(principal.subjectId, 'F', synthetic) && !isValidNorwegianId(principal.subjectId, 'D', synthetic)) {
-    return deny('ATT-10', 'the user id is not a valid fødselsnummer or D-number');
-  }
-  if (!principal.securityLevel || !options.securityLevels.includes(principal.securityLevel)) {
-    return deny('security-level', `security level ${principal.securityLevel ?? '(none)'} is not accepted`);
-  }
-  if (!principal.purposeOfUse) return deny('purpose-of-use', `unknown purpose of use ${principal.purposeOfUseCode?.code ?? '(none)'}`);
-  if (CITIZEN_PURPOSES.has(principal.purposeOfUse)) return deny('citizen', 'citizens may not remove documents');
-
-  const admin = options.documentAdministration;
-  const organisation = organisationNumber(principal.organizationId);
-  if (organisation !== undefined && admin.organizations.includes(organisation)) return { permit: true, administrator: 'document-administration-organization' };
-  const role = principal.role;
-  if (role !== undefined && role.codeSystem !== undefined && bareOid(role.codeSystem) === CODE_SYSTEMS.role && admin.roles.includes(role.code)) {
-    return { permit: true, administrator: 'document-administration-role' };
-  }
-  if (principalOrganisations(principal).size === 0) return deny('missing-attribute', 'the assertion names no organisation number (organization-id)');
-  return { permit: true };
-}
-
-/** Whether a principal that passed `decideRemover` may remove this document (`entry`: its registry entry, if any). */
-export function decideRemoval(principal: Principal, remover: Exclude<PrincipalDecision, Denial>, documentUniqueId: string, entry: DocumentEntry | undefined): RemovalDecision {
-  // ATT-4: an assertion about one patient does not reach another patient's records.
-  if (principal.patientId !== undefined && entry?.patientId !== undefined && !samePatient(principal.patientId, entry.patientId)) {
-    return deny('ATT-4', `document ${documentUniqueId} belongs to another patient than the assertion’s resource-id`);
-  }
-  if (remover.administrator !== undefined) return { permit: true, rule: remover.administrator };
-  if (entry === undefined) {
-    return deny('document-administration', `document ${documentUniqueId} has no registry entry naming its author; only a document administrator may remove it`);
-  }
-  const ours = principalOrganisations(principal);
-  for (const n of authorOrganisations(entry)) if (ours.has(n)) return { permit: true, rule: 'author-organization' };
-  return deny('document-administration', `document ${documentUniqueId} was not authored by the user’s organisation`);
 }
 
 interface Refused {

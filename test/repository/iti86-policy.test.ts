@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { DocumentEntry } from '../../registry/model/metadata.js';
 import { trustConfigSchema, trustPolicySchema, type TrustPolicyConfig } from '../../connector/trust/config.js';
 import type { Principal } from '../../connector/trust/principal.js';
-import { authorOrganisations, decideRemoval, decideRemover, principalOrganisations, xonOrganisationNumber } from '../../connector/transactions/iti86.js';
+import { authorOrganisations, decideRemoval, decideRemover, principalOrganisations, xonOrganisationNumber } from '../../connector/trust/document-administration.js';
 
 const ORG_NR = '2.16.578.1.12.4.1.4.101';
 const PATIENT = '12057900499^^^&2.16.578.1.12.4.1.4.1&ISO';
