@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { orchestrationFor, startGatewayEnvironment, type GatewayOrchestration } from './environment.js';
 import { startConformanceNode } from './node.js';
+import { MPQ_COLLECTION, mpqRunOptions } from './mpq.js';
 import { readTestInfo } from './plan.js';
 import { type ConformanceReport, resolveTestkitDir, runCollections, type RunOptions, type TestResult } from './runner.js';
 
@@ -74,7 +75,9 @@ async function main(): Promise<number> {
     if (!g) groups.set(o, (g = { collections: [], tests: [] }));
     return g;
   };
-  for (const c of collections) group(orchestrationFor(c)).collections.push(c);
+  // reg_mpq runs alone on a node of its own (scripts/conformance/mpq.ts says why).
+  const mpq = collections.includes(MPQ_COLLECTION);
+  for (const c of collections) if (c !== MPQ_COLLECTION) group(orchestrationFor(c)).collections.push(c);
   for (const t of tests) group(readTestInfo(testkitDir, t).collections.map(orchestrationFor).find((o) => o !== undefined)).tests.push(t);
   if (values.url && [...groups.keys()].some((o) => o !== undefined)) {
     console.error('the initiating-gateway collections need an environment the runner builds around its own SUT node; run them without --url');
@@ -99,6 +102,21 @@ async function main(): Promise<number> {
     try {
       const options: RunOptions = { ...common, baseUrl, homeCommunityId: values.home ?? node?.config.homeCommunityId };
       reports.push(await runCollections(options));
+    } finally {
+      await node?.close();
+    }
+  }
+  if (mpq) {
+    if (values.url) console.warn(`${MPQ_COLLECTION} against --url: its queries without a patient id count every document the node holds; the plan expects an empty registry before 12361`);
+    const node = values.url ? undefined : await startConformanceNode();
+    const baseUrl = values.url ?? node!.url;
+    try {
+      reports.push(
+        await runCollections({
+          collections: [MPQ_COLLECTION], tests: [], testkitDir, patientAuthority: values['patient-authority'], onTestDone,
+          baseUrl, homeCommunityId: values.home ?? node?.config.homeCommunityId, ...mpqRunOptions(),
+        }),
+      );
     } finally {
       await node?.close();
     }

@@ -30,7 +30,8 @@ export async function startConformanceNode(options: ConformanceNodeOptions = {})
       dataDir,
       silent: options.silent ?? true,
       homeCommunityId: options.homeCommunityId ?? CONFORMANCE_HOME_COMMUNITY_ID,
-      registry: { patientIds: { acceptedAssigningAuthorities: [DEFAULT_PATIENT_AUTHORITY] } },
+      // ITI-51 on: the reg_mpq plans query across the patients the runner allocates (no trust here).
+      registry: { patientIds: { acceptedAssigningAuthorities: [DEFAULT_PATIENT_AUTHORITY] }, multiPatientQuery: { enabled: true } },
       ...(options.repositoryUniqueId !== undefined ? { repository: { repositoryUniqueId: options.repositoryUniqueId } } : {}),
       ...(options.gateway !== undefined ? { gateway: options.gateway } : {}),
     }),

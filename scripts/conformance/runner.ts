@@ -71,6 +71,11 @@ export interface RunOptions {
   readonly dataTarget?: (testId: string, section: string) => DataTarget | undefined;
   /** Tests run first, as prerequisites, before any selected test (an environment's data loaders). */
   readonly loaders?: readonly string[];
+  /**
+   * Per test, tokens that take the patient id of a patient-feed test: the links a plan needs but
+   * whose UseReport the testkit's copy has commented out (the toolkit's operator supplies them).
+   */
+  readonly feedTokens?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Tokens the environment's configuration defines (`$repositoryuid$`), overridden by a plan's own UseId/UseReport. */
   readonly configTokens?: Readonly<Record<string, string>>;
   /** Called with the session before any test runs (environments that need its patient ids). */
@@ -425,6 +430,12 @@ export class Session {
     if (tx.metadataFiles.some((f) => readFileSync(join(plan.dir, f), 'utf8').includes('$now$'))) await this.letTimePass();
     const tokens = builtInTokens(new Date());
     for (const [k, v] of Object.entries(this.options.configTokens ?? {})) tokens.set(k, v);
+    for (const [token, feed] of Object.entries(this.options.feedTokens?.[plan.testId] ?? {})) {
+      await this.runTest(feed, true);
+      const fed = this.testPatient.get(feed);
+      if (fed === undefined) return done('fail', [`patient feed ${feed} produced no patient id for ${token}`]);
+      tokens.set(token, fed);
+    }
     try {
       for (const ur of tx.useReports) tokens.set(ur.useAs, this.resolveUseReport(ur, plan.testId, plan.section));
       for (const ui of tx.useIds) tokens.set(ui.symbol, this.resolveUseId(ui, plan.dir, sectionKey));

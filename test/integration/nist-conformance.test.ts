@@ -1,12 +1,14 @@
 /**
  * The NIST testkit's Document Registry and Document Repository collections, replayed against a
  * node started here: every applicable plan of R.b (ITI-42), SQ.b (ITI-18), PR.b (ITI-41),
- * Ret.b (ITI-43), reg_rm (ITI-62) and rep_rd (ITI-86) must pass. (The gateway collections need their own environment:
+ * Ret.b (ITI-43), reg_rm (ITI-62), rep_rd (ITI-86), the wider reg, rep, reg_catlifecycle and
+ * reg_catfolder collections, and, on a node of its own, reg_mpq (ITI-51) must pass. (The gateway collections need their own environment:
  * nist-gateway-conformance.test.ts.)
  */
 import { expect } from 'chai';
 import type { RunningNode } from '../../connector/node.js';
 import { startConformanceNode } from '../../scripts/conformance/node.js';
+import { MPQ_COLLECTION, mpqRunOptions } from '../../scripts/conformance/mpq.js';
 import { runCollections, type ConformanceReport } from '../../scripts/conformance/runner.js';
 
 /** Each collection and the fewest applicable plans it must have (so an empty run cannot pass). */
@@ -17,9 +19,13 @@ const COLLECTIONS: ReadonlyArray<[collection: string, minimumPlans: number]> = [
   ['Ret.b', 4],
   ['reg_rm', 8],
   ['rep_rd', 4],
+  ['reg', 37],
+  ['rep', 13],
+  ['reg_catlifecycle', 10],
+  ['reg_catfolder', 6],
 ];
 
-describe('NIST conformance: Document Registry and Repository (R.b, SQ.b, PR.b, Ret.b, reg_rm, rep_rd)', function () {
+describe('NIST conformance: Document Registry and Repository', function () {
   this.timeout(300_000);
   let node: RunningNode;
   let report: ConformanceReport;
@@ -46,4 +52,29 @@ describe('NIST conformance: Document Registry and Repository (R.b, SQ.b, PR.b, R
       expect(totals!.passed).to.equal(totals!.applicable);
     });
   }
+});
+
+describe('NIST conformance: Multi-Patient Stored Query (reg_mpq), on a node of its own', function () {
+  this.timeout(120_000);
+  let node: RunningNode;
+  let report: ConformanceReport;
+
+  before(async () => {
+    node = await startConformanceNode();
+    report = await runCollections({
+      baseUrl: node.url,
+      collections: [MPQ_COLLECTION],
+      ...(node.config.homeCommunityId ? { homeCommunityId: node.config.homeCommunityId } : {}),
+      ...mpqRunOptions(),
+    });
+  });
+  after(async () => node?.close());
+
+  it('passes 12364 (FindDocumentsForMultiplePatients, eight queries) on the data 12361 loads', () => {
+    const totals = report.totals.find((t) => t.collection === MPQ_COLLECTION)!;
+    const failing = report.tests.filter((t) => !t.prerequisiteOnly && t.status !== 'pass' && t.status !== 'excluded').map((t) => t.test);
+    expect(failing).to.deep.equal([]);
+    expect(totals.applicable).to.be.at.least(1);
+    expect(totals.passed).to.equal(totals.applicable);
+  });
 });

@@ -239,6 +239,8 @@ describe('interop: node-soap as the client of a node', function () {
     expect(Object.keys(registry.describe().DocumentRegistry_Service.DocumentRegistry_Port_Soap12)).to.deep.equal([
       'DocumentRegistry_RegisterDocumentSet-b',
       'DocumentRegistry_RegistryStoredQuery',
+      'DocumentRegistry_DeleteDocumentSet',
+      'DocumentRegistry_MultiPatientStoredQuery',
     ]);
     // node-soap keeps the parsed soap12:address on its (typed-private) services map; calls go there.
     type Services = Record<string, { ports: Record<string, { location: string }> }>;
