@@ -143,7 +143,7 @@ function endpointLines({ config, gateways }: StartFacts): StartLine[] {
     : "this node's registry";
   const lines = [
     line('/health', 'readiness (200 once started)'),
-    line(e.registry, 'Document Registry (ITI-42 register, ITI-18 stored query, ITI-62 delete)'),
+    line(e.registry, 'Document Registry (ITI-42 register, ITI-18 stored query, ITI-57 update, ITI-62 delete)'),
     line(e.repository, `Document Repository (ITI-41 provide and register, ITI-43 retrieve, ITI-86 remove), registering with ${registryTarget}`),
   ];
   if (gateways) lines.push(...gatewayLines(config, line));

@@ -155,13 +155,30 @@ export function toDtm(date: Date): string {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
-/** Objects as the registry stores them: Approved, first version, no homeCommunityId (queries add it). */
-function asRegistered<T extends SubmissionSet | DocumentEntry | Folder>(obj: T): T {
+/**
+ * Objects as the registry stores them: Approved, no homeCommunityId (queries add it), and the first
+ * version of their own logical object (lid = entryUUID, version 1): a registration never continues
+ * another object's versions (the rules refuse a lid other than the id, SUB-no-logical-id), and a
+ * VersionInfo it sent is not the registry's count. ITI-57 stores its new versions with `asVersion`.
+ */
+export function asRegistered<T extends SubmissionSet | DocumentEntry | Folder>(obj: T): T {
+  return asVersion(obj, obj.entryUuid, 1);
+}
+
+/** A registry object as stored: Approved, version `version` of the logical object `lid`, no homeCommunityId. */
+export function asVersion<T extends SubmissionSet | DocumentEntry | Folder>(obj: T, lid: string, version: number): T {
   const out = ownCopy(obj, 'homeCommunityId');
   out['availabilityStatus'] = 'Approved';
-  out['logicalUuid'] = obj.logicalUuid ?? obj.entryUuid;
-  out['version'] = obj.version ?? '1';
+  out['logicalUuid'] = lid;
+  out['version'] = String(version);
   return out as unknown as T;
+}
+
+/** An association as stored: Approved, no homeCommunityId. */
+export function asRegisteredAssociation(a: Association): Association {
+  const out = ownCopy(a, 'homeCommunityId');
+  out['availabilityStatus'] = 'Approved';
+  return out as unknown as Association;
 }
 
 /**
@@ -184,7 +201,8 @@ function ownCopy(obj: object, omit: string): Record<string, unknown> {
   return out;
 }
 
-function newHasMember(sourceUuid: string, targetUuid: string): Association {
+/** A new, Approved HasMember from `sourceUuid` to `targetUuid` (an inherited folder membership). */
+export function newHasMember(sourceUuid: string, targetUuid: string): Association {
   return {
     type: 'Association',
     entryUuid: newEntryUuid(),
@@ -201,7 +219,7 @@ function newHasMember(sourceUuid: string, targetUuid: string): Association {
  * one-second precision, and a consumer that polls a folder must see lastUpdateTime change
  * whenever the folder changed (NIST 12323 checks exactly that), even for two updates in one second.
  */
-function laterThan(previous: string | undefined, now: string): string {
+export function laterThan(previous: string | undefined, now: string): string {
   if (previous === undefined) return now;
   const prev = padDtm(previous);
   if (padDtm(now) > prev) return now;
@@ -220,11 +238,7 @@ async function planCommit(store: RegistryStore, sub: Submission, registry: Regis
     asRegistered(sub.submissionSet),
     ...sub.documentEntries.map(asRegistered),
     ...sub.folders.map((f) => ({ ...asRegistered(f), lastUpdateTime: now })),
-    ...sub.associations.map((a): Association => {
-      const out = ownCopy(a, 'homeCommunityId');
-      out['availabilityStatus'] = 'Approved';
-      return out as unknown as Association;
-    }),
+    ...sub.associations.map(asRegisteredAssociation),
   ];
   const replacements = new Map<string, RegistryObject>();
   const current = (id: string): RegistryObject | undefined => replacements.get(id) ?? registry.byUuid.get(id);

@@ -49,7 +49,7 @@ export interface RateBucket {
   /** Requests whose outcome was failure, fault, denied or aborted (partial successes are not errors). */
   readonly errors: number;
   /**
-   * By transaction: `ITI-18`, `ITI-38`, `ITI-39`, `ITI-41`, `ITI-42`, `ITI-43`, `ITI-51`, `ITI-62`, `ITI-86`; the initiating
+   * By transaction: `ITI-18`, `ITI-38`, `ITI-39`, `ITI-41`, `ITI-42`, `ITI-43`, `ITI-51`, `ITI-57`, `ITI-62`, `ITI-86`; the initiating
    * gateway's as `ITI-18 federated`, `ITI-43 federated`; an action no endpoint serves (or a request
    * refused before its action was read) as `unknown`.
    */
@@ -106,6 +106,7 @@ const TRANSACTIONS: Readonly<Record<EndpointName, ReadonlyMap<string, string>>> 
     [ACTIONS.iti42.request, 'ITI-42'],
     [ACTIONS.iti18.request, 'ITI-18'],
     [ACTIONS.iti51.request, 'ITI-51'],
+    [ACTIONS.iti57.request, 'ITI-57'],
     [ACTIONS.iti62.request, 'ITI-62'],
   ]),
   repository: new Map([

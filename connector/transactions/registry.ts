@@ -7,6 +7,7 @@ import { ACTIONS } from '../soap/actions.js';
 import { iti18 } from './iti18.js';
 import { iti42 } from './iti42.js';
 import { iti51 } from './iti51.js';
+import { iti57 } from './iti57.js';
 import { iti62 } from './iti62.js';
 
 export interface RegistryTransactionOptions {
@@ -30,6 +31,7 @@ export function registryTransactions(
     [ACTIONS.iti42.request]: iti42(registry, services),
     [ACTIONS.iti18.request]: iti18(registry, services),
     [ACTIONS.iti62.request]: iti62(registry, services),
+    [ACTIONS.iti57.request]: iti57(registry, services),
     // Not offered unless enabled: the SOAP layer answers an action it does not serve with wsa:ActionNotSupported.
     ...(mpq?.enabled === true ? { [ACTIONS.iti51.request]: iti51(registry, services, mpq) } : {}),
   };

@@ -1,5 +1,5 @@
 /**
- * Who may change or remove documents and their metadata (ITI-62, ITI-86, and the updates to come):
+ * Who may change or remove documents and their metadata (ITI-62, ITI-86, ITI-57 updates):
  * pure decisions over the Principal and the registry objects concerned, for the transactions that
  * neither read nor submit (a query or a retrieve has its decisions in policy.ts).
  *
@@ -74,8 +74,11 @@ export function authorOrganisations(entry: Pick<DocumentEntry, 'authors'>): Set<
   return out;
 }
 
-/** The checks that do not depend on the document, and whether the principal administers documents. */
-export function decideRemover(principal: Principal, options: TrustPolicyConfig): PrincipalDecision {
+/**
+ * The checks that do not depend on the document, and whether the principal administers documents.
+ * `action` names what is asked in the citizen's refusal: removing (ITI-62, ITI-86) or changing (ITI-57).
+ */
+export function decideRemover(principal: Principal, options: TrustPolicyConfig, action: 'remove' | 'change' = 'remove'): PrincipalDecision {
   if (principal.subjectId.trim() === '') return deny('missing-attribute', 'the assertion names no subject');
   const synthetic = { synthetic: options.acceptSyntheticIds };
   if (!isValidNorwegianId(principal.subjectId, 'F', synthetic) && !isValidNorwegianId(principal.subjectId, 'D', synthetic)) {
@@ -85,7 +88,7 @@ export function decideRemover(principal: Principal, options: TrustPolicyConfig):
     return deny('security-level', `security level ${principal.securityLevel ?? '(none)'} is not accepted`);
   }
   if (!principal.purposeOfUse) return deny('purpose-of-use', `unknown purpose of use ${principal.purposeOfUseCode?.code ?? '(none)'}`);
-  if (CITIZEN_PURPOSES.has(principal.purposeOfUse)) return deny('citizen', 'citizens may not remove documents');
+  if (CITIZEN_PURPOSES.has(principal.purposeOfUse)) return deny('citizen', `citizens may not ${action} documents`);
 
   const admin = options.documentAdministration;
   const organisation = organisationNumber(principal.organizationId);
@@ -115,7 +118,7 @@ export function decideRemoval(principal: Principal, remover: Exclude<PrincipalDe
 
 /**
  * Whether a principal that passed `decideRemover` may remove or change these registry objects
- * (ITI-62): ATT-4 for every object with a patient; then an administrator may, anyone else only when
+ * (ITI-62, ITI-57): ATT-4 for every object with a patient; then an administrator may, anyone else only when
  * every DocumentEntry and SubmissionSet named was authored by its organisation, every Association
  * hangs on such an object (`objectsOf` looks up the ends not among `objects`), and no Folder is
  * named (a folder is shared by whoever files into it: an administrator's).

@@ -81,12 +81,18 @@ export const SLOT = {
   sourcePatientInfo: 'sourcePatientInfo',
   legalAuthenticator: 'legalAuthenticator',
   referenceIdList: 'urn:ihe:iti:xds:2013:referenceIdList',
-  documentAvailability: 'urn:ihe:iti:2010:DocumentAvailability',
+  /** The slot name IHE's examples, the NIST toolkit and IPF use (ITI TF-3 4.2.3.2.x). */
+  documentAvailability: 'documentAvailability',
+  /** The name this node wrote before; still read, so that what it once wrote reads back. */
+  documentAvailabilityLegacy: 'urn:ihe:iti:2010:DocumentAvailability',
   submissionTime: 'submissionTime',
   intendedRecipient: 'intendedRecipient',
   lastUpdateTime: 'lastUpdateTime',
   submissionSetStatus: 'SubmissionSetStatus',
   previousVersion: 'PreviousVersion',
+  associationPropagation: 'AssociationPropagation',
+  originalStatus: 'OriginalStatus',
+  newStatus: 'NewStatus',
 } as const;
 
 /** Values of the documentAvailability slot (ITI TF-3 4.2.3.2.x, RMD / on-demand). */

@@ -356,7 +356,7 @@ function readDocumentEntry(e: XmlElement, p: Parts): DocumentEntry {
     sourcePatientInfo: s.multi(SLOT.sourcePatientInfo),
     legalAuthenticator: s.single(SLOT.legalAuthenticator),
     referenceIdList: s.multi(SLOT.referenceIdList),
-    documentAvailability: s.single(SLOT.documentAvailability),
+    documentAvailability: s.single(SLOT.documentAvailability) ?? s.single(SLOT.documentAvailabilityLegacy),
     extra: NO_EXTRA_PLACEHOLDER,
   };
   return completed(entry, p);
@@ -417,6 +417,9 @@ function readAssociation(e: XmlElement, p: Parts): Association {
     availabilityStatus: readStatus(e.attrs['status'], p.id),
     submissionSetStatus: p.slots.single(SLOT.submissionSetStatus),
     previousVersion: p.slots.single(SLOT.previousVersion),
+    associationPropagation: p.slots.single(SLOT.associationPropagation),
+    originalStatus: p.slots.single(SLOT.originalStatus),
+    newStatus: p.slots.single(SLOT.newStatus),
     documentation: documentation.length > 0 ? documentation : undefined,
     homeCommunityId: p.home,
     extra: NO_EXTRA_PLACEHOLDER,

@@ -194,6 +194,9 @@ function associationElement(a: Association): XmlElement {
   const children: XmlNode[] = [];
   pushSingleSlot(children, SLOT.submissionSetStatus, a.submissionSetStatus);
   pushSingleSlot(children, SLOT.previousVersion, a.previousVersion);
+  pushSingleSlot(children, SLOT.associationPropagation, a.associationPropagation);
+  pushSingleSlot(children, SLOT.originalStatus, a.originalStatus);
+  pushSingleSlot(children, SLOT.newStatus, a.newStatus);
   pushSlots(children, a.extra.slots);
   kids.appendTo(children);
   const attrs: Record<string, string> = {

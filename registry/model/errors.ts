@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'XDSMetadataUpdateOperationError',
   'XDSMetadataVersionError',
   'XDSMetadataIdentifierError',
+  /** ITI-57: an update would link, or move between, the records of two patients. */
+  'XDSPatientIDReconciliationError',
   'UnresolvedReferenceException',
   'InvalidRequestException',
   'ReferencesExistException',

@@ -171,6 +171,9 @@ export const ASSOCIATION_TYPE = {
 
 export type AssociationTypeName = keyof typeof ASSOCIATION_TYPE;
 
+/** The association types that only ITI-57 submits: a status change and the carrier of a new association. */
+export const METADATA_UPDATE_ASSOCIATIONS: readonly string[] = [ASSOCIATION_TYPE.UpdateAvailabilityStatus, ASSOCIATION_TYPE.SubmitAssociation];
+
 /** The document relationship types of ITI TF-3 4.2.2 (RPLC, APND, XFRM, XFRM_RPLC, signs). */
 export const DOCUMENT_RELATIONSHIPS: readonly string[] = [
   ASSOCIATION_TYPE.RPLC,
@@ -190,8 +193,16 @@ export interface Association {
   readonly availabilityStatus: AvailabilityStatus;
   /** SubmissionSetStatus slot on SubmissionSet→DocumentEntry HasMember: 'Original' or 'Reference'. */
   readonly submissionSetStatus?: string;
-  /** PreviousVersion slot (folder membership / ITI-57 status update). */
+  /**
+   * ITI-57 slots (ITI TF-2 3.57.4.1.3): PreviousVersion on the SubmissionSet HasMember of a new
+   * DocumentEntry or Folder version (the version it supersedes); AssociationPropagation there too
+   * ("yes", the default, or "no"); OriginalStatus and NewStatus on an UpdateAvailabilityStatus
+   * association (status URNs, as submitted). Kept as the strings sent: the update rules judge them.
+   */
   readonly previousVersion?: string;
+  readonly associationPropagation?: string;
+  readonly originalStatus?: string;
+  readonly newStatus?: string;
   /** Association documentation (ITI TF-3 4.2.2: a classification on RPLC etc.), kept as codes. */
   readonly documentation?: readonly Code[];
   readonly homeCommunityId?: string;
@@ -201,7 +212,7 @@ export interface Association {
 export type RegistryObject = DocumentEntry | SubmissionSet | Folder | Association;
 export type RegistryObjectType = RegistryObject['type'];
 
-/** What an ITI-42 (or ITI-41 after the repository's part) carries. */
+/** What an ITI-42 (or ITI-41 after the repository's part) carries; ITI-57 carries the same shape. */
 export interface Submission {
   readonly submissionSet: SubmissionSet;
   readonly documentEntries: readonly DocumentEntry[];

@@ -8,6 +8,7 @@
 import type { Association, DocumentEntry, Folder, RegistryObject, SubmissionSet } from '../model/metadata.js';
 import type { RegistryFilter } from '../store/store.js';
 import {
+  associationStatuses,
   associationsTouching,
   closedAssociations,
   distinct,
@@ -42,14 +43,14 @@ export const getAll: QueryImplementation = async (ctx) => {
     findLimited<Folder>(ctx, 'Folder', patient, statusIn(p.statuses(P.folStatus) ?? [])),
   ]);
   const objects = [...submissionSets, ...documents, ...folders];
-  const candidates = await ctx.store.find(allOf([{ type: 'Association' }, fieldIn('sourceUuid', ids(objects))]));
+  const candidates = await ctx.store.find(allOf([{ type: 'Association' }, fieldIn('sourceUuid', ids(objects)), statusIn(associationStatuses(ctx))]));
   return [...objects, ...closedAssociations(new Set(ids(objects)), candidates as Association[])];
 };
 
 export const getDocuments: QueryImplementation = (ctx) =>
-  findByIdOrUniqueId<DocumentEntry>(ctx, 'DocumentEntry', P.deEntryUuid, P.deUniqueId);
+  findByIdOrUniqueId<DocumentEntry>(ctx, 'DocumentEntry', P.deEntryUuid, P.deUniqueId, P.deLogicalId);
 
-export const getFolders: QueryImplementation = (ctx) => findByIdOrUniqueId<Folder>(ctx, 'Folder', P.folEntryUuid, P.folUniqueId);
+export const getFolders: QueryImplementation = (ctx) => findByIdOrUniqueId<Folder>(ctx, 'Folder', P.folEntryUuid, P.folUniqueId, P.folLogicalId);
 
 export const getAssociations: QueryImplementation = (ctx) => associationsTouching(ctx, ctx.params.list(P.uuid) ?? []);
 

@@ -48,6 +48,10 @@ export const P = {
   folStatus: '$XDSFolderStatus',
   folEntryUuid: '$XDSFolderEntryUUID',
   folUniqueId: '$XDSFolderUniqueId',
+  deLogicalId: '$XDSDocumentEntryLogicalID',
+  folLogicalId: '$XDSFolderLogicalID',
+  associationStatus: '$XDSAssociationStatus',
+  metadataLevel: '$MetadataLevel',
   patientId: '$patientId',
   uuid: '$uuid',
   associationTypes: '$AssociationTypes',
@@ -100,7 +104,24 @@ const FOLDER_FILTERS: readonly ParamSpec[] = [
 
 const HOME = single(P.homeCommunityId, 'string');
 
-export const PARAMETER_TABLES: Record<StoredQueryName, ParamTable> = {
+/**
+ * Accepted by every stored query with the Metadata Update option (ITI TF-2 3.18.4.1.2.3.5.1):
+ * $MetadataLevel 1 (the default: what a consumer without the option understands) or 2, and
+ * $XDSAssociationStatus (default Approved), the statuses of the associations an answer follows.
+ */
+const METADATA_UPDATE: readonly ParamSpec[] = [
+  { ...single(P.metadataLevel, 'integer'), allowed: ['1', '2'] },
+  many(P.associationStatus, 'status'),
+];
+
+/** Every query's table with the Metadata Update parameters added. */
+function withMetadataUpdate(tables: Record<StoredQueryName, ParamTable>): Record<StoredQueryName, ParamTable> {
+  const out = {} as Record<StoredQueryName, ParamTable>;
+  for (const [name, table] of Object.entries(tables) as [StoredQueryName, ParamTable][]) out[name] = { ...table, params: [...table.params, ...METADATA_UPDATE] };
+  return out;
+}
+
+export const PARAMETER_TABLES: Record<StoredQueryName, ParamTable> = withMetadataUpdate({
   FindDocuments: { params: [single(P.dePatientId, 'string', true), ...DOCUMENT_ENTRY_FILTERS] },
   FindDocumentsByReferenceId: {
     params: [single(P.dePatientId, 'string', true), ...DOCUMENT_ENTRY_FILTERS, andOr(P.deReferenceIdList, 'string', true)],
@@ -131,13 +152,14 @@ export const PARAMETER_TABLES: Record<StoredQueryName, ParamTable> = {
       ...CONTENT_FILTERS,
     ],
   },
+  // The logicalID selects every version of the logical objects (ITI TF-2 3.18.4.1.2.3.7.5, .6).
   GetDocuments: {
-    params: [many(P.deEntryUuid, 'string'), many(P.deUniqueId, 'string'), HOME],
-    exactlyOne: [[P.deEntryUuid, P.deUniqueId]],
+    params: [many(P.deEntryUuid, 'string'), many(P.deUniqueId, 'string'), many(P.deLogicalId, 'string'), HOME],
+    exactlyOne: [[P.deEntryUuid, P.deUniqueId, P.deLogicalId]],
   },
   GetFolders: {
-    params: [many(P.folEntryUuid, 'string'), many(P.folUniqueId, 'string'), HOME],
-    exactlyOne: [[P.folEntryUuid, P.folUniqueId]],
+    params: [many(P.folEntryUuid, 'string'), many(P.folUniqueId, 'string'), many(P.folLogicalId, 'string'), HOME],
+    exactlyOne: [[P.folEntryUuid, P.folUniqueId, P.folLogicalId]],
   },
   GetAssociations: { params: [many(P.uuid, 'string', true), HOME] },
   GetDocumentsAndAssociations: {
@@ -161,4 +183,4 @@ export const PARAMETER_TABLES: Record<StoredQueryName, ParamTable> = {
     params: [single(P.deEntryUuid, 'string'), single(P.deUniqueId, 'string'), many(P.associationTypes, 'string', true), many(P.deType, 'string'), HOME],
     exactlyOne: [[P.deEntryUuid, P.deUniqueId]],
   },
-};
+});

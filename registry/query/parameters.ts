@@ -17,9 +17,10 @@ import { parseValue, ValueSyntaxError, type Scalar } from './value-syntax.js';
  * - string: a quoted string, kept as is;
  * - code: a quoted `code^^scheme`;
  * - time: an unquoted DTM, padded to 14 digits for comparison with the stored `_s` times;
- * - status: a quoted availability status URN, read as its short form (`Approved`).
+ * - status: a quoted availability status URN, read as its short form (`Approved`);
+ * - integer: an unquoted decimal number (`$MetadataLevel`).
  */
-export type ParamType = 'string' | 'code' | 'time' | 'status';
+export type ParamType = 'string' | 'code' | 'time' | 'status' | 'integer';
 
 export interface ParamSpec {
   readonly name: string;
@@ -29,12 +30,14 @@ export interface ParamSpec {
   /** Repeated slots are AND-ed (each slot's values OR-ed). */
   readonly andOr?: boolean;
   readonly required?: boolean;
+  /** The only values allowed (after conversion), when the parameter has a fixed set. */
+  readonly allowed?: readonly string[];
 }
 
 export interface ParamTable {
   readonly params: readonly ParamSpec[];
-  /** Pairs of parameters of which exactly one must be present (e.g. entryUUID or uniqueId). */
-  readonly exactlyOne?: readonly (readonly [string, string])[];
+  /** Groups of parameters of which exactly one must be present (e.g. entryUUID, uniqueId or logicalID). */
+  readonly exactlyOne?: readonly (readonly string[])[];
   /**
    * Groups of parameters of which at least one must be present, each group on its own (the
    * multi-patient FindDocuments, which may leave out the patient, must name a class, event or
@@ -120,13 +123,13 @@ export function readParameters(table: ParamTable, slots: readonly QueryParameter
       errors.push(error('XDSStoredQueryMissingParam', `required parameter ${spec.name} is missing`, spec.name));
     }
   }
-  for (const [a, b] of table.exactlyOne ?? []) {
-    const hasA = groups.has(a);
-    const hasB = groups.has(b);
-    if (hasA && hasB) {
-      errors.push(error('XDSStoredQueryParamNumber', `only one of ${a} and ${b} may be given`, `${a} ${b}`));
-    } else if (!hasA && !hasB) {
-      errors.push(error('XDSStoredQueryMissingParam', `one of ${a} and ${b} is required`, `${a} ${b}`));
+  for (const group of table.exactlyOne ?? []) {
+    const given = group.filter((name) => groups.has(name)).length;
+    const names = `${group.slice(0, -1).join(', ')} and ${group.at(-1)!}`;
+    if (given > 1) {
+      errors.push(error('XDSStoredQueryParamNumber', `only one of ${names} may be given`, group.join(' ')));
+    } else if (given === 0) {
+      errors.push(error('XDSStoredQueryMissingParam', `one of ${names} is required`, group.join(' ')));
     }
   }
   // A required parameter missing is XDSStoredQueryMissingParam (ITI TF-3 Table 4.2.4.1-2), also
@@ -142,6 +145,14 @@ export function readParameters(table: ParamTable, slots: readonly QueryParameter
 }
 
 function convert(spec: ParamSpec, scalar: Scalar): string {
+  const value = convertType(spec, scalar);
+  if (spec.allowed !== undefined && !spec.allowed.includes(value)) {
+    throw new ValueSyntaxError(`'${scalar.text}' is not one of ${spec.allowed.join(', ')}`);
+  }
+  return value;
+}
+
+function convertType(spec: ParamSpec, scalar: Scalar): string {
   switch (spec.type) {
     case 'string':
       requireString(scalar);
@@ -154,6 +165,10 @@ function convert(spec: ParamSpec, scalar: Scalar): string {
     case 'status':
       requireString(scalar);
       return checkedStatus(scalar.text);
+    case 'integer':
+      // Unquoted, as ITI TF-2 writes $MetadataLevel; a quoted number is taken too (as for times).
+      if (!/^[0-9]+$/.test(scalar.text.trim())) throw new ValueSyntaxError(`'${scalar.text}' is not a number`);
+      return String(Number(scalar.text.trim()));
   }
 }
 

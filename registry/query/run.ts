@@ -35,7 +35,7 @@ import {
   getSubmissionSetAndContents,
   getSubmissionSets,
 } from './get-queries.js';
-import { PARAMETER_TABLES } from './parameter-tables.js';
+import { P, PARAMETER_TABLES } from './parameter-tables.js';
 import { readParameters } from './parameters.js';
 
 export interface StoredQueryOptions {
@@ -106,7 +106,13 @@ export async function runStoredQuery(
   if (name === undefined) return failure(request, [unknownQuery(request, transaction)]);
   try {
     const params = readParameters(PARAMETER_TABLES[name], request.parameters);
-    const objects = await IMPLEMENTATIONS[name]({ store, params, limit: options.maxResults + 1 });
+    const objects = await IMPLEMENTATIONS[name]({
+      store,
+      params,
+      limit: options.maxResults + 1,
+      metadataLevel: params.single(P.metadataLevel) === '2' ? 2 : 1,
+      associationStatuses: params.statuses(P.associationStatus) ?? ['Approved'],
+    });
     if (objects.length > options.maxResults) {
       return failure(request, [
         error('XDSTooManyResults', `the query matches more than ${options.maxResults} objects; narrow it down`, name),

@@ -8,6 +8,7 @@ import type { Submission } from '../model/metadata.js';
 import { associationRules } from './association.js';
 import { documentEntryFormatRules, documentEntryRequiredRules } from './documentEntry.js';
 import { folderFormatRules, folderRequiredRules } from './folder.js';
+import { notAnUpdateRules } from './metadataUpdate.js';
 import { registryStateRules } from './registryState.js';
 import { allObjects, EMPTY_SNAPSHOT, type Rule, type RuleContext, type SubmittedObject, type ValidationContext } from './rule.js';
 import { identifierRules, membershipRules, patientRules } from './submission.js';
@@ -27,6 +28,12 @@ export const iti42Rules: readonly Rule[] = [
   ...registryStateRules,
 ];
 
+/**
+ * What a registration is checked for: the rules above, and that it carries no metadata update
+ * (metadataUpdate.ts `notAnUpdateRules`: a lid other than the object's id, the update slots).
+ */
+export const registerRules: readonly Rule[] = [...iti42Rules, ...notAnUpdateRules];
+
 export function ruleContext(submission: Submission, ctx: ValidationContext): RuleContext {
   const inMessage = new Map<string, SubmittedObject>();
   for (const obj of allObjects(submission)) if (!inMessage.has(obj.entryUuid)) inMessage.set(obj.entryUuid, obj);
@@ -40,7 +47,7 @@ export function ruleContext(submission: Submission, ctx: ValidationContext): Rul
 }
 
 /** Runs every rule and returns all problems found (not just the first), located at the submitted ids. */
-export function validateSubmission(submission: Submission, ctx: ValidationContext, rules: readonly Rule[] = iti42Rules): RegistryErrorInfo[] {
+export function validateSubmission(submission: Submission, ctx: ValidationContext, rules: readonly Rule[] = registerRules): RegistryErrorInfo[] {
   const context = ruleContext(submission, ctx);
   // A loop, not flatMap: nearly every rule finds nothing, and flatMap spent more on ~50 empty
   // arrays than the rules on the submission.

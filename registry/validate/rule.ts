@@ -38,11 +38,12 @@ export interface RuleContext {
   readonly inMessage: ReadonlyMap<string, SubmittedObject>;
 }
 
-export interface Rule {
+/** A rule over a context of type C: RuleContext, or a richer one (ITI-57's UpdateRuleContext). */
+export interface Rule<C extends RuleContext = RuleContext> {
   readonly id: string;
   readonly description: string;
   readonly errorCode: ErrorCode;
-  check(ctx: RuleContext): RegistryErrorInfo[];
+  check(ctx: C): RegistryErrorInfo[];
 }
 
 /** Every submitted object except associations, SubmissionSet first. */
@@ -55,11 +56,11 @@ export function allObjects(sub: Submission): SubmittedObject[] {
 }
 
 /** A rule that inspects each object of one kind and reports at most one problem per object. */
-export function perObject<T extends { readonly entryUuid: string }>(
+export function perObject<T extends { readonly entryUuid: string }, C extends RuleContext = RuleContext>(
   meta: { id: string; description: string; errorCode: ErrorCode },
   select: (sub: Submission) => readonly T[],
-  problem: (obj: T, ctx: RuleContext) => string | undefined,
-): Rule {
+  problem: (obj: T, ctx: C) => string | undefined,
+): Rule<C> {
   return {
     ...meta,
     check(ctx) {

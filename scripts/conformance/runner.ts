@@ -141,6 +141,8 @@ class LinkError extends Error {}
 
 const NETWORK_KINDS: Readonly<Record<string, { endpoint: keyof Endpoints; action: string; kind: 'submit' | 'pnr' | 'query' | 'retrieve' }>> = {
   RegisterTransaction: { endpoint: 'registry', action: ACTION.register, kind: 'submit' },
+  // ITI-57 is a SubmitObjectsRequest prepared as a registration is (AssignUuids, uniqueIds, patient ids).
+  MuTransaction: { endpoint: 'registry', action: ACTION.updateDocumentSet, kind: 'submit' },
   ProvideAndRegisterTransaction: { endpoint: 'repository', action: ACTION.provideAndRegister, kind: 'pnr' },
   StoredQueryTransaction: { endpoint: 'registry', action: ACTION.storedQuery, kind: 'query' },
   RetrieveTransaction: { endpoint: 'repository', action: ACTION.retrieve, kind: 'retrieve' },
@@ -470,6 +472,9 @@ export class Session {
     } else pid = this.currentPatient(plan.testId);
     if (!tokens.has('$patientid$')) tokens.set('$patientid$', pid);
     state.patientId = pid;
+    // The toolkit reports a step's parameters as Reports of the step (BasicTransaction
+    // reportStepParameters), so a later step may UseReport the $patientid$ a query ran with (20001).
+    state.reports.set('$patientid$', tokens.get('$patientid$')!);
 
     if (tx.kind === 'NullTransaction') {
       const txLog = appendStepLog(log, step.id, tx.kind);

@@ -16,6 +16,7 @@ export const ACTION = {
   crossGatewayQuery: 'urn:ihe:iti:2007:CrossGatewayQuery',
   crossGatewayRetrieve: 'urn:ihe:iti:2007:CrossGatewayRetrieve',
   deleteDocumentSet: 'urn:ihe:iti:2010:DeleteDocumentSet',
+  updateDocumentSet: 'urn:ihe:iti:2010:UpdateDocumentSet',
   removeDocuments: 'urn:ihe:iti:2017:RemoveDocuments',
   multiPatientQuery: 'urn:ihe:iti:2009:MultiPatientStoredQuery',
 } as const;

@@ -135,7 +135,8 @@ export function richSubmission(): Submission {
         availabilityStatus: 'Approved',
         documentation: [{ code: 'Korrigert', scheme: '1.2.3' }],
         homeCommunityId: 'urn:oid:2.16.578.1.12.4.5.100.1',
-        extra: { slots: [{ name: 'OriginalStatus', values: ['urn:oasis:names:tc:ebxml-regrep:StatusType:Approved'] }], classifications: [], externalIdentifiers: [] },
+        // A slot XDS does not define (OriginalStatus is an ITI-57 one now, read into the model).
+        extra: { slots: [{ name: 'urn:example:reviewNote', values: ['checked'] }], classifications: [], externalIdentifiers: [] },
       },
       {
         type: 'Association',
@@ -145,6 +146,7 @@ export function richSubmission(): Submission {
         targetUuid: 'Document01',
         availabilityStatus: 'Submitted',
         previousVersion: '1',
+        associationPropagation: 'no',
         extra: { slots: [], classifications: [], externalIdentifiers: [] },
       },
     ],

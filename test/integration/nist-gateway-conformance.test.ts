@@ -16,17 +16,7 @@ import { IG_XCA_ORCHESTRATION, startGatewayEnvironment, type GatewayEnvironment 
 import { startConformanceNode } from '../../scripts/conformance/node.js';
 import { runCollections, type ConformanceReport, type Session } from '../../scripts/conformance/runner.js';
 import { ACTIONS } from '../helpers/soap.js';
-
-function expectAllApplicablePass(report: ConformanceReport, collection: string, atLeast: number): void {
-  const totals = report.totals.find((t) => t.collection === collection);
-  expect(totals, `no totals for ${collection}`).to.not.equal(undefined);
-  const failing = report.tests
-    .filter((t) => !t.prerequisiteOnly && t.collections.includes(collection) && t.status !== 'pass' && t.status !== 'excluded')
-    .map((t) => `${t.test} ${t.status}: ${t.sections.flatMap((s) => s.steps.flatMap((st) => st.reasons)).slice(0, 3).join(' | ')}`);
-  expect(failing, failing.join('\n')).to.deep.equal([]);
-  expect(totals!.applicable).to.be.greaterThanOrEqual(atLeast);
-  expect(totals!.passed).to.equal(totals!.applicable);
-}
+import { expectAllApplicablePass } from './conformance-expect.js';
 
 describe('NIST conformance: XCA Responding Gateway (rg(xca))', function () {
   this.timeout(120_000);

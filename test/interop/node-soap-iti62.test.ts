@@ -4,7 +4,6 @@
  * JSON and reads the rs:RegistryResponse back. The submission is registered with the test helpers'
  * ITI-42; node-soap only removes.
  */
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as soap from 'soap';
 import type { Association } from '../../registry/model/metadata.js';
@@ -12,8 +11,8 @@ import { cx, epikrise, status } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { ACTIONS, postSoap } from '../helpers/soap.js';
 import { PATIENT_FNR } from '../wiring/helpers.js';
+import { clientFor } from './node-soap-client.js';
 
-const WSA = 'http://www.w3.org/2005/08/addressing';
 const SUCCESS = 'urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success';
 const FAILURE = 'urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure';
 
@@ -29,14 +28,7 @@ describe('interop: node-soap removes metadata (ITI-62)', function () {
   before(async () => {
     node = await startTestNode();
     url = `${node.url}/xds/registry`;
-    client = await soap.createClientAsync(`${url}?wsdl`, { forceSoap12Headers: true, normalizeNames: true, disableCache: true });
-    client.addSoapHeader(
-      (_method: unknown, location: string, soapAction: string) =>
-        `<wsa:Action xmlns:wsa="${WSA}" soap:mustUnderstand="true">${soapAction}</wsa:Action>` +
-        `<wsa:MessageID xmlns:wsa="${WSA}">urn:uuid:${randomUUID()}</wsa:MessageID>` +
-        `<wsa:ReplyTo xmlns:wsa="${WSA}"><wsa:Address>${WSA}/anonymous</wsa:Address></wsa:ReplyTo>` +
-        `<wsa:To xmlns:wsa="${WSA}" soap:mustUnderstand="true">${location}</wsa:To>`,
-    );
+    ({ client } = await clientFor(`${url}?wsdl`));
   });
   after(async () => node?.close());
 

@@ -4,16 +4,15 @@
  * rmd:RemoveDocumentsRequest from JSON and reads the rs:RegistryResponse back. Documents are put in
  * with the test client's ITI-41 (test/repository/client.ts); node-soap only removes.
  */
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as soap from 'soap';
 import { epikrise, status, uid } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { provideInline, retrieve } from '../repository/client.js';
+import { clientFor } from './node-soap-client.js';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPO = '2.16.578.1.12.4.5.100.1.2';
-const WSA = 'http://www.w3.org/2005/08/addressing';
 const SUCCESS = 'urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success';
 const PARTIAL = 'urn:ihe:iti:2007:ResponseStatusType:PartialSuccess';
 
@@ -31,24 +30,9 @@ describe('interop: node-soap removes documents (ITI-86)', function () {
   before(async () => {
     node = await startTestNode({ homeCommunityId: HOME, repository: { repositoryUniqueId: REPO } });
     url = `${node.url}/xds/repository`;
-    client = await soap.createClientAsync(`${url}?wsdl`, {
-      forceSoap12Headers: true,
-      normalizeNames: true,
-      disableCache: true,
-      wsdl_options: {
-        overrideImportLocation: (location: string) => {
-          fetched.push(location);
-          return location;
-        },
-      },
-    });
-    client.addSoapHeader(
-      (_method: unknown, location: string, soapAction: string) =>
-        `<wsa:Action xmlns:wsa="${WSA}" soap:mustUnderstand="true">${soapAction}</wsa:Action>` +
-        `<wsa:MessageID xmlns:wsa="${WSA}">urn:uuid:${randomUUID()}</wsa:MessageID>` +
-        `<wsa:ReplyTo xmlns:wsa="${WSA}"><wsa:Address>${WSA}/anonymous</wsa:Address></wsa:ReplyTo>` +
-        `<wsa:To xmlns:wsa="${WSA}" soap:mustUnderstand="true">${location}</wsa:To>`,
-    );
+    const made = await clientFor(`${url}?wsdl`);
+    client = made.client;
+    fetched.push(...made.fetched);
   });
   after(async () => node?.close());
 

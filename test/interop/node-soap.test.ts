@@ -9,13 +9,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as soap from 'soap';
 import { startTestNode, type TestNode } from '../helpers/node.js';
+import { clientFor } from './node-soap-client.js';
 
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 const REPO = '2.16.578.1.12.4.5.100.1.2';
 /** A synthetic test person with a valid fødselsnummer (check digits), Norwegian F-number authority. */
 const KARI = '13116900216^^^&2.16.578.1.12.4.1.4.1&ISO';
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
-const WSA = 'http://www.w3.org/2005/08/addressing';
 const XOP = 'http://www.w3.org/2004/08/xop/include';
 const SUCCESS = 'urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success';
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
@@ -129,40 +129,6 @@ function epikrise(): Buffer {
 /** What node-soap hands back: [result, rawResponse, soapHeader, rawRequest, mtomAttachments]. */
 type SoapAnswer = [Json, string, Json | undefined, string, soap.IMTOMAttachments | undefined];
 
-/**
- * A node-soap client on the WSDL served by the node. Every schema the WSDL imports (and those the
- * schemas import) is fetched from the node too, at `<endpoint>?xsd=<file>`; `fetched` records them.
- */
-async function clientFor(wsdlUrl: string, extra: soap.IOptions = {}): Promise<{ client: soap.Client; fetched: string[]; messageIds: string[] }> {
-  const fetched: string[] = [];
-  const messageIds: string[] = [];
-  const client = await soap.createClientAsync(wsdlUrl, {
-    forceSoap12Headers: true,
-    // The IHE operation names contain '-' (…ProvideAndRegisterDocumentSet-b); node-soap only
-    // defines promise methods for identifier-safe names.
-    normalizeNames: true,
-    disableCache: true,
-    wsdl_options: {
-      overrideImportLocation: (location: string, _parent: string, include: string) => {
-        fetched.push(location);
-        return location;
-      },
-    },
-    ...extra,
-  });
-  // WS-Addressing 1.0 as IHE requires it, built per call (fresh MessageID, To = the endpoint).
-  client.addSoapHeader((_method: unknown, location: string, soapAction: string) => {
-    messageIds.push(`urn:uuid:${randomUUID()}`);
-    return (
-      `<wsa:Action xmlns:wsa="${WSA}" soap:mustUnderstand="true">${soapAction}</wsa:Action>` +
-      `<wsa:MessageID xmlns:wsa="${WSA}">${messageIds.at(-1)}</wsa:MessageID>` +
-      `<wsa:ReplyTo xmlns:wsa="${WSA}"><wsa:Address>${WSA}/anonymous</wsa:Address></wsa:ReplyTo>` +
-      `<wsa:To xmlns:wsa="${WSA}" soap:mustUnderstand="true">${location}</wsa:To>`
-    );
-  });
-  return { client, fetched, messageIds };
-}
-
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const attrs = (o: unknown): Record<string, string> => ((o as Json | undefined)?.attributes ?? {}) as Record<string, string>;
 const errorCodes = (result: Json): string[] =>
@@ -239,6 +205,7 @@ describe('interop: node-soap as the client of a node', function () {
     expect(Object.keys(registry.describe().DocumentRegistry_Service.DocumentRegistry_Port_Soap12)).to.deep.equal([
       'DocumentRegistry_RegisterDocumentSet-b',
       'DocumentRegistry_RegistryStoredQuery',
+      'DocumentRegistry_UpdateDocumentSet',
       'DocumentRegistry_DeleteDocumentSet',
       'DocumentRegistry_MultiPatientStoredQuery',
     ]);

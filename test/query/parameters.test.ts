@@ -148,9 +148,10 @@ describe('stored query parameters', () => {
       GetFoldersForDocument: [],
       GetRelatedDocuments: ['$AssociationTypes'],
     };
-    const pairs: Partial<Record<keyof typeof PARAMETER_TABLES, [string, string]>> = {
-      GetDocuments: ['$XDSDocumentEntryEntryUUID', '$XDSDocumentEntryUniqueId'],
-      GetFolders: ['$XDSFolderEntryUUID', '$XDSFolderUniqueId'],
+    // GetDocuments and GetFolders also take the logicalID (XDS Metadata Update option).
+    const pairs: Partial<Record<keyof typeof PARAMETER_TABLES, [string, string, ...string[]]>> = {
+      GetDocuments: ['$XDSDocumentEntryEntryUUID', '$XDSDocumentEntryUniqueId', '$XDSDocumentEntryLogicalID'],
+      GetFolders: ['$XDSFolderEntryUUID', '$XDSFolderUniqueId', '$XDSFolderLogicalID'],
       GetDocumentsAndAssociations: ['$XDSDocumentEntryEntryUUID', '$XDSDocumentEntryUniqueId'],
       GetSubmissionSetAndContents: ['$XDSSubmissionSetEntryUUID', '$XDSSubmissionSetUniqueId'],
       GetFolderAndContents: ['$XDSFolderEntryUUID', '$XDSFolderUniqueId'],
