@@ -216,6 +216,50 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The IHE MHD endpoint (connector/fhir): Document Responder and Document Recipient in FHIR R4
+     * JSON in front of the same registry and repository (ITI-65 provide, ITI-66 / ITI-67 search,
+     * ITI-68 retrieve), under the same access policy and audit as the SOAP endpoints; with the
+     * trust model on, every request needs a HelseID access token (trust.helseid).
+     */
+    fhir: z
+      .object({
+        /** Served unless false. It costs ~1.5 s of start time and ~100 MB while the FHIR R4 definitions are read (once). */
+        enabled: z.boolean().default(true),
+        /** Base path of the FHIR endpoint. */
+        path: endpointPath.default('/fhir'),
+        /**
+         * The endpoint's URL as clients address it (scheme, host, port, path: e.g.
+         * https://kp.example.no/fhir behind a TLS-terminating proxy): the base of the URLs the
+         * answers carry (fullUrl, attachment.url) and the URL a DPoP proof's htu is checked
+         * against. Default: built from the request (its scheme and Host header).
+         */
+        publicBaseUrl: z
+          .url({ protocol: /^https?$/ })
+          .refine((u) => !/[?#]/.test(u), 'expected a base URL without query or fragment')
+          .optional(),
+        /**
+         * The languageCode of a DocumentReference provided without attachment.language (XDS
+         * requires one; NHN's sample Bundle has none). The transaction-response says when it was
+         * used. `false`: no default, such a Bundle is refused as the registry refuses it
+         * (XDSRegistryMetadataError).
+         */
+        defaultLanguageCode: z
+          .union([z.string().regex(/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/, 'expected a language tag (BCP 47) such as nb-NO, or false'), z.literal(false)])
+          .default('nb-NO'),
+        /**
+         * Largest request body (a Provide Document Bundle with its documents in base64, or a
+         * search form), in bytes: more is refused with 413 before it is read. A FHIR JSON body is
+         * held in memory whole (there is no streaming for JSON), so this is lower than
+         * limits.maxRequestBytes; large documents go better through ITI-41 with MTOM. Also the
+         * largest document answered as a FHIR Binary resource (ITI-68 with Accept: application/fhir+json).
+         */
+        maxRequestBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+        /** Deepest JSON nesting accepted in a request (FHIR resources stay well under 30). */
+        maxJsonDepth: z.number().int().min(16).max(1000).default(100),
+      })
+      .strict()
+      .prefault({}),
     /** The listener: HTTPS and mutual TLS per endpoint, or plain HTTP (the default, loudly logged). */
     tls: tlsConfigSchema.prefault({}),
     /** Deadlines for headers and bodies, and the memory budget of request bodies (connector/http). */
@@ -254,6 +298,8 @@ export const configSchema = z
 export type NodeConfig = z.infer<typeof configSchema>;
 /** `registry.multiPatientQuery`: whether ITI-51 is offered, and to whom under the trust model. */
 export type MultiPatientQueryConfig = NodeConfig['registry']['multiPatientQuery'];
+/** `fhir`: the MHD endpoint. */
+export type FhirConfig = NodeConfig['fhir'];
 export type NodeConfigInput = z.input<typeof configSchema>;
 
 export class ConfigError extends Error {

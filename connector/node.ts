@@ -35,12 +35,18 @@ import { accessLogRouter } from './audit/access-log.js';
 import { adminRouter } from './admin/router.js';
 import type { Auditor } from './audit/auditor.js';
 import type { AuditStore } from './audit/store.js';
-import type { EndpointName } from './transactions/context.js';
+import type { EndpointName, TransactionServices } from './transactions/context.js';
+import type { InitiatingGateway } from './gateway/initiating.js';
 import { createTransactionServices } from './transactions/services.js';
 import { ensureWritableDataDir } from './data-dir.js';
 import { logStart, originUrl, type ConfigOrigin } from './start-log.js';
 import { NodeMetrics } from './metrics/metrics.js';
 import { metricsHandler } from './metrics/http.js';
+import { readFileSync } from 'node:fs';
+import { PACKAGE_ROOT } from './package-root.js';
+import { loadFhirDefinitions } from './fhir/mapping/validate.js';
+import { fhirRouter } from './fhir/http/index.js';
+import { createAccessTokenVerifier } from './trust/helseid/verify.js';
 
 export interface RunningNode {
   /** Base URL, e.g. http://127.0.0.1:8080 (the bound port when 0 was asked for). */
@@ -237,6 +243,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     app.use(config.admin.path, adminRouter({ token: config.admin.token, config, auditStore: created.auditStore, metrics }));
   }
 
+  // IHE MHD (connector/fhir): the same registry, repository, policy and audit behind FHIR R4 JSON.
+  const fhir = mountFhir(app, { config, services, registry, repository, logger, metrics, federation: gateways && config.gateway.mode === 'node' && config.gateway.communities.length > 0 ? gateways.initiating : undefined });
+
   const listener = await listen(app, {
     tls: config.tls,
     http: config.http,
@@ -252,7 +261,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   // A wildcard address is not one a client can connect to: `url` names this machine's loopback.
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   ready = true;
-  logStart(logger, { config, port, scheme: listener.scheme, dataDir, gateways: gateways !== undefined, origin: options.configOrigin });
+  logStart(logger, { config, port, scheme: listener.scheme, dataDir, gateways: gateways !== undefined, origin: options.configOrigin, ...(fhir.definitionsMs !== undefined ? { fhirDefinitionsMs: fhir.definitionsMs } : {}) });
 
   return {
     url: originUrl(listener.scheme, host, port),
@@ -293,4 +302,67 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       await patientBlocks?.close();
     },
   };
+}
+
+interface FhirMountInput {
+  readonly config: NodeConfig;
+  readonly services: TransactionServices;
+  readonly registry: DocumentRegistry;
+  readonly repository: DocumentRepository;
+  readonly logger: winston.Logger;
+  readonly metrics: NodeMetrics;
+  /** The initiating gateway, when MHD answers across communities. */
+  readonly federation?: InitiatingGateway | undefined;
+}
+
+/**
+ * Mounts the MHD endpoint when `fhir.enabled`, and loads the FHIR R4 definitions its validation
+ * needs first (~1.5 s, blocking; done here so that no request pays for it). With the trust model
+ * on for `fhir`, every request needs a HelseID token: without `trust.helseid` there is nothing to
+ * verify one with, so the endpoint is not served at all rather than served open (logged).
+ */
+function mountFhir(app: express.Express, input: FhirMountInput): { readonly definitionsMs?: number } {
+  const { config, services, logger } = input;
+  if (!config.fhir.enabled) return {};
+  const trust = services.trust;
+  const protectedByTrust = trust?.endpoints.has('fhir') ?? false;
+  if (protectedByTrust && config.trust.helseid === undefined) return {};
+  if (trust !== undefined && !protectedByTrust) {
+    logger.warn(`TRUST MODEL OFF on endpoint fhir (${config.fhir.path}): no access token is verified and no access policy applied there`);
+  }
+  // A missing or unusable JWKS file stops the start here, as a bad pinned certificate does.
+  const tokens = protectedByTrust ? createAccessTokenVerifier(config.trust.helseid!) : undefined;
+  const definitionsMs = loadFhirDefinitions();
+  app.use(
+    config.fhir.path,
+    fhirRouter({
+      config: config.fhir,
+      services,
+      tokens,
+      actors: {
+        registry: input.registry,
+        repository: input.repository,
+        homeCommunityId: config.homeCommunityId,
+        repositoryUniqueId: config.repository.repositoryUniqueId,
+        federation: input.federation,
+      },
+      logger,
+      observe: (transaction, status, ms) => input.metrics.recordFhirRequest(transaction, status, ms),
+      version: packageVersion(),
+    }),
+  );
+  return { definitionsMs };
+}
+
+let version: string | undefined;
+/** The package's version (package.json), read once. */
+function packageVersion(): string {
+  if (version === undefined) {
+    try {
+      version = String((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version ?? '0');
+    } catch {
+      version = '0';
+    }
+  }
+  return version;
 }

@@ -39,6 +39,8 @@ export interface StartFacts {
   readonly origin?: ConfigOrigin | undefined;
   /** The machine's interfaces (os.networkInterfaces(); tests pass their own). */
   readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** How long loading the FHIR R4 definitions took at start (absent when the MHD endpoint is not served). */
+  readonly fhirDefinitionsMs?: number | undefined;
 }
 
 /** Logs the start lines, in order. */
@@ -53,6 +55,7 @@ export function startLines(facts: StartFacts): StartLine[] {
     ...identityLines(facts.config),
     storeLine(facts),
     ...endpointLines(facts),
+    ...fhirLines(facts),
     tlsLine(facts.config),
     trustLine(facts.config),
     ...demoWarnings(facts.config),
@@ -143,7 +146,7 @@ function endpointLines({ config, gateways }: StartFacts): StartLine[] {
     : "this node's registry";
   const lines = [
     line('/health', 'readiness (200 once started)'),
-    line(e.registry, 'Document Registry (ITI-42 register, ITI-18 stored query, ITI-57 update, ITI-62 delete)'),
+    line(e.registry, 'Document Registry (ITI-42 register, ITI-18 stored query, ITI-57 update, ITI-62 delete, ITI-92 restricted update)'),
     line(e.repository, `Document Repository (ITI-41 provide and register, ITI-43 retrieve, ITI-86 remove), registering with ${registryTarget}`),
   ];
   if (gateways) lines.push(...gatewayLines(config, line));
@@ -154,6 +157,35 @@ function endpointLines({ config, gateways }: StartFacts): StartLine[] {
   const metricsRole = config.metrics.token !== undefined ? 'Prometheus metrics (bearer token)' : 'Prometheus metrics, OPEN to anyone who can reach the port (set metrics.token)';
   lines.push(info(`metrics endpoint ${config.metrics.path}: ${metricsRole}`, { path: config.metrics.path, role: metricsRole }));
   return lines;
+}
+
+/**
+ * The MHD endpoint, said apart from the SOAP endpoints ('MHD endpoint …', as the metrics line is):
+ * what it serves, whether a HelseID token is required, and loudly when trust is on for it but
+ * nothing could verify a token, so that it is not served.
+ */
+function fhirLines({ config, fhirDefinitionsMs }: StartFacts): StartLine[] {
+  const fhir = config.fhir;
+  if (!fhir.enabled) return [info('MHD endpoint: off (fhir.enabled is false)', { fhir: false })];
+  const trust = config.trust;
+  const guarded = trust.enabled && trust.endpoints.includes('fhir');
+  const meta = { path: fhir.path, fhir: true };
+  if (guarded && trust.helseid === undefined) {
+    return [
+      warn(`MHD endpoint ${fhir.path}: NOT served: the trust model is on for fhir, but trust.helseid is not configured to verify access tokens (configure it, leave fhir out of trust.endpoints, or set fhir.enabled false)`, {
+        ...meta,
+        served: false,
+      }),
+    ];
+  }
+  const access = guarded
+    ? `HelseID access token required (issuer ${trust.helseid!.issuer})`
+    : trust.enabled
+      ? 'OPEN: no access token verified, no access policy (fhir is not in trust.endpoints)'
+      : 'no access token (trust model off)';
+  const loaded = fhirDefinitionsMs !== undefined ? `; FHIR R4 definitions loaded in ${Math.round(fhirDefinitionsMs)} ms` : '';
+  const role = `IHE MHD Document Recipient and Responder (ITI-65, ITI-66, ITI-67, ITI-68), FHIR R4 JSON; ${access}${loaded}`;
+  return [info(`MHD endpoint ${fhir.path}: ${role}`, { ...meta, role, tokenRequired: guarded, ...(fhirDefinitionsMs !== undefined ? { fhirDefinitionsMs: Math.round(fhirDefinitionsMs) } : {}) })];
 }
 
 function gatewayLines(config: NodeConfig, line: (path: string, role: string) => StartLine): StartLine[] {
@@ -186,7 +218,9 @@ function tlsLine(config: NodeConfig): StartLine {
 function trustLine(config: NodeConfig): StartLine {
   const trust = config.trust;
   if (!trust.enabled) return info('trust model: off (no XUA verification, no access policy; set trust.enabled)', { trust: false });
-  return info(`trust model: on (XUA verified and the access policy applied on ${trust.endpoints.join(', ')})`, {
+  const soap = trust.endpoints.filter((e) => e !== 'fhir');
+  const credentials = trust.endpoints.includes('fhir') ? `XUA verified on ${soap.join(', ') || 'no SOAP endpoint'}, HelseID tokens on fhir` : 'XUA verified';
+  return info(`trust model: on (${credentials}; the access policy applied on ${trust.endpoints.join(', ')})`, {
     trust: true,
     endpoints: trust.endpoints,
   });

@@ -28,6 +28,12 @@
  *
  * SUBMITTED ASSOCIATIONS are stored as sent, with the SubmitAssociation that carries them; a
  * HasMember into a folder moves the folder's lastUpdateTime.
+ *
+ * ITI-92 Restricted Update Document Set (Restricted Metadata Update, XDS and XCA Persistence
+ * Options) is the same write with its own rule list (validate/iti92.ts: new DocumentEntry versions
+ * only, some attributes unmodifiable) and one difference in the plan: the new version takes the
+ * availabilityStatus of the version it supersedes, so that a Deprecated latest version, which RMU
+ * may update (CP 1190, NIST 12319), stays Deprecated in its new version instead of coming back.
  */
 import type { RegistryErrorInfo } from './model/errors.js';
 import {
@@ -53,7 +59,7 @@ import {
   toDtm,
 } from './register.js';
 import type { CommitBatch, RegistryStore } from './store/store.js';
-import { validateUpdate, type RegistrySnapshot, type UpdateState } from './validate/index.js';
+import { validateRestrictedUpdate, validateUpdate, type RegistrySnapshot, type UpdateState, type UpdateValidationContext } from './validate/index.js';
 import {
   latestVersion,
   newVersions,
@@ -71,14 +77,38 @@ export interface UpdateContext {
   readonly homeCommunityId?: string;
 }
 
-/** Applies an ITI-57 request whole, or nothing of it; `records` are written with it if it is stored. */
-export function updateDocumentSet(store: RegistryStore, submission: Submission, ctx: UpdateContext, records: readonly CommitRecord[] = []): Promise<WriteOutcome> {
-  return write(store, { records, decide: (registry) => decideUpdate(registry, submission, ctx) });
+/** What tells the two update transactions apart once the request is loaded. */
+interface UpdateKind {
+  readonly validate: (submission: Submission, ctx: UpdateValidationContext) => RegistryErrorInfo[];
+  /** A new version keeps the superseded version's availabilityStatus (ITI-92) instead of becoming Approved (ITI-57). */
+  readonly inheritStatus: boolean;
 }
 
-async function decideUpdate(store: RegistryStore, submission: Submission, ctx: UpdateContext): Promise<WritePlan> {
+const UPDATE: UpdateKind = { validate: (submission, ctx) => validateUpdate(submission, ctx), inheritStatus: false };
+const RESTRICTED_UPDATE: UpdateKind = { validate: validateRestrictedUpdate, inheritStatus: true };
+
+/** Applies an ITI-57 request whole, or nothing of it; `records` are written with it if it is stored. */
+export function updateDocumentSet(store: RegistryStore, submission: Submission, ctx: UpdateContext, records: readonly CommitRecord[] = []): Promise<WriteOutcome> {
+  return write(store, { records, decide: (registry) => decideUpdate(registry, submission, ctx, UPDATE) });
+}
+
+/**
+ * Applies an ITI-92 request whole, or nothing of it, on the same write path as ITI-57 (so that an
+ * RMU and an ITI-57 update of one logical DocumentEntry racing each other are judged one after the
+ * other too); `records` are written with it if it is stored.
+ */
+export function restrictedUpdateDocumentSet(
+  store: RegistryStore,
+  submission: Submission,
+  ctx: UpdateContext,
+  records: readonly CommitRecord[] = [],
+): Promise<WriteOutcome> {
+  return write(store, { records, decide: (registry) => decideUpdate(registry, submission, ctx, RESTRICTED_UPDATE) });
+}
+
+async function decideUpdate(store: RegistryStore, submission: Submission, ctx: UpdateContext, kind: UpdateKind): Promise<WritePlan> {
   const { snapshot, state } = await loadUpdate(store, submission);
-  const errors: RegistryErrorInfo[] = validateUpdate(submission, {
+  const errors: RegistryErrorInfo[] = kind.validate(submission, {
     patientIds: ctx.patientIds,
     registry: snapshot,
     update: state,
@@ -88,7 +118,7 @@ async function decideUpdate(store: RegistryStore, submission: Submission, ctx: U
   const resolved = resolveSymbolicIds(submission);
   return {
     kind: 'accepted',
-    batch: planUpdate(resolved, snapshot, state, toDtm(ctx.now())),
+    batch: planUpdate(resolved, snapshot, state, toDtm(ctx.now()), kind.inheritStatus),
     outcome: { status: 'Success', errors },
     witness: resolved.submissionSet.entryUuid,
     // Submitted urn:uuid ids were looked up and found new (REG-entryUUID-new); every other insert has a new UUID.
@@ -211,8 +241,11 @@ async function loadUpdate(store: RegistryStore, submission: Submission): Promise
 
 // ---------------------------------------------------------------- the batch
 
-/** The batch of a request that passed the rules (ids resolved: symbolic ones are new UUIDs). */
-function planUpdate(sub: Submission, snapshot: RegistrySnapshot, state: UpdateState, now: string): CommitBatch {
+/**
+ * The batch of a request that passed the rules (ids resolved: symbolic ones are new UUIDs).
+ * `inheritStatus`: new versions take the status of the versions they supersede (ITI-92).
+ */
+function planUpdate(sub: Submission, snapshot: RegistrySnapshot, state: UpdateState, now: string, inheritStatus: boolean): CommitBatch {
   const inserts = new Map<string, RegistryObject>();
   const replacements = new Map<string, RegistryObject>();
   const current = (id: string): RegistryObject | undefined => inserts.get(id) ?? replacements.get(id) ?? snapshot.byUuid.get(id);
@@ -237,7 +270,8 @@ function planUpdate(sub: Submission, snapshot: RegistrySnapshot, state: UpdateSt
   for (const obj of newVersions(sub)) {
     const lid = obj.logicalUuid!;
     const latest = latestVersion(state.versions.get(lid))!;
-    const version = asVersion(obj, lid, versionOf(latest) + 1);
+    const versioned = asVersion(obj, lid, versionOf(latest) + 1);
+    const version = inheritStatus ? { ...versioned, availabilityStatus: latest.availabilityStatus } : versioned;
     inserts.set(version.entryUuid, version.type === 'Folder' ? { ...version, lastUpdateTime: laterThan(latest.type === 'Folder' ? latest.lastUpdateTime : undefined, now) } : version);
     change({ ...(current(latest.entryUuid) ?? latest), availabilityStatus: 'Deprecated' });
     replacedBy.set(latest.entryUuid, version.entryUuid);

@@ -59,6 +59,12 @@ export interface AuditPrincipal {
   readonly decisionRef?: string | undefined;
   /** Role (Volven 9060: LE, SP, …). */
   readonly role?: AuditCode | undefined;
+  /**
+   * What the requestor proved themselves with: a SAML assertion (XUA, the default when absent) or
+   * an OAuth access token (HelseID on the MHD path, whose `jti` is then `assertionId`). BALP types
+   * the user agent by it, and its SAML profiles fit only the first.
+   */
+  readonly credential?: 'saml' | 'oauth' | undefined;
 }
 
 /** One end of the exchange: a system, not a person. */
@@ -85,7 +91,22 @@ export const OUTCOME_CODE: Readonly<Record<Outcome, '0' | '4' | '8' | '12'>> = {
 
 export type EventAction = 'C' | 'R' | 'U' | 'D' | 'E';
 
-export type TransactionId = 'ITI-18' | 'ITI-38' | 'ITI-39' | 'ITI-41' | 'ITI-42' | 'ITI-43' | 'ITI-51' | 'ITI-57' | 'ITI-62' | 'ITI-86';
+export type TransactionId =
+  | 'ITI-18'
+  | 'ITI-38'
+  | 'ITI-39'
+  | 'ITI-41'
+  | 'ITI-42'
+  | 'ITI-43'
+  | 'ITI-51'
+  | 'ITI-57'
+  | 'ITI-62'
+  | 'ITI-65'
+  | 'ITI-66'
+  | 'ITI-67'
+  | 'ITI-68'
+  | 'ITI-86'
+  | 'ITI-92';
 
 export const TRANSACTION_NAMES: Readonly<Record<TransactionId, string>> = {
   'ITI-18': 'Registry Stored Query',
@@ -97,7 +118,12 @@ export const TRANSACTION_NAMES: Readonly<Record<TransactionId, string>> = {
   'ITI-51': 'Multi-Patient Stored Query',
   'ITI-57': 'Update Document Set',
   'ITI-62': 'Delete Document Set',
+  'ITI-65': 'Provide Document Bundle',
+  'ITI-66': 'Find Document Lists',
+  'ITI-67': 'Find Document References',
+  'ITI-68': 'Retrieve Document',
   'ITI-86': 'Remove Documents',
+  'ITI-92': 'Restricted Update Document Set',
 };
 
 const DCM = 'DCM';
@@ -132,11 +158,11 @@ export interface DocumentRef {
   readonly homeCommunityId?: string | undefined;
 }
 
-/** The query of ITI-18 / ITI-38 / ITI-51 as audited. */
+/** The query of ITI-18 / ITI-38 / ITI-51 / ITI-66 / ITI-67 as audited. */
 export interface QueryRef {
   /** The stored query id (urn:uuid:…). */
   readonly storedQueryId: string;
-  /** The AdhocQueryRequest as received or sent (XML text); audited base64-encoded. */
+  /** The AdhocQueryRequest as received or sent (XML text), or an MHD search as received; audited base64-encoded. */
   readonly text: string;
   readonly homeCommunityId?: string | undefined;
 }
@@ -216,11 +242,11 @@ function transactionType(t: TransactionId): CodedValue {
 }
 
 /**
- * In a retrieve (ITI-39, ITI-43) the TF tables make the system that sends the documents the
- * Source and the requesting client the Destination; in every other transaction the client is
+ * In a retrieve (ITI-39, ITI-43, ITI-68) the TF tables make the system that sends the documents
+ * the Source and the requesting client the Destination; in every other transaction the client is
  * the Source.
  */
-const SERVER_IS_SOURCE: ReadonlySet<TransactionId> = new Set(['ITI-39', 'ITI-43']);
+const SERVER_IS_SOURCE: ReadonlySet<TransactionId> = new Set(['ITI-39', 'ITI-43', 'ITI-68']);
 
 /** An event under construction: `base` makes it, the builders add their members. */
 type Building = { -readonly [K in keyof AuditEvent]: AuditEvent[K] };
@@ -264,7 +290,7 @@ function base(
   return event;
 }
 
-function queryEvent(t: 'ITI-18' | 'ITI-38' | 'ITI-51', input: QueryAuditInput): AuditEvent {
+function queryEvent(t: 'ITI-18' | 'ITI-38' | 'ITI-51' | 'ITI-66' | 'ITI-67', input: QueryAuditInput): AuditEvent {
   const event = base(input, t, EVENT_IDS.query, 'E', [transactionType(t)]);
   event.query = input.query;
   return event;
@@ -310,18 +336,27 @@ export const auditEvents = {
   /** Repository exports, consumer imports. */
   iti43: (input: RetrieveAuditInput): AuditEvent => withDocuments(transferEvent('ITI-43', input, true), input.documents),
   iti57: (input: SubmitAuditInput): AuditEvent => submission(base(input, 'ITI-57', EVENT_IDS.patientRecord, 'U', [transactionType('ITI-57')]), input),
+  /** Patient Record "U", as ITI-57: an RMU is a metadata update made by another way (XDS or XCA Persistence Option). */
+  iti92: (input: SubmitAuditInput): AuditEvent => submission(base(input, 'ITI-92', EVENT_IDS.patientRecord, 'U', [transactionType('ITI-92')]), input),
   iti62: (input: DeleteAuditInput): AuditEvent => {
     const event = base(input, 'ITI-62', EVENT_IDS.patientRecord, 'D', [transactionType('ITI-62')]);
     event.objectUuids = input.objectUuids;
     return event;
   },
   iti86: (input: RemoveAuditInput): AuditEvent => withDocuments(base(input, 'ITI-86', EVENT_IDS.patientRecord, 'D', [transactionType('ITI-86')]), input.documents),
+  /** MHD Document Recipient: imports the documents as the ITI-41 repository does (ITI TF-2 3.65.5.1). */
+  iti65: (input: SubmitAuditInput): AuditEvent => submission(transferEvent('ITI-65', input, false), input),
+  /** MHD searches are Query events, as ITI-18 (ITI TF-2 3.66.5.1, 3.67.5.1); the query is the search as received. */
+  iti66: (input: QueryAuditInput): AuditEvent => queryEvent('ITI-66', input),
+  iti67: (input: QueryAuditInput): AuditEvent => queryEvent('ITI-67', input),
+  /** MHD Document Responder exports, consumer imports, as ITI-43 (ITI TF-2 3.68.5.1). */
+  iti68: (input: RetrieveAuditInput): AuditEvent => withDocuments(transferEvent('ITI-68', input, true), input.documents),
 };
 
 export type TransactionAuditInput =
-  | ({ readonly transaction: 'ITI-18' | 'ITI-38' | 'ITI-51' } & QueryAuditInput)
-  | ({ readonly transaction: 'ITI-39' | 'ITI-43' } & RetrieveAuditInput)
-  | ({ readonly transaction: 'ITI-41' | 'ITI-42' | 'ITI-57' } & SubmitAuditInput)
+  | ({ readonly transaction: 'ITI-18' | 'ITI-38' | 'ITI-51' | 'ITI-66' | 'ITI-67' } & QueryAuditInput)
+  | ({ readonly transaction: 'ITI-39' | 'ITI-43' | 'ITI-68' } & RetrieveAuditInput)
+  | ({ readonly transaction: 'ITI-41' | 'ITI-42' | 'ITI-57' | 'ITI-65' | 'ITI-92' } & SubmitAuditInput)
   | ({ readonly transaction: 'ITI-62' } & DeleteAuditInput)
   | ({ readonly transaction: 'ITI-86' } & RemoveAuditInput);
 
@@ -344,10 +379,20 @@ export function transactionEvent(input: TransactionAuditInput): AuditEvent {
       return auditEvents.iti42(input);
     case 'ITI-57':
       return auditEvents.iti57(input);
+    case 'ITI-92':
+      return auditEvents.iti92(input);
     case 'ITI-62':
       return auditEvents.iti62(input);
     case 'ITI-86':
       return auditEvents.iti86(input);
+    case 'ITI-65':
+      return auditEvents.iti65(input);
+    case 'ITI-66':
+      return auditEvents.iti66(input);
+    case 'ITI-67':
+      return auditEvents.iti67(input);
+    case 'ITI-68':
+      return auditEvents.iti68(input);
   }
 }
 

@@ -15,7 +15,9 @@
  *   The event claims IHE.BasicAudit.SAMLaccessTokenUse.Comprehensive when that user agent has
  *   what the profile requires (NameID, assertion ID; the organisation's name when there is one),
  *   .Minimal when only the organisation's name is missing, and nothing otherwise (base R4 only):
- *   a security failure without a verified assertion has no SAML user agent at all.
+ *   a security failure without a verified assertion has no SAML user agent at all. A user who came
+ *   with a HelseID access token (MHD) is BALP's OAuth user agent (UserOauthAgent, policy = the
+ *   token's jti), and the event claims no profile.
  * - entities: patient (type 1, role 1, what.identifier = CX.1 with `urn:oid:<authority>`), query
  *   (type 2, role 24, base64 query), documents (type 2, role 3, with repositoryUniqueId /
  *   homeCommunityId details), submission set (role 20), and the trust-framework attestation
@@ -145,7 +147,17 @@ export const BALP_SAML_COMPREHENSIVE = `${BALP}/IHE.BasicAudit.SAMLaccessTokenUs
 
 /** A SAML user agent BALP's Minimal profile accepts: the NameID (who.identifier.value) and the assertion ID (policy). */
 function hasSamlUser(p: AuditPrincipal | undefined): p is AuditPrincipal & { assertionId: string; userId: string } {
-  return p !== undefined && p.assertionId !== undefined && p.assertionId !== '' && p.userId !== undefined && p.userId !== '';
+  return p !== undefined && p.credential !== 'oauth' && p.assertionId !== undefined && p.assertionId !== '' && p.userId !== undefined && p.userId !== '';
+}
+
+/**
+ * A user who presented an OAuth access token (HelseID on the MHD path), with its id: BALP's OAuth
+ * user agent (policy = the token's jti). No BALP OAuth profile is claimed for it: this node does
+ * not yet record what those profiles require beyond the agent (the client's agent, the token's
+ * issuer), so such an event stays base R4 (docs/helseid.md).
+ */
+function hasOauthUser(p: AuditPrincipal | undefined): boolean {
+  return p !== undefined && p.credential === 'oauth' && p.assertionId !== undefined && p.assertionId !== '';
 }
 
 /**
@@ -182,6 +194,7 @@ function detail(type: string, value: string): string {
 }
 
 const SAML_USER = coding({ system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/UserAgentTypes', code: 'UserSamlAgent', display: 'User SAML Agent participant' });
+const OAUTH_USER = coding({ system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/UserAgentTypes', code: 'UserOauthAgent', display: 'User OAuth Agent participant' });
 const IRCP = coding({ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' });
 const AGNT = coding({ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleClass', code: 'AGNT', display: 'agent' });
 const PROV_TYPE = codeable(coding({ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleClass', code: 'PROV', display: 'healthcare provider' }));
@@ -193,7 +206,7 @@ const ORGNR_SYSTEM = json(`urn:oid:${OID.organisasjonsnummer}`)!;
 const APPLICATION_SERVER = `[${coding({ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' })}]`;
 
 /** Transactions whose requestor receives information (BALP: IRCP); in the others the requestor pushes or changes it (AGNT). */
-const READS: ReadonlySet<string> = new Set(['ITI-18', 'ITI-38', 'ITI-39', 'ITI-43', 'ITI-51']);
+const READS: ReadonlySet<string> = new Set(['ITI-18', 'ITI-38', 'ITI-39', 'ITI-43', 'ITI-51', 'ITI-66', 'ITI-67', 'ITI-68']);
 
 /** The human requestor as BALP's SAML "user" agent, then the organisation they act for as the "healthcare provider" agent, each as `,{…}`. */
 function principalAgents(p: NonNullable<AuditEvent['requestor']>, transaction: AuditEvent['transaction']): string {
@@ -205,7 +218,7 @@ function principalAgents(p: NonNullable<AuditEvent['requestor']>, transaction: A
   const poc = p.pointOfCare;
   const participation = transaction !== null && READS.has(transaction) ? IRCP : AGNT;
   // UserSamlAgent only with the assertion ID: BALP's user slice requires it as policy.
-  const type = hasSamlUser(p) ? codeable(SAML_USER, participation) : codeable(participation);
+  const type = hasSamlUser(p) ? codeable(SAML_USER, participation) : hasOauthUser(p) ? codeable(OAUTH_USER, participation) : codeable(participation);
   const user =
     `{${extension}"type":${type},"who":${who}${member('name', name)},"requestor":true` +
     (p.role !== undefined ? `,"role":[${codeable(auditCoding(p.role))}]` : '') +

@@ -11,8 +11,17 @@
  * patient id lets a responder know the objects are its own; on every DocumentRequest of ITI-39
  * (3.39.4.1.2, HomeCommunityId is required there). A `home` that names another community is
  * XDSUnknownCommunity. OIDs are compared with and without `urn:oid:`.
+ *
+ * XCA Persistence Option (Restricted Metadata Update, ITI-92): a regional node's responding gateway
+ * applies a Restricted Update Document Set to its own community's registry, on the registry's write
+ * path and under the registry's ITI-92 rules (which answer XDSUnknownCommunity for an object naming
+ * another community). The hub holds no metadata of its own and does not forward updates: it has no
+ * registry to persist to, and does not offer the transaction.
  */
 import { error, type RegistryErrorInfo } from '../../registry/model/errors.js';
+import type { Submission } from '../../registry/model/metadata.js';
+import type { DocumentRegistry } from '../../registry/registry.js';
+import type { CommitRecord, WriteOutcome } from '../../registry/write-queue.js';
 import type { StoredQueryRequest } from '../../registry/model/query.js';
 import { storedQueryName } from '../../registry/query/run.js';
 import type { StoredQueryName } from '../../registry/model/query.js';
@@ -41,6 +50,8 @@ export interface RespondingSource {
   query(request: StoredQueryRequest, ctx: RespondingContext): Promise<GatewayQueryResult>;
   /** Undefined when this node has no repository. */
   retrieve?(requests: readonly DocumentRequest[], ctx: RespondingContext): Promise<RetrieveResult>;
+  /** The community's own registry, where ITI-92 updates persist (XCA Persistence Option); undefined in hub mode. */
+  readonly registry?: DocumentRegistry;
 }
 
 export interface RespondingGatewayOptions {
@@ -82,6 +93,29 @@ export class RespondingGateway {
     // The home has done its job; the source answers for this community as a whole.
     const { homeCommunityId: _home, ...rest } = request;
     return this.source.query(rest, ctx);
+  }
+
+  /**
+   * The registry a Restricted Update at this gateway persists to, for the transaction's trust
+   * decision and audit reads; undefined where the gateway has none (hub mode).
+   */
+  get persistence(): DocumentRegistry | undefined {
+    return this.source.registry;
+  }
+
+  /**
+   * ITI-92 (XCA Persistence Option): the update applied to the community's registry, whole or not at
+   * all; `records` (the audit event) are stored in its commit.
+   */
+  async restrictedUpdate(submission: Submission, records: readonly CommitRecord[] = []): Promise<WriteOutcome> {
+    const registry = this.source.registry;
+    if (registry === undefined) {
+      return {
+        status: 'Failure',
+        errors: [error('XDSUnknownCommunity', `this responding gateway (${this.homeCommunityId}) holds no registry to persist a Restricted Update to`, this.homeCommunityId)],
+      };
+    }
+    return registry.restrictedUpdate(submission, records);
   }
 
   async retrieve(requests: readonly DocumentRequest[], ctx: RespondingContext = {}): Promise<RetrieveResult> {

@@ -80,6 +80,8 @@ export function createGateways(
     responding = new RespondingGateway(home, {
       query: (request) => queryRegistry(registry, request),
       ...(retrieveLocal ? { retrieve: (requests) => retrieveLocal(requests, { signal: new AbortController().signal }) } : {}),
+      // XCA Persistence Option: an ITI-92 at the responding gateway updates this node's registry.
+      registry,
     });
   }
   return {

@@ -49,7 +49,7 @@ export interface RateBucket {
   /** Requests whose outcome was failure, fault, denied or aborted (partial successes are not errors). */
   readonly errors: number;
   /**
-   * By transaction: `ITI-18`, `ITI-38`, `ITI-39`, `ITI-41`, `ITI-42`, `ITI-43`, `ITI-51`, `ITI-57`, `ITI-62`, `ITI-86`; the initiating
+   * By transaction: `ITI-18`, `ITI-38`, `ITI-39`, `ITI-41`, `ITI-42`, `ITI-43`, `ITI-51`, `ITI-57`, `ITI-62`, `ITI-86`, `ITI-92`; the initiating
    * gateway's as `ITI-18 federated`, `ITI-43 federated`; an action no endpoint serves (or a request
    * refused before its action was read) as `unknown`.
    */
@@ -108,6 +108,7 @@ const TRANSACTIONS: Readonly<Record<EndpointName, ReadonlyMap<string, string>>> 
     [ACTIONS.iti51.request, 'ITI-51'],
     [ACTIONS.iti57.request, 'ITI-57'],
     [ACTIONS.iti62.request, 'ITI-62'],
+    [ACTIONS.iti92.request, 'ITI-92'],
   ]),
   repository: new Map([
     [ACTIONS.iti41.request, 'ITI-41'],
@@ -117,6 +118,7 @@ const TRANSACTIONS: Readonly<Record<EndpointName, ReadonlyMap<string, string>>> 
   responding: new Map([
     [ACTIONS.iti38.request, 'ITI-38'],
     [ACTIONS.iti39.request, 'ITI-39'],
+    [ACTIONS.iti92.request, 'ITI-92'],
   ]),
   initiating: new Map([
     [ACTIONS.iti18.request, 'ITI-18'],
@@ -154,7 +156,7 @@ export class NodeMetrics {
 
     this.requests = new Counter({
       name: 'koblingspunkt_requests_total',
-      help: 'SOAP requests answered, by endpoint, transaction and outcome (success, partial, failure, denied, fault, aborted)',
+      help: 'Requests answered (SOAP, and MHD on endpoint fhir), by endpoint, transaction and outcome (success, partial, failure, denied, fault, aborted)',
       labelNames: ['endpoint', 'transaction', 'outcome'],
       registers,
     });
@@ -282,6 +284,19 @@ export class NodeMetrics {
       const transaction = (action !== undefined ? table.get(action) : undefined) ?? 'unknown';
       this.recordRequest(endpoint, transaction, ms, outcome);
     };
+  }
+
+  /**
+   * Counts one request of the MHD endpoint once it is answered: `transaction` is ITI-65 … ITI-68,
+   * `metadata` or `unknown`; the outcome follows from the HTTP status (2xx success, 401/403 denied,
+   * 0 aborted, anything else failure), since there is no ebRS status to read.
+   */
+  recordFhirRequest(transaction: string, status: number, ms: number): void {
+    const result: RequestOutcome =
+      status === 0 ? 'aborted' : status < 300 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure';
+    this.requests.inc({ endpoint: 'fhir', transaction, outcome: result });
+    this.latency.observe({ endpoint: 'fhir', transaction }, ms / 1000);
+    this.countMinute(transaction, ERROR_OUTCOMES.has(result));
   }
 
   /** The observer to give the initiating gateway (createGateways). */

@@ -31,6 +31,8 @@ export const ACTIONS = {
   iti62: { request: 'urn:ihe:iti:2010:DeleteDocumentSet', response: 'urn:ihe:iti:2010:DeleteDocumentSetResponse' },
   /** Remove Documents. */
   iti86: { request: 'urn:ihe:iti:2017:RemoveDocuments', response: 'urn:ihe:iti:2017:RemoveDocumentsResponse' },
+  /** Restricted Update Document Set (IHE RMU supplement; the NIST toolkit's TransactionType RMU and IPF's ITI-92 port use the same pair). */
+  iti92: { request: 'urn:ihe:iti:2018:RestrictedUpdateDocumentSet', response: 'urn:ihe:iti:2018:RestrictedUpdateDocumentSetResponse' },
 } as const satisfies Record<string, ActionPair>;
 
 export type TransactionKey = keyof typeof ACTIONS;

@@ -1,8 +1,13 @@
 /**
  * The per-request context, built in ONE place for every transaction the node serves: who is
- * calling (IP, wsa:From, the mutual-TLS client certificate), the verified XUA Principal when the
+ * calling (IP, wsa:From, the mutual-TLS client certificate), the verified Principal when the
  * trust model is enabled for the endpoint, and this node's identity, with the audit recorder
  * bound to all of it.
+ *
+ * The context itself knows no wire: `requestContext` builds it from the parties as audited and a
+ * verified Principal. The SOAP endpoints reach it through `transactionContext` / `withContext`
+ * (XUA verification of the wsse:Security header), the MHD endpoint through connector/fhir/http
+ * (a HelseID access token); policy and audit (serve.ts, policy.ts) then run alike for both.
  *
  * Trust before data: the assertion is verified before the transaction reads its body.
  * A verification failure is audited as a security failure and only then answered with the
@@ -18,6 +23,7 @@ import { childElement, textContent } from '../../registry/xml/tree.js';
 import type { Auditor } from '../audit/auditor.js';
 import { auditEvents, securityFailureEvent, type AuditCode, type AuditEndpoint, type AuditEvent, type AuditPrincipal, type BaseAuditInput, type Outcome, type TransactionId } from '../audit/event.js';
 import { clientIdentity, type ClientIdentity } from '../http/client-cert.js';
+import type express from 'express';
 import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint.js';
 import type { OutboundAudit, OutboundOutcome } from '../gateway/types.js';
 import type { PatientBlockStore } from '../trust/blocks.js';
@@ -27,14 +33,17 @@ import { faultCause, securityFault } from '../trust/faults.js';
 import type { XuaVerifier } from '../trust/xua.js';
 import { queriedPatients } from './policy.js';
 
+/** The SOAP endpoints. */
 export type EndpointName = 'registry' | 'repository' | 'responding' | 'initiating';
+/** Every endpoint whose requests get a TransactionContext: the SOAP ones and the MHD (FHIR) one. */
+export type ServedEndpoint = EndpointName | 'fhir';
 
 export interface TrustServices {
   readonly verifier: XuaVerifier;
   readonly policy: TrustPolicyConfig;
   readonly blocks: PatientBlockStore;
-  /** Endpoints on which an assertion is required and the policy applied. */
-  readonly endpoints: ReadonlySet<EndpointName>;
+  /** Endpoints on which a credential (an XUA assertion; a HelseID token on fhir) is required and the policy applied. */
+  readonly endpoints: ReadonlySet<ServedEndpoint>;
 }
 
 /** What startNode hands every transaction: built once per node. */
@@ -51,10 +60,10 @@ export interface TransactionServices {
 }
 
 export interface TransactionContext {
-  readonly endpoint: EndpointName;
+  readonly endpoint: ServedEndpoint;
   readonly transaction: TransactionId;
   readonly services: TransactionServices;
-  /** The SOAP client as audited (Source of a query, Destination of a retrieve). */
+  /** The client as audited (Source of a query, Destination of a retrieve). */
   readonly client: AuditEndpoint;
   /** This endpoint as audited: its URL and host. */
   readonly server: AuditEndpoint;
@@ -75,8 +84,11 @@ function coded(c: { code: string; codeSystem?: string; displayName?: string } | 
   return c === undefined ? undefined : { code: c.code, system: c.codeSystem, display: c.displayName };
 }
 
-/** The Principal as the audit model names it (name, never-shown national id, organisation, purpose …). */
-export function auditPrincipal(p: Principal): AuditPrincipal {
+/**
+ * The Principal as the audit model names it (name, never-shown national id, organisation, purpose …),
+ * with the credential it was read from (an XUA assertion unless said otherwise).
+ */
+export function auditPrincipal(p: Principal, credential: 'saml' | 'oauth' = 'saml'): AuditPrincipal {
   const orgId = p.organizationId?.extension;
   return {
     name: p.subjectName,
@@ -88,14 +100,16 @@ export function auditPrincipal(p: Principal): AuditPrincipal {
     purposeOfUse: coded(p.purposeOfUseCode),
     decisionRef: p.decisionRef?.id ?? p.decisionRef?.raw,
     role: coded(p.role),
-    // The verified assertion's ID: BALP's UserSamlAgent carries it as the agent's policy.
+    // The verified assertion's ID (a token's jti): BALP's user agent carries it as the agent's policy.
     assertionId: p.assertionId,
+    // Only an OAuth token is marked: SAML stays the unmarked default, so events stay as they were.
+    ...(credential === 'oauth' ? { credential } : {}),
   };
 }
 
 /** IPv4 peers arrive as ::ffff:a.b.c.d on a dual-stack socket; audit shows the address as dialled. */
-function peerAddress(req: SoapRequest): string | undefined {
-  const a = req.httpRequest.socket.remoteAddress;
+export function peerAddress(http: express.Request): string | undefined {
+  const a = http.socket.remoteAddress;
   return a?.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
@@ -109,12 +123,12 @@ function clientEndpoint(req: SoapRequest, identity: ClientIdentity | undefined):
   return {
     userId,
     ...(identity !== undefined ? { alternativeUserId: identity.subject } : {}),
-    ...(peerAddress(req) !== undefined ? { networkAccessPoint: peerAddress(req) } : {}),
+    ...(peerAddress(req.httpRequest) !== undefined ? { networkAccessPoint: peerAddress(req.httpRequest) } : {}),
   };
 }
 
-function serverEndpoint(req: SoapRequest): AuditEndpoint {
-  const http = req.httpRequest;
+/** The endpoint of an HTTP request as audited: the URL it addressed (without the query) and the host. */
+export function serverEndpoint(http: express.Request): AuditEndpoint {
   const host = http.headers.host ?? http.socket.localAddress ?? 'localhost';
   const url = http.originalUrl;
   const query = url.indexOf('?');
@@ -154,44 +168,32 @@ function recorder(auditor: Auditor): TransactionContext['record'] {
   return (event) => auditor.record(event);
 }
 
-/**
- * Builds the context of one request. Throws the verifier's SoapFault, after auditing it, when the
- * trust model applies and the assertion does not verify.
- */
-export async function transactionContext(
-  req: SoapRequest,
-  services: TransactionServices,
-  endpoint: EndpointName,
-  transaction: TransactionId,
-): Promise<TransactionContext> {
-  const identity = clientIdentity(req.httpRequest);
-  const client = clientEndpoint(req, identity);
-  const server = serverEndpoint(req);
-  const record = recorder(services.auditor);
+/** Who is calling and who answers, as audited: what a wire adapter reads off its request. */
+export interface RequestParties {
+  readonly client: AuditEndpoint;
+  readonly server: AuditEndpoint;
+  /** The verified mutual-TLS client certificate, when the connection has one. */
+  readonly clientIdentity?: ClientIdentity | undefined;
+}
 
-  let principal: Principal | undefined;
-  const trust = services.trust;
-  if (trust && trust.endpoints.has(endpoint)) {
-    try {
-      principal = trust.verifier.verify({ header: req.header, rawEnvelope: req.rawEnvelopeBytes });
-    } catch (e) {
-      // verify() throws only SoapFaults; should anything else get out, it is a refusal all the same
-      // (audited, 4xx, one log line), never an unaudited 500 with a stack trace.
-      const fault = securityFault(e);
-      await record(
-        securityFailureEvent({
-          ...responderAuditBase(client, server, services.node, undefined)('minor-failure'),
-          kind: 'user-authentication',
-          reason: fault.reason,
-          transaction,
-        }),
-      );
-      const cause = faultCause(fault);
-      req.logger.warn('XUA assertion refused', { reason: fault.reason, ...(cause !== undefined ? { cause } : {}), client: client.networkAccessPoint });
-      throw fault;
-    }
-  }
-  const requestor = principal ? auditPrincipal(principal) : undefined;
+/** The credential a Principal was verified from: it decides how the audit types the user. */
+export type CredentialKind = 'saml' | 'oauth';
+
+/**
+ * The context of one request, whatever its wire: its parties, this node, and the verified
+ * Principal (absent when the trust model does not apply to the endpoint). Policy and audit read
+ * nothing else.
+ */
+export function requestContext(
+  services: TransactionServices,
+  endpoint: ServedEndpoint,
+  transaction: TransactionId,
+  parties: RequestParties,
+  principal?: Principal,
+  credential: CredentialKind = 'saml',
+): TransactionContext {
+  const { client, server, clientIdentity: identity } = parties;
+  const requestor = principal ? auditPrincipal(principal, credential) : undefined;
   return {
     endpoint,
     transaction,
@@ -202,8 +204,54 @@ export async function transactionContext(
     ...(principal !== undefined ? { principal } : {}),
     ...(requestor !== undefined ? { requestor } : {}),
     auditBase: responderAuditBase(client, server, services.node, requestor),
-    record,
+    record: recorder(services.auditor),
   };
+}
+
+/**
+ * Records a refused credential (an XUA assertion, an access token) as a security failure of the
+ * transaction attempted, before the refusal is answered: no refused request goes unrecorded.
+ */
+export function recordAuthenticationFailure(services: TransactionServices, parties: RequestParties, transaction: TransactionId, reason: string): Promise<void> {
+  return services.auditor.record(
+    securityFailureEvent({
+      ...responderAuditBase(parties.client, parties.server, services.node, undefined)('minor-failure'),
+      kind: 'user-authentication',
+      reason,
+      transaction,
+    }),
+  );
+}
+
+/**
+ * Builds the context of one SOAP request. Throws the verifier's SoapFault, after auditing it, when
+ * the trust model applies and the assertion does not verify.
+ */
+export async function transactionContext(
+  req: SoapRequest,
+  services: TransactionServices,
+  endpoint: EndpointName,
+  transaction: TransactionId,
+): Promise<TransactionContext> {
+  const identity = clientIdentity(req.httpRequest);
+  const parties: RequestParties = { client: clientEndpoint(req, identity), server: serverEndpoint(req.httpRequest), ...(identity !== undefined ? { clientIdentity: identity } : {}) };
+
+  let principal: Principal | undefined;
+  const trust = services.trust;
+  if (trust && trust.endpoints.has(endpoint)) {
+    try {
+      principal = trust.verifier.verify({ header: req.header, rawEnvelope: req.rawEnvelopeBytes });
+    } catch (e) {
+      // verify() throws only SoapFaults; should anything else get out, it is a refusal all the same
+      // (audited, 4xx, one log line), never an unaudited 500 with a stack trace.
+      const fault = securityFault(e);
+      await recordAuthenticationFailure(services, parties, transaction, fault.reason);
+      const cause = faultCause(fault);
+      req.logger.warn('XUA assertion refused', { reason: fault.reason, ...(cause !== undefined ? { cause } : {}), client: parties.client.networkAccessPoint });
+      throw fault;
+    }
+  }
+  return requestContext(services, endpoint, transaction, parties, principal);
 }
 
 /** A transaction handler that receives the request's context. */

@@ -1,7 +1,9 @@
 /**
  * The Norwegian access policy (connector/trust/policy.ts) applied in ONE place for every
  * transaction that reads data: ITI-18 (registry and initiating gateway), ITI-38, ITI-39 and ITI-43
- * (repository and initiating gateway).
+ * (repository and initiating gateway), and the MHD ones, ITI-66 / ITI-67 (a FHIR search run as
+ * the stored query ITI-18 would carry) and ITI-68 (a retrieve of one document). Nothing here knows
+ * the wire: the Principal comes from an XUA assertion or a HelseID access token alike.
  *
  * Order: the request decision (ATT-4 patient binding, ATT-10, roles, security level, purpose of
  * use, ATT-5 patient blocks) comes BEFORE the actor, so a refused request reads nothing; the

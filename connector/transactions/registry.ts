@@ -9,6 +9,7 @@ import { iti42 } from './iti42.js';
 import { iti51 } from './iti51.js';
 import { iti57 } from './iti57.js';
 import { iti62 } from './iti62.js';
+import { iti92 } from './iti92.js';
 
 export interface RegistryTransactionOptions {
   /**
@@ -32,6 +33,7 @@ export function registryTransactions(
     [ACTIONS.iti18.request]: iti18(registry, services),
     [ACTIONS.iti62.request]: iti62(registry, services),
     [ACTIONS.iti57.request]: iti57(registry, services),
+    [ACTIONS.iti92.request]: iti92(registry, services),
     // Not offered unless enabled: the SOAP layer answers an action it does not serve with wsa:ActionNotSupported.
     ...(mpq?.enabled === true ? { [ACTIONS.iti51.request]: iti51(registry, services, mpq) } : {}),
   };

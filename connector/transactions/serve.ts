@@ -2,9 +2,16 @@
  * The two shapes every reading transaction has, with policy and audit in them once:
  *
  * - a stored query (ITI-18 at the registry and at the initiating gateway, ITI-38 at the responding
- *   gateway): AdhocQueryRequest → policy → actor → filter → audit → AdhocQueryResponse;
+ *   gateway, and the MHD searches ITI-66 / ITI-67): request decision → actor → result filter → audit;
  * - a retrieve (ITI-43 at the repository and at the initiating gateway, ITI-39 at the responding
- *   gateway): RetrieveDocumentSetRequest → policy → actor → per-document decision → audit → MTOM.
+ *   gateway, MHD's ITI-68): request decision → actor → per-document decision → audit.
+ *
+ * Both run on wire-neutral input (`runQuery`, `runRetrieve`): the request's TransactionContext
+ * (principal, client and server as audited, transaction id), the stored-query request or the
+ * document references, and how the query is to be audited. The SOAP handlers are thin adapters
+ * (`serveQuery`: AdhocQueryRequest in; `serveRetrieve`), and so is the MHD endpoint
+ * (connector/fhir/http): a FHIR search becomes the same StoredQueryRequest as ITI-18, decided,
+ * filtered and audited by the same code, its event differing only in the transaction it names.
  *
  * The audit record is written (durably, see Auditor.record) before the handler returns, i.e. before
  * a byte of the response is sent. No access without audit: when the record cannot be written (the
@@ -17,27 +24,48 @@
  * could not be recorded afterwards (`auditSubmission`).
  */
 import { parseAdhocQueryRequest } from '../../registry/ebxml/index.js';
-import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
+import { error, RegistryFailure, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
 import type { Submission } from '../../registry/model/metadata.js';
 import type { StoredQueryRequest } from '../../registry/model/query.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { serializeXml } from '../../registry/xml/serialize.js';
+import { isOutOfSpace } from '../../repository/blob/index.js';
+import type winston from 'winston';
 import type { SoapRequest } from '../soap/endpoint.js';
 import { auditCommitRecord } from '../audit/auditor.js';
-import { auditEvents, denialEvent, transactionEvent, type AuditEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
+import { denialEvent, transactionEvent, type AuditEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
 import type { DocumentRequest, GatewayQueryResult, RetrieveResult } from '../gateway/types.js';
 import { expectBody, failureOnRegistryError } from './common.js';
 import { outcomeOf, type TransactionContext } from './context.js';
 import { queryUnderPolicy, retrieveUnderPolicy } from './policy.js';
 
-type QueryTransaction = 'ITI-18' | 'ITI-38';
-type RetrieveTransaction = 'ITI-39' | 'ITI-43';
+/** The transactions that are a stored query under the policy. */
+export type QueryTransaction = 'ITI-18' | 'ITI-38' | 'ITI-66' | 'ITI-67';
+/** The transactions that are a retrieve under the policy. */
+export type RetrieveTransaction = 'ITI-39' | 'ITI-43' | 'ITI-68';
 
-function queryRef(req: SoapRequest, request: StoredQueryRequest | undefined): QueryRef {
+/** Where the pipeline says what it refused or could not record (a request's logger). */
+export type PipelineLogger = Pick<winston.Logger, 'warn' | 'error'>;
+
+/** A stored query as the pipeline takes it, whatever wire it came over. */
+export interface QueryInput {
+  /**
+   * Reads the request (an AdhocQueryRequest's body, a FHIR search's parameters). A RegistryFailure
+   * it throws is answered as the query's Failure and audited as such.
+   */
+  readonly read: () => StoredQueryRequest;
+  /**
+   * The query as audited: what the client sent, as text (our serialisation of an AdhocQueryRequest;
+   * an MHD search as `<Type>?<parameters>`). Asked once, after `read`, also when `read` failed.
+   */
+  readonly text: () => string;
+  readonly logger: PipelineLogger;
+}
+
+function queryRef(input: QueryInput, request: StoredQueryRequest | undefined): QueryRef {
   return {
     storedQueryId: request?.queryId ?? '',
-    // The request as received (our serialisation of it: the audit needs its content, not its layout).
-    text: serializeXml(req.body),
+    text: input.text(),
     ...(request?.homeCommunityId !== undefined ? { homeCommunityId: request.homeCommunityId } : {}),
   };
 }
@@ -49,13 +77,35 @@ export async function serveQuery(
   answer: (request: StoredQueryRequest) => Promise<GatewayQueryResult>,
 ): Promise<GatewayQueryResult> {
   expectBody(req.body, NS.query, 'AdhocQueryRequest');
+  return runQuery(
+    ctx,
+    {
+      read: () => parseAdhocQueryRequest(req.body),
+      // The request as received (our serialisation of it: the audit needs its content, not its layout).
+      text: () => serializeXml(req.body),
+      logger: req.logger,
+    },
+    answer,
+  );
+}
+
+/**
+ * A stored query under the policy, whatever its wire: request decision → actor (`answer`) →
+ * result filter → audit (the event of `ctx.transaction`, or a denial). Returns what to answer; when
+ * the audit record cannot be written, a Failure instead (no access without audit).
+ */
+export async function runQuery(
+  ctx: TransactionContext,
+  input: QueryInput,
+  answer: (request: StoredQueryRequest) => Promise<GatewayQueryResult>,
+): Promise<GatewayQueryResult> {
   let parsed: StoredQueryRequest | undefined;
   let patientId: string | undefined;
   let description: string | undefined;
   let denied: { reason: string } | undefined;
   const result = await failureOnRegistryError(
     async () => {
-      parsed = parseAdhocQueryRequest(req.body);
+      parsed = input.read();
       const run = await queryUnderPolicy(ctx, parsed, answer);
       patientId = run.patientId;
       if (run.denial) denied = { reason: `${run.denial.rule}: ${run.denial.reason}` };
@@ -70,19 +120,19 @@ export async function serveQuery(
     (errors) => ({ status: 'Failure' as const, errors, returnType: 'LeafClass' as const, objects: [], objectRefs: [] }),
   );
   const transaction = ctx.transaction as QueryTransaction;
-  const query = queryRef(req, parsed);
+  const query = queryRef(input, parsed);
   const errorText = result.errors.map((e) => e.code).join(' ');
   try {
     if (denied) {
       await ctx.record(denialEvent({ transaction, ...ctx.auditBase('serious-failure', patientId), query, reason: denied.reason }));
-      req.logger.warn(`${transaction} denied by the trust policy`, { reason: denied.reason });
+      input.logger.warn(`${transaction} denied by the trust policy`, { reason: denied.reason });
     } else {
       // The query added to the fresh base input rather than both spread into a new one (every query is audited).
-      const input = Object.assign(ctx.auditBase(outcomeOf(result.status), patientId, description ?? (errorText !== '' ? errorText : undefined)), { query });
-      await ctx.record(transaction === 'ITI-18' ? auditEvents.iti18(input) : auditEvents.iti38(input));
+      const base = Object.assign(ctx.auditBase(outcomeOf(result.status), patientId, description ?? (errorText !== '' ? errorText : undefined)), { query });
+      await ctx.record(transactionEvent(Object.assign(base, { transaction })));
     }
   } catch (e) {
-    return { status: 'Failure', errors: [unaudited(req, transaction, e, 'XDSRegistryError')], returnType: result.returnType, objects: [], objectRefs: [] };
+    return { status: 'Failure', errors: [unaudited(input.logger, transaction, e, 'XDSRegistryError')], returnType: result.returnType, objects: [], objectRefs: [] };
   }
   return result;
 }
@@ -91,8 +141,8 @@ export async function serveQuery(
  * The error that replaces a read's answer when its audit record could not be written: no access
  * without audit. Logged at error level, since every read is refused while it lasts.
  */
-function unaudited(req: SoapRequest, transaction: string, e: unknown, code: 'XDSRegistryError' | 'XDSRepositoryError'): RegistryErrorInfo {
-  req.logger.error(`AUDIT TRAIL UNAVAILABLE: ${transaction} refused, its access could not be recorded (no access without audit)`, {
+function unaudited(logger: PipelineLogger, transaction: string, e: unknown, code: 'XDSRegistryError' | 'XDSRepositoryError'): RegistryErrorInfo {
+  logger.error(`AUDIT TRAIL UNAVAILABLE: ${transaction} refused, its access could not be recorded (no access without audit)`, {
     error: e instanceof Error ? e.message : String(e),
   });
   return error(code, 'the access could not be recorded in the audit trail, so it is refused (no access without audit); try again later');
@@ -123,32 +173,46 @@ export async function serveRetrieve(
   requests: readonly DocumentRequest[],
   run: (requests: readonly DocumentRequest[]) => Promise<RetrieveResult>,
 ): Promise<RetrieveResult> {
+  return runRetrieve(ctx, requests, run, req.logger);
+}
+
+/**
+ * A retrieve under the policy, whatever its wire: request decision → actor (`run`) → per-document
+ * decision → audit (delivered documents, refused ones as denials). When the audit record cannot be
+ * written nothing is delivered (no access without audit).
+ */
+export async function runRetrieve(
+  ctx: TransactionContext,
+  requests: readonly DocumentRequest[],
+  run: (requests: readonly DocumentRequest[]) => Promise<RetrieveResult>,
+  logger: PipelineLogger,
+): Promise<RetrieveResult> {
   const outcome = await retrieveUnderPolicy(ctx, requests, run);
   const transaction = ctx.transaction as RetrieveTransaction;
   try {
-    return await auditRetrieve(req, ctx, requests, outcome, transaction);
+    return await auditRetrieve(logger, ctx, requests, outcome, transaction);
   } catch (e) {
     // Nothing is delivered: the documents are dropped from the answer before a byte is sent.
-    return { status: 'Failure', documents: [], errors: [unaudited(req, transaction, e, 'XDSRepositoryError')] };
+    return { status: 'Failure', documents: [], errors: [unaudited(logger, transaction, e, 'XDSRepositoryError')] };
   }
 }
 
 /** Audits a retrieve's outcome (delivered, refused, nothing found) and returns the result to send. */
 async function auditRetrieve(
-  req: SoapRequest,
+  logger: PipelineLogger,
   ctx: TransactionContext,
   requests: readonly DocumentRequest[],
   outcome: Awaited<ReturnType<typeof retrieveUnderPolicy>>,
   transaction: RetrieveTransaction,
 ): Promise<RetrieveResult> {
-  const event = transaction === 'ITI-43' ? auditEvents.iti43 : auditEvents.iti39;
+  const event = (input: RetrieveAuditInputOf): AuditEvent => transactionEvent(Object.assign(input, { transaction }));
   const assertionPatient = ctx.principal?.patientId;
   const { result } = outcome;
 
   if (outcome.denial) {
     const reason = `${outcome.denial.rule}: ${outcome.denial.reason}`;
     await ctx.record(denialEvent({ transaction, ...ctx.auditBase('serious-failure', assertionPatient), documents: requests.map(refOf), reason }));
-    req.logger.warn(`${transaction} denied by the trust policy`, { reason });
+    logger.warn(`${transaction} denied by the trust policy`, { reason });
     return result;
   }
   const delivered = result.documents.map((d) => ({ doc: d, ref: refOf(d) }));
@@ -164,10 +228,13 @@ async function auditRetrieve(
   for (const [patient, refused] of byPatient(outcome.refused, (r) => r.patientId ?? assertionPatient)) {
     const reason = refused.map((r) => `${r.denial.rule}: ${r.denial.reason}`).join('; ');
     await ctx.record(denialEvent({ transaction, ...ctx.auditBase('serious-failure', patient), documents: refused.map((r) => refOf(r.request)), reason }));
-    req.logger.warn(`${transaction} documents refused by the trust policy`, { refused: refused.length });
+    logger.warn(`${transaction} documents refused by the trust policy`, { refused: refused.length });
   }
   return result;
 }
+
+/** What a retrieve event is built from: the base fields and the documents. */
+type RetrieveAuditInputOf = ReturnType<TransactionContext['auditBase']> & { documents: readonly DocumentRef[] };
 
 /** The success event of a registry write, prepared before it is stored, and the commit record that stores it with the write. */
 export interface PreparedWriteAudit {
@@ -186,7 +253,7 @@ export function prepareWriteAudit(event: AuditEvent): PreparedWriteAudit {
   return { event, commitRecord: auditCommitRecord(event) };
 }
 
-/** The event the submission gets if it is stored (see `prepareWriteAudit`). */
+/** The event the submission gets if it is stored (see `prepareWriteAudit`); for ITI-41, ITI-42 and ITI-65. */
 export function prepareSubmissionAudit(ctx: TransactionContext, submission: Submission): PreparedSubmissionAudit {
   return prepareWriteAudit(submissionEvent(ctx, submission, 'Success', ''));
 }
@@ -230,8 +297,9 @@ export async function auditWrite(
 }
 
 /**
- * Audits a submission (ITI-41 at the repository, ITI-42 at the registry) with its SubmissionSet,
- * patient and documents; `submission` is undefined when the request could not even be read.
+ * Audits a submission (ITI-41 at the repository, ITI-42 at the registry, ITI-65 at the MHD
+ * endpoint) with its SubmissionSet, patient and documents; `submission` is undefined when the
+ * request could not even be read.
  */
 export function auditSubmission(
   ctx: TransactionContext,
@@ -261,6 +329,23 @@ function submissionEvent(ctx: TransactionContext, submission: Submission | undef
     submissionSetUniqueId: submission?.submissionSet.uniqueId ?? '',
     documents,
   });
-  if (ctx.transaction !== 'ITI-41' && ctx.transaction !== 'ITI-42') throw new Error(`${ctx.transaction} is not a submission`);
+  if (ctx.transaction !== 'ITI-41' && ctx.transaction !== 'ITI-42' && ctx.transaction !== 'ITI-65') throw new Error(`${ctx.transaction} is not a submission`);
   return transactionEvent({ transaction: ctx.transaction, ...input });
+}
+
+/**
+ * The audit intent of a submission for a remote registry, on disk before the registration is sent
+ * (connector/audit/intents.ts), for a repository whose registry keeps no commit records for us.
+ * When it cannot be written, nothing is sent: no submission is stored without its audit.
+ */
+export async function writeSubmissionIntent(ctx: TransactionContext, prepared: PreparedSubmissionAudit, submission: Submission): Promise<void> {
+  const documents = submission.documentEntries.flatMap((d) => (d.uniqueId === undefined ? [] : [d.uniqueId]));
+  try {
+    await ctx.services.auditor.recordIntent(prepared.event, documents);
+  } catch (e) {
+    if (isOutOfSpace(e)) {
+      throw new RegistryFailure(error('XDSRepositoryOutOfResources', 'the repository has no storage space left for the audit of the submission; nothing was stored, try again later'));
+    }
+    throw new RegistryFailure(error('XDSRepositoryError', 'the submission could not be audited, so it was not registered (no submission without audit); try again later'));
+  }
 }

@@ -7,6 +7,7 @@
  * the configuration: a misspelt trust key must stop the start, never silently weaken the policy.
  */
 import { z } from 'zod';
+import { helseIdConfigSchema } from './helseid/config.js';
 
 const positiveAge = z.number().int().min(0).max(150);
 
@@ -52,13 +53,22 @@ export const trustConfigSchema = z
     /** Require and verify an XUA assertion on every SOAP request that reads or writes data. */
     enabled: z.boolean().default(false),
     /**
-     * The SOAP endpoints on which, when `enabled`, an assertion is required and the access policy
-     * applied (default: all four). An endpoint left out is served without XUA, which start-up
-     * logs as a warning: e.g. a registry reached only by the node's own repository.
+     * The endpoints on which, when `enabled`, a credential is required and the access policy
+     * applied (default: all of them): an XUA assertion on the four SOAP endpoints, a HelseID access
+     * token (`helseid` below) on `fhir`, the MHD endpoint. An endpoint left out is served without
+     * either, which start-up logs as a warning: e.g. a registry reached only by the node's own
+     * repository. With `fhir` listed and no `helseid` configured, the MHD endpoint is not served at
+     * all (logged): it could only be open or refuse everything.
      */
     endpoints: z
-      .array(z.enum(['registry', 'repository', 'responding', 'initiating']))
-      .default(['registry', 'repository', 'responding', 'initiating']),
+      .array(z.enum(['registry', 'repository', 'responding', 'initiating', 'fhir']))
+      .default(['registry', 'repository', 'responding', 'initiating', 'fhir']),
+    /**
+     * Verification of HelseID access tokens on the MHD endpoint (docs/helseid.md): issuer,
+     * audience, keys, DPoP, scopes per transaction. Used while `enabled` and `fhir` is among the
+     * `endpoints`.
+     */
+    helseid: helseIdConfigSchema.optional(),
     /**
      * PEM files with the issuers' signing certificates. Only these verify signatures: the
      * certificate an assertion carries in its KeyInfo is never trusted.

@@ -33,18 +33,9 @@ import {
   type UpdateState,
 } from './metadataUpdate.js';
 import { documentUniqueIdKind, entryUuidNew } from './registryState.js';
-import type { Rule, ValidationContext } from './rule.js';
+import { pickRules, type ValidationContext } from './rule.js';
 import { identifierRules, patientRules } from './submission.js';
 import { submissionSetFormatRules, submissionSetRequiredRules } from './submissionSet.js';
-
-/** The rules of a list by id; a rule renamed elsewhere fails here at load, not silently in a request. */
-function pick(rules: readonly Rule[], ids: readonly string[]): Rule[] {
-  return ids.map((id) => {
-    const rule = rules.find((r) => r.id === id);
-    if (rule === undefined) throw new Error(`no rule ${id}`);
-    return rule;
-  });
-}
 
 export const iti57Rules: readonly UpdateRule[] = [
   ...identifierRules,
@@ -55,7 +46,7 @@ export const iti57Rules: readonly UpdateRule[] = [
   ...documentEntryFormatRules,
   ...folderRequiredRules,
   ...folderFormatRules,
-  ...pick(associationRules, ['ASSOC-references-resolve', 'ASSOC-documentation-only-on-relationships', 'HM-shape', 'HM-submissionSetStatus']),
+  ...pickRules(associationRules, ['ASSOC-references-resolve', 'ASSOC-documentation-only-on-relationships', 'HM-shape', 'HM-submissionSetStatus']),
   entryUuidNew,
   documentUniqueIdKind,
   submissionSetUniqueIdNew,

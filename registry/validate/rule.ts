@@ -74,6 +74,18 @@ export function perObject<T extends { readonly entryUuid: string }, C extends Ru
   };
 }
 
+/**
+ * The rules of a list by id, in the order given; a rule renamed elsewhere fails here at load, not
+ * silently in a request. For transaction lists built from another's rules (ITI-57, ITI-92).
+ */
+export function pickRules<R extends { readonly id: string }>(rules: readonly R[], ids: readonly string[]): R[] {
+  return ids.map((id) => {
+    const rule = rules.find((r) => r.id === id);
+    if (rule === undefined) throw new Error(`no rule ${id}`);
+    return rule;
+  });
+}
+
 /** Resolves an id against the message first, then the registry snapshot. */
 export function resolve(ctx: RuleContext, id: string): SubmittedObject | RegistryObject | undefined {
   return ctx.inMessage.get(id) ?? ctx.registry.byUuid.get(id);

@@ -143,6 +143,11 @@ const NETWORK_KINDS: Readonly<Record<string, { endpoint: keyof Endpoints; action
   RegisterTransaction: { endpoint: 'registry', action: ACTION.register, kind: 'submit' },
   // ITI-57 is a SubmitObjectsRequest prepared as a registration is (AssignUuids, uniqueIds, patient ids).
   MuTransaction: { endpoint: 'registry', action: ACTION.updateDocumentSet, kind: 'submit' },
+  // ITI-92 (RMU) likewise. RmuTransaction goes to the Update Responder under test: the registry
+  // (XDS Persistence Option, reg_rmu), or the responding gateway when the SUT is one (VIA_RESPONDING);
+  // XCRmuTransaction is the same request, always to the responding gateway (XCA Persistence Option).
+  RmuTransaction: { endpoint: 'registry', action: ACTION.restrictedUpdateDocumentSet, kind: 'submit' },
+  XCRmuTransaction: { endpoint: 'respondingGateway', action: ACTION.restrictedUpdateDocumentSet, kind: 'submit' },
   ProvideAndRegisterTransaction: { endpoint: 'repository', action: ACTION.provideAndRegister, kind: 'pnr' },
   StoredQueryTransaction: { endpoint: 'registry', action: ACTION.storedQuery, kind: 'query' },
   RetrieveTransaction: { endpoint: 'repository', action: ACTION.retrieve, kind: 'retrieve' },
@@ -156,6 +161,19 @@ const NETWORK_KINDS: Readonly<Record<string, { endpoint: keyof Endpoints; action
   IGQTransaction: { endpoint: 'initiatingGateway', action: ACTION.storedQuery, kind: 'query' },
   IGRTransaction: { endpoint: 'initiatingGateway', action: ACTION.retrieve, kind: 'retrieve' },
 };
+
+/**
+ * Update transactions of a test whose SUT is a responding gateway (the rg(xca)… collections): the
+ * toolkit sends a site's RMU to that site's Update Responder, here the gateway (XCA Persistence
+ * Option, rg(xca)_rmu 40030…: "the update was accepted by the Responding Gateway"). Data loading
+ * (RegisterTransaction, MuTransaction) still goes to the registry behind it.
+ */
+const VIA_RESPONDING: Readonly<Record<string, (typeof NETWORK_KINDS)[string]>> = {
+  RmuTransaction: NETWORK_KINDS['XCRmuTransaction']!,
+};
+
+/** Collections whose SUT is a responding gateway. */
+const respondingGatewayCollection = (collection: string): boolean => collection.startsWith('rg(');
 
 /** XCQ/XCR when the SUT is an initiating gateway: the consumer's ITI-18/43 that make it send them. */
 const VIA_INITIATING: Readonly<Record<string, (typeof NETWORK_KINDS)[string]>> = {
@@ -250,7 +268,7 @@ export class Session {
     if (this.running.has(testId)) return undefined;
     const info = readTestInfo(this.testkitDir, testId);
     const exclusion = exclusionFor(testId, this.options.exclusions);
-    if (exclusion && !exclusion.runsAsPrerequisite) {
+    if (exclusion && !exclusion.runsAsPrerequisite && exclusion.sections === undefined) {
       return this.finish({ test: testId, title: info.title, collections: info.collections, status: 'excluded', reason: exclusion.reason, sections: [], prerequisiteOnly: asPrerequisite });
     }
     this.running.add(testId);
@@ -266,7 +284,11 @@ export class Session {
       }
       for (const dep of this.prerequisites(info)) await this.runTest(dep, true);
       const sections: SectionResult[] = [];
-      for (const plan of plans) sections.push(await this.runSection(plan));
+      for (const plan of plans) {
+        // A section with a documented defect is reported, not run; the test counts by the others.
+        if (exclusion?.sections?.includes(plan.section)) sections.push({ section: plan.section, status: 'excluded', steps: [] });
+        else sections.push(await this.runSection(plan));
+      }
       let status: TestStatus = sections.some((s) => s.status === 'fail') || problems.length > 0 ? 'fail'
         : sections.some((s) => s.status === 'unsupported') ? 'unsupported' : 'pass';
       let reason = problems.length > 0 ? problems.join('; ') : undefined;
@@ -274,7 +296,9 @@ export class Session {
         status = 'unsupported';
         reason = 'no test plan in this test directory';
       }
-      if (exclusion) {
+      if (exclusion?.sections !== undefined) {
+        reason = [reason, `section${exclusion.sections.length > 1 ? 's' : ''} ${exclusion.sections.join(', ')} not counted: ${exclusion.reason}`].filter(Boolean).join('; ');
+      } else if (exclusion) {
         status = 'excluded';
         reason = exclusion.reason;
       }
@@ -355,6 +379,11 @@ export class Session {
     const until = Math.floor(this.lastMutationAt / 1000) * 1000 + 2000;
     const wait = until - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
+  /** Whether the test belongs to a collection whose SUT is a responding gateway. */
+  private sutIsRespondingGateway(testId: string): boolean {
+    return readTestInfo(this.testkitDir, testId).collections.some(respondingGatewayCollection);
   }
 
   /** The patient id a test (a patient feed) was given in this session, if it ran. */
@@ -456,7 +485,10 @@ export class Session {
 
     const alt = step.stepFlags.has('AltPatientId') || tx.flags.has('AltPatientId');
     const fromReport = tx.useReports.find((u) => u.reportName === '$patientid$' || u.useAs === '$patientid$');
-    const net = (this.options.crossCommunityVia === 'initiatingGateway' ? VIA_INITIATING[tx.kind] : undefined) ?? NETWORK_KINDS[tx.kind];
+    const net =
+      (this.options.crossCommunityVia === 'initiatingGateway' ? VIA_INITIATING[tx.kind] : undefined) ??
+      (this.sutIsRespondingGateway(plan.testId) ? VIA_RESPONDING[tx.kind] : undefined) ??
+      NETWORK_KINDS[tx.kind];
     const target = net && (net.endpoint === 'registry' || net.endpoint === 'repository') ? this.options.dataTarget?.(plan.testId, plan.section) : undefined;
     let pid: string;
     if (alt) pid = this.patients.alternate();

@@ -17,6 +17,7 @@ export const ACTION = {
   crossGatewayRetrieve: 'urn:ihe:iti:2007:CrossGatewayRetrieve',
   deleteDocumentSet: 'urn:ihe:iti:2010:DeleteDocumentSet',
   updateDocumentSet: 'urn:ihe:iti:2010:UpdateDocumentSet',
+  restrictedUpdateDocumentSet: 'urn:ihe:iti:2018:RestrictedUpdateDocumentSet',
   removeDocuments: 'urn:ihe:iti:2017:RemoveDocuments',
   multiPatientQuery: 'urn:ihe:iti:2009:MultiPatientStoredQuery',
 } as const;

@@ -121,9 +121,9 @@ describe('conformance runner against a fake SOAP server', function () {
   });
 
   it('reports a transaction it does not implement as unsupported, not as a crash', async () => {
-    // 40000 (reg_rmu): its RmuTransaction (ITI-92) is not served (MuTransaction, ITI-57, is since issue 16).
-    const report = await runCollections({ baseUrl, collections: [], tests: ['40000'] });
-    const t = report.tests.find((x) => x.test === '40000')!;
+    // 15805: its RegisterODDETransaction (ITI-61, on-demand documents) is not served.
+    const report = await runCollections({ baseUrl, collections: [], tests: ['15805'] });
+    const t = report.tests.find((x) => x.test === '15805')!;
     const steps = t.sections.flatMap((s) => s.steps);
     expect(steps.some((s) => s.status === 'unsupported' && s.reasons[0]!.startsWith('unsupported transaction'))).to.equal(true);
   });

@@ -1,7 +1,7 @@
 /**
  * The NIST testkit's Document Registry and Document Repository collections, replayed against a
  * node started here: every applicable plan of R.b (ITI-42), SQ.b (ITI-18), PR.b (ITI-41),
- * Ret.b (ITI-43), reg_rm (ITI-62), rep_rd (ITI-86), reg_mu (ITI-57), the wider reg, rep,
+ * Ret.b (ITI-43), reg_rm (ITI-62), rep_rd (ITI-86), reg_mu (ITI-57), reg_rmu (ITI-92), the wider reg, rep,
  * reg_catlifecycle and reg_catfolder collections, and, on a node of its own, reg_mpq (ITI-51) must pass. (The gateway collections need their own environment:
  * nist-gateway-conformance.test.ts.)
  */
@@ -24,6 +24,7 @@ const COLLECTIONS: ReadonlyArray<[collection: string, minimumPlans: number]> = [
   ['reg_catlifecycle', 10],
   ['reg_catfolder', 6],
   ['reg_mu', 25],
+  ['reg_rmu', 9],
 ];
 
 describe('NIST conformance: Document Registry and Repository', function () {

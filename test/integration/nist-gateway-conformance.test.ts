@@ -1,6 +1,8 @@
 /**
  * The NIST testkit's XCA gateway collections, replayed over real HTTP:
  * - rg(xca): the node is the Responding Gateway (ITI-38/39), data loaded into it by 12318;
+ * - rg(xca)_rmu: the node's Responding Gateway as Update Responder with the XCA Persistence Option
+ *   (ITI-92 to /xca/responding), data loaded into its registry;
  * - ig(xca) and ig(xca)_ad: the node is the Initiating Gateway, in the environment the toolkit builds
  *   for it (scripts/conformance/environment.ts): two responding communities that are our own nodes
  *   loaded with 15807's sections, community1 answering XDSRegistryError for one patient; the
@@ -18,7 +20,7 @@ import { runCollections, type ConformanceReport, type Session } from '../../scri
 import { ACTIONS } from '../helpers/soap.js';
 import { expectAllApplicablePass } from './conformance-expect.js';
 
-describe('NIST conformance: XCA Responding Gateway (rg(xca))', function () {
+describe('NIST conformance: XCA Responding Gateway (rg(xca), rg(xca)_rmu)', function () {
   this.timeout(120_000);
   let node: RunningNode;
   let report: ConformanceReport;
@@ -27,13 +29,14 @@ describe('NIST conformance: XCA Responding Gateway (rg(xca))', function () {
     node = await startConformanceNode();
     report = await runCollections({
       baseUrl: node.url,
-      collections: ['rg(xca)'],
+      collections: ['rg(xca)', 'rg(xca)_rmu'],
       ...(node.config.homeCommunityId ? { homeCommunityId: node.config.homeCommunityId } : {}),
     });
   });
   after(async () => node?.close());
 
   it('passes every applicable rg(xca) plan', () => expectAllApplicablePass(report, 'rg(xca)', 5));
+  it('passes every applicable rg(xca)_rmu plan (ITI-92, XCA Persistence Option)', () => expectAllApplicablePass(report, 'rg(xca)_rmu', 8));
 });
 
 describe('NIST conformance: XCA Initiating Gateway (ig(xca), ig(xca)_ad) against two responding communities', function () {

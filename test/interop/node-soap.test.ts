@@ -208,6 +208,7 @@ describe('interop: node-soap as the client of a node', function () {
       'DocumentRegistry_UpdateDocumentSet',
       'DocumentRegistry_DeleteDocumentSet',
       'DocumentRegistry_MultiPatientStoredQuery',
+      'DocumentRegistry_RestrictedUpdateDocumentSet',
     ]);
     // node-soap keeps the parsed soap12:address on its (typed-private) services map; calls go there.
     type Services = Record<string, { ports: Record<string, { location: string }> }>;

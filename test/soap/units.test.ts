@@ -109,7 +109,7 @@ describe('SOAP transport units', () => {
     it('pairs every request action with its Response action', () => {
       for (const [key, pair] of Object.entries(ACTIONS)) {
         expect(pair.response, key).to.equal(`${pair.request}Response`);
-        expect(pair.request, key).to.match(/^urn:ihe:iti:20(07|09|10|17):/);
+        expect(pair.request, key).to.match(/^urn:ihe:iti:20(07|09|10|17|18):/);
       }
     });
 
@@ -127,6 +127,7 @@ describe('SOAP transport units', () => {
         iti57: 'urn:ihe:iti:2010:UpdateDocumentSet',
         iti62: 'urn:ihe:iti:2010:DeleteDocumentSet',
         iti86: 'urn:ihe:iti:2017:RemoveDocuments',
+        iti92: 'urn:ihe:iti:2018:RestrictedUpdateDocumentSet',
       });
     });
   });

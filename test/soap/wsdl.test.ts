@@ -14,9 +14,9 @@ const WSAW = 'http://www.w3.org/2006/05/addressing/wsdl';
 const XSD = 'http://www.w3.org/2001/XMLSchema';
 
 const expected: Record<string, (keyof typeof ACTIONS)[]> = {
-  'DocumentRegistry.wsdl': ['iti42', 'iti18', 'iti57', 'iti62', 'iti51'],
+  'DocumentRegistry.wsdl': ['iti42', 'iti18', 'iti57', 'iti62', 'iti51', 'iti92'],
   'DocumentRepository.wsdl': ['iti41', 'iti43', 'iti86'],
-  'RespondingGateway.wsdl': ['iti38', 'iti39'],
+  'RespondingGateway.wsdl': ['iti38', 'iti39', 'iti92'],
   'InitiatingGateway.wsdl': ['iti18', 'iti43'],
 };
 

@@ -10,7 +10,7 @@ export { documentContents, provideBundleToSubmission, transactionResponse, uuidT
 export type { EntryKind, EntryOutcome, ProvideBundleOptions, ProvideBundleResult, ProvidedDocument, ProvidedSubmission, TransactionResponseOptions } from './provide-bundle.js';
 export { expectResourceType, fhirDefinitionsLoadTime, loadFhirDefinitions, mhdProvideBundleIssues, parseFhirJson, validateFhirResource, validateProvideBundle } from './validate.js';
 export type { Parsed, ProvideBundleValidation, ProvideBundleValidationOptions } from './validate.js';
-export { documentReferenceSearchBundle, findDocumentListsQuery, findDocumentReferencesQuery, listEntriesOf, listSearchBundle, readDocumentReferenceQuery } from './search.js';
+export { documentReferenceSearchBundle, findDocumentListsQuery, findDocumentReferencesQuery, ITI66_PARAMETERS, ITI67_PARAMETERS, listEntriesOf, listSearchBundle, readDocumentReferenceQuery } from './search.js';
 export type { ListSearchBundleOptions, SearchBundleOptions, SearchMapping, SearchOptions, SearchParams } from './search.js';
 export { hasErrors, httpStatusOf, issuesFromRegistryErrors, mhdError, mhdWarning, operationOutcome, type MhdIssue } from './issues.js';
 export { cxOfPatientResourceId, patientResourceId } from './patient.js';

@@ -98,16 +98,21 @@ export function operationOutcome(issues: readonly MhdIssue[]): OperationOutcome 
 }
 
 /**
- * The HTTP status an error answer should carry (FHIR R4 http.html): 5xx when the node or a peer
- * failed, 409 for conflicts with stored data, 404 for unknown things, 422 for business rules a
- * well-formed request broke, 400 otherwise.
+ * The HTTP status an error answer should carry (FHIR R4 http.html): 401 / 403 for a missing
+ * credential or a refusal of the access policy, 5xx when the node or a peer failed, 409 for
+ * conflicts with stored data, 404 for unknown things, 422 for business rules a well-formed request
+ * broke, 413 for a body too large, 400 otherwise.
  */
 export function httpStatusOf(issues: readonly MhdIssue[]): number {
   const errors = issues.filter(isError);
   if (errors.length === 0) return 200;
   const types = new Set(errors.map(issueTypeOf));
+  if (types.has('login')) return 401;
+  if (types.has('forbidden')) return 403;
   if (types.has('exception')) return 500;
-  if (types.has('transient')) return 503;
+  if (types.has('transient') || types.has('throttled')) return 503;
+  if (types.has('timeout')) return 408;
+  if (types.has('too-long')) return 413;
   if (types.has('invalid') || types.has('structure') || types.has('required') || types.has('value')) return 400;
   if (types.has('duplicate') || types.has('conflict')) return 409;
   if (types.has('not-found')) return 404;

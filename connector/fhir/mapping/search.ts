@@ -227,7 +227,7 @@ class Slots {
 // --- ITI-67 -------------------------------------------------------------------------------------
 
 /** The parameters ITI-67 defines, with the names FHIR spells them with (chains and modifiers). */
-const ITI67_PARAMETERS: ReadonlySet<string> = new Set([
+export const ITI67_PARAMETERS: ReadonlySet<string> = new Set([
   'patient', 'subject', 'patient.identifier', 'patient:identifier', 'subject:identifier', 'status', 'date', 'creation', 'period',
   'type', 'category', 'setting', 'facility', 'event', 'security-label', 'format', 'related', 'related:identifier',
   'author.given', 'author.family', 'identifier', '_id',
@@ -367,7 +367,7 @@ export function readDocumentReferenceQuery(id: string): StoredQueryRequest {
 
 // --- ITI-66 -------------------------------------------------------------------------------------
 
-const ITI66_PARAMETERS: ReadonlySet<string> = new Set([
+export const ITI66_PARAMETERS: ReadonlySet<string> = new Set([
   'patient', 'subject', 'patient.identifier', 'patient:identifier', 'subject:identifier', 'code', 'status', 'date',
   'designationType', 'sourceId', 'source.given', 'source.family',
 ]);
