@@ -14,9 +14,9 @@
  * Used as the node's initiating gateway (local registry + configured communities) and, in hub
  * mode, as the engine behind both hub endpoints (communities only, the requester's own excluded).
  */
-import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
+import { error, responseStatus, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
 import type { RegistryObject } from '../../registry/model/metadata.js';
-import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { failedQueryResult, type ObjectReference, type StoredQueryRequest, type StoredQueryResult } from '../../registry/model/query.js';
 import { CommunityError } from './errors.js';
 import { callCommunity, type CommunityCallObserver } from './fanout.js';
 import type { Limiter } from './limiter.js';
@@ -26,8 +26,6 @@ import type {
   DocumentRequest,
   Forwarded,
   ForwardedCredentials,
-  GatewayQueryResult,
-  ObjectReference,
   OutboundAudit,
   RetrievedDocument,
   RetrieveResult,
@@ -76,20 +74,20 @@ export class InitiatingGateway {
   }
 
   /** Runs one stored query in every community (or the one the consumer named) and merges the answers. */
-  async query(request: StoredQueryRequest, ctx: FederationContext = {}): Promise<GatewayQueryResult> {
+  async query(request: StoredQueryRequest, ctx: FederationContext = {}): Promise<StoredQueryResult> {
     const restriction = requestedCommunity(request);
     let targets: readonly Community[];
     if (restriction !== undefined) {
       const only = this.community(restriction);
       if (!only) {
-        return failedQuery(request, [error('XDSUnknownCommunity', `community ${restriction} is not known to this gateway`, restriction)]);
+        return failedQueryResult(request, [error('XDSUnknownCommunity', `community ${restriction} is not known to this gateway`, restriction)]);
       }
       targets = [only];
     } else {
       targets = this.targets(ctx);
     }
     if (targets.length === 0) {
-      return failedQuery(request, [error('XDSUnavailableCommunity', 'no community to ask: the community directory is empty')]);
+      return failedQueryResult(request, [error('XDSUnavailableCommunity', 'no community to ask: the community directory is empty')]);
     }
 
     const outcomes = await Promise.all(
@@ -153,7 +151,7 @@ export class InitiatingGateway {
         }
       }),
     );
-    return { status: overallStatus(answered > 0 || documents.length > 0, documents.length > 0, errors), errors, documents };
+    return { status: responseStatus(errors, answered > 0 || documents.length > 0), errors, documents };
   }
 
   private targets(ctx: FederationContext): Community[] {
@@ -198,7 +196,7 @@ function toCommunityRequest(request: StoredQueryRequest, community: Community, r
   return { ...request, homeCommunityId: home };
 }
 
-function checkHomes(community: Community, answer: GatewayQueryResult): CommunityOutcome {
+function checkHomes(community: Community, answer: StoredQueryResult): CommunityOutcome {
   if (!community.local) {
     const missing = answer.objects.filter((o) => !o.homeCommunityId).length + answer.objectRefs.filter((r) => !r.home).length;
     if (missing > 0) {
@@ -239,7 +237,7 @@ function communityError(community: Community, e: unknown): RegistryErrorInfo {
   return error('XDSRegistryError', `community ${community.homeCommunityId} could not be asked: ${e instanceof Error ? e.message : String(e)}`, community.homeCommunityId);
 }
 
-function mergeQuery(request: StoredQueryRequest, outcomes: readonly CommunityOutcome[]): GatewayQueryResult {
+function mergeQuery(request: StoredQueryRequest, outcomes: readonly CommunityOutcome[]): StoredQueryResult {
   const objects: RegistryObject[] = [];
   const objectRefs: ObjectReference[] = [];
   const errors: RegistryErrorInfo[] = [];
@@ -264,21 +262,8 @@ function mergeQuery(request: StoredQueryRequest, outcomes: readonly CommunityOut
   }
   const partial = outcomes.some((o) => o.status === 'PartialSuccess');
   const hasData = objects.length > 0 || objectRefs.length > 0;
-  let status = overallStatus(answered, hasData, errors);
+  // Failure only when nobody answered usefully (ITI TF-2b 3.38.4.2.3: some communities answered, some did not).
+  let status = responseStatus(errors, answered || hasData);
   if (status === 'Success' && partial) status = 'PartialSuccess';
   return { status, errors, returnType: request.returnType, objects: status === 'Failure' ? [] : objects, objectRefs: status === 'Failure' ? [] : objectRefs };
-}
-
-/**
- * Success without errors; Failure when nobody answered usefully; PartialSuccess in between
- * (ITI TF-2b 3.38.4.2.3: some communities answered, some did not).
- */
-function overallStatus(answered: boolean, hasData: boolean, errors: readonly RegistryErrorInfo[]): ResponseStatus {
-  const hasErrors = errors.some((e) => e.severity === 'Error');
-  if (!hasErrors) return 'Success';
-  return answered || hasData ? 'PartialSuccess' : 'Failure';
-}
-
-function failedQuery(request: StoredQueryRequest, errors: RegistryErrorInfo[]): GatewayQueryResult {
-  return { status: 'Failure', errors, returnType: request.returnType, objects: [], objectRefs: [] };
 }

@@ -3,8 +3,7 @@
  * gateway federates local and remote answers through one code path.
  */
 import type { DocumentRegistry } from '../../registry/registry.js';
-import type { Community, DocumentSource, GatewayQueryResult } from './types.js';
-import type { StoredQueryRequest } from '../../registry/model/query.js';
+import type { Community, DocumentSource } from './types.js';
 
 export interface LocalCommunityOptions {
   /** urn:oid:… of this node (the registry stamps it on every object it returns). */
@@ -21,16 +20,11 @@ export function localCommunity(options: LocalCommunityOptions): Community {
     homeCommunityId: options.homeCommunityId,
     timeoutMs: options.timeoutMs,
     local: true,
-    query: (request, _ctx) => queryRegistry(options.registry, request),
+    query: (request, _ctx) => options.registry.query(request),
     // The gateway has matched the home already (bare or urn:oid); the repository compares it literally.
     ...(repository
       ? { retrieve: (requests, _ctx) => repository.retrieve(requests.map((r) => ({ ...r, homeCommunityId: options.homeCommunityId }))) }
       : {}),
     ...(repository?.repositoryUniqueId !== undefined ? { repositoryUniqueId: repository.repositoryUniqueId } : {}),
   };
-}
-
-export async function queryRegistry(registry: DocumentRegistry, request: StoredQueryRequest): Promise<GatewayQueryResult> {
-  const result = await registry.query(request);
-  return { ...result, objectRefs: [] };
 }

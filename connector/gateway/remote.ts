@@ -5,13 +5,13 @@
  */
 import { parseAdhocQueryResponse, serializeAdhocQueryRequest } from '../../registry/ebxml/index.js';
 import { RegistryFailure, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
-import type { StoredQueryRequest } from '../../registry/model/query.js';
+import type { ObjectReference, StoredQueryRequest, StoredQueryResult } from '../../registry/model/query.js';
 import { ACTIONS } from '../soap/actions.js';
 import { SoapClient, SoapClientError, type SoapResponse } from '../soap/client.js';
 import { parseRetrieveDocumentSetResponse, serializeRetrieveDocumentSetRequest } from '../transactions/retrieve-wire.js';
 import { CommunityError } from './errors.js';
 import { forwardedSecurityHeader } from './security.js';
-import type { CallContext, Community, DocumentRequest, GatewayQueryResult, ObjectReference, OutboundOutcome, RetrieveResult } from './types.js';
+import type { CallContext, Community, DocumentRequest, OutboundOutcome, RetrieveResult } from './types.js';
 import { urnOid } from './oid.js';
 
 export interface RemoteCommunityOptions {
@@ -84,7 +84,7 @@ export function remoteCommunity(options: RemoteCommunityOptions): Community {
     timeoutMs: options.timeoutMs,
     local: false,
     ...(options.serves ? { serves: options.serves.map(urnOid) } : {}),
-    async query(request: StoredQueryRequest, ctx: CallContext): Promise<GatewayQueryResult> {
+    async query(request: StoredQueryRequest, ctx: CallContext): Promise<StoredQueryResult> {
       const url = options.queryUrl;
       let res: SoapResponse;
       try {
@@ -93,7 +93,7 @@ export function remoteCommunity(options: RemoteCommunityOptions): Community {
         await ctx.audit?.query(request, { url, outcome: 'serious-failure', description: errorText(e) });
         throw e;
       }
-      let result: GatewayQueryResult;
+      let result: StoredQueryResult;
       try {
         const content = parseAdhocQueryResponse(res.body);
         result = {

@@ -22,11 +22,11 @@ import { error, type RegistryErrorInfo } from '../../registry/model/errors.js';
 import type { Submission } from '../../registry/model/metadata.js';
 import type { DocumentRegistry } from '../../registry/registry.js';
 import type { CommitRecord, WriteOutcome } from '../../registry/write-queue.js';
-import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { failedQueryResult, type StoredQueryRequest, type StoredQueryResult } from '../../registry/model/query.js';
 import { storedQueryName } from '../../registry/query/run.js';
 import type { StoredQueryName } from '../../registry/model/query.js';
 import { normaliseOid, sameOid } from './oid.js';
-import type { DocumentRequest, ForwardedCredentials, OutboundAudit, GatewayQueryResult, RetrievedDocument, RetrieveResult } from './types.js';
+import type { DocumentRequest, ForwardedCredentials, OutboundAudit, RetrievedDocument, RetrieveResult } from './types.js';
 import type { InitiatingGateway } from './initiating.js';
 
 /** Stored queries whose parameters include a patient id: `home` is optional on them. */
@@ -47,7 +47,7 @@ export interface RespondingContext {
 
 /** Where the answers come from once the request has passed the home checks. */
 export interface RespondingSource {
-  query(request: StoredQueryRequest, ctx: RespondingContext): Promise<GatewayQueryResult>;
+  query(request: StoredQueryRequest, ctx: RespondingContext): Promise<StoredQueryResult>;
   /** Undefined when this node has no repository. */
   retrieve?(requests: readonly DocumentRequest[], ctx: RespondingContext): Promise<RetrieveResult>;
   /** The community's own registry, where ITI-92 updates persist (XCA Persistence Option); undefined in hub mode. */
@@ -74,20 +74,19 @@ export class RespondingGateway {
     return this.options.serves?.(home) ?? false;
   }
 
-  async query(request: StoredQueryRequest, ctx: RespondingContext = {}): Promise<GatewayQueryResult> {
+  async query(request: StoredQueryRequest, ctx: RespondingContext = {}): Promise<StoredQueryResult> {
     const home = request.homeCommunityId?.trim();
     if (home !== undefined && home !== '' && !sameOid(home, this.homeCommunityId)) {
       if (this.serves(home)) return this.source.query(request, ctx);
-      return failed(request, error('XDSUnknownCommunity', `this responding gateway serves ${this.homeCommunityId}, not ${home}`, home));
+      return failedQueryResult(request, [error('XDSUnknownCommunity', `this responding gateway serves ${this.homeCommunityId}, not ${home}`, home)]);
     }
     if (home === undefined || home === '') {
       const name = storedQueryName(request.queryId);
       // An unknown query id is the registry's XDSUnknownStoredQuery, not a missing home.
       if (name !== undefined && !PATIENT_QUERIES.has(name)) {
-        return failed(
-          request,
+        return failedQueryResult(request, [
           error('XDSMissingHomeCommunityId', `the ${name} query needs the home attribute naming this community (${this.homeCommunityId})`, name),
-        );
+        ]);
       }
     }
     // The home has done its job; the source answers for this community as a whole.
@@ -166,8 +165,4 @@ export function federatedSource(gateway: InitiatingGateway): RespondingSource {
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       }),
   };
-}
-
-function failed(request: StoredQueryRequest, e: RegistryErrorInfo): GatewayQueryResult {
-  return { status: 'Failure', errors: [e], returnType: request.returnType, objects: [], objectRefs: [] };
 }

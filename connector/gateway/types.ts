@@ -5,23 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { RegistryErrorInfo, ResponseStatus } from '../../registry/model/errors.js';
-import type { RegistryObject } from '../../registry/model/metadata.js';
-import type { ReturnType, StoredQueryRequest } from '../../registry/model/query.js';
-
-/** An rim:ObjectRef in an answer: a reference only, with the community it lives in. */
-export interface ObjectReference {
-  readonly id: string;
-  readonly home?: string;
-}
-
-/** A stored query's answer as gateways pass it on: full objects and bare references side by side. */
-export interface GatewayQueryResult {
-  readonly status: ResponseStatus;
-  readonly errors: readonly RegistryErrorInfo[];
-  readonly returnType: ReturnType;
-  readonly objects: readonly RegistryObject[];
-  readonly objectRefs: readonly ObjectReference[];
-}
+import type { StoredQueryRequest, StoredQueryResult } from '../../registry/model/query.js';
 
 /** One xdsb:DocumentRequest. */
 export interface DocumentRequest {
@@ -108,7 +92,7 @@ export interface Community {
   readonly serves?: readonly string[];
   /** The local repository's uniqueId: routes a consumer's ITI-43 request that names no community. */
   readonly repositoryUniqueId?: string;
-  query(request: StoredQueryRequest, ctx: CallContext): Promise<GatewayQueryResult>;
+  query(request: StoredQueryRequest, ctx: CallContext): Promise<StoredQueryResult>;
   /** Undefined when the community offers no retrieve (a registry-only node). */
   retrieve?(requests: readonly DocumentRequest[], ctx: CallContext): Promise<RetrieveResult>;
 }

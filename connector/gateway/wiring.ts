@@ -9,7 +9,7 @@ import type { DocumentRegistry } from '../../registry/registry.js';
 import { SoapClient, type ClientTlsOptions } from '../soap/client.js';
 import { InitiatingGateway } from './initiating.js';
 import { Limiter } from './limiter.js';
-import { localCommunity, queryRegistry } from './local.js';
+import { localCommunity } from './local.js';
 import { sameOid } from './oid.js';
 import { remoteCommunity } from './remote.js';
 import type { CommunityCallObserver } from './fanout.js';
@@ -78,7 +78,7 @@ export function createGateways(
     initiating = new InitiatingGateway({ communities: [local, ...remotes], limiter, observe });
     const retrieveLocal = local.retrieve;
     responding = new RespondingGateway(home, {
-      query: (request) => queryRegistry(registry, request),
+      query: (request) => registry.query(request),
       ...(retrieveLocal ? { retrieve: (requests) => retrieveLocal(requests, { signal: new AbortController().signal }) } : {}),
       // XCA Persistence Option: an ITI-92 at the responding gateway updates this node's registry.
       registry,

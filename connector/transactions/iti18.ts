@@ -4,7 +4,6 @@
  */
 import { adhocQueryResponse } from '../../registry/ebxml/index.js';
 import type { DocumentRegistry } from '../../registry/registry.js';
-import { queryRegistry } from '../gateway/local.js';
 import type { SoapHandler } from '../soap/endpoint.js';
 import { ACTIONS } from '../soap/actions.js';
 import { withContext, type TransactionServices } from './context.js';
@@ -12,7 +11,7 @@ import { serveQuery } from './serve.js';
 
 export function iti18(registry: DocumentRegistry, services: TransactionServices): SoapHandler {
   return withContext(services, 'registry', 'ITI-18', async (req, ctx) => {
-    const result = await serveQuery(req, ctx, (request) => queryRegistry(registry, request));
+    const result = await serveQuery(req, ctx, (request) => registry.query(request));
     req.logger.info('ITI-18 stored query', {
       status: result.status,
       returned: result.objects.length,

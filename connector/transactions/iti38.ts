@@ -7,7 +7,8 @@ import { adhocQueryResponse, registryErrorList } from '../../registry/ebxml/inde
 import { STATUS_URN } from '../../registry/model/errors.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { childElement, el, type XmlElement } from '../../registry/xml/tree.js';
-import type { ForwardedCredentials, GatewayQueryResult, OutboundAudit } from '../gateway/types.js';
+import type { StoredQueryResult } from '../../registry/model/query.js';
+import type { ForwardedCredentials, OutboundAudit } from '../gateway/types.js';
 import type { RespondingGateway } from '../gateway/responding.js';
 import { credentialsFrom } from '../gateway/security.js';
 import type { SoapHandler, SoapRequest } from '../soap/endpoint.js';
@@ -16,7 +17,7 @@ import { outboundAudit, withContext, type TransactionContext, type TransactionSe
 import { serveQuery } from './serve.js';
 
 /** The AdhocQueryResponse of a gateway: full objects (or their ObjectRefs) and relayed ObjectRefs. */
-export function gatewayQueryResponse(result: GatewayQueryResult): XmlElement {
+export function gatewayQueryResponse(result: StoredQueryResult): XmlElement {
   if (result.objectRefs.length === 0) return adhocQueryResponse(result);
   const base = adhocQueryResponse(result);
   const list = childElement(base, NS.rim, 'RegistryObjectList');

@@ -31,7 +31,7 @@
 import { adhocQueryResponse, parseAdhocQueryRequest } from '../../registry/ebxml/index.js';
 import { error } from '../../registry/model/errors.js';
 import type { RegistryObject } from '../../registry/model/metadata.js';
-import type { StoredQueryRequest, StoredQueryResult } from '../../registry/model/query.js';
+import { failedQueryResult, type StoredQueryRequest, type StoredQueryResult } from '../../registry/model/query.js';
 import type { DocumentRegistry } from '../../registry/registry.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { serializeXml } from '../../registry/xml/serialize.js';
@@ -134,13 +134,6 @@ function patientsOf(named: readonly string[], objects: readonly RegistryObject[]
   return out;
 }
 
-const failed = (errors: StoredQueryResult['errors'], returnType: StoredQueryResult['returnType'] = 'LeafClass'): StoredQueryResult => ({
-  status: 'Failure',
-  errors,
-  returnType,
-  objects: [],
-});
-
 /** One served ITI-51: the answer and the events that must be on record before it is sent. */
 interface Served {
   readonly result: StoredQueryResult;
@@ -177,7 +170,7 @@ async function serve(req: SoapRequest, ctx: TransactionContext, registry: Docume
             events.push(denialEvent({ transaction: 'ITI-51', ...ctx.auditBase('serious-failure', patient), query: query(), reason }));
           }
           req.logger.warn('ITI-51 denied by the trust policy', { reason });
-          return failed([denialError(decision, ctx.services.homeCommunityId)], request.returnType);
+          return failedQueryResult(request, [denialError(decision, ctx.services.homeCommunityId)]);
         }
         policy = { permit: decision, principal, blocks: trust.blocks };
       }
@@ -211,7 +204,7 @@ async function serve(req: SoapRequest, ctx: TransactionContext, registry: Docume
     (errors) => {
       // Unreadable: on record once, with no patient to file it under.
       events.push(auditEvents.iti51(Object.assign(ctx.auditBase('serious-failure', undefined, errors.map((e) => e.code).join(' ')), { query: query() })));
-      return failed(errors, request?.returnType);
+      return failedQueryResult(request, errors);
     },
   );
   return { result, events };
@@ -227,10 +220,9 @@ export function iti51(registry: DocumentRegistry, services: TransactionServices,
       req.logger.error('AUDIT TRAIL UNAVAILABLE: ITI-51 refused, its access could not be recorded (no access without audit)', {
         error: e instanceof Error ? e.message : String(e),
       });
-      result = failed(
-        [error('XDSRegistryError', 'the access could not be recorded in the audit trail, so it is refused (no access without audit); try again later')],
-        result.returnType,
-      );
+      result = failedQueryResult(result, [
+        error('XDSRegistryError', 'the access could not be recorded in the audit trail, so it is refused (no access without audit); try again later'),
+      ]);
     }
     req.logger.info('ITI-51 multi-patient stored query', {
       status: result.status,

@@ -28,7 +28,7 @@
  * cannot be recorded the answer still tells what happened and the event is logged whole at error
  * level (as a stored submission's, serve.ts `auditSubmission`).
  */
-import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
+import { error, responseStatus } from '../../registry/model/errors.js';
 import type { DocumentEntry } from '../../registry/model/metadata.js';
 import type { DocumentRepository, RemoveOutcome } from '../../repository/repository.js';
 import { auditEvents, denialEvent, type AuditEvent, type DocumentRef } from '../audit/event.js';
@@ -79,11 +79,6 @@ function entryFinder(entries: readonly DocumentEntry[], repositoryUniqueId: stri
     const mine = byId.get(uniqueId);
     return mine?.find((e) => e.availabilityStatus === 'Approved') ?? mine?.[0];
   };
-}
-
-function statusOf(removed: number, errors: readonly RegistryErrorInfo[]): ResponseStatus {
-  if (removed === 0) return 'Failure';
-  return errors.some((e) => e.severity === 'Error') ? 'PartialSuccess' : 'Success';
 }
 
 const refOf = (d: DocumentRequest): DocumentRef => ({
@@ -147,7 +142,8 @@ async function removeUnderPolicy(
   const done: RemoveOutcome = accepted.length > 0 ? await repository.remove(accepted) : { status: 'Failure', removed: [], errors: [] };
   if (refused.length === 0) return { ...done, refused };
   const errors = [...done.errors, ...refused.map((r) => error('XDSRegistryError', `access denied: ${r.denial.reason}`, home))];
-  return { status: statusOf(done.removed.length, errors), removed: done.removed, errors, refused };
+  // `errors` holds an Error for each refusal, so nothing removed is Failure, as before.
+  return { status: responseStatus(errors, done.removed.length > 0), removed: done.removed, errors, refused };
 }
 
 /** Groups requests by the patient of their document (the assertion's patient when the registry does not know it). */

@@ -15,11 +15,11 @@
  * A whole-request denial is answered as NHN's reference source does: a normal response whose
  * status is Failure with one XDSRegistryError located at our homeCommunityId.
  */
-import { error, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
+import { error, responseStatus, type RegistryErrorInfo } from '../../registry/model/errors.js';
 import type { DocumentEntry } from '../../registry/model/metadata.js';
-import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { failedQueryResult, type StoredQueryRequest, type StoredQueryResult } from '../../registry/model/query.js';
 import { parseValue, ValueSyntaxError } from '../../registry/query/value-syntax.js';
-import type { DocumentRequest, GatewayQueryResult, RetrievedDocument, RetrieveResult } from '../gateway/types.js';
+import type { DocumentRequest, RetrievedDocument, RetrieveResult } from '../gateway/types.js';
 import { sameOid } from '../gateway/oid.js';
 import { decideRequest, decideRetrieve, denialError, filterQueryResult, samePatient, type Denial, type Permit } from '../trust/policy.js';
 import type { TransactionContext } from './context.js';
@@ -71,7 +71,7 @@ async function decide(ctx: TransactionContext, patients: readonly string[]): Pro
 }
 
 export interface QueryUnderPolicy {
-  readonly result: GatewayQueryResult;
+  readonly result: StoredQueryResult;
   /** The whole request was refused (audited as a denial). */
   readonly denial?: Denial;
   /** The patient the query was about, for the audit record. */
@@ -82,21 +82,15 @@ export interface QueryUnderPolicy {
   readonly breakGlass: boolean;
 }
 
-function deniedQuery(ctx: TransactionContext, request: StoredQueryRequest, denial: Denial): GatewayQueryResult {
-  return {
-    status: 'Failure',
-    errors: [denialError(denial, ctx.services.homeCommunityId)],
-    returnType: request.returnType,
-    objects: [],
-    objectRefs: [],
-  };
+function deniedQuery(ctx: TransactionContext, request: StoredQueryRequest, denial: Denial): StoredQueryResult {
+  return failedQueryResult(request, [denialError(denial, ctx.services.homeCommunityId)]);
 }
 
 /** Runs a stored query under the policy: decide, run the actor, filter and mask. */
 export async function queryUnderPolicy(
   ctx: TransactionContext,
   request: StoredQueryRequest,
-  run: (request: StoredQueryRequest) => Promise<GatewayQueryResult>,
+  run: (request: StoredQueryRequest) => Promise<StoredQueryResult>,
 ): Promise<QueryUnderPolicy> {
   const patients = queriedPatients(request);
   if (!ctx.principal) {
@@ -141,11 +135,6 @@ export interface RetrieveUnderPolicy {
 function isLocal(ctx: TransactionContext, home: string | undefined): boolean {
   const ours = ctx.services.homeCommunityId;
   return home === undefined || ours === undefined || sameOid(home, ours);
-}
-
-function statusOf(documents: number, errors: readonly RegistryErrorInfo[]): ResponseStatus {
-  if (!errors.some((e) => e.severity === 'Error')) return 'Success';
-  return documents > 0 ? 'PartialSuccess' : 'Failure';
 }
 
 /**
@@ -209,7 +198,7 @@ export async function retrieveUnderPolicy(
     errors.push(error('XDSRegistryError', `access denied: ${decision.reason}`, ctx.services.homeCommunityId));
   }
   return {
-    result: refused.length === 0 ? result : { status: statusOf(delivered.length, errors), errors, documents: delivered },
+    result: refused.length === 0 ? result : { status: responseStatus(errors, delivered.length > 0), errors, documents: delivered },
     refused,
     patientOf,
     breakGlass: permit.breakGlass,

@@ -26,7 +26,7 @@
 import { parseAdhocQueryRequest } from '../../registry/ebxml/index.js';
 import { error, RegistryFailure, type RegistryErrorInfo, type ResponseStatus } from '../../registry/model/errors.js';
 import type { Submission } from '../../registry/model/metadata.js';
-import type { StoredQueryRequest } from '../../registry/model/query.js';
+import { failedQueryResult, type StoredQueryRequest, type StoredQueryResult } from '../../registry/model/query.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { serializeXml } from '../../registry/xml/serialize.js';
 import { isOutOfSpace } from '../../repository/blob/index.js';
@@ -34,7 +34,7 @@ import type winston from 'winston';
 import type { SoapRequest } from '../soap/endpoint.js';
 import { auditCommitRecord } from '../audit/auditor.js';
 import { denialEvent, transactionEvent, type AuditEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
-import type { DocumentRequest, GatewayQueryResult, RetrieveResult } from '../gateway/types.js';
+import type { DocumentRequest, RetrieveResult } from '../gateway/types.js';
 import { expectBody, failureOnRegistryError } from './common.js';
 import { outcomeOf, type TransactionContext } from './context.js';
 import { queryUnderPolicy, retrieveUnderPolicy } from './policy.js';
@@ -74,8 +74,8 @@ function queryRef(input: QueryInput, request: StoredQueryRequest | undefined): Q
 export async function serveQuery(
   req: SoapRequest,
   ctx: TransactionContext,
-  answer: (request: StoredQueryRequest) => Promise<GatewayQueryResult>,
-): Promise<GatewayQueryResult> {
+  answer: (request: StoredQueryRequest) => Promise<StoredQueryResult>,
+): Promise<StoredQueryResult> {
   expectBody(req.body, NS.query, 'AdhocQueryRequest');
   return runQuery(
     ctx,
@@ -97,8 +97,8 @@ export async function serveQuery(
 export async function runQuery(
   ctx: TransactionContext,
   input: QueryInput,
-  answer: (request: StoredQueryRequest) => Promise<GatewayQueryResult>,
-): Promise<GatewayQueryResult> {
+  answer: (request: StoredQueryRequest) => Promise<StoredQueryResult>,
+): Promise<StoredQueryResult> {
   let parsed: StoredQueryRequest | undefined;
   let patientId: string | undefined;
   let description: string | undefined;
@@ -117,7 +117,7 @@ export async function runQuery(
       if (notes.length > 0) description = notes.join('; ');
       return run.result;
     },
-    (errors) => ({ status: 'Failure' as const, errors, returnType: 'LeafClass' as const, objects: [], objectRefs: [] }),
+    (errors) => failedQueryResult(undefined, errors),
   );
   const transaction = ctx.transaction as QueryTransaction;
   const query = queryRef(input, parsed);
@@ -132,7 +132,7 @@ export async function runQuery(
       await ctx.record(transactionEvent(Object.assign(base, { transaction })));
     }
   } catch (e) {
-    return { status: 'Failure', errors: [unaudited(input.logger, transaction, e, 'XDSRegistryError')], returnType: result.returnType, objects: [], objectRefs: [] };
+    return failedQueryResult(result, [unaudited(input.logger, transaction, e, 'XDSRegistryError')]);
   }
   return result;
 }

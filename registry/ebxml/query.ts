@@ -54,7 +54,7 @@ export function serializeAdhocQueryRequest(req: StoredQueryRequest): XmlElement 
  * `serializeXml` can read the RegistryObjectList's content; use `serializeRegistryObjectList` for a
  * readable tree.
  */
-export function adhocQueryResponse(result: StoredQueryResult): XmlElement {
+export function adhocQueryResponse(result: Omit<StoredQueryResult, 'objectRefs'>): XmlElement {
   const objects = result.objects;
   const write = result.returnType === 'LeafClass' ? registryObjectNode : objectRefElement;
   const list: XmlNode[] = new Array<XmlNode>(objects.length);

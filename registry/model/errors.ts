@@ -96,7 +96,12 @@ export class RegistryFailure extends Error {
   }
 }
 
-/** The status that a list of errors implies when nothing partial happened. */
-export function statusOf(errors: readonly RegistryErrorInfo[]): ResponseStatus {
-  return errors.some((e) => e.severity === 'Error') ? 'Failure' : 'Success';
+/**
+ * The status of a response: Success when no error has severity Error (warnings never change the
+ * status); otherwise PartialSuccess when `delivered` says some result still went out beside the
+ * errors (a document retrieved or removed, a community that answered), and Failure when it does not.
+ */
+export function responseStatus(errors: readonly RegistryErrorInfo[], delivered = false): ResponseStatus {
+  if (!errors.some((e) => e.severity === 'Error')) return 'Success';
+  return delivered ? 'PartialSuccess' : 'Failure';
 }

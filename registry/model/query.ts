@@ -58,10 +58,29 @@ export interface StoredQueryRequest {
   readonly transaction?: StoredQueryTransaction;
 }
 
-/** What a stored query answers. With ObjectRef, `objects` still holds the objects; only their ids are serialised. */
+/** An rim:ObjectRef in an answer: a reference only, with the community it lives in. */
+export interface ObjectReference {
+  readonly id: string;
+  readonly home?: string;
+}
+
+/**
+ * What a stored query answers, from the registry and through gateways alike. With ObjectRef,
+ * `objects` still holds the objects; only their ids are serialised. `objectRefs` are the bare
+ * references another community answered with (ITI-38 relays them); a registry's own answer has none.
+ */
 export interface StoredQueryResult {
   readonly status: ResponseStatus;
   readonly errors: readonly RegistryErrorInfo[];
   readonly returnType: ReturnType;
   readonly objects: readonly RegistryObject[];
+  readonly objectRefs: readonly ObjectReference[];
+}
+
+/**
+ * The answer of a query that failed as a whole: status Failure, these errors, nothing found. The
+ * return type is the request's when the request could be read, LeafClass otherwise.
+ */
+export function failedQueryResult(request: Pick<StoredQueryRequest, 'returnType'> | undefined, errors: readonly RegistryErrorInfo[]): StoredQueryResult {
+  return { status: 'Failure', errors, returnType: request?.returnType ?? 'LeafClass', objects: [], objectRefs: [] };
 }

@@ -7,6 +7,7 @@
 import { error, RegistryFailure, type RegistryErrorInfo } from '../model/errors.js';
 import type { RegistryObject } from '../model/metadata.js';
 import {
+  failedQueryResult,
   STORED_QUERY_ID,
   type StoredQueryName,
   type StoredQueryRequest,
@@ -103,7 +104,7 @@ export async function runStoredQuery(
 ): Promise<StoredQueryResult> {
   const transaction = request.transaction ?? 'ITI-18';
   const name = storedQueryName(request.queryId, transaction);
-  if (name === undefined) return failure(request, [unknownQuery(request, transaction)]);
+  if (name === undefined) return failedQueryResult(request, [unknownQuery(request, transaction)]);
   try {
     const params = readParameters(PARAMETER_TABLES[name], request.parameters);
     const objects = await IMPLEMENTATIONS[name]({
@@ -114,14 +115,14 @@ export async function runStoredQuery(
       associationStatuses: params.statuses(P.associationStatus) ?? ['Approved'],
     });
     if (objects.length > options.maxResults) {
-      return failure(request, [
+      return failedQueryResult(request, [
         error('XDSTooManyResults', `the query matches more than ${options.maxResults} objects; narrow it down`, name),
       ]);
     }
     if (request.returnType === 'LeafClass' && !MULTI_PATIENT_QUERIES.has(name)) {
       const patients = patientsOf(objects);
       if (patients.size > 1) {
-        return failure(request, [
+        return failedQueryResult(request, [
           error('XDSResultNotSinglePatient', `the result holds objects of ${patients.size} patients`, name),
         ]);
       }
@@ -131,9 +132,10 @@ export async function runStoredQuery(
       errors: [],
       returnType: request.returnType,
       objects: options.homeCommunityId === undefined ? objects : objects.map((o) => withHome(o, options.homeCommunityId!)),
+      objectRefs: [],
     };
   } catch (e) {
-    if (e instanceof RegistryFailure) return failure(request, e.errors);
+    if (e instanceof RegistryFailure) return failedQueryResult(request, e.errors);
     throw e;
   }
 }
@@ -164,8 +166,4 @@ function withHome<T extends RegistryObject>(object: T, homeCommunityId: string):
     stamped.set(object, copy);
   }
   return copy;
-}
-
-function failure(request: StoredQueryRequest, errors: readonly RegistryErrorInfo[]): StoredQueryResult {
-  return { status: 'Failure', errors, returnType: request.returnType, objects: [] };
 }

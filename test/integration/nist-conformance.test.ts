@@ -18,6 +18,7 @@ const COLLECTIONS: ReadonlyArray<[collection: string, minimumPlans: number]> = [
   ['PR.b', 6],
   ['Ret.b', 4],
   ['reg_rm', 8],
+  ['reg_rmd_rm', 8],
   ['rep_rd', 4],
   ['reg', 37],
   ['rep', 13],

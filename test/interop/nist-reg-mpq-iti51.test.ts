@@ -4,10 +4,10 @@
  * 12364 sends its query.xml as written and is graded as the conformance runner grades a step
  * (its ExpectedStatus check and its ExpectedContents validator, scripts/conformance/check.ts).
  *
- * `npm run conformance -- --collections reg_mpq` cannot run this yet: the runner has no
- * MPQTransaction, 12361 is a loader no plan names (its UseReports are commented out; the toolkit
- * asks the operator for the two patients), and a node does not offer ITI-51 until startNode passes
- * registry.multiPatientQuery on. So the linkage the toolkit leaves to the operator is done here:
+ * The conformance runner runs the same collection (`npm run conformance -- --collections reg_mpq`,
+ * scripts/conformance/mpq.ts); here it runs in mocha against a test node with
+ * registry.multiPatientQuery enabled, and the linkage the toolkit leaves to the operator (its
+ * UseReports in 12361 are commented out; it asks for the two patients) is done by hand:
  * 15819's patient owns multi_doc, 15820's single_doc (as the commented-out UseReports of 12361
  * say), and 12364's UseReports resolve to the same two patients.
  */
@@ -25,12 +25,10 @@ import { serializeBody } from '../../scripts/conformance/soap.js';
 import { status } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { ACTIONS, postSoap } from '../helpers/soap.js';
-import { multiPatientSettings, startMultiPatientEndpoint, type MultiPatientEndpoint } from './iti51-endpoint.js';
 
 describe('NIST reg_mpq (12361 data, 12364 queries) against ITI-51', function () {
   this.timeout(30_000);
   let node: TestNode;
-  let mpq: MultiPatientEndpoint;
   const patients = new PatientIdAllocator();
   /** The patient each Patient Identity Feed test (15819, 15820) would have reported. */
   const fed = new Map([
@@ -39,8 +37,7 @@ describe('NIST reg_mpq (12361 data, 12364 queries) against ITI-51', function () 
   ]);
 
   before(async () => {
-    node = await startTestNode();
-    mpq = await startMultiPatientEndpoint(node, multiPatientSettings(true));
+    node = await startTestNode({ registry: { multiPatientQuery: { enabled: true, allowed: { organizations: [], roles: [] } } } });
     const loader = readTestInfo(NIST_TESTKIT, '12361');
     const uids = new UniqueIdAllocator();
     const tokens = new Map([
@@ -61,7 +58,6 @@ describe('NIST reg_mpq (12361 data, 12364 queries) against ITI-51', function () 
     }
   });
   after(async () => {
-    await mpq?.close();
     await node?.close();
   });
 
@@ -79,7 +75,7 @@ describe('NIST reg_mpq (12361 data, 12364 queries) against ITI-51', function () 
       expect(tx.kind).to.equal('MPQTransaction');
       const tokens = new Map(tx.useReports.map((u) => [u.useAs, fed.get(u.test!)!]));
       const query = loadMetadata(readFileSync(join(plan.dir, tx.metadataFiles[0]!), 'utf8'), tokens, `12364/${section}`);
-      const res = await postSoap(mpq.registryUrl, ACTIONS.iti51.request, serializeBody(query));
+      const res = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti51.request, serializeBody(query));
       const answer = parseXmlDom(serializeXml(res.body), 'ITI-51 answer').documentElement as Elem;
       const problems = [
         ...checkStatus(step.expectedStatus, step.expectedErrorCodes, { status: responseStatus(answer), errors: registryErrors(answer) }),

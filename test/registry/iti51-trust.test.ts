@@ -11,7 +11,6 @@ import { childElement, childElements, descendants, type XmlElement } from '../..
 import { cx, epikrise, errorCodes, status } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { ACTIONS, envelope, postRaw, signedEnvelope, soapContentType } from '../helpers/soap.js';
-import { multiPatientSettings, startMultiPatientEndpoint, type MultiPatientEndpoint } from '../interop/iti51-endpoint.js';
 import { auditRows, clinician, HOME, OTHER_FNR, PATIENT_FNR, PRACTITIONER_HPR, signed, trustConfig } from '../wiring/helpers.js';
 import type { ClinicianClaims } from '../../scripts/sign-assertion.js';
 
@@ -61,12 +60,13 @@ function patientsOf(body: XmlElement): string[] {
 describe('ITI-51 under the trust model', function () {
   this.timeout(30_000);
   let node: TestNode;
-  let mpq: MultiPatientEndpoint;
+  /** The node's registry endpoint, where it serves ITI-51 besides ITI-18 and ITI-42. */
+  let registryUrl: string;
 
   /** An assertion of the test clinician; its resource-id does not bind a multi-patient query. */
   const assertion = (claims: ClinicianClaims = {}) => signed(clinician(PATIENT_FNR, claims));
   const iti51 = (body: string, claims: ClinicianClaims = {}) =>
-    postRaw(mpq.registryUrl, signedEnvelope(assertion(claims), ACTIONS.iti51.request, body), soapContentType(ACTIONS.iti51.request));
+    postRaw(registryUrl, signedEnvelope(assertion(claims), ACTIONS.iti51.request, body), soapContentType(ACTIONS.iti51.request));
   const newRows = async <T>(run: () => Promise<T>) => {
     const before = auditRows(node.dataDir).length;
     const result = await run();
@@ -74,8 +74,12 @@ describe('ITI-51 under the trust model', function () {
   };
 
   before(async () => {
-    node = await startTestNode({ homeCommunityId: HOME, trust: trustConfig() });
-    mpq = await startMultiPatientEndpoint(node, multiPatientSettings(true, { organizations: [ALLOWED_ORG], roles: ['SP'] }));
+    node = await startTestNode({
+      homeCommunityId: HOME,
+      trust: trustConfig(),
+      registry: { multiPatientQuery: { enabled: true, allowed: { organizations: [ALLOWED_ORG], roles: ['SP'] } } },
+    });
+    registryUrl = `${node.url}/xds/registry`;
     const submissions = [
       { fnr: PATIENT_FNR, nors: false },
       { fnr: PATIENT_FNR, nors: true },
@@ -84,13 +88,11 @@ describe('ITI-51 under the trust model', function () {
     ];
     for (const s of submissions) {
       const body = epikrise({ patient: cx(s.fnr), nors: s.nors }).xml;
-      const url = `${node.url}/xds/registry`;
-      const res = await postRaw(url, signedEnvelope(signed(clinician(s.fnr)), ACTIONS.iti42.request, body), soapContentType(ACTIONS.iti42.request));
+      const res = await postRaw(registryUrl, signedEnvelope(signed(clinician(s.fnr)), ACTIONS.iti42.request, body), soapContentType(ACTIONS.iti42.request));
       expect(status(res.body), `ITI-42 for ${s.fnr}`).to.equal('Success');
     }
   });
   after(async () => {
-    await mpq?.close();
     await node?.close();
   });
 
@@ -172,7 +174,7 @@ describe('ITI-51 under the trust model', function () {
 
   it('without an assertion → wsse fault, audited as a security failure of ITI-51', async () => {
     const { result: res, rows } = await newRows(() =>
-      postRaw(mpq.registryUrl, envelope({ action: ACTIONS.iti51.request, to: mpq.registryUrl, body: findForPatients([OTHER_FNR]) }), soapContentType(ACTIONS.iti51.request)),
+      postRaw(registryUrl, envelope({ action: ACTIONS.iti51.request, to: registryUrl, body: findForPatients([OTHER_FNR]) }), soapContentType(ACTIONS.iti51.request)),
     );
     expect(res.body.local).to.equal('Fault');
     expect(rows.map((r) => [r.access.transaction, r.access.outcome])).to.deep.equal([['ITI-51', 'refused']]);

@@ -1,10 +1,10 @@
 /**
  * ITI-51 Multi-Patient Stored Query over real HTTP, trust off: documents and folders of three
  * patients registered with ITI-42 at a test node, then FindDocumentsForMultiplePatients and
- * FindFoldersForMultiplePatients at its registry endpoint (served beside the node until startNode
- * passes registry.multiPatientQuery on, see test/interop/iti51-endpoint.ts). Also: the required
- * parameters, each transaction refusing the other's query ids, the action refused while the
- * setting is off, the result limit, and the ITI-51 audit events.
+ * FindFoldersForMultiplePatients at its registry endpoint (registry.multiPatientQuery enabled in
+ * its configuration). Also: the required parameters, each transaction refusing the other's query
+ * ids, the action refused while the setting is off (nodes of their own, with the same data), the
+ * result limit, and the ITI-51 audit events.
  */
 import { expect } from 'chai';
 import { auditEvents, denialEvent } from '../../connector/audit/event.js';
@@ -17,7 +17,6 @@ import { childElement, childElements, descendants, textContent, type XmlElement 
 import { cx, epikrise, errorCodes, status, uid } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { ACTIONS, postSoap } from '../helpers/soap.js';
-import { multiPatientSettings, startMultiPatientEndpoint, type MultiPatientEndpoint } from '../interop/iti51-endpoint.js';
 import { auditRows } from '../wiring/helpers.js';
 import { baseInput, dicomSchemaErrors, PATIENT_ID } from '../audit/fixtures.js';
 
@@ -91,41 +90,58 @@ function faultSubcodes(body: XmlElement): string {
   return out.join(' ');
 }
 
-describe('ITI-51 Multi-Patient Stored Query (trust off)', function () {
-  this.timeout(30_000);
-  let node: TestNode;
-  let mpq: MultiPatientEndpoint;
-  /** entryUUID of each patient's DocumentEntry and Folder, as the registry assigned them. */
+/**
+ * Registers the three patients' submissions (ITI-42) at a node; the entryUUID of each patient's
+ * DocumentEntry and Folder as the registry assigned them, read with the single-patient queries of
+ * ITI-18.
+ */
+async function populate(node: TestNode): Promise<{ entryOf: Map<string, string>; folderOf: Map<string, string> }> {
   const entryOf = new Map<string, string>();
   const folderOf = new Map<string, string>();
+  for (const p of Object.values(PATIENT)) {
+    const res = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti42.request, withFolder(p));
+    expect(status(res.body), `ITI-42 for ${p}`).to.equal('Success');
+  }
+  for (const p of Object.values(PATIENT)) {
+    const docs = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti18.request, queryBody(STORED_QUERY_ID.FindDocuments, [
+      ['$XDSDocumentEntryPatientId', `'${p}'`],
+      ['$XDSDocumentEntryStatus', APPROVED],
+    ], 'ObjectRef'));
+    const folders = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti18.request, queryBody(STORED_QUERY_ID.FindFolders, [
+      ['$XDSFolderPatientId', `'${p}'`],
+      ['$XDSFolderStatus', APPROVED],
+    ], 'ObjectRef'));
+    const [doc] = descendants(docs.body, NS.rim, 'ObjectRef');
+    const [folder] = descendants(folders.body, NS.rim, 'ObjectRef');
+    entryOf.set(p, doc!.attrs['id']!);
+    folderOf.set(p, folder!.attrs['id']!);
+  }
+  return { entryOf, folderOf };
+}
 
-  const iti51 = (body: string) => postSoap(mpq.registryUrl, ACTIONS.iti51.request, body);
+describe('ITI-51 Multi-Patient Stored Query (trust off)', function () {
+  this.timeout(30_000);
+  /** The node under test: registry.multiPatientQuery enabled (trust off, so no allowed list applies). */
+  let node: TestNode;
+  /** A node on the default configuration (ITI-51 not offered), with the same data. */
+  let plain: TestNode;
+  /** entryUUID of each patient's DocumentEntry and Folder at `node`, as its registry assigned them. */
+  let entryOf = new Map<string, string>();
+  let folderOf = new Map<string, string>();
+
+  const iti51 = (body: string) => postSoap(`${node.url}/xds/registry`, ACTIONS.iti51.request, body);
 
   before(async () => {
-    node = await startTestNode({ homeCommunityId: HOME });
-    mpq = await startMultiPatientEndpoint(node, multiPatientSettings(true));
-    for (const p of Object.values(PATIENT)) {
-      const res = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti42.request, withFolder(p));
-      expect(status(res.body), `ITI-42 for ${p}`).to.equal('Success');
-    }
-    // The ids to expect, read with the single-patient queries of ITI-18.
-    for (const p of Object.values(PATIENT)) {
-      const docs = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti18.request, queryBody(STORED_QUERY_ID.FindDocuments, [
-        ['$XDSDocumentEntryPatientId', `'${p}'`],
-        ['$XDSDocumentEntryStatus', APPROVED],
-      ], 'ObjectRef'));
-      const folders = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti18.request, queryBody(STORED_QUERY_ID.FindFolders, [
-        ['$XDSFolderPatientId', `'${p}'`],
-        ['$XDSFolderStatus', APPROVED],
-      ], 'ObjectRef'));
-      const [doc] = descendants(docs.body, NS.rim, 'ObjectRef');
-      const [folder] = descendants(folders.body, NS.rim, 'ObjectRef');
-      entryOf.set(p, doc!.attrs['id']!);
-      folderOf.set(p, folder!.attrs['id']!);
-    }
+    node = await startTestNode({
+      homeCommunityId: HOME,
+      registry: { multiPatientQuery: { enabled: true, allowed: { organizations: [], roles: [] } } },
+    });
+    ({ entryOf, folderOf } = await populate(node));
+    plain = await startTestNode({ homeCommunityId: HOME });
+    await populate(plain);
   });
   after(async () => {
-    await mpq?.close();
+    await plain?.close();
     await node?.close();
   });
 
@@ -225,15 +241,15 @@ describe('ITI-51 Multi-Patient Stored Query (trust off)', function () {
         [STORED_QUERY_ID.FindDocumentsForMultiplePatients, documentsOf(PATIENT.a, PATIENT.b)],
         [STORED_QUERY_ID.FindFoldersForMultiplePatients, foldersOf(PATIENT.a)],
       ] as const) {
-        const res = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti18.request, queryBody(id, slots));
+        const res = await postSoap(`${plain.url}/xds/registry`, ACTIONS.iti18.request, queryBody(id, slots));
         expect(status(res.body), id).to.equal('Failure');
         expect(errorCodes(res.body), id).to.deep.equal(['XDSUnknownStoredQuery']);
         expect(descendants(res.body, NS.rim, 'ExtrinsicObject')).to.have.length(0);
       }
     });
 
-    it('ITI-18 refuses them at the ITI-51 endpoint too (the action decides, not the listener)', async () => {
-      const res = await postSoap(mpq.registryUrl, ACTIONS.iti18.request, queryBody(STORED_QUERY_ID.FindDocumentsForMultiplePatients, documentsOf(PATIENT.a)));
+    it('ITI-18 refuses them at a node offering ITI-51 too (the action decides, not the endpoint)', async () => {
+      const res = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti18.request, queryBody(STORED_QUERY_ID.FindDocumentsForMultiplePatients, documentsOf(PATIENT.a)));
       expect(errorCodes(res.body)).to.deep.equal(['XDSUnknownStoredQuery']);
     });
 
@@ -265,23 +281,27 @@ describe('ITI-51 Multi-Patient Stored Query (trust off)', function () {
 
   describe('off unless enabled', () => {
     it('a node on the default configuration does not offer the action: wsa:ActionNotSupported', async () => {
-      expect(node.config.registry.multiPatientQuery.enabled).to.equal(false);
-      const res = await postSoap(`${node.url}/xds/registry`, ACTIONS.iti51.request, queryBody(STORED_QUERY_ID.FindDocumentsForMultiplePatients, documentsOf(PATIENT.a)));
+      expect(plain.config.registry.multiPatientQuery.enabled).to.equal(false);
+      const res = await postSoap(`${plain.url}/xds/registry`, ACTIONS.iti51.request, queryBody(STORED_QUERY_ID.FindDocumentsForMultiplePatients, documentsOf(PATIENT.a)));
       expect(res.httpStatus).to.be.within(400, 599);
       expect(faultSubcodes(res.body)).to.contain('ActionNotSupported');
     });
 
-    it('registryTransactions with enabled: false does not offer it either', async () => {
-      const off = await startMultiPatientEndpoint(node, multiPatientSettings(false, { organizations: ['960510542'] }));
+    it('a node with enabled: false (and an allowed list) does not offer it either', async () => {
+      const off = await startTestNode({
+        homeCommunityId: HOME,
+        registry: { multiPatientQuery: { enabled: false, allowed: { organizations: ['960510542'], roles: [] } } },
+      });
       try {
-        const res = await postSoap(off.registryUrl, ACTIONS.iti51.request, queryBody(STORED_QUERY_ID.FindDocumentsForMultiplePatients, documentsOf(PATIENT.a)));
+        await populate(off);
+        const res = await postSoap(`${off.url}/xds/registry`, ACTIONS.iti51.request, queryBody(STORED_QUERY_ID.FindDocumentsForMultiplePatients, documentsOf(PATIENT.a)));
         expect(faultSubcodes(res.body)).to.contain('ActionNotSupported');
         // ITI-18 is still served there.
         const findDocuments = queryBody(STORED_QUERY_ID.FindDocuments, [
           ['$XDSDocumentEntryPatientId', `'${PATIENT.a}'`],
           ['$XDSDocumentEntryStatus', APPROVED],
         ]);
-        const iti18 = await postSoap(off.registryUrl, ACTIONS.iti18.request, findDocuments);
+        const iti18 = await postSoap(`${off.url}/xds/registry`, ACTIONS.iti18.request, findDocuments);
         expect(status(iti18.body)).to.equal('Success');
       } finally {
         await off.close();

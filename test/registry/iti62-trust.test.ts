@@ -2,7 +2,8 @@
  * ITI-62 Delete Document Set with the trust model on the registry endpoint, over real HTTP: an
  * assertion is required; the organisation that authored a submission may remove it, another
  * organisation may not (refused whole, audited as a denial); a configured administrative role may
- * remove anything; an assertion about one patient reaches no other patient's metadata (ATT-4).
+ * remove anything; an assertion about one patient reaches no other patient's metadata (ATT-4);
+ * NHN's sample request with its SAML header (its assertion re-signed by the test issuer).
  */
 import { expect } from 'chai';
 import type { Association } from '../../registry/model/metadata.js';
@@ -10,7 +11,7 @@ import { NS } from '../../registry/xml/namespaces.js';
 import { cx, epikrise, errorCodes, status } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { ACTIONS, envelope, postRaw, signedEnvelope, soapContentType } from '../helpers/soap.js';
-import { auditRows, clinician, OTHER_FNR, PATIENT_FNR, signed, trustConfig } from '../wiring/helpers.js';
+import { auditRows, clinician, OTHER_FNR, PATIENT_FNR, resignedNhnSample, signed, trustConfig } from '../wiring/helpers.js';
 
 /** org.nr: the test clinician's organisation (the assertion's default) and another one. */
 const CLINICIAN_ORG = '960510542';
@@ -91,5 +92,13 @@ describe('ITI-62 Delete Document Set with the trust model on', function () {
     expect(status(res.body)).to.equal('Failure');
     expect(res.text).to.contain('another patient');
     expect(await stored(ids)).to.equal(3);
+  });
+
+  it("NHN's sample with its SAML header: the assertion is verified and the request answered, each of its four objects unknown here", async () => {
+    const sample = resignedNhnSample('iti62-iti40-request.xml');
+    const res = await postRaw(url, sample, soapContentType(ACTIONS.iti62.request));
+    expect(res.body.local, res.text.slice(0, 400)).to.not.equal('Fault');
+    expect(status(res.body)).to.equal('Failure');
+    expect(errorCodes(res.body)).to.deep.equal(['UnresolvedReferenceException', 'UnresolvedReferenceException', 'UnresolvedReferenceException', 'UnresolvedReferenceException']);
   });
 });

@@ -6,14 +6,12 @@
  * header (the sample's assertion re-signed by the test issuer, its body as sent).
  */
 import { expect } from 'chai';
-import { nhnSample } from '../../fixtures/index.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { childElement, descendants, type XmlElement } from '../../registry/xml/tree.js';
-import { signAssertion, testKey } from '../../scripts/sign-assertion.js';
 import { cx, epikrise, errorCodes, provideBody, retrieveBody, status, uid } from '../helpers/ebxml.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { ACTIONS, envelope, postRaw, signedEnvelope, soapContentType } from '../helpers/soap.js';
-import { auditRows, clinician, OTHER_FNR, PATIENT_FNR, signed, TEST_AUDIENCE, TEST_ISSUER, trustConfig } from '../wiring/helpers.js';
+import { auditRows, clinician, OTHER_FNR, PATIENT_FNR, resignedNhnSample, signed, trustConfig } from '../wiring/helpers.js';
 
 /** The ids of NHN's sample (fixtures/conformance/nhn-samples/iti86-iti40-request.xml). */
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1.1';
@@ -47,34 +45,6 @@ function removeBody(documents: readonly string[], repository = REPO): string {
 function authoredBy(organisation: string, patient: string, docUid?: string): { xml: string; docUid: string } {
   const sub = epikrise({ patient, forRepository: true, ...(docUid !== undefined ? { docUid } : {}) });
   return { xml: sub.xml.replaceAll('^^^^983974880', `^^^^${organisation}`), docUid: sub.docUid };
-}
-
-/**
- * NHN's sample as its clients send it, with the assertion made verifiable here: the same
- * attributes, subject and layout, the issuer, audience and times of the test PKI, and a fresh
- * signature by the test issuer (the sample's own is NHN's, on an expired token).
- */
-function resignedSample(): string {
-  const raw = nhnSample('iti86-iti40-request.xml').toString('utf8');
-  const start = raw.indexOf('<saml:Assertion');
-  const end = raw.indexOf('</saml:Assertion>') + '</saml:Assertion>'.length;
-  const now = Date.now();
-  const iso = (ms: number): string => new Date(ms).toISOString();
-  const assertion = raw
-    .slice(start, end)
-    .replace(/<Signature xmlns="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#">[\s\S]*?<\/Signature>\s*/, '')
-    .replace('<saml:Issuer>https://helseid-xdssaml.test.nhn.no</saml:Issuer>', `<saml:Issuer>${TEST_ISSUER}</saml:Issuer>`)
-    .replace('<saml:Audience>nhn:dokumentdeling-saml</saml:Audience>', `<saml:Audience>${TEST_AUDIENCE}</saml:Audience>`)
-    .replace(/IssueInstant="[^"]*"/, `IssueInstant="${iso(now)}"`)
-    .replace(/ NotBefore="[^"]*"/, ` NotBefore="${iso(now - 60_000)}"`)
-    .replace(/ NotOnOrAfter="[^"]*"/, ` NotOnOrAfter="${iso(now + 3_600_000)}"`)
-    .replace(/AuthnInstant="[^"]*"/, `AuthnInstant="${iso(now - 120_000)}"`)
-    .replace(/SessionNotOnOrAfter="[^"]*"/, `SessionNotOnOrAfter="${iso(now + 3_600_000)}"`);
-  expect(assertion).to.not.contain('<Signature');
-  const envelopeText = raw.slice(0, start) + signAssertion(assertion, testKey('issuer')) + raw.slice(end);
-  return envelopeText
-    .replace(/<u:Created>[^<]*<\/u:Created>/, `<u:Created>${iso(now).replace(/\.\d{3}Z$/, 'Z')}</u:Created>`)
-    .replace(/<u:Expires>[^<]*<\/u:Expires>/, `<u:Expires>${iso(now + 300_000).replace(/\.\d{3}Z$/, 'Z')}</u:Expires>`);
 }
 
 describe('ITI-86 Remove Documents with the trust model on', function () {
@@ -218,12 +188,12 @@ describe('ITI-86 Remove Documents with the trust model on', function () {
   it("NHN's sample request with its SAML header (iti86-iti40-request.xml, re-signed by the test issuer) removes the document its organisation authored", async () => {
     await register(CLINICIAN_ORG, SAMPLE_PATIENT, SAMPLE_DOCUMENT);
     const before = auditRows(node.dataDir).length;
-    const res = await postRaw(url, resignedSample(), soapContentType(ACTIONS.iti86.request));
+    const res = await postRaw(url, resignedNhnSample('iti86-iti40-request.xml'), soapContentType(ACTIONS.iti86.request));
     expect(errorCodes(res.body)).to.deep.equal([]);
     expect(status(res.body)).to.equal('Success');
     const rows = removals(before);
     expect(rows.map((r) => [r.access.outcome, r.access.documents, r.access.practitioner.name])).to.deep.equal([['success', [SAMPLE_DOCUMENT], 'KVART GREVLING']]);
-    const again = await postRaw(url, resignedSample(), soapContentType(ACTIONS.iti86.request));
+    const again = await postRaw(url, resignedNhnSample('iti86-iti40-request.xml'), soapContentType(ACTIONS.iti86.request));
     expect(errorCodes(again.body)).to.deep.equal(['XDSDocumentUniqueIdError']);
   });
 });

@@ -16,6 +16,7 @@ import {
   type AssertionOptions,
   type ClinicianClaims,
 } from '../../scripts/sign-assertion.js';
+import { nhnSample } from '../../fixtures/index.js';
 import { cx } from '../helpers/ebxml.js';
 
 export const TEST_ISSUER = 'https://idp.test.koblingspunkt.example';
@@ -68,4 +69,32 @@ export function auditRows(dataDir: string): AuditRow[] {
   } finally {
     db.close();
   }
+}
+
+/**
+ * NHN's sample as its clients send it, with the assertion made verifiable here: the same
+ * attributes, subject and layout, the issuer, audience and times of the test PKI, and a fresh
+ * signature by the test issuer (the sample's own is NHN's, on an expired token).
+ */
+export function resignedNhnSample(name: string): string {
+  const raw = nhnSample(name).toString('utf8');
+  const start = raw.indexOf('<saml:Assertion');
+  const end = raw.indexOf('</saml:Assertion>') + '</saml:Assertion>'.length;
+  const now = Date.now();
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const assertion = raw
+    .slice(start, end)
+    .replace(/<Signature xmlns="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#">[\s\S]*?<\/Signature>\s*/, '')
+    .replace('<saml:Issuer>https://helseid-xdssaml.test.nhn.no</saml:Issuer>', `<saml:Issuer>${TEST_ISSUER}</saml:Issuer>`)
+    .replace('<saml:Audience>nhn:dokumentdeling-saml</saml:Audience>', `<saml:Audience>${TEST_AUDIENCE}</saml:Audience>`)
+    .replace(/IssueInstant="[^"]*"/, `IssueInstant="${iso(now)}"`)
+    .replace(/ NotBefore="[^"]*"/, ` NotBefore="${iso(now - 60_000)}"`)
+    .replace(/ NotOnOrAfter="[^"]*"/, ` NotOnOrAfter="${iso(now + 3_600_000)}"`)
+    .replace(/AuthnInstant="[^"]*"/, `AuthnInstant="${iso(now - 120_000)}"`)
+    .replace(/SessionNotOnOrAfter="[^"]*"/, `SessionNotOnOrAfter="${iso(now + 3_600_000)}"`);
+  if (assertion.includes('<Signature')) throw new Error(`${name}: the sample's signature was not removed`);
+  const envelopeText = raw.slice(0, start) + signAssertion(assertion, testKey('issuer')) + raw.slice(end);
+  return envelopeText
+    .replace(/<u:Created>[^<]*<\/u:Created>/, `<u:Created>${iso(now).replace(/\.\d{3}Z$/, 'Z')}</u:Created>`)
+    .replace(/<u:Expires>[^<]*<\/u:Expires>/, `<u:Expires>${iso(now + 300_000).replace(/\.\d{3}Z$/, 'Z')}</u:Expires>`);
 }

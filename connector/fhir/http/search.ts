@@ -20,9 +20,8 @@
 import type express from 'express';
 import { error, RegistryFailure, type RegistryErrorInfo } from '../../../registry/model/errors.js';
 import { ASSOCIATION_TYPE, DOCUMENT_RELATIONSHIPS, type Association, type DocumentEntry, type Folder, type RegistryObject, type SubmissionSet } from '../../../registry/model/metadata.js';
-import type { StoredQueryRequest } from '../../../registry/model/query.js';
+import type { StoredQueryRequest, StoredQueryResult } from '../../../registry/model/query.js';
 import { sameOid } from '../../gateway/oid.js';
-import type { GatewayQueryResult } from '../../gateway/types.js';
 import { runQuery } from '../../transactions/serve.js';
 import type { TransactionContext } from '../../transactions/context.js';
 import { documentEntryToDocumentReference } from '../mapping/document-reference.js';
@@ -84,7 +83,7 @@ function selfUrl(base: string, type: string, params: URLSearchParams, ignored: r
 }
 
 /** Warnings of a search answer: the mapping's, the parameters ignored, and a federation's partial errors. */
-function searchWarnings(mapping: SearchMapping, ignored: readonly string[], known: ReadonlySet<string>, result: GatewayQueryResult): MhdIssue[] {
+function searchWarnings(mapping: SearchMapping, ignored: readonly string[], known: ReadonlySet<string>, result: StoredQueryResult): MhdIssue[] {
   const out: MhdIssue[] = mapping.ok ? [...mapping.warnings] : [];
   // Unknown ones only: a defined parameter left unapplied has the mapping's own warning.
   for (const name of ignored) if (!known.has(name)) out.push(mhdWarning('InvalidRequestException', name, `${name} is not supported and was ignored`, 'not-supported'));
@@ -112,11 +111,11 @@ async function relationsOf(actors: FhirActors, entries: readonly DocumentEntry[]
  * relationships of this community's entries. `matches` receives the entryUUIDs of the query's own
  * answer, which are what the Bundle lists.
  */
-function documentsAnswer(actors: FhirActors, ctx: TransactionContext, res: express.Response, matches: Set<string>): (request: StoredQueryRequest) => Promise<GatewayQueryResult> {
+function documentsAnswer(actors: FhirActors, ctx: TransactionContext, res: express.Response, matches: Set<string>): (request: StoredQueryRequest) => Promise<StoredQueryResult> {
   return async (request) => {
-    const found: GatewayQueryResult = actors.federation
+    const found: StoredQueryResult = actors.federation
       ? await actors.federation.query(request, federationContext(ctx, res))
-      : { ...(await actors.registry.query(request)), objectRefs: [] };
+      : await actors.registry.query(request);
     if (found.status === 'Failure') return found;
     const entries = found.objects.filter((o): o is DocumentEntry => o.type === 'DocumentEntry');
     for (const e of entries) matches.add(e.entryUuid);
@@ -127,7 +126,7 @@ function documentsAnswer(actors: FhirActors, ctx: TransactionContext, res: expre
 }
 
 /** The answer's status when the query failed: the issues, and 403 for the trust model's refusal. */
-function failureOf(result: GatewayQueryResult): FhirError {
+function failureOf(result: StoredQueryResult): FhirError {
   return FhirError.of(issuesOfErrors(result.errors.filter((e) => e.severity === 'Error')));
 }
 
@@ -212,16 +211,16 @@ export async function readDocumentReference(fhir: FhirRequestServices, actors: F
  * associations and their targets, whose types say whether an entry is a DocumentReference or a
  * List, and which the result filter judges with the rest.
  */
-function listsAnswer(actors: FhirActors, matches: Set<string>): (request: StoredQueryRequest) => Promise<GatewayQueryResult> {
+function listsAnswer(actors: FhirActors, matches: Set<string>): (request: StoredQueryRequest) => Promise<StoredQueryResult> {
   return async (request) => {
     const found = await actors.registry.query(request);
     const lists = found.objects.filter((o) => o.type === 'SubmissionSet' || o.type === 'Folder');
-    if (found.status === 'Failure' || lists.length === 0) return { ...found, objectRefs: [] };
+    if (found.status === 'Failure' || lists.length === 0) return found;
     for (const l of lists) matches.add(l.entryUuid);
     const memberships = await actors.registry.store.find({ type: 'Association', sourceUuid: { $in: [...matches] }, associationType: ASSOCIATION_TYPE.HasMember });
     const targets = [...new Set(memberships.map((a) => (a as Association).targetUuid).filter((t) => !matches.has(t)))];
     const members = targets.length > 0 ? await actors.registry.store.getByUuids(targets) : [];
-    return { ...found, objects: [...found.objects, ...memberships, ...members], objectRefs: [] };
+    return { ...found, objects: [...found.objects, ...memberships, ...members] };
   };
 }
 
