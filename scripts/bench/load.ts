@@ -6,8 +6,13 @@
 import { Pool } from 'undici';
 
 export interface LoadRequest {
-  readonly body: string | Buffer;
+  /** POST (the default) sends it; a GET has none. */
+  readonly body?: string | Buffer;
   readonly headers: Record<string, string>;
+  /** Default POST. */
+  readonly method?: 'GET' | 'POST';
+  /** This request's path and query, instead of LoadOptions.path (a GET's query, e.g. an MHD search). */
+  readonly path?: string;
 }
 
 export interface LoadOptions {
@@ -17,7 +22,11 @@ export interface LoadOptions {
   readonly connections: number;
   readonly durationMs: number;
   readonly maxRequests: number;
-  /** The i-th request (i counts from 0 over the run). */
+  /**
+   * The i-th request (i counts from 0 over the run). If it throws (e.g. a line has used up the
+   * objects it prepared), the run stops: no client sends another request, and runLoad rejects
+   * with that error once the requests in flight are answered. Such a run is never counted.
+   */
   readonly request: (i: number) => LoadRequest;
   /** Checks an answer; a returned string counts the request as an error with that reason. */
   readonly check?: (status: number, body: Buffer, i: number) => string | undefined;
@@ -48,16 +57,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let errors = 0;
   let firstError: string | undefined;
   let responseBytes = 0;
+  let fatal: { error: unknown } | undefined;
   const started = performance.now();
   const deadline = started + options.durationMs;
 
   const client = async (): Promise<void> => {
-    while (issued < options.maxRequests && performance.now() < deadline) {
+    while (fatal === undefined && issued < options.maxRequests && performance.now() < deadline) {
       const i = issued++;
-      const { body, headers } = options.request(i);
+      let next: LoadRequest;
+      try {
+        next = options.request(i);
+      } catch (error) {
+        fatal ??= { error };
+        return;
+      }
+      const { body, headers, method = 'POST', path = options.path } = next;
       const t0 = performance.now();
       try {
-        const res = await pool.request({ path: options.path, method: 'POST', headers, body });
+        const res = await pool.request({ path, method, headers, ...(method === 'POST' ? { body: body ?? '' } : {}) });
         const bytes = Buffer.from(await res.body.arrayBuffer());
         latencies.push(performance.now() - t0);
         responseBytes += bytes.length;
@@ -75,6 +92,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: options.connections }, client));
   const durationMs = performance.now() - started;
   await pool.close();
+  if (fatal !== undefined) throw fatal.error;
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,

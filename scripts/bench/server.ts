@@ -55,6 +55,8 @@ async function startCeiling(file: string): Promise<{ url: string; close: () => P
       .catch(next);
   };
   app.post(CEILING_PATH, spec.requestBody === 'file' ? toFile : express.raw({ type: '*/*', limit: '2gb' }), answer);
+  // A GET line (ITI-67 search): the same path and query string as the node is sent, nothing to read but the URL.
+  app.get(CEILING_PATH, answer);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
