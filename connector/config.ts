@@ -257,6 +257,13 @@ export const configSchema = z
         maxRequestBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
         /** Deepest JSON nesting accepted in a request (FHIR resources stay well under 30). */
         maxJsonDepth: z.number().int().min(16).max(1000).default(100),
+        /**
+         * Most entries in an ITI-65 Bundle; more is refused with 413 before any entry is validated.
+         * Validation costs ~90 µs per entry on the event loop (R4 structure and the MHD rules), so
+         * without a bound a 9 MB Bundle of 100,000 empty entries held the node for 9 s. A
+         * submission of a few hundred documents stays far below.
+         */
+        maxBundleEntries: z.number().int().min(1).default(2000),
       })
       .strict()
       .prefault({}),

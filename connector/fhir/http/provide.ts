@@ -31,6 +31,8 @@ import { fhirContext, fhirLogger, type FhirRequestServices } from './request.js'
 
 export interface ProvideOptions {
   readonly limits: BodyLimits;
+  /** fhir.maxBundleEntries: a Bundle with more entries is refused before validation. */
+  readonly maxBundleEntries: number;
   /** fhir.defaultLanguageCode: the languageCode of a DocumentReference without attachment.language. */
   readonly defaultLanguageCode?: string | undefined;
 }
@@ -70,6 +72,11 @@ export async function provideBundle(fhir: FhirRequestServices, actors: FhirActor
   const logger = fhirLogger(fhir.logger, req, 'ITI-65');
   const ctx: TransactionContext = await fhirContext(fhir, req, 'ITI-65', logger);
   const json = await jsonBody(req, options.limits);
+  // Before validation, which costs per entry on the event loop: a bound on the work one request buys.
+  const entries = (json as { entry?: unknown } | null)?.entry;
+  if (Array.isArray(entries) && entries.length > options.maxBundleEntries) {
+    throw FhirError.http(413, 'too-costly', `the Bundle has ${entries.length} entries, more than ${options.maxBundleEntries} (fhir.maxBundleEntries)`);
+  }
 
   let submission: Submission | undefined;
   let prepared: PreparedSubmissionAudit | undefined;

@@ -143,7 +143,7 @@ export function fhirRouter(options: FhirRouterOptions): express.Router {
   router.post(
     '/',
     route('ITI-65', (req, res) =>
-      provideBundle(fhir, actors, req, res, { limits, defaultLanguageCode: config.defaultLanguageCode === false ? undefined : config.defaultLanguageCode }),
+      provideBundle(fhir, actors, req, res, { limits, maxBundleEntries: config.maxBundleEntries, defaultLanguageCode: config.defaultLanguageCode === false ? undefined : config.defaultLanguageCode }),
     ),
   );
   router.all('/', allow('POST'));
