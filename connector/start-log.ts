@@ -200,7 +200,7 @@ function gatewayLines(config: NodeConfig, line: (path: string, role: string) => 
   // The node itself is always one of the initiating gateway's communities.
   const over = n === 0 ? 'over this node only (gateway.communities is empty)' : `over this node and ${communities}`;
   return [
-    line(config.endpoints.responding, "XCA Responding Gateway (ITI-38, ITI-39), answering from this node's registry and repository"),
+    line(config.endpoints.responding, "XCA Responding Gateway (ITI-38, ITI-39, ITI-92 into this node's registry), answering from this node's registry and repository"),
     line(config.endpoints.initiating, `XCA Initiating Gateway (ITI-18, ITI-43 federated) ${over}`),
   ];
 }
