@@ -241,13 +241,9 @@ export class DocumentRepository {
     const errors: RegistryErrorInfo[] = [];
     const home = this.options.homeCommunityId;
     for (const r of requests) {
-      if (r.repositoryUniqueId !== this.repositoryUniqueId) {
-        errors.push(error('XDSUnknownRepositoryId', `repository ${r.repositoryUniqueId} is not served here (this is ${this.repositoryUniqueId})`, r.repositoryUniqueId));
-        continue;
-      }
-      // homeCommunityIds travel bare and as urn:oid: (NORWAY.md, Wire); both name the same community.
-      if (r.homeCommunityId !== undefined && home !== undefined && !sameOid(r.homeCommunityId, home)) {
-        errors.push(error('XDSUnknownCommunity', `community ${r.homeCommunityId} is not this community (${home})`, r.homeCommunityId));
+      const elsewhere = this.addressedElsewhere(r);
+      if (elsewhere !== undefined) {
+        errors.push(elsewhere);
         continue;
       }
       const entry = pickEntry(entries, r.documentUniqueId, this.repositoryUniqueId);
@@ -285,19 +281,14 @@ export class DocumentRepository {
     }
     const removed: RemoveRequest[] = [];
     const errors: RegistryErrorInfo[] = [];
-    const home = this.options.homeCommunityId;
     const seen = new Set<string>();
     for (const r of requests) {
       const key = JSON.stringify([r.homeCommunityId ?? '', r.repositoryUniqueId, r.documentUniqueId]);
       if (seen.has(key)) continue;
       seen.add(key);
-      if (r.repositoryUniqueId !== this.repositoryUniqueId) {
-        errors.push(error('XDSUnknownRepositoryId', `repository ${r.repositoryUniqueId} is not served here (this is ${this.repositoryUniqueId})`, r.repositoryUniqueId));
-        continue;
-      }
-      // homeCommunityIds travel bare and as urn:oid: (NORWAY.md, Wire); both name the same community.
-      if (r.homeCommunityId !== undefined && home !== undefined && !sameOid(r.homeCommunityId, home)) {
-        errors.push(error('XDSUnknownCommunity', `community ${r.homeCommunityId} is not this community (${home})`, r.homeCommunityId));
+      const elsewhere = this.addressedElsewhere(r);
+      if (elsewhere !== undefined) {
+        errors.push(elsewhere);
         continue;
       }
       if (r.documentUniqueId === '') {
@@ -329,6 +320,19 @@ export class DocumentRepository {
   }
 
   /** Drops the retried commits of a document (aborting their staged bytes); true if there was one. */
+  /** The error of a request (ITI-43, ITI-86) naming another repository or another community, if it does. */
+  private addressedElsewhere(r: { readonly repositoryUniqueId: string; readonly homeCommunityId?: string | undefined }): RegistryErrorInfo | undefined {
+    if (r.repositoryUniqueId !== this.repositoryUniqueId) {
+      return error('XDSUnknownRepositoryId', `repository ${r.repositoryUniqueId} is not served here (this is ${this.repositoryUniqueId})`, r.repositoryUniqueId);
+    }
+    // homeCommunityIds travel bare and as urn:oid: (NORWAY.md, Wire); both name the same community.
+    const home = this.options.homeCommunityId;
+    if (r.homeCommunityId !== undefined && home !== undefined && !sameOid(r.homeCommunityId, home)) {
+      return error('XDSUnknownCommunity', `community ${r.homeCommunityId} is not this community (${home})`, r.homeCommunityId);
+    }
+    return undefined;
+  }
+
   private async dropOwedCommits(uniqueId: string): Promise<boolean> {
     const owed = [...this.owed].filter(([, o]) => o.uniqueId === uniqueId);
     if (owed.length === 0) return false;

@@ -34,9 +34,20 @@ function childText(parent: XmlElement, local: string): string | undefined {
 }
 
 /** xdsb:RetrieveDocumentSetRequest → DocumentRequests, in request order. */
+/**
+ * Most DocumentRequests one ITI-43, ITI-39 or ITI-86 request may carry (they share this reader).
+ * Each costs a registry lookup and a blob-store open, and an unknown one a RegistryError in the
+ * answer; without a bound a 13 MB request of unknown ids bought seconds of work and a 50 MB answer.
+ */
+export const MAX_DOCUMENT_REQUESTS = 10_000;
+
 export function parseRetrieveDocumentSetRequest(body: XmlElement, options: ParseRetrieveOptions = { missingId: 'fault' }): DocumentRequest[] {
   expectBody(body, NS.xdsb, 'RetrieveDocumentSetRequest');
-  return childElements(body, NS.xdsb, 'DocumentRequest').map((r, i) => {
+  const requests = childElements(body, NS.xdsb, 'DocumentRequest');
+  if (requests.length > MAX_DOCUMENT_REQUESTS) {
+    throw new SoapFault({ code: 'Sender', reason: `the request names ${requests.length} documents; at most ${MAX_DOCUMENT_REQUESTS} are served in one request` });
+  }
+  return requests.map((r, i) => {
     const repositoryUniqueId = childText(r, 'RepositoryUniqueId');
     const documentUniqueId = childText(r, 'DocumentUniqueId');
     if ((repositoryUniqueId === undefined || documentUniqueId === undefined) && options.missingId === 'fault') {

@@ -3,7 +3,7 @@
  * rim:ObjectRefList only (ITI TF-2 3.62.4.1.2): the ebRS alternative of selecting them by an
  * AdhocQuery, and any deletionScope other than DeleteAll, are refused.
  */
-import type { DeleteRequest } from '../model/delete.js';
+import { MAX_OBJECT_REFS, type DeleteRequest } from '../model/delete.js';
 import { error, RegistryFailure } from '../model/errors.js';
 import { NS } from '../xml/namespaces.js';
 import { childElement, childElements, el, type XmlElement } from '../xml/tree.js';
@@ -24,7 +24,11 @@ export function parseRemoveObjectsRequest(request: XmlElement): DeleteRequest {
   }
   const list = childElement(request, NS.rim, 'ObjectRefList');
   if (list === undefined) throw metadataError('RemoveObjectsRequest without rim:ObjectRefList');
-  const objectRefs = childElements(list, NS.rim, 'ObjectRef').map((ref) => {
+  const refs = childElements(list, NS.rim, 'ObjectRef');
+  if (refs.length > MAX_OBJECT_REFS) {
+    throw new RegistryFailure([error('XDSRegistryError', `the request names ${refs.length} objects; at most ${MAX_OBJECT_REFS} may be removed in one request`)]);
+  }
+  const objectRefs = refs.map((ref) => {
     const id = ref.attrs['id'];
     if (id === undefined || id === '') throw metadataError('rim:ObjectRef without an id');
     return id;

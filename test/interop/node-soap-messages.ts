@@ -59,6 +59,8 @@ export interface EntryVersion {
   readonly repositoryUniqueId: string;
   readonly hash: string;
   readonly size: string;
+  /** Volven 9603 confidentialityCode of the new version; the fixture's N unless given. */
+  readonly confidentialityCode?: 'N' | 'R';
 }
 
 /**
@@ -97,7 +99,9 @@ export function updateDocumentSet(v: EntryVersion, previousVersion: string, subm
           },
           code('cl02', '41a5887f-8865-4c09-adf7-e362475b143a', doc, 'A00-1', '2.16.578.1.12.4.1.1.9602', 'Epikriser og sammenfatninger'),
           code('cl03', 'f0306f51-975f-434e-a61c-c59651d33983', doc, 'A03-2', '2.16.578.1.12.4.1.1.9602', 'Epikrise'),
-          code('cl04', 'f4f85eac-e6cb-4883-b524-f2705394840f', doc, 'N', '2.16.578.1.12.4.1.1.9603', 'Normal'),
+          v.confidentialityCode === 'R'
+            ? code('cl04', 'f4f85eac-e6cb-4883-b524-f2705394840f', doc, 'R', '2.16.578.1.12.4.1.1.9603', 'Begrenset')
+            : code('cl04', 'f4f85eac-e6cb-4883-b524-f2705394840f', doc, 'N', '2.16.578.1.12.4.1.1.9603', 'Normal'),
           code('cl05', 'a09d5840-386c-46f2-b5ad-9c3699a4309d', doc, 'urn:no:ehelse:document:pdf', '2.16.578.1.12.4.1.1.9604', 'PDF'),
           code('cl06', 'f33fb8ac-18af-42cc-ae0e-ed0b0bdb91e1', doc, '86.101', '2.16.578.1.12.4.1.1.1303', 'Somatisk sykehus'),
           code('cl07', 'cccf5598-8b07-4b77-a05e-ae952c785ead', doc, 'S03', '2.16.578.1.12.4.1.1.8655', 'Indremedisin'),

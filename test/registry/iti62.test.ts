@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { nhnSample } from '../../fixtures/index.js';
+import { MAX_OBJECT_REFS } from '../../registry/model/delete.js';
 import type { Association, RegistryObject } from '../../registry/model/metadata.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { cx, epikrise, errorCodes, findDocumentsBody, status } from '../helpers/ebxml.js';
@@ -128,6 +129,14 @@ describe('ITI-62 Delete Document Set', function () {
     expect(status(registered.body)).to.equal('Success');
     expect(status(removed.body)).to.equal('Success');
     expect((await objectsOf(patient)).filter((o) => o.type === 'DocumentEntry')).to.have.length(entriesBefore);
+  });
+
+  it(`more than ${MAX_OBJECT_REFS} ObjectRefs in one request → XDSRegistryError before any is looked up`, async () => {
+    const many = Array.from({ length: MAX_OBJECT_REFS + 1 }, (_, i) => `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const res = await remove(many);
+    expect(status(res.body)).to.equal('Failure');
+    expect(errorCodes(res.body)).to.deep.equal(['XDSRegistryError']);
+    expect(res.text).to.contain(`at most ${MAX_OBJECT_REFS}`);
   });
 
   it('refuses what ITI-62 does not define: an empty list, another deletionScope, selection by AdhocQuery', async () => {

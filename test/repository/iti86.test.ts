@@ -14,6 +14,7 @@ import { startTestNode, type TestNode } from '../helpers/node.js';
 import { ACTIONS, envelope, postRaw, soapContentType } from '../helpers/soap.js';
 import { auditRows } from '../wiring/helpers.js';
 import { documents, provideInline, provideMtom, retrieve } from './client.js';
+import { MAX_DOCUMENT_REQUESTS } from '../../connector/transactions/retrieve-wire.js';
 
 /** The ids of NHN's sample request (fixtures/conformance/nhn-samples/IT_iti-86_request.xml). */
 const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1.1';
@@ -110,6 +111,18 @@ describe('ITI-86 Remove Documents (repository endpoint, trust off)', function ()
     expect(errorsOf(res.body)).to.deep.equal([['XDSDocumentUniqueIdError', unknown]]);
     const error = descendants(res.body, NS.rs, 'RegistryError')[0]!;
     expect(error.attrs['severity']).to.equal('urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error');
+  });
+
+  it('more DocumentRequests than one request may carry (ITI-86 and ITI-43 share the reader) → a Sender fault before any is looked up', async () => {
+    const many = Array.from({ length: MAX_DOCUMENT_REQUESTS + 1 }, () => ({ repository: REPO, document: uid() }));
+    const removal = await remove(many);
+    expect(removal.body.local).to.equal('Fault');
+    expect(removal.text).to.contain(`at most ${MAX_DOCUMENT_REQUESTS}`);
+    const retrieval = await retrieve(url, many.map((m) => ({ repositoryUniqueId: m.repository, documentUniqueId: m.document })));
+    expect(retrieval.body.local).to.equal('Fault');
+    const within = await remove(many.slice(0, 3));
+    expect(status(within.body)).to.equal('Failure');
+    expect(errorsOf(within.body).map(([code]) => code)).to.deep.equal(['XDSDocumentUniqueIdError', 'XDSDocumentUniqueIdError', 'XDSDocumentUniqueIdError']);
   });
 
   it('removing a document twice: the second removal answers XDSDocumentUniqueIdError', async () => {
