@@ -40,6 +40,7 @@ import {
   type OutboxRecord,
   type RegistryStore,
 } from './store/store.js';
+import { restampRelationshipSources } from './relationships.js';
 import { ReinsertAfterDeleteError, StoreOverlay } from './store-overlay.js';
 
 /** The answer to a registry write: stored whole (Success, perhaps with warnings) or not at all. */
@@ -207,8 +208,9 @@ async function decide(overlay: StoreOverlay, waiting: Waiting): Promise<Decided>
     const plan = await waiting.write.decide(overlay);
     if (plan.kind === 'rejected') return { kind: 'rejected', waiting, outcome: plan.outcome };
     try {
-      // Checks the batch as the store would (nothing is taken if a check fails).
-      await overlay.commit(plan.batch, { insertsChecked: plan.insertsChecked });
+      // Checks the batch as the store would (nothing is taken if a check fails). Every write keeps
+      // the invariant relationships.ts's memo rests on.
+      await overlay.commit(await restampRelationshipSources(overlay, plan.batch), { insertsChecked: plan.insertsChecked });
     } catch (e) {
       if (e instanceof DuplicateEntryUuidError) return { kind: 'rejected', waiting, outcome: duplicateEntryUuid(plan.outcome.errors, e) };
       // Deleted by an earlier write of the group after this write read it: decided again next group.

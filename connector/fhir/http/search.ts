@@ -19,8 +19,9 @@
  */
 import type express from 'express';
 import { error, RegistryFailure, type RegistryErrorInfo } from '../../../registry/model/errors.js';
-import { ASSOCIATION_TYPE, DOCUMENT_RELATIONSHIPS, type Association, type DocumentEntry, type Folder, type RegistryObject, type SubmissionSet } from '../../../registry/model/metadata.js';
+import { ASSOCIATION_TYPE, type Association, type DocumentEntry, type Folder, type RegistryObject, type SubmissionSet } from '../../../registry/model/metadata.js';
 import type { StoredQueryRequest, StoredQueryResult } from '../../../registry/model/query.js';
+import { relationshipsOf } from '../../../registry/relationships.js';
 import { sameOid } from '../../gateway/oid.js';
 import { runQuery } from '../../transactions/serve.js';
 import type { TransactionContext } from '../../transactions/context.js';
@@ -39,9 +40,6 @@ import { documentUrl, federationContext, type FhirActors } from './actors.js';
 import { FhirError, issuesOfErrors, sendJson, sendResource } from './answer.js';
 import { documentReferenceSearchsetJson } from './searchset.js';
 import { baseUrlOf, fhirContext, fhirLogger, type FhirRequestServices } from './request.js';
-
-/** Document relationships that become relatesTo (IsSnapshotOf too: the mapping writes it). */
-const RELATIONS: readonly string[] = [...DOCUMENT_RELATIONSHIPS, ASSOCIATION_TYPE.IsSnapshotOf];
 
 /** `Prefer: handling=lenient` (RFC 7240 preference, FHIR search handling): unknown parameters ignored instead of refused. */
 function lenient(req: express.Request): boolean {
@@ -94,13 +92,15 @@ function searchWarnings(mapping: SearchMapping, ignored: readonly string[], know
   return out;
 }
 
-/** The document relationships whose source is one of these entries, and the entries they point at (for the result filter). */
+/**
+ * The document relationships whose source is one of these entries (remembered per entry object:
+ * registry/relationships.ts), and the entries they point at (for the result filter).
+ */
 async function relationsOf(actors: FhirActors, entries: readonly DocumentEntry[]): Promise<RegistryObject[]> {
-  const uuids = entries.map((e) => e.entryUuid);
-  if (uuids.length === 0) return [];
-  const relations = (await actors.registry.store.find({ type: 'Association', sourceUuid: { $in: uuids }, associationType: { $in: RELATIONS } })) as Association[];
+  if (entries.length === 0) return [];
+  const relations = await relationshipsOf(actors.registry.store, entries);
   if (relations.length === 0) return [];
-  const known = new Set(uuids);
+  const known = new Set(entries.map((e) => e.entryUuid));
   const targets = [...new Set(relations.map((a) => a.targetUuid).filter((t) => !known.has(t)))];
   const related = targets.length > 0 ? (await actors.registry.store.getByUuids(targets)).filter((o) => o.type === 'DocumentEntry') : [];
   return [...relations, ...related];

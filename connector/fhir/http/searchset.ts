@@ -10,8 +10,13 @@
  * frozen object per unchanged entry (registry/query/run.ts `withHome`, the same identity the ebXML
  * writer keys its serialised form on), so the text can be kept per object in a WeakMap: it goes
  * with the object, and a changed entry is a new object. Not kept: entries that are not frozen (a
- * NORS stub made for this answer, another community's entry) and entries with relationships, whose
- * relatesTo depends on the associations of the moment.
+ * NORS stub made for this answer, another community's entry). An entry's relatesTo comes from its
+ * relationships, which do not change without the entry's stored object changing too
+ * (registry/relationships.ts); what the result filter left of them for this answer is part of the
+ * key all the same, so an answer that may show fewer relationships never gets a text with more.
+ *
+ * What is kept is the whole Bundle entry (fullUrl, resource, search mode), one piece per entry, so
+ * that an answer is its head, its entries and its tail.
  */
 import type { Association, DocumentEntry } from '../../../registry/model/metadata.js';
 import { resourceIdOf } from '../mapping/common.js';
@@ -19,8 +24,11 @@ import { documentEntryToDocumentReference, type DocumentReferenceWriteOptions } 
 import { operationOutcome, type MhdIssue } from '../mapping/issues.js';
 
 interface Kept {
-  /** The base URL the text was written for (attachment.url depends on it). */
+  /** The base URL the text was written for (fullUrl and attachment.url depend on it). */
   readonly base: string;
+  /** The entry's relationships it was written with (`relationsKey`). */
+  readonly relations: string;
+  /** `{"fullUrl":…,"resource":…,"search":{"mode":"match"}}` as UTF-8. */
   readonly json: Buffer;
 }
 
@@ -34,36 +42,51 @@ export interface SearchsetOptions {
   readonly documentUrl: NonNullable<DocumentReferenceWriteOptions['documentUrl']>;
 }
 
-/** The resource's JSON as UTF-8, kept for the next answer where it can be. */
-function resourceJson(entry: DocumentEntry, options: SearchsetOptions, related: boolean): Buffer {
-  const cacheable = !related && Object.isFrozen(entry);
+/** What of the answer's relationships an entry's relatesTo is written from: '' for none. */
+function relationsKey(own: readonly Association[] | undefined): string {
+  if (own === undefined) return '';
+  return own.map((a) => `${a.entryUuid} ${a.associationType} ${a.targetUuid}`).join('\n');
+}
+
+/** The Bundle entry of one DocumentReference as UTF-8, kept for the next answer where it can be. */
+function bundleEntryJson(entry: DocumentEntry, base: string, options: SearchsetOptions, own: readonly Association[] | undefined): Buffer {
+  const cacheable = Object.isFrozen(entry);
+  const relations = relationsKey(own);
   if (cacheable) {
     const hit = kept.get(entry);
-    if (hit !== undefined && hit.base === options.baseUrl) return hit.json;
+    if (hit !== undefined && hit.base === options.baseUrl && hit.relations === relations) return hit.json;
   }
-  const write = related ? { relations: options.relations, documentUrl: options.documentUrl } : { documentUrl: options.documentUrl };
-  const json = Buffer.from(JSON.stringify(documentEntryToDocumentReference(entry, write)), 'utf8');
-  if (cacheable) kept.set(entry, { base: options.baseUrl, json });
+  const write = own === undefined ? { documentUrl: options.documentUrl } : { relations: own, documentUrl: options.documentUrl };
+  const fullUrl = JSON.stringify(`${base}/DocumentReference/${resourceIdOf(entry.entryUuid) ?? entry.entryUuid}`);
+  const resource = JSON.stringify(documentEntryToDocumentReference(entry, write));
+  const json = Buffer.from(`{"fullUrl":${fullUrl},"resource":${resource},"search":{"mode":"match"}}`, 'utf8');
+  if (cacheable) kept.set(entry, { base: options.baseUrl, relations, json });
   return json;
 }
 
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
-const MATCH_END = utf8(',"search":{"mode":"match"}}');
+const COMMA = utf8(',');
 
 /**
  * The searchset Bundle of these entries as UTF-8 pieces of one JSON text (members in the order
  * the mapping writes them); their concatenation is the Bundle.
  */
 export function documentReferenceSearchsetJson(entries: readonly DocumentEntry[], options: SearchsetOptions): Buffer[] {
-  const sources = new Set(options.relations.map((a) => a.sourceUuid));
+  const bySource = new Map<string, Association[]>();
+  for (const a of options.relations) {
+    const list = bySource.get(a.sourceUuid);
+    if (list === undefined) bySource.set(a.sourceUuid, [a]);
+    else list.push(a);
+  }
   const base = options.baseUrl.replace(/\/+$/, '');
   const pieces: Buffer[] = [
     utf8(`{"resourceType":"Bundle","type":"searchset","total":${entries.length},"link":[{"relation":"self","url":${JSON.stringify(options.selfUrl)}}],"entry":[`),
   ];
-  entries.forEach((e, i) => {
-    const fullUrl = JSON.stringify(`${base}/DocumentReference/${resourceIdOf(e.entryUuid) ?? e.entryUuid}`);
-    pieces.push(utf8(`${i > 0 ? ',' : ''}{"fullUrl":${fullUrl},"resource":`), resourceJson(e, options, sources.has(e.entryUuid)), MATCH_END);
-  });
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (i > 0) pieces.push(COMMA);
+    pieces.push(bundleEntryJson(e, base, options, bySource.get(e.entryUuid)));
+  }
   if (options.warnings.length > 0) {
     pieces.push(utf8(`${entries.length > 0 ? ',' : ''}{"resource":${JSON.stringify(operationOutcome(options.warnings))},"search":{"mode":"outcome"}}`));
   }
