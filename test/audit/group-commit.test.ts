@@ -206,11 +206,14 @@ describe('audit queue: group commit', () => {
     const groups: number[] = [];
     let out = 0;
     let most = 0;
+    let firstOut: () => void = () => undefined;
+    const firstGroupOut = new Promise<void>((resolve) => (firstOut = resolve));
     const counting: AuditStore = {
       append: (e) => store.append(e),
       appendMany: async (events) => {
         groups.push(events.length);
         most = Math.max(most, ++out);
+        firstOut();
         try {
           await new Promise((r) => setTimeout(r, 30));
           await store.appendMany(events);
@@ -225,7 +228,8 @@ describe('audit queue: group commit', () => {
     const auditor = new Auditor({ dataDir: dir, store: counting, logger: silent });
     try {
       const first = auditor.record(event());
-      await new Promise((r) => setTimeout(r, 5));
+      // Not a fixed wait: on a loaded machine the first group may take longer than any to go out.
+      await firstGroupOut;
       // Three turns of the event loop while the first group is out: they form one group after it.
       const rest: Promise<void>[] = [];
       for (let i = 0; i < 3; i++) {

@@ -45,6 +45,22 @@ describe('filesystem blob store on disk', () => {
     expect(blobPath(root, '../../escape').startsWith(join(root, 'blobs') + sep)).to.equal(true);
   });
 
+  it('commits into a shard directory that vanished after the store had used it (made again)', async () => {
+    const bytes = randomBytes(64);
+    await (await store.stage(chunked(bytes))).commit('doc-shard');
+    expect(await store.remove('doc-shard')).to.equal(true);
+    await rm(join(blobPath(root, 'doc-shard'), '..'), { recursive: true });
+    await (await store.stage(chunked(bytes))).commit('doc-shard');
+    expect((await readAll((await store.open('doc-shard'))!.stream())).equals(bytes)).to.equal(true);
+  });
+
+  it('stages 32 uploads at once into staging/, every one complete and listed', async () => {
+    const staged = await Promise.all(Array.from({ length: 32 }, () => store.stage(chunked(randomBytes(2000)))));
+    expect((await store.listStaged()).map((s) => s.stagingId).sort()).to.deep.equal(staged.map((s) => s.stagingId).sort());
+    await Promise.all(staged.map((s, i) => s.commit(`doc-${i}`)));
+    expect(await readdir(join(root, 'staging'))).to.deep.equal([]);
+  });
+
   it('stages into staging/ and leaves it empty after commit and after abort', async () => {
     const a = await store.stage(chunked(randomBytes(1000)));
     const b = await store.stage(chunked(randomBytes(1000)));

@@ -34,6 +34,7 @@ import {
 } from '../blob-store.js';
 import { measuredChunks, type Digest } from '../source.js';
 import { stagedBlob } from '../staged-blob.js';
+import { DirectorySyncs } from './directory-sync.js';
 import { PinnedReads } from './pinned-reads.js';
 import {
   BLOBS_DIR,
@@ -62,6 +63,14 @@ class FilesystemBlobStore implements BlobStore {
   private closed = false;
   /** Blobs handed out by `open` and not yet opened by their stream: a removal keeps them readable. */
   private readonly reads = new PinnedReads();
+  /** Directory fsyncs shared by concurrent uploads (directory-sync.ts). */
+  private readonly syncs = new DirectorySyncs(fsyncDirectory);
+  /**
+   * Shard directories known to exist: a directory is never removed by the store, so one found or
+   * made once needs no `mkdir` again (one system call on the pool per commit). Should one vanish
+   * all the same, the link fails with ENOENT and the commit makes it again (`commitFile`).
+   */
+  private readonly shards = new Set<string>();
 
   constructor(private readonly root: string) {}
 
@@ -91,7 +100,7 @@ class FilesystemBlobStore implements BlobStore {
     const staged = stagedPath(this.root, stagingId, sha1);
     try {
       await rename(partial, staged);
-      await fsyncDirectory(join(this.root, STAGING_DIR));
+      await this.syncs.sync(join(this.root, STAGING_DIR));
     } catch (e) {
       await rm(partial, { force: true });
       await rm(staged, { force: true });
@@ -144,7 +153,7 @@ class FilesystemBlobStore implements BlobStore {
         throw e;
       }
       // The unlink is durable only once the directory is: a removal answered must survive power loss.
-      await fsyncDirectory(shardDirectories(this.root, documentUniqueId)[1]);
+      await this.syncs.sync(shardDirectories(this.root, documentUniqueId)[1]);
       return true;
     });
   }
@@ -200,28 +209,44 @@ class FilesystemBlobStore implements BlobStore {
     );
   }
 
-  private async commitFile(staged: string, stagingId: string, size: number, sha1: string, documentUniqueId: string): Promise<void> {
-    const [outer, inner] = shardDirectories(this.root, documentUniqueId);
+  private async commitFile(staged: string, stagingId: string, size: number, sha1: string, documentUniqueId: string, again = false): Promise<void> {
+    const [, inner] = shardDirectories(this.root, documentUniqueId);
     const target = blobPath(this.root, documentUniqueId);
-    const created = await mkdir(inner, { recursive: true });
-    if (created !== undefined) {
-      // New directory entries are durable only once their parent directories are fsynced.
-      await fsyncDirectory(join(this.root, BLOBS_DIR));
-      await fsyncDirectory(outer);
-    }
+    if (!this.shards.has(inner)) await this.makeShard(documentUniqueId);
     try {
       await link(staged, target);
     } catch (e) {
       const code = errorCode(e);
-      if (code === 'ENOENT') throw new BlobStateError(`staged blob ${stagingId} no longer exists (aborted or cleaned as an orphan)`);
+      if (code === 'ENOENT' && !(await exists(staged))) throw new BlobStateError(`staged blob ${stagingId} no longer exists (aborted or cleaned as an orphan)`);
+      if (code === 'ENOENT' && !again) {
+        // The staged file is there, so the shard directory is not: made again, linked again.
+        this.shards.delete(inner);
+        await this.makeShard(documentUniqueId);
+        await this.commitFile(staged, stagingId, size, sha1, documentUniqueId, true);
+        return;
+      }
       if (code !== 'EEXIST') throw e;
       const existing = await fileDigest(target);
       if (existing.size !== size || existing.sha1 !== sha1) throw new BlobConflictError(documentUniqueId, existing.sha1, sha1);
     }
-    await fsyncDirectory(inner);
+    await this.syncs.sync(inner);
     // The blob has its own link now; a crash before this unlink leaves a staged twin that
     // recovery commits idempotently or cleans as an orphan, without touching the blob.
-    await rm(staged, { force: true });
+    await unlink(staged).catch((e: unknown) => {
+      if (errorCode(e) !== 'ENOENT') throw e;
+    });
+  }
+
+  /** Makes a blob's shard directories, durably, and remembers them. */
+  private async makeShard(documentUniqueId: string): Promise<void> {
+    const [outer, inner] = shardDirectories(this.root, documentUniqueId);
+    const created = await mkdir(inner, { recursive: true });
+    if (created !== undefined) {
+      // New directory entries are durable only once their parent directories are fsynced.
+      await this.syncs.sync(join(this.root, BLOBS_DIR));
+      await this.syncs.sync(outer);
+    }
+    this.shards.add(inner);
   }
 
   private assertOpen(): void {
@@ -307,6 +332,10 @@ async function statOrUndefined(path: string) {
     if (errorCode(e) === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await statOrUndefined(path)) !== undefined;
 }
 
 async function fileSize(path: string): Promise<number | undefined> {
