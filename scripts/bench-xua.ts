@@ -1,5 +1,5 @@
 /**
- * npm run bench:xua -- [--entries 300] [--rounds 3] [--duration 5] [--connections 32] [--max-requests 20000]
+ * npm run bench:xua -- [--entries 300] [--rounds 3] [--duration 5] [--connections 32] [--max-requests 20000] [--misses 200]
  *
  * What XUA verification costs ITI-18 FindDocuments (issue 5), on loopback, in one run. Two nodes,
  * each its own child process (so the load generator's CPU and memory are not the server's), over
@@ -26,7 +26,13 @@
  * spreads over all three; the table gives the medians and the ratios to unverified. A run stops
  * issuing requests after `duration` seconds or its request budget and then waits for the ones in
  * flight. Beside throughput and latency: the server process's CPU time per request, which hardly
- * depends on the machine's other load, and verify() alone, in this process, with no load running.
+ * depends on the machine's other load, and verify() alone, in this process, with no load running,
+ * on each signature path (the fast path and xml-crypto alone, issue 19).
+ *
+ *   npm run bench:xua -- --verify-only [--rounds 5] [--misses 200]
+ *
+ * measures verify() alone only (no nodes, no HTTP): `rounds` alternating rounds of `misses` fresh
+ * assertions per path, each verification timed alone, medians.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -241,26 +247,75 @@ function cpuMs(node: Served): number {
 }
 const VARIANTS: readonly Variant[] = ['unverified', 'verified, cache miss', 'verified, cache hit'];
 
+type SignaturePath = 'fast' | 'xml-crypto';
+const PATHS: readonly SignaturePath[] = ['fast', 'xml-crypto'];
+
+interface Alone {
+  /** Median time of one verification, per path: cache misses (fresh assertions) and cache hits. */
+  readonly missMs: Record<SignaturePath, number>;
+  /** Median CPU time (user + system, process.cpuUsage) of one cache miss: less load-dependent than the wall clock. */
+  readonly missCpuMs: Record<SignaturePath, number>;
+  readonly hitMs: Record<SignaturePath, number>;
+  readonly misses: number;
+  readonly hits: number;
+  readonly rounds: number;
+  /** Fresh assertions the fast path left to xml-crypto (0 for the assertions issuers send). */
+  readonly leftToXmlCrypto: number;
+}
+
 /**
  * The verifier by itself, with the xua node's configuration: what one verification costs without
- * HTTP, SOAP parsing, the query or the policy around it. Cache misses over fresh assertions, cache
- * hits over one assertion verified again and again.
+ * HTTP, SOAP parsing, the query or the policy around it, on each signature path (issue 19: the
+ * fast path, and xml-crypto alone, the verifier of record). Cache misses over `misses` fresh
+ * assertions (each timed alone; the median), cache hits over one assertion verified again and
+ * again; the two paths alternate, `rounds` times, each round on new assertions, and the figures
+ * are the medians over all rounds.
  */
-function verifyAlone(signer: SigningKey): { missMs: number; hitMs: number; misses: number; hits: number } {
-  const verifier = xuaVerifierFromConfig(trustConfigSchema.parse(TRUST));
+function verifyAlone(signer: SigningKey, misses: number, rounds: number): Alone {
   const input = (raw: Buffer): XuaInput => ({ header: childElement(parseXml(raw), NS.soap12, 'Header'), rawEnvelope: raw });
-  const misses = 200;
   const hits = 2000;
-  const fresh = Array.from({ length: misses }, () => input(envelope(clinicianAssertion(signer), ACTIONS.iti18.request, FIND_DOCUMENTS)));
-  const same = input(envelope(clinicianAssertion(signer), ACTIONS.iti18.request, FIND_DOCUMENTS));
-  verifier.verify(same);
-  let t0 = performance.now();
-  for (const one of fresh) verifier.verify(one);
-  const missMs = (performance.now() - t0) / misses;
-  t0 = performance.now();
-  for (let i = 0; i < hits; i++) verifier.verify(same);
-  const hitMs = (performance.now() - t0) / hits;
-  return { missMs, hitMs, misses, hits };
+  const missTimes = new Map<SignaturePath, number[]>(PATHS.map((p) => [p, []]));
+  const missCpu = new Map<SignaturePath, number[]>(PATHS.map((p) => [p, []]));
+  const hitTimes = new Map<SignaturePath, number[]>(PATHS.map((p) => [p, []]));
+  let leftToXmlCrypto = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const path of r % 2 === 0 ? PATHS : [...PATHS].reverse()) {
+      const one = xuaVerifierFromConfig(trustConfigSchema.parse(TRUST), undefined, path);
+      const fresh = Array.from({ length: misses }, () => input(envelope(clinicianAssertion(signer), ACTIONS.iti18.request, FIND_DOCUMENTS)));
+      const same = input(envelope(clinicianAssertion(signer), ACTIONS.iti18.request, FIND_DOCUMENTS));
+      one.verify(same);
+      for (const f of fresh) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        one.verify(f);
+        missTimes.get(path)!.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        missCpu.get(path)!.push((c.user + c.system) / 1000);
+      }
+      const t0 = performance.now();
+      for (let i = 0; i < hits; i++) one.verify(same);
+      hitTimes.get(path)!.push((performance.now() - t0) / hits);
+      if (path === 'fast') leftToXmlCrypto += one.signaturePaths.xmlCrypto;
+    }
+  }
+  const per = (m: Map<SignaturePath, number[]>): Record<SignaturePath, number> => ({ fast: median(m.get('fast')!), 'xml-crypto': median(m.get('xml-crypto')!) });
+  return { missMs: per(missTimes), missCpuMs: per(missCpu), hitMs: per(hitTimes), misses, hits, rounds, leftToXmlCrypto };
+}
+
+function printAlone(alone: Alone): void {
+  console.log(
+    `verify() alone, in this process with no load of its own running (the node's configuration), median of ${alone.rounds} alternating rounds ` +
+      `of ${alone.misses} fresh assertions (misses) and ${alone.hits} repeats of one (hits), per path:`,
+  );
+  console.log('');
+  console.log('| signature path | cache miss ms | cache miss CPU ms | cache hit ms |');
+  console.log('|---|---:|---:|---:|');
+  for (const p of PATHS) console.log(`| ${p} | ${alone.missMs[p].toFixed(3)} | ${alone.missCpuMs[p].toFixed(3)} | ${alone.hitMs[p].toFixed(4)} |`);
+  console.log('');
+  console.log(
+    `cache miss, xml-crypto / fast: ${(alone.missMs['xml-crypto'] / alone.missMs.fast).toFixed(1)} × (CPU ${(alone.missCpuMs['xml-crypto'] / alone.missCpuMs.fast).toFixed(1)} ×); ` +
+      `fresh assertions the fast path left to xml-crypto: ${alone.leftToXmlCrypto}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -273,6 +328,8 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '32' },
       'max-requests': { type: 'string', default: '20000' },
+      'verify-only': { type: 'boolean', default: false },
+      misses: { type: 'string', default: '200' },
     },
   });
   if (values.serve !== undefined) {
@@ -284,9 +341,16 @@ async function main(): Promise<void> {
   const durationMs = Number(values.duration) * 1000;
   const connections = Number(values.connections);
   const maxRequests = Number(values['max-requests']);
-  const numbers: [string, number][] = [['entries', entries], ['rounds', rounds], ['duration', durationMs], ['connections', connections], ['max-requests', maxRequests]];
+  const misses = Number(values.misses);
+  const numbers: [string, number][] = [['entries', entries], ['rounds', rounds], ['duration', durationMs], ['connections', connections], ['max-requests', maxRequests], ['misses', misses]];
   for (const [flag, v] of numbers) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`--${flag} must be a positive number`);
+  }
+  if (values['verify-only']) {
+    console.log(`XUA verify() alone: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0]!.toFixed(1)} at the start`);
+    printAlone(verifyAlone(testKey('issuer'), misses, rounds));
+    console.log(`load average ${loadavg()[0]!.toFixed(1)} at the end`);
+    return;
   }
   const started = performance.now();
   const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`;
@@ -359,7 +423,7 @@ async function main(): Promise<void> {
 
     for (const node of nodes.values()) await stop(node);
     nodes.clear();
-    const alone = verifyAlone(signer);
+    const alone = verifyAlone(signer, misses, rounds);
 
     const summary = VARIANTS.map((v) => {
       const rs = results.get(v)!;
@@ -386,10 +450,7 @@ async function main(): Promise<void> {
       );
     }
     console.log('');
-    console.log(
-      `verify() alone, in this process with no load running (the node's configuration): cache miss ${alone.missMs.toFixed(2)} ms, ` +
-        `cache hit ${alone.hitMs.toFixed(3)} ms per assertion (${alone.misses} misses, ${alone.hits} hits)`,
-    );
+    printAlone(alone);
     console.log('');
     console.log(`total ${elapsed()}`);
   } finally {

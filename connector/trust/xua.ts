@@ -10,29 +10,30 @@
  * - Exactly one ds:Signature, a direct child of the assertion (enveloped), with one Reference whose
  *   URI is `#` + the assertion's own ID, transforms enveloped-signature + exclusive c14n only,
  *   exclusive c14n for SignedInfo, RSA-SHA256 (SHA-1 only when configured).
- * - The algorithms checked are the ones xml-crypto uses. It finds CanonicalizationMethod,
- *   SignatureMethod, SignatureValue and KeyInfo as the first element of that local name anywhere
- *   in the Signature (any namespace), and SignedInfo, Reference, DigestMethod, DigestValue and
- *   Transform(s) as children of any namespace. So the Signature must be exactly the XML-DSig
- *   sequence SignedInfo, SignatureValue, KeyInfo?, Object* in the ds namespace, SignedInfo exactly
- *   CanonicalizationMethod, SignatureMethod, Reference, each Reference Transforms, DigestMethod,
- *   DigestValue, and no other element of a name xml-crypto searches for may occur where it could
- *   find it: a look-alike can never stand in for the element we checked.
+ * - The algorithms checked are the ones xml-crypto uses, on an exact XML-DSig shape in which no
+ *   look-alike element or attribute can stand in for one we checked (xmldsig/structure.ts).
  * - The signature is checked against the PINNED certificates only: a certificate in KeyInfo only
  *   picks which pinned one to try, so an attacker's certificate in the message proves nothing.
  * - Nothing in here fails open or loud: every error, whether ours or the XML and signature
  *   libraries', leaves verify() as a wsse SOAP fault (HTTP 400), which the caller audits.
  * - The assertion's own bytes are verified (locate.ts cuts them from the raw envelope text), and
- *   every claim is read from the canonical XML xml-crypto returns from getSignedReferences(), the
- *   very octets the digest covered, never from the DOM or our tree.
+ *   every claim is read from the canonical XML the digest covered (xml-crypto's
+ *   getSignedReferences(), or the same octets from the fast path), never from a DOM or our tree.
+ * - Two signature paths, one outcome (issue 19). The fast path (xmldsig/: own strict reader,
+ *   exclusive c14n written to xml-crypto's octets, node:crypto) verifies the one shape issuers
+ *   send, in a tenth of the time; whatever it does not recognise goes to xml-crypto, the verifier
+ *   of record, which decides. Both run the same structure check, and
+ *   test/trust/xua-differential.test.ts holds them to the same accept/refuse and Principal over
+ *   every signed sample and hostile variant the project has. `signaturePath: 'xml-crypto'` runs
+ *   the verifier of record alone.
  * - Issuer and audience allow-lists, NotBefore / NotOnOrAfter and wsu:Timestamp with skew, one
  *   AuthnStatement with one AuthnContext.
  * Verified assertions are cached by ID *and* the SHA-256 of their bytes until they expire, so a
  * replayed ID with other content is verified afresh, never served from the cache.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DOMParser, type Element as DomElement, type Node as DomNode } from '@xmldom/xmldom';
+import { DOMParser, type Element as DomElement } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { parseXml } from '../../registry/xml/parse.js';
 import { NS } from '../../registry/xml/namespaces.js';
@@ -42,15 +43,12 @@ import type { TrustConfig } from './config.js';
 import { failedAuthentication, invalidSecurity, messageExpired, securityFault } from './faults.js';
 import { locateAssertions } from './locate.js';
 import { principalFromAssertion, type AssertionFacts, type Principal } from './principal.js';
+import { verifyFast } from './xmldsig/fast.js';
+import { readAssertionTree } from './xmldsig/read.js';
+import { checkSignatureStructure, envelopedSignature, offeredCertificates } from './xmldsig/structure.js';
+import type { SigElement } from './xmldsig/tree.js';
 
-export const ALGORITHMS = {
-  excC14n: 'http://www.w3.org/2001/10/xml-exc-c14n#',
-  enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
-  rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-  rsaSha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
-  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
-  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
-} as const;
+export { ALGORITHMS } from './xmldsig/structure.js';
 
 /** What verification needs from a SOAP request. */
 export interface XuaInput {
@@ -74,6 +72,18 @@ export interface XuaVerifierOptions {
   readonly cacheSize: number;
   /** The clock (tests pin it). */
   readonly now?: () => Date;
+  /**
+   * 'fast' (default): the fast path, xml-crypto for what it leaves; 'xml-crypto': the verifier of
+   * record alone (the differential test and the benchmark's before/after).
+   */
+  readonly signaturePath?: 'fast' | 'xml-crypto';
+}
+
+/** How many signature checks each path made, and why the fast path left the others to xml-crypto. */
+export interface SignaturePathCounts {
+  fast: number;
+  xmlCrypto: number;
+  readonly reasons: Map<string, number>;
 }
 
 /** Reads the pinned certificate files named in the configuration; a bad file stops the start. */
@@ -89,7 +99,7 @@ export function loadPinnedCertificates(paths: readonly string[]): string[] {
   });
 }
 
-export function xuaVerifierFromConfig(config: TrustConfig, now?: () => Date): XuaVerifier {
+export function xuaVerifierFromConfig(config: TrustConfig, now?: () => Date, signaturePath?: XuaVerifierOptions['signaturePath']): XuaVerifier {
   return new XuaVerifier({
     certificates: loadPinnedCertificates(config.pinnedIssuerCertificates),
     issuers: config.issuers,
@@ -99,19 +109,14 @@ export function xuaVerifierFromConfig(config: TrustConfig, now?: () => Date): Xu
     requireTimestamp: config.requireTimestamp,
     cacheSize: config.cacheSize,
     ...(now ? { now } : {}),
+    ...(signaturePath ? { signaturePath } : {}),
   });
 }
 
 interface PinnedCertificate {
   readonly pem: string;
   readonly der: Buffer;
-}
-
-/** The nodes of the checked signature that verification goes on to use. */
-interface CheckedSignature {
-  readonly canonicalization: string;
-  readonly signatureMethod: string;
-  readonly keyInfo: DomElement | undefined;
+  readonly key: KeyObject;
 }
 
 interface CachedVerification {
@@ -120,24 +125,31 @@ interface CachedVerification {
 }
 
 const ID_ATTRIBUTES = ['ID', 'Id', 'id', `{${NS.wsu}}Id`];
+const NOT_VERIFIED = 'the SAML assertion signature does not verify against any pinned issuer certificate';
 const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export class XuaVerifier {
-  /** Each pinned certificate as PEM (for xml-crypto) and DER (to match KeyInfo's). */
+  /** Each pinned certificate as PEM (for xml-crypto), DER (to match KeyInfo's) and public key (for the fast path). */
   private readonly certificates: readonly PinnedCertificate[];
   private readonly issuers: ReadonlySet<string>;
   private readonly audiences: ReadonlySet<string>;
   private readonly skewMs: number;
   private readonly cache = new Map<string, CachedVerification>();
   private readonly now: () => Date;
+  private readonly paths: SignaturePathCounts = { fast: 0, xmlCrypto: 0, reasons: new Map() };
 
   constructor(private readonly options: XuaVerifierOptions) {
     if (options.certificates.length === 0) throw new Error('XUA verification needs at least one pinned certificate');
-    this.certificates = options.certificates.map((pem) => ({ pem, der: new X509Certificate(pem).raw }));
+    this.certificates = options.certificates.map((pem) => ({ pem, der: new X509Certificate(pem).raw, key: createPublicKey(pem) }));
     this.issuers = new Set(options.issuers);
     this.audiences = new Set(options.audiences);
     this.skewMs = options.clockSkewSeconds * 1000;
     this.now = options.now ?? (() => new Date());
+  }
+
+  /** The signature checks made so far by each path (for tests and the benchmark). */
+  get signaturePaths(): Readonly<SignaturePathCounts> {
+    return this.paths;
   }
 
   /** Number of verified assertions remembered (for metrics and tests). */
@@ -239,19 +251,59 @@ export class XuaVerifier {
   /** Checks the signature over the standalone assertion; returns the signed (canonical) assertion. */
   private verifySignature(xml: string, assertionId: string): XmlElement {
     if (/<!(DOCTYPE|ENTITY)/i.test(xml)) throw invalidSecurity('declarations are not allowed in a SAML assertion');
+    const fast = this.options.signaturePath === 'xml-crypto' ? undefined : this.fastSignedOctets(xml, assertionId);
+    const octets = fast ?? this.xmlCryptoSignedOctets(xml, assertionId);
+    let signed: XmlElement;
+    try {
+      signed = parseXml(octets);
+    } catch {
+      throw invalidSecurity('the signed assertion is not well-formed XML');
+    }
+    if (signed.ns !== NS.saml2 || signed.local !== 'Assertion' || signed.attrs.ID !== assertionId) {
+      throw invalidSecurity('the signature does not cover the SAML assertion');
+    }
+    return signed;
+  }
+
+  /**
+   * The fast path (connector/trust/xmldsig): our reader, the same structure check, our exclusive
+   * c14n, node:crypto. Returns the signed octets, throws the fault xml-crypto's path would throw,
+   * or returns undefined for an assertion it leaves to xml-crypto (counted in `signaturePaths`).
+   */
+  private fastSignedOctets(xml: string, assertionId: string): string | undefined {
+    const root = readAssertionTree(xml);
+    if (!root) return this.leaveToXmlCrypto('the reader');
+    if (root.namespaceURI !== NS.saml2 || root.localName !== 'Assertion') throw invalidSecurity('the SAML assertion could not be read');
+    const signature = envelopedSignature(root);
+    const checked = checkSignatureStructure(root, signature, assertionId, this.options.allowSha1);
+    const keys = this.candidateCertificates(checked.keyInfo).map((c) => c.key);
+    const outcome = verifyFast(root, signature, checked, assertionId, keys);
+    if ('unsupported' in outcome) return this.leaveToXmlCrypto(outcome.unsupported);
+    this.paths.fast++;
+    if ('invalid' in outcome) throw failedAuthentication(NOT_VERIFIED);
+    return outcome.signed;
+  }
+
+  private leaveToXmlCrypto(reason: string): undefined {
+    this.paths.xmlCrypto++;
+    this.paths.reasons.set(reason, (this.paths.reasons.get(reason) ?? 0) + 1);
+    return undefined;
+  }
+
+  /**
+   * The verifier of record: xmldom's DOM, the same structure check, xml-crypto's SignedXml.
+   * Returns the canonical assertion xml-crypto's getSignedReferences() gives.
+   */
+  private xmlCryptoSignedOctets(xml: string, assertionId: string): string {
     const root = parseAssertionDom(xml);
     if (root.namespaceURI !== NS.saml2 || root.localName !== 'Assertion') {
       throw invalidSecurity('the SAML assertion could not be read');
     }
-    const signatures = Array.from(root.getElementsByTagNameNS(NS.ds, 'Signature'));
-    if (signatures.length === 0) throw failedAuthentication('the SAML assertion is not signed');
-    if (signatures.length > 1) throw invalidSecurity('the SAML assertion carries more than one signature');
-    const signature = signatures[0]!;
-    if (signature.parentNode !== root) throw invalidSecurity('the assertion signature must be a direct child of the assertion (enveloped)');
-    const checked = this.checkSignatureStructure(root, signature, assertionId);
+    const signature = envelopedSignature(root);
+    const checked = checkSignatureStructure(root, signature, assertionId, this.options.allowSha1);
 
     for (const cert of this.candidateCertificates(checked.keyInfo)) {
-      const sig = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
+      const sig = new SignedXml({ publicCert: cert.pem, getCertFromKeyInfo: () => null });
       // A SAML 2.0 assertion is referenced by its ID attribute only. xml-crypto otherwise looks the
       // reference up under Id, ID and id, one XPath scan of the whole assertion each (~1 ms of a
       // ~7 ms verification); the duplicate-ID defence it gets from those scans is done above, over
@@ -277,113 +329,21 @@ export class XuaVerifier {
       if (!ok) continue;
       const refs = sig.getSignedReferences();
       if (refs.length !== 1) throw invalidSecurity('the signature must sign exactly one reference');
-      let signed: XmlElement;
-      try {
-        signed = parseXml(refs[0]!);
-      } catch {
-        throw invalidSecurity('the signed assertion is not well-formed XML');
-      }
-      if (signed.ns !== NS.saml2 || signed.local !== 'Assertion' || signed.attrs.ID !== assertionId) {
-        throw invalidSecurity('the signature does not cover the SAML assertion');
-      }
-      return signed;
+      return refs[0]!;
     }
-    throw failedAuthentication('the SAML assertion signature does not verify against any pinned issuer certificate');
+    throw failedAuthentication(NOT_VERIFIED);
   }
 
   /**
-   * The pinned certificates to try, in PEM. When KeyInfo carries a certificate that is pinned, that
-   * one (the issuer says which key it used, and one verification is cheaper than trying all);
+   * The pinned certificates to try. When KeyInfo carries a certificate that is pinned, that one
+   * (the issuer says which key it used, and one verification is cheaper than trying all);
    * otherwise each pinned certificate. A certificate that is only in KeyInfo is never used.
    */
-  private candidateCertificates(keyInfo: DomElement | undefined): readonly string[] {
-    if (!keyInfo || this.certificates.length === 1) return this.certificates.map((c) => c.pem);
-    const offered = Array.from(keyInfo.getElementsByTagNameNS(NS.ds, 'X509Certificate')).map((el) =>
-      Buffer.from((el.textContent ?? '').replace(/\s+/g, ''), 'base64'),
-    );
+  private candidateCertificates(keyInfo: SigElement | undefined): readonly PinnedCertificate[] {
+    if (!keyInfo || this.certificates.length === 1) return this.certificates;
+    const offered = offeredCertificates(keyInfo);
     const named = this.certificates.filter((c) => offered.some((der) => der.equals(c.der)));
-    return (named.length > 0 ? named : this.certificates).map((c) => c.pem);
-  }
-
-  /**
-   * Checks the ds:Signature's structure and algorithms and returns the checked nodes. Every node
-   * xml-crypto will read is one we checked: see the module comment for how it finds them.
-   */
-  private checkSignatureStructure(root: DomElement, signature: DomElement, assertionId: string): CheckedSignature {
-    const sigParts = dsSequence(signature, 'ds:Signature', [
-      ['SignedInfo', 1, 1],
-      ['SignatureValue', 1, 1],
-      ['KeyInfo', 0, 1],
-      ['Object', 0, Infinity],
-    ]);
-    const signedInfo = sigParts.SignedInfo![0]!;
-    const signatureValue = sigParts.SignatureValue![0]!;
-    const keyInfo = sigParts.KeyInfo![0];
-    textOnly(signatureValue, 'ds:SignatureValue');
-
-    const siParts = dsSequence(signedInfo, 'ds:SignedInfo', [
-      ['CanonicalizationMethod', 1, 1],
-      ['SignatureMethod', 1, 1],
-      ['Reference', 1, Infinity],
-    ]);
-    const c14nMethod = siParts.CanonicalizationMethod![0]!;
-    const canonicalization = c14nMethod.getAttribute('Algorithm');
-    if (canonicalization !== ALGORITHMS.excC14n) throw invalidSecurity('the signature must use exclusive canonicalization');
-    inclusiveNamespacesOnly(c14nMethod, 'ds:CanonicalizationMethod');
-    const signatureMethodEl = siParts.SignatureMethod![0]!;
-    const signatureMethod = signatureMethodEl.getAttribute('Algorithm');
-    const methods: string[] = [ALGORITHMS.rsaSha256, ...(this.options.allowSha1 ? [ALGORITHMS.rsaSha1] : [])];
-    if (signatureMethod == null || !methods.includes(signatureMethod)) {
-      throw invalidSecurity(`signature algorithm not accepted: ${shorten(signatureMethod ?? '(none)')}`);
-    }
-    noElements(signatureMethodEl, 'ds:SignatureMethod');
-
-    const refs = siParts.Reference!;
-    if (refs.length !== 1) throw invalidSecurity('the signature must have exactly one Reference');
-    const ref = refs[0]!;
-    if (ref.getAttribute('URI') !== `#${assertionId}`) throw invalidSecurity('the signature must reference the assertion it is in');
-    const refParts = dsSequence(ref, 'ds:Reference', [
-      ['Transforms', 1, 1],
-      ['DigestMethod', 1, 1],
-      ['DigestValue', 1, 1],
-    ]);
-    const transforms = dsSequence(refParts.Transforms![0]!, 'ds:Transforms', [['Transform', 1, Infinity]]).Transform!;
-    const transformAlgorithms = transforms.map((t) => t.getAttribute('Algorithm') ?? '');
-    // SAML Core §5.4.4: enveloped-signature, optionally followed by exclusive c14n, and nothing else.
-    const [first, second, ...rest] = transformAlgorithms;
-    if (first !== ALGORITHMS.enveloped || (second !== undefined && second !== ALGORITHMS.excC14n) || rest.length > 0) {
-      throw invalidSecurity('the signature reference must use the enveloped-signature and exclusive c14n transforms only');
-    }
-    noElements(transforms[0]!, 'the enveloped-signature ds:Transform');
-    if (transforms[1]) inclusiveNamespacesOnly(transforms[1], 'the exclusive c14n ds:Transform');
-    const digestMethodEl = refParts.DigestMethod![0]!;
-    const digest = digestMethodEl.getAttribute('Algorithm');
-    const digests: string[] = [ALGORITHMS.sha256, ...(this.options.allowSha1 ? [ALGORITHMS.sha1] : [])];
-    if (digest == null || !digests.includes(digest)) throw invalidSecurity(`digest algorithm not accepted: ${shorten(digest ?? '(none)')}`);
-    noElements(digestMethodEl, 'ds:DigestMethod');
-    const digestValue = refParts.DigestValue![0]!;
-    textOnly(digestValue, 'ds:DigestValue');
-
-    // xml-crypto takes the FIRST element of these names anywhere under the Signature, whatever
-    // its namespace (inside KeyInfo or an Object, say); with exactly one of each there is nothing
-    // for it to pick but the one checked above.
-    const searched = new Map<string, DomElement | undefined>([
-      ['CanonicalizationMethod', c14nMethod],
-      ['SignatureMethod', signatureMethodEl],
-      ['SignatureValue', signatureValue],
-      ['KeyInfo', keyInfo],
-    ]);
-    for (const el of Array.from(signature.getElementsByTagName('*'))) {
-      if (searched.has(el.localName ?? '') && searched.get(el.localName ?? '') !== el) {
-        throw invalidSecurity(`the signature holds a second ${shorten(el.localName ?? '')} element`);
-      }
-    }
-    // It also computes SignedInfo's in-scope namespaces from the first element named SignedInfo in
-    // the whole assertion, so there must be no other.
-    for (const el of Array.from(root.getElementsByTagName('*'))) {
-      if (el.localName === 'SignedInfo' && el !== signedInfo) throw invalidSecurity('the assertion holds a second SignedInfo element');
-    }
-    return { canonicalization, signatureMethod, keyInfo };
+    return named.length > 0 ? named : this.certificates;
   }
 
   /** Issuer and audience allow-lists over the facts of the signed assertion, then its attributes. */
@@ -441,82 +401,6 @@ function parseAssertionDom(xml: string): DomElement {
   }
   if (problems.length > 0 || !root) throw invalidSecurity('the SAML assertion is not well-formed XML', problems[0]);
   return root;
-}
-
-const ELEMENT_NODE = 1;
-const TEXT_NODE = 3;
-const COMMENT_NODE = 8;
-const isWhitespace = (s: string | null): boolean => /^[ \t\r\n]*$/.test(s ?? '');
-
-/** An element's name as a fault reason may quote it: {namespace}local, cut short. */
-function nameOf(el: DomElement): string {
-  return shorten(el.namespaceURI ? `{${el.namespaceURI}}${el.localName ?? ''}` : (el.localName ?? ''));
-}
-
-/** Attacker-chosen text for a fault reason or a log line: one line, bounded. */
-function shorten(s: string): string {
-  const line = s.replace(/\s+/g, ' ');
-  return line.length > 100 ? `${line.slice(0, 100)}…` : line;
-}
-
-/**
- * The element children of a structural XML-DSig element, checked against a sequence of ds
- * elements ([local name, min, max] in order). Whitespace and comments may lie between them;
- * text, CDATA or processing instructions may not, and neither may any element out of place or of
- * another namespace (xml-crypto matches children by local name alone).
- */
-function dsSequence(parent: DomElement, what: string, spec: readonly (readonly [string, number, number])[]): Record<string, DomElement[]> {
-  const children: DomElement[] = [];
-  for (const n of Array.from(parent.childNodes) as DomNode[]) {
-    if (n.nodeType === ELEMENT_NODE) children.push(n as DomElement);
-    else if (n.nodeType === COMMENT_NODE || (n.nodeType === TEXT_NODE && isWhitespace(n.nodeValue))) continue;
-    else throw invalidSecurity(`${what} may hold only elements`);
-  }
-  const found: Record<string, DomElement[]> = {};
-  let i = 0;
-  for (const [local, min, max] of spec) {
-    const run: DomElement[] = [];
-    while (i < children.length && run.length < max && children[i]!.namespaceURI === NS.ds && children[i]!.localName === local) {
-      run.push(children[i++]!);
-    }
-    if (run.length < min) {
-      const got = children[i] ? nameOf(children[i]!) : 'its end';
-      throw invalidSecurity(`${what}: expected ds:${local}, found ${got}`);
-    }
-    found[local] = run;
-  }
-  if (i < children.length) throw invalidSecurity(`${what} holds an unexpected element ${nameOf(children[i]!)}`);
-  return found;
-}
-
-/** A value element (DigestValue, SignatureValue): non-empty text, nothing else (xml-crypto reads its first text node). */
-function textOnly(el: DomElement, what: string): void {
-  for (const n of Array.from(el.childNodes) as DomNode[]) {
-    if (n.nodeType !== TEXT_NODE) throw invalidSecurity(`${what} may hold only text`);
-  }
-  if (isWhitespace(el.textContent)) throw invalidSecurity(`${what} is empty`);
-}
-
-/** An algorithm element that takes no parameters. */
-function noElements(el: DomElement, what: string): void {
-  for (const n of Array.from(el.childNodes) as DomNode[]) {
-    if (n.nodeType === ELEMENT_NODE) throw invalidSecurity(`${what} may not hold ${nameOf(n as DomElement)}`);
-  }
-}
-
-/**
- * An exclusive c14n algorithm element: its one possible parameter is ec:InclusiveNamespaces, which
- * xml-crypto looks up by local name alone, so a look-alike of another namespace is refused.
- */
-function inclusiveNamespacesOnly(el: DomElement, what: string): void {
-  let seen = 0;
-  for (const n of Array.from(el.childNodes) as DomNode[]) {
-    if (n.nodeType !== ELEMENT_NODE) continue;
-    const child = n as DomElement;
-    if (child.namespaceURI !== ALGORITHMS.excC14n || child.localName !== 'InclusiveNamespaces' || ++seen > 1) {
-      throw invalidSecurity(`${what} may not hold ${nameOf(child)}`);
-    }
-  }
 }
 
 function requiredTime(value: string | undefined, what: string): number {

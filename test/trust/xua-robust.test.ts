@@ -172,6 +172,16 @@ describe('XUA verification fails closed, never loud', () => {
       }
     });
 
+    it('refuses a namespaced Algorithm attribute in SignedInfo (xml-crypto reads DigestMethod@Algorithm by local name, first one wins)', () => {
+      // Without this refusal xml-crypto would digest with x:Algorithm's SHA-1 while the allow-list
+      // checked the unprefixed SHA-256 (issue 19).
+      const sha1First = signed().replace('<DigestMethod ', '<DigestMethod xmlns:x="urn:x" x:Algorithm="http://www.w3.org/2000/09/xmldsig#sha1" ');
+      expectFault(() => verifyEnvelope(verifier(), soapEnvelope(sha1First)), WSSE_FAULT.invalidSecurity, /DigestMethod carries an Algorithm attribute in another namespace/);
+      const onTransform = signed().replace(`<Transform Algorithm="${EXC}"/>`, `<Transform xmlns:x="urn:x" x:Algorithm="urn:x" Algorithm="${EXC}"/>`);
+      expectFault(() => verifyEnvelope(verifier(), soapEnvelope(onTransform)), WSSE_FAULT.invalidSecurity, /Transform carries an Algorithm attribute/);
+      expectFault(() => verifyEnvelope(verifier({ signaturePath: 'xml-crypto' }), soapEnvelope(sha1First)), WSSE_FAULT.invalidSecurity, /another namespace/);
+    });
+
     it('still accepts a genuine signature with layout whitespace, comments and an Object where XML-DSig allows them', () => {
       // Comments and whitespace between the structural elements are outside what is signed
       // (exclusive c14n drops comments; the enveloped-signature transform drops the Signature).
