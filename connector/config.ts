@@ -42,6 +42,12 @@ export const configSchema = z
     port: z.number().int().min(0).max(65535).default(8080),
     /** Interface to listen on. */
     host: z.string().min(1).default('0.0.0.0'),
+    /**
+     * Processes serving requests (KOBLINGSPUNKT_PROCESSES overrides): 1 (the default) is one
+     * process, as always; N > 1 or "auto" (the cores available) runs a primary that decides every
+     * registry write and N workers sharing the port, each reading the store (connector/cluster).
+     */
+    processes: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
     /** Directory of the embedded store (DATA_DIR overrides). */
     dataDir: z.string().min(1).default('./data'),
     /** MongoDB connection string; when set, MongoDB is the store (MONGODB_URI overrides). */
@@ -367,6 +373,12 @@ const ENV_OVERRIDES: readonly EnvOverride[] = [
   // Digits only: Number() would also take "1e3", "0x50" and " 80 ".
   { name: 'PORT', key: 'port', expected: 'an integer 0–65535', convert: (v) => (/^\d{1,6}$/.test(v) ? Number(v) : v) },
   { name: 'HOST', key: 'host', expected: 'an interface address or host name' },
+  {
+    name: 'KOBLINGSPUNKT_PROCESSES',
+    key: 'processes',
+    expected: 'an integer 1–256 or auto',
+    convert: (v) => (/^\d{1,4}$/.test(v) ? Number(v) : v),
+  },
   { name: 'DATA_DIR', key: 'dataDir', expected: 'a directory path' },
   { name: 'MONGODB_URI', key: 'mongoUri', expected: 'a mongodb:// or mongodb+srv:// connection string', show: maskSecrets },
   { name: 'HOME_COMMUNITY_ID', key: 'homeCommunityId', expected: 'urn:oid:<OID>, e.g. urn:oid:2.16.578.1.12.4.5.100.1' },

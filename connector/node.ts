@@ -2,7 +2,9 @@
  * A koblingspunkt node: the express app with one SOAP endpoint per actor, over one store.
  *
  * `startNode` is what `npm start`, the tests, the conformance runner and the demo network use, so
- * that every one of them exercises the same wiring over real HTTP.
+ * that every one of them exercises the same wiring over real HTTP. A node of several processes
+ * (`processes` > 1, connector/cluster) runs it in each worker with a `WorkerRole`: the same wiring,
+ * except that registry writes go to the primary, which also recovers and sweeps the repository.
  */
 import type { Server } from 'node:http';
 import express from 'express';
@@ -47,6 +49,9 @@ import { PACKAGE_ROOT } from './package-root.js';
 import { loadFhirDefinitions } from './fhir/mapping/validate.js';
 import { fhirRouter } from './fhir/http/index.js';
 import { createAccessTokenVerifier } from './trust/helseid/verify.js';
+import { ForwardingRegistry, withOwnersOutbox, type WriteSender } from '../registry/forwarded-writes.js';
+import { adoptAuditQueues, queuesToAdopt } from './audit/adopt.js';
+import { createSyslogSender } from './audit/config.js';
 
 export interface RunningNode {
   /** Base URL, e.g. http://127.0.0.1:8080 (the bound port when 0 was asked for). */
@@ -85,6 +90,29 @@ export interface StartNodeOptions {
   readonly wrapRegistryPort?: (port: RegistryPort) => RegistryPort;
   /** Where the configuration came from, for the start log (`npm start` knows; other callers may not). */
   readonly configOrigin?: ConfigOrigin;
+  /** Set when this node is one worker process of a multi-process node (connector/cluster/worker.ts). */
+  readonly worker?: WorkerRole;
+}
+
+/**
+ * What changes in a worker of a multi-process node (connector/cluster): everything else is the
+ * single-process node, wired the same way.
+ */
+export interface WorkerRole {
+  /** 1 … processes. */
+  readonly index: number;
+  /** How many workers the node has (which former workers' audit queues this one takes over, connector/audit/adopt.ts). */
+  readonly processes: number;
+  /** Carries every registry write to the write owner, the primary (registry/forwarded-writes.ts). */
+  readonly writes: WriteSender;
+  /** Tells the write owner that these registry outbox records are done (their deletion rides on its next commit). */
+  readonly outboxDone: (ids: readonly string[]) => void;
+  /** The whole node's /metrics exposition, summed over every process by the primary. */
+  readonly exposition: () => Promise<string>;
+  /** This worker's own audit queue and intents directory (one per worker index, taken over by its replacement). */
+  readonly auditQueueDir: string;
+  /** Whether this worker writes the start log (one of them does; the primary adds its own lines). */
+  readonly startLog: boolean;
 }
 
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
@@ -96,17 +124,23 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}),
     ...(config.registry.cacheEntries !== undefined ? { cacheEntries: config.registry.cacheEntries } : {}),
   });
+  const worker = options.worker;
   const metrics = new NodeMetrics({
     dataDir: config.dataDir,
+    ...(worker ? { auditQueueDir: worker.auditQueueDir } : {}),
     filesystemBlobs: !config.mongoUri,
     registry: store,
     warn: (message, meta) => logger.warn(message, meta),
   });
-  const registry = new DocumentRegistry(store, {
+  const registryOptions = {
     queryResultLimit: config.registry.queryResultLimit,
     patientIds: createPatientIdPolicy(config.registry.patientIds),
     homeCommunityId: config.homeCommunityId,
-  });
+  };
+  // In a worker, writes are decided by the primary; queries run here on this process's connection.
+  const registry = worker
+    ? new ForwardingRegistry(withOwnersOutbox(store, worker.outboxDone, { drains: worker.index === 1 }), registryOptions, worker.writes)
+    : new DocumentRegistry(store, registryOptions);
 
   const blobs = await openBlobStore({ dataDir: config.dataDir, ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}) });
   // A remote registry client owns a connection pool, closed with the node.
@@ -119,15 +153,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     homeCommunityId: config.homeCommunityId,
     log: (level, message, meta) => logger.log(level, message, meta),
   });
-  // Finish what a crash interrupted before accepting new submissions, then sweep now and then.
-  const recovery = await repository.recover();
-  if (recovery.recovered > 0 || recovery.removed > 0) logger.info('repository recovery', { ...recovery });
-  const sweep = setInterval(() => {
-    repository.recover(config.repository.orphanAgeMs).catch((e: unknown) => {
-      logger.warn('repository sweep failed', { error: e instanceof Error ? e.message : String(e) });
-    });
-  }, config.repository.orphanAgeMs);
-  sweep.unref();
+  // Finish what a crash interrupted before accepting new submissions, then sweep now and then. A
+  // worker does neither: the primary recovered before any worker started, and sweeps alone, so no
+  // process ever takes another's upload in flight for a leftover.
+  const sweep = worker ? undefined : await startRepositorySweep(repository, config, logger);
 
   // Patient blocks: one embedded store beside the registry (its own file, its own lifecycle).
   const blocksApiToken = config.trust.blocksApi.token;
@@ -141,8 +170,21 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     logger,
     documentEntries: (uniqueIds) => port0.documentEntries(uniqueIds),
     patientBlocks,
+    ...(worker ? { auditQueueDir: worker.auditQueueDir } : {}),
   });
   const services = created.services;
+  // Audit queues of processes this node no longer runs (processes was changed): delivered from here.
+  const orphanQueues = queuesToAdopt(config.dataDir, worker);
+  const adopted =
+    orphanQueues.length === 0
+      ? undefined
+      : adoptAuditQueues({
+          dirs: orphanQueues,
+          store: created.auditStore,
+          syslog: config.audit.syslog ? createSyslogSender(config.audit.syslog) : undefined,
+          logger: { warn: (message, meta) => logger.warn(message, meta), error: (message, meta) => logger.error(message, meta) },
+        });
+  if (adopted) logger.info('audit queues of processes this node no longer runs: delivering what waits in them', { queues: orphanQueues });
   // wsse:Security is understood (mustUnderstand accepted) where the trust layer verifies it.
   const securityUnderstood = (endpoint: EndpointName) =>
     created.unprotected.includes(endpoint) ? {} : { understoodHeaders: [{ ns: NS.wsse, local: 'Security' }] };
@@ -164,10 +206,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   };
   let ready = false;
   app.get('/health', (_req, res) => {
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'starting' });
+    // A worker of a multi-process node says which one answered (its index, not its pid).
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'starting', ...(worker ? { worker: worker.index } : {}) });
   });
   // Off the IHE endpoints; open unless metrics.token is set (the start log says which).
-  app.use(config.metrics.path, metricsHandler(metrics, { token: config.metrics.token }));
+  app.use(config.metrics.path, metricsHandler(metrics, { token: config.metrics.token, exposition: worker?.exposition }));
   app.use(
     config.endpoints.registry,
     guarded(
@@ -261,7 +304,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   // A wildcard address is not one a client can connect to: `url` names this machine's loopback.
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   ready = true;
-  logStart(logger, { config, port, scheme: listener.scheme, dataDir, gateways: gateways !== undefined, origin: options.configOrigin, ...(fhir.definitionsMs !== undefined ? { fhirDefinitionsMs: fhir.definitionsMs } : {}) });
+  if (worker === undefined || worker.startLog) logStart(logger, { config, port, scheme: listener.scheme, dataDir, gateways: gateways !== undefined, origin: options.configOrigin, ...(fhir.definitionsMs !== undefined ? { fhirDefinitionsMs: fhir.definitionsMs } : {}) });
 
   return {
     url: originUrl(listener.scheme, host, port),
@@ -298,10 +341,27 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       await remote?.close();
       await store.close();
       await blobs.close();
+      await adopted?.close();
       await created.close();
       await patientBlocks?.close();
     },
   };
+}
+
+/**
+ * Start-up recovery of the repository (what a crash left staged), then the periodic orphan sweep.
+ * Run by a single-process node and by the primary of a multi-process node, before any request.
+ */
+export async function startRepositorySweep(repository: DocumentRepository, config: NodeConfig, logger: winston.Logger): Promise<NodeJS.Timeout> {
+  const recovery = await repository.recover();
+  if (recovery.recovered > 0 || recovery.removed > 0) logger.info('repository recovery', { ...recovery });
+  const sweep = setInterval(() => {
+    repository.recover(config.repository.orphanAgeMs).catch((e: unknown) => {
+      logger.warn('repository sweep failed', { error: e instanceof Error ? e.message : String(e) });
+    });
+  }, config.repository.orphanAgeMs);
+  sweep.unref();
+  return sweep;
 }
 
 interface FhirMountInput {

@@ -96,12 +96,27 @@ export const MAX_GROUP_OBJECTS = 2000;
 
 /** Queues a write on the store's one queue; resolves once it is stored or refused. */
 export function write(store: RegistryStore, w: RegistryWrite): Promise<WriteOutcome> {
+  const owner = owners.get(store);
+  if (owner !== undefined) return owner(w);
   let queue = queues.get(store);
   if (queue === undefined) queues.set(store, (queue = new WriteQueue(store)));
   return queue.add(w);
 }
 
 const queues = new WeakMap<RegistryStore, WriteQueue>();
+
+/**
+ * Stores whose writes another process decides (registry/forwarded-writes.ts: a worker of a
+ * multi-process node hands each write to the write owner, which runs it on this queue). A store
+ * named here never gets a queue of its own: `write` passes the write on, untouched, and answers
+ * what the owner answered.
+ */
+const owners = new WeakMap<RegistryStore, (w: RegistryWrite) => Promise<WriteOutcome>>();
+
+/** Makes every write on `store` go to `owner` instead of this process's queue (see `owners`). */
+export function writeThrough(store: RegistryStore, owner: (w: RegistryWrite) => Promise<WriteOutcome>): void {
+  owners.set(store, owner);
+}
 
 /** One caller waiting for its write to be decided and, if accepted, committed. */
 interface Waiting {

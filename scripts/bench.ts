@@ -1,7 +1,7 @@
 /**
  * npm run bench -- [--entries 10000,1000000] [--rounds 3] [--duration 8] [--only NAME[,NAME…]]
  *                  [--mb 20] [--runs 5] [--concurrency 4] [--cold-patients 5000] [--prepared-rate 3000]
- *                  [--profile DIR]
+ *                  [--profile DIR] [--processes N]
  *
  * Benchmarks of every transaction on loopback (issue 7), against a node started as a child process
  * over a generated embedded store of each size, each line beside its ceiling: a bare express
@@ -67,6 +67,11 @@
  * (BENCHMARKS.md) and writes the raw figures as JSON next to the cached stores. Documents
  * registered by the run stay in the cached store (on patients the query lines never ask for), and
  * so do the submissions ITI-62 and ITI-57 registered but did not get to use (and the versions ITI-57 made).
+ *
+ * --processes N (default 1) runs the measured node as a multi-process node (`processes: N`,
+ * connector/cluster: a primary that decides the registry writes and N workers sharing the port);
+ * its CPU ms per request and RSS are those of all its processes together (children.ts). The
+ * ceiling, the preparing node and --profile stay single processes.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -149,6 +154,8 @@ interface Settings {
   readonly only?: readonly string[];
   readonly profileDir?: string;
   readonly logLevel: string;
+  /** Processes of the measured node (--processes; 1: a single process, as by default). */
+  readonly processes: number;
 }
 
 /** A SOAP request (POST), or an MHD search (GET: the query string, nothing else). */
@@ -273,6 +280,7 @@ function parseSettings(): Settings {
       only: { type: 'string' },
       profile: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      processes: { type: 'string', default: '1' },
     },
   });
   const int = (name: string, v: string) => {
@@ -297,6 +305,7 @@ function parseSettings(): Settings {
     ...(values.only === undefined ? {} : { only: values.only.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '') }),
     ...(values.profile === undefined ? {} : { profileDir: values.profile }),
     logLevel: values['log-level'],
+    processes: int('processes', values.processes),
   };
 }
 
@@ -832,7 +841,7 @@ function line(
 async function measureShared(s: Settings, list: readonly Scenario[], entries: number, dataDir: string): Promise<Line[]> {
   if (list.length === 0) return [];
   const stem = join(s.cacheDir, `ceiling-${process.pid}`);
-  const node = await startChild(['node', dataDir, s.logLevel]);
+  const node = await startChild(['node', dataDir, s.logLevel, String(s.processes)]);
   const canned: (CannedResponses | undefined)[] = list.map(() => undefined);
   const ceilings: (Ceiling | undefined)[] = list.map(() => undefined);
   const nodeRuns: Run[][] = list.map(() => []);
@@ -932,7 +941,7 @@ async function measureLarge(s: Settings, sc: Scenario, entries: number, dataDir:
     await load(target, who, sc, canned(), offset + 1 + s.rounds * s.largeRuns, concurrent);
     return { runs, peakSequential, peakConcurrent: target.peakRss() };
   };
-  const node = await startChild(['node', dataDir, s.logLevel]);
+  const node = await startChild(['node', dataDir, s.logLevel, String(s.processes)]);
   let canned: CannedResponses = {};
   let nodeSide: { runs: Run[]; memory: Memory };
   try {
@@ -1158,7 +1167,7 @@ async function main(): Promise<void> {
   const load = loadavg().map((x) => x.toFixed(1)).join(' / ');
   const file = join(s.cacheDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ machine, loadAverage: load, settings: s, generation, auditStores, lines }, null, 2));
-  process.stdout.write(`\nmachine: ${machine}; load average at the end (1/5/15 min): ${load}; the run took ${f1((Date.now() - started) / 60_000)} min\n`);
+  process.stdout.write(`\nmachine: ${machine}; node processes: ${s.processes}${s.processes > 1 ? ' workers + 1 primary' : ''}; load average at the end (1/5/15 min): ${load}; the run took ${f1((Date.now() - started) / 60_000)} min\n`);
   for (const [n, g] of Object.entries(generation)) process.stdout.write(`store of ${n} entries: generated at ${g.entriesPerSecond.toFixed(0)} entries/s (${g.seconds.toFixed(0)} s)\n`);
   for (const [n, a] of Object.entries(auditStores)) {
     process.stdout.write(`audit store of the ${n}-entry store at the start: ${a.events.toLocaleString('en-US')} events, ${f0(a.bytes / MB)} MB\n`);

@@ -21,7 +21,17 @@ function authorised(header: string | undefined, expected: Buffer): boolean {
   return ok && match !== null;
 }
 
-export function metricsHandler(metrics: NodeMetrics, options: { readonly token?: string | undefined }): express.RequestHandler {
+export interface MetricsHandlerOptions {
+  readonly token?: string | undefined;
+  /**
+   * The exposition to answer instead of this process's: a worker of a multi-process node asks the
+   * primary for the whole node's (connector/cluster/metrics.ts).
+   */
+  readonly exposition?: (() => Promise<string>) | undefined;
+}
+
+export function metricsHandler(metrics: NodeMetrics, options: MetricsHandlerOptions): express.RequestHandler {
+  const exposition = options.exposition ?? (() => metrics.exposition());
   const expected = options.token !== undefined ? digest(options.token) : undefined;
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -34,7 +44,7 @@ export function metricsHandler(metrics: NodeMetrics, options: { readonly token?:
       res.type('text/plain').send('a bearer token is required');
       return;
     }
-    metrics.exposition().then((text) => {
+    exposition().then((text) => {
       res.status(200).setHeader('Content-Type', metrics.contentType);
       res.setHeader('Cache-Control', 'no-store');
       res.send(text);

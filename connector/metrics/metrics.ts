@@ -74,6 +74,8 @@ export interface CommunityState {
 export interface NodeMetricsOptions {
   /** The node's data directory: its audit queue file and, without MongoDB, its blob store. */
   readonly dataDir: string;
+  /** Where this process's audit queue file is, when not in dataDir (a worker of a multi-process node). */
+  readonly auditQueueDir?: string | undefined;
   /** With MongoDB the blobs are in GridFS, which is not measured. */
   readonly filesystemBlobs: boolean;
   /** The registry store whose size is exported (its maintained counts). */
@@ -95,6 +97,11 @@ function processMetrics(): Registry {
     collectDefaultMetrics({ register: processRegistry });
   }
   return processRegistry;
+}
+
+/** This process's metrics (CPU, memory, event loop, GC) as prom-client's JSON. */
+export function processMetricsJson(): Promise<unknown[]> {
+  return processMetrics().getMetricsAsJSON();
 }
 
 const MINUTE_MS = 60_000;
@@ -200,7 +207,7 @@ export class NodeMetrics {
     });
 
     // Only this node's queue: auditQueueMetrics() lists every queue open in the process.
-    const queuePath = join(options.dataDir, QUEUE_FILE);
+    const queuePath = join(options.auditQueueDir ?? options.dataDir, QUEUE_FILE);
     const ownQueue = () => auditQueueMetrics(this.now()).find((q) => q.path === queuePath);
     new Gauge({
       name: 'koblingspunkt_audit_queue_depth',
@@ -227,6 +234,8 @@ export class NodeMetrics {
       help: 'Age of the oldest undelivered audit event per sink (0 when none waits)',
       labelNames: ['sink'],
       registers,
+      // Across the processes of a multi-process node (one queue each): the oldest of them.
+      aggregator: 'max',
       collect() {
         this.reset();
         for (const s of ownQueue()?.sinks ?? []) this.set({ sink: s.sink }, (s.oldestUndeliveredAgeMs ?? 0) / 1000);
@@ -240,6 +249,8 @@ export class NodeMetrics {
         help: 'Objects in the registry by type (DocumentEntry, SubmissionSet, Folder, Association) and availability status',
         labelNames: ['type', 'status'],
         registers,
+        // Store-wide: every process of a multi-process node reads the same counts, which are not added up.
+        aggregator: 'max',
         async collect() {
           // Reset first: a group that emptied (all deprecated, say) must drop to nothing, not keep its last value.
           this.reset();
@@ -260,6 +271,7 @@ export class NodeMetrics {
         name: 'koblingspunkt_blob_store_documents',
         help: 'Committed documents in the filesystem blob store (measured at most once a minute)',
         registers,
+        aggregator: 'max',
         async collect() {
           const size = await sampler.current();
           if (size !== undefined) this.set(size.documents);
@@ -269,6 +281,7 @@ export class NodeMetrics {
         name: 'koblingspunkt_blob_store_bytes',
         help: 'Bytes of the committed documents in the filesystem blob store (measured at most once a minute)',
         registers,
+        aggregator: 'max',
         async collect() {
           const size = await sampler.current();
           if (size !== undefined) this.set(size.bytes);
@@ -333,6 +346,16 @@ export class NodeMetrics {
   async exposition(): Promise<string> {
     const [own, process] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
     return `${own}\n${process}`;
+  }
+
+  /**
+   * This node's metrics and the process's, as prom-client's JSON (with each metric's aggregator):
+   * what a worker of a multi-process node hands the primary, which adds up all processes'
+   * (connector/cluster/metrics.ts).
+   */
+  async metricsJson(): Promise<unknown[]> {
+    const [own, process] = await Promise.all([this.registry.getMetricsAsJSON(), processMetricsJson()]);
+    return [...own, ...process];
   }
 
   get contentType(): string {

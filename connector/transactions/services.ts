@@ -29,6 +29,8 @@ export interface ServicesInput {
   readonly documentEntries: (uniqueIds: readonly string[]) => Promise<DocumentEntry[]>;
   /** Required when trust is enabled: ATT-5 is enforced on every query and retrieve. */
   readonly patientBlocks?: PatientBlockStore | undefined;
+  /** Directory of the audit queue and intents files; dataDir unless given (a worker of a multi-process node has its own, connector/cluster). */
+  readonly auditQueueDir?: string | undefined;
 }
 
 const ALL_ENDPOINTS: readonly EndpointName[] = ['registry', 'repository', 'responding', 'initiating'];
@@ -40,7 +42,7 @@ export async function createTransactionServices(input: ServicesInput): Promise<C
   const syslog = audit.syslog ? createSyslogSender(audit.syslog) : undefined;
   const nodeId = audit.nodeId ?? config.homeCommunityId ?? hostname();
   const auditor = new Auditor({
-    dataDir: config.dataDir,
+    dataDir: input.auditQueueDir ?? config.dataDir,
     store: auditStore,
     syslog,
     storeTimeoutMs: audit.storeTimeoutMs,

@@ -118,6 +118,10 @@ export class SqlitePatientBlockStore implements PatientBlockStore {
     if (file !== ':memory:') this.db.pragma('journal_mode = WAL');
     // A block that is acknowledged and then lost would expose what the patient asked to hide.
     this.db.pragma('synchronous = FULL');
+    // Every worker of a multi-process node has this file open (connector/cluster): a block added
+    // through one waits for another's write to end instead of failing with SQLITE_BUSY. Reads take
+    // no lock (WAL) and read the table each time, so every process sees a block once it is added.
+    this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS patient_blocks (
       id TEXT PRIMARY KEY,
       patient_key TEXT NOT NULL,

@@ -1,6 +1,6 @@
 /** Starting and watching the measured child process (node or ceiling): its URL, its peak RSS, its end. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
@@ -16,9 +16,15 @@ export const NODE_RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=64'
 export interface Child {
   readonly url: string;
   readonly pid: number;
-  /** Resident set size now, in bytes (Linux /proc; 0 elsewhere). */
+  /**
+   * Resident set size now, in bytes (Linux /proc; 0 elsewhere). Of every process of the child: a
+   * multi-process node (--processes) is its primary and its workers, and so are the figures below.
+   */
   rss(): number;
-  /** The largest resident set size the process has had, in bytes (VmHWM, kept by the kernel, so no spike is missed). */
+  /**
+   * The largest resident set size the process has had, in bytes (VmHWM, kept by the kernel, so no
+   * spike is missed); with several processes the sum of each one's peak (an upper bound).
+   */
   peakRss(): number;
   /**
    * Starts a new high-water mark at the current RSS (Linux: `5` to /proc/PID/clear_refs), so a
@@ -40,6 +46,39 @@ function status(pid: number, field: string): number {
   }
 }
 
+/** The child's process and its descendants (a multi-process node's workers), from /proc's parent links. */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  try {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return [root];
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  return tree;
+}
+
+/** CPU time (user + system) of one process so far, in ms (0 when it is gone or there is no /proc). */
+function processCpuMs(pid: number): number {
+  try {
+    // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name), in clock ticks of 10 ms.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 export async function startChild(args: readonly string[], options: { cpuProfileDir?: string } = {}): Promise<Child> {
   const nodeArgs = [
     ...NODE_RUNTIME_FLAGS,
@@ -55,27 +94,27 @@ export async function startChild(args: readonly string[], options: { cpuProfileD
     child.once('exit', (code) => reject(new Error(`bench server ${args.join(' ')} exited with ${code} before listening`)));
   });
   const pid = child.pid!;
+  // The processes are known once the child listens (a multi-process node has forked its workers
+  // by then); `cpuMs` looks again, the 25 ms RSS samples use this list.
+  let tree = processTree(pid);
+  const sum = (f: (p: number) => number) => tree.reduce((n, p) => n + f(p), 0);
   return {
     url,
     pid,
-    rss: () => status(pid, 'VmRSS'),
-    peakRss: () => status(pid, 'VmHWM'),
+    rss: () => sum((p) => status(p, 'VmRSS')),
+    peakRss: () => sum((p) => status(p, 'VmHWM')),
     resetPeakRss: () => {
-      try {
-        writeFileSync(`/proc/${pid}/clear_refs`, '5');
-      } catch {
-        // Not Linux, or not allowed: the peak then counts from the start, which only overstates it.
+      for (const p of tree) {
+        try {
+          writeFileSync(`/proc/${p}/clear_refs`, '5');
+        } catch {
+          // Not Linux, or not allowed: the peak then counts from the start, which only overstates it.
+        }
       }
     },
     cpuMs: () => {
-      try {
-        // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name), in clock ticks of 10 ms.
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(fields[11]) + Number(fields[12])) * 10;
-      } catch {
-        return 0;
-      }
+      tree = processTree(pid);
+      return sum(processCpuMs);
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -3,7 +3,7 @@
  * own: either a koblingspunkt node over a data directory, or the ceiling, a bare express app
  * that reads the request body and answers with the exact bytes the node answered.
  *
- *   tsx scripts/bench/server.ts node DATA_DIR [LOG_LEVEL]
+ *   tsx scripts/bench/server.ts node DATA_DIR [LOG_LEVEL] [PROCESSES]
  *   tsx scripts/bench/server.ts ceiling CEILING_SPEC.json   (canned.ts: CeilingSpec)
  *
  * Reports `{ url }` over the IPC channel once listening and stops on the message 'stop'.
@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import { parseConfig } from '../../connector/config.js';
 import { startNode } from '../../connector/node.js';
+import { startCluster } from '../../connector/cluster/primary.js';
 import { BENCH_HOME_COMMUNITY_ID, BENCH_KEY_HEADER, CEILING_PATH, type CeilingSpec } from './canned.js';
 
 
@@ -72,25 +73,27 @@ async function startCeiling(file: string): Promise<{ url: string; close: () => P
 }
 
 async function main(): Promise<void> {
-  const [mode, arg, logLevel] = process.argv.slice(2);
+  const [mode, arg, logLevel, processArg] = process.argv.slice(2);
+  const processes = Number(processArg ?? '1');
   if (process.send === undefined || arg === undefined || (mode !== 'node' && mode !== 'ceiling')) {
     process.stderr.write('usage (as a child of bench.ts): server.ts node DATA_DIR [LOG_LEVEL] | ceiling CEILING_SPEC.json\n');
     process.exit(2);
   }
   let running: { url: string; close: () => Promise<void> };
   if (mode === 'node') {
-    running = await startNode(
-      parseConfig({
-        port: 0,
-        host: '127.0.0.1',
-        dataDir: arg,
-        homeCommunityId: BENCH_HOME_COMMUNITY_ID,
-        logLevel: logLevel ?? 'info',
-        // Room for the large-document lines (--mb); limits only, no effect on the work per request.
-        limits: { maxRequestBytes: 2 ** 30 },
-        repository: { maxDocumentBytes: 2 ** 30 },
-      }),
-    );
+    const config = parseConfig({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: arg,
+      homeCommunityId: BENCH_HOME_COMMUNITY_ID,
+      logLevel: logLevel ?? 'info',
+      // Room for the large-document lines (--mb); limits only, no effect on the work per request.
+      limits: { maxRequestBytes: 2 ** 30 },
+      repository: { maxDocumentBytes: 2 ** 30 },
+      processes,
+    });
+    // Several processes: this process is the primary (it decides the writes), the workers serve.
+    running = processes > 1 ? await startCluster(config, { processes }) : await startNode(config);
   } else {
     running = await startCeiling(arg);
   }

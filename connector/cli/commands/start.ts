@@ -16,6 +16,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, environmentOverrides, loadConfig } from '../../config.js';
 import { startNode } from '../../node.js';
+import { startCluster } from '../../cluster/primary.js';
+import { processCount } from '../../cluster/protocol.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -24,7 +26,7 @@ const SYNOPSIS = 'usage: koblingspunkt start [--config FILE]   (npm start -- [--
 
 const USAGE =
   `${SYNOPSIS}\n` +
-  '(environment: PORT, HOST, DATA_DIR, MONGODB_URI, HOME_COMMUNITY_ID, LOG_LEVEL, KOBLINGSPUNKT_CONFIG)\n';
+  '(environment: PORT, HOST, DATA_DIR, MONGODB_URI, HOME_COMMUNITY_ID, LOG_LEVEL, KOBLINGSPUNKT_PROCESSES, KOBLINGSPUNKT_CONFIG)\n';
 
 interface Arguments {
   readonly help: boolean;
@@ -65,7 +67,8 @@ const DRAIN_MS = 20_000;
  * line on stderr) or only printed its usage (0).
  */
 export async function runStart(args: readonly string[], io: CliIo): Promise<number> {
-  let node: Awaited<ReturnType<typeof startNode>>;
+  // A single-process node, or the primary of a multi-process one (`processes`, connector/cluster).
+  let node: { readonly logger: Awaited<ReturnType<typeof startNode>>['logger']; close(options?: { readonly drainMs?: number }): Promise<void> };
   try {
     const parsed = readArguments(args);
     if (parsed.help) {
@@ -74,7 +77,9 @@ export async function runStart(args: readonly string[], io: CliIo): Promise<numb
     }
     const source = configFile(parsed, io);
     const config = loadConfig({ ...(source ?? {}), env: io.env });
-    node = await startNode(config, { configOrigin: { file: source?.file, environment: environmentOverrides(io.env) } });
+    const configOrigin = { file: source?.file, environment: environmentOverrides(io.env) };
+    const processes = processCount(config);
+    node = processes > 1 ? await startCluster(config, { processes, configOrigin }) : await startNode(config, { configOrigin });
   } catch (e) {
     if (e instanceof ConfigError) {
       io.stderr.write(`koblingspunkt: ${e.message}\n`);
