@@ -173,6 +173,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ...(worker ? { auditQueueDir: worker.auditQueueDir } : {}),
   });
   const services = created.services;
+  const verifier = services.trust?.verifier;
+  if (verifier !== undefined) metrics.observeXua(() => verifier.signaturePaths);
   // Audit queues of processes this node no longer runs (processes was changed): delivered from here.
   const orphanQueues = queuesToAdopt(config.dataDir, worker);
   const adopted =

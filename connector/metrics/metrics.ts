@@ -31,6 +31,7 @@
  */
 import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SignaturePathCounts } from '../trust/xua.js';
 import { auditQueueMetrics } from '../audit/queue.js';
 import { QUEUE_FILE } from '../audit/auditor.js';
 import type { CommunityCall, CommunityCallObserver } from '../gateway/fanout.js';
@@ -156,6 +157,8 @@ export class NodeMetrics {
   /** Minute number (ms / 60,000) → its bucket; minutes older than the window are dropped as new ones open. */
   private readonly minutes = new Map<number, MutableBucket>();
   private readonly communityStates = new Map<string, CommunityState>();
+  /** The XUA verifier's signature checks per path, once the trust model is wired (`observeXua`). */
+  private xuaPaths: (() => Readonly<SignaturePathCounts>) | undefined;
 
   constructor(options: NodeMetricsOptions) {
     this.now = options.now ?? Date.now;
@@ -204,6 +207,22 @@ export class NodeMetrics {
       help: 'Outbound calls that failed otherwise: unreachable, a SOAP fault, an unusable answer',
       labelNames: ['community'],
       registers,
+    });
+
+    const metrics = this;
+    new Counter({
+      name: 'koblingspunkt_xua_signature_checks_total',
+      help: 'XUA assertion signatures checked, by path: fast (the node\'s own c14n and node:crypto) or xml-crypto (a shape the fast path leaves to the verifier of record; each costs several ms, so a rise means unusual or hostile assertions)',
+      labelNames: ['path'],
+      registers,
+      collect() {
+        const paths = metrics.xuaPaths?.();
+        if (paths === undefined) return;
+        // The verifier counts; the counter mirrors it (never decreasing, as the verifier's never do).
+        this.reset();
+        this.inc({ path: 'fast' }, paths.fast);
+        this.inc({ path: 'xml-crypto' }, paths.xmlCrypto);
+      },
     });
 
     // Only this node's queue: auditQueueMetrics() lists every queue open in the process.
@@ -288,6 +307,11 @@ export class NodeMetrics {
         },
       });
     }
+  }
+
+  /** Exports the XUA verifier's signature checks per path (`koblingspunkt_xua_signature_checks_total`). */
+  observeXua(paths: () => Readonly<SignaturePathCounts>): void {
+    this.xuaPaths = paths;
   }
 
   /** The observer to give the SOAP endpoint mounted as `endpoint`. */
