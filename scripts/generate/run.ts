@@ -1,10 +1,12 @@
 /**
  * The generator's core: registers the deterministic patient histories of `patient.ts` through
- * the DocumentRegistry actor (every ITI-42 rule runs), committing `batchSize` entries at a time,
- * and records after each commit where it stands, so that an interrupted run continues there.
+ * the DocumentRegistry actor (every ITI-42 rule runs), committing `batchSize` entries at a time
+ * (the store writes one batch while the next is decided), and records after each commit where it
+ * stands, so that an interrupted run continues there.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RegisterOutcome } from '../../registry/register.js';
 import { DocumentRegistry } from '../../registry/registry.js';
 import { createPatientIdPolicy } from '../../registry/patients.js';
 import type { RegistryStore } from '../../registry/store/store.js';
@@ -72,15 +74,21 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   }
   if (previous !== undefined && (previous.version ?? 1) !== GENERATOR_VERSION) {
     throw new GenerationError(
-      `${options.dataDir} was filled by generator version ${previous.version ?? 1}, which makes other patients than version ${GENERATOR_VERSION}; use another data directory`,
+      `${options.dataDir} was filled by generator version ${previous.version ?? 1}, which makes other patients or another store format than version ${GENERATOR_VERSION}; use another data directory`,
     );
   }
   if (previous === undefined && (await options.store.count({})) > 0) {
     throw new GenerationError(`${options.dataDir} holds a registry that this generator did not fill; use an empty data directory`);
   }
   let progress: Progress = previous ?? { seed: options.seed, version: GENERATOR_VERSION, patient: 0, submission: 0, entries: 0, submissions: 0, elapsedMs: 0 };
-  const batching = new StoreOverlay(options.store);
-  const registry = new DocumentRegistry(batching, {
+  // Two overlays (registry/store-overlay.ts), so that the store commits one batch while the next is
+  // decided: the registry registers into `deciding`; a decided batch moves into `committing`, whose
+  // flush to the store runs on the writer's thread while the main thread goes on. Reads see the
+  // registry as it will be: `deciding`, then `committing` (its objects stay visible until the store
+  // has them), then the store.
+  const committing = new StoreOverlay(options.store);
+  const deciding = new StoreOverlay(committing);
+  const registry = new DocumentRegistry(deciding, {
     queryResultLimit: 5000,
     patientIds: createPatientIdPolicy({ acceptedAssigningAuthorities: [] }),
   });
@@ -94,50 +102,87 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   let skippedEntries = 0;
   const started = Date.now();
   const startEntries = progress.entries;
-  let commits = 0;
+  /** The batch whose commit is on its way, and where the run stands once it is stored. */
+  let inFlight: { readonly done: Promise<void>; readonly progress: Omit<Progress, 'elapsedMs'> } | undefined;
+  let lastDurableAt = started;
 
-  while (progress.entries < options.entries && (options.maxCommits === undefined || commits < options.maxCommits)) {
-    const batchStart = Date.now();
-    let { patient, submission, entries, submissions } = progress;
-    let batchEntries = 0;
-    while (batchEntries < batchSize && entries < options.entries) {
-      if (plan === undefined || planned !== patient) {
-        plan = planPatient(world, patient);
-        planned = patient;
-      }
-      if (submission >= plan.submissions.length) {
-        patient++;
-        submission = 0;
-        continue;
-      }
-      const next = plan.submissions[submission]!;
-      submission++;
-      if (checkExisting) {
-        const found = await options.store.find({ type: 'SubmissionSet', uniqueId: next.submission.submissionSet.uniqueId });
-        if (found.length > 0) {
-          skipped++;
-          skippedEntries += next.documents;
-          entries += next.documents;
-          submissions++;
+  /** Waits for the batch on its way and records its cursor: from here on, a new run continues after it. */
+  const settle = async (): Promise<void> => {
+    if (inFlight === undefined) return;
+    const batch = inFlight;
+    inFlight = undefined;
+    await batch.done;
+    const now = Date.now();
+    progress = { ...batch.progress, elapsedMs: progress.elapsedMs + (now - lastDurableAt) };
+    lastDurableAt = now;
+    writeProgress(options.dataDir, progress);
+    options.onProgress?.(progress);
+  };
+
+  let cursor = { patient: progress.patient, submission: progress.submission, entries: progress.entries, submissions: progress.submissions };
+  let batches = 0;
+  try {
+    while (cursor.entries < options.entries && (options.maxCommits === undefined || batches < options.maxCommits)) {
+      let { patient, submission, entries, submissions } = cursor;
+      let batchEntries = 0;
+      // Registered all at once: the registry's write queue decides them in this order, in groups
+      // (registry/write-queue.ts), each group moved into `deciding` in one step.
+      const registering: { outcome: Promise<RegisterOutcome>; patient: number; submission: number }[] = [];
+      while (batchEntries < batchSize && entries < options.entries) {
+        if (plan === undefined || planned !== patient) {
+          plan = planPatient(world, patient);
+          planned = patient;
+        }
+        if (submission >= plan.submissions.length) {
+          patient++;
+          submission = 0;
           continue;
         }
-        checkExisting = false;
+        const next = plan.submissions[submission]!;
+        submission++;
+        if (checkExisting) {
+          const found = await options.store.find({ type: 'SubmissionSet', uniqueId: next.submission.submissionSet.uniqueId });
+          if (found.length > 0) {
+            skipped++;
+            skippedEntries += next.documents;
+            entries += next.documents;
+            submissions++;
+            continue;
+          }
+          checkExisting = false;
+        }
+        registering.push({ outcome: registry.register(next.submission), patient, submission: submission - 1 });
+        entries += next.documents;
+        batchEntries += next.documents;
+        submissions++;
       }
-      const outcome = await registry.register(next.submission);
-      if (outcome.status !== 'Success') {
-        throw new GenerationError(
-          `patient ${patient} submission ${submission - 1} was rejected: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}`,
-        );
-      }
-      entries += next.documents;
-      batchEntries += next.documents;
-      submissions++;
+      const outcomes = await Promise.all(registering.map((r) => r.outcome));
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status !== 'Success') {
+          const r = registering[i]!;
+          throw new GenerationError(
+            `patient ${r.patient} submission ${r.submission} was rejected: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}`,
+          );
+        }
+      });
+      // The batch before this one must be stored before `committing` takes this one (its flush
+      // writes what it holds when it starts, and forgets everything when it ends).
+      await settle();
+      // Every insert was checked by the registry's rules against `deciding`, which reads through
+      // `committing` to the store (REG-entryUUID-new), so `committing` need not look them up again.
+      await committing.commit(deciding.batch(), { insertsChecked: true });
+      deciding.clear();
+      cursor = { patient, submission, entries, submissions };
+      inFlight = { done: committing.flush(), progress: { seed: options.seed, version: GENERATOR_VERSION, ...cursor } };
+      // A failed commit is reported by `settle`; until then it must not count as unhandled.
+      inFlight.done.catch(() => undefined);
+      batches++;
     }
-    await batching.flush();
-    progress = { seed: options.seed, version: GENERATOR_VERSION, patient, submission, entries, submissions, elapsedMs: progress.elapsedMs + (Date.now() - batchStart) };
-    writeProgress(options.dataDir, progress);
-    commits++;
-    options.onProgress?.(progress);
+    await settle();
+  } finally {
+    // Interrupted (a rejected submission, onProgress throwing): the batch on its way is stored or
+    // not; either way the progress file names no batch that is not.
+    if (inFlight !== undefined) await inFlight.done.catch(() => undefined);
   }
   return { progress, entriesThisRun: progress.entries - startEntries - skippedEntries, msThisRun: Date.now() - started, skipped };
 }

@@ -182,9 +182,9 @@ describe('embedded store internals', () => {
     const docs = [documentEntry(), documentEntry({ availabilityStatus: 'Deprecated' })];
     await first.commit({ inserts: [set, ...docs, ...docs.map((d) => association(set.entryUuid, d.entryUuid))], replacements: [] });
     await first.close();
-    // What a v4 program left: no counts table.
+    // What a v4 program left: no counts table, records in `record` (as JSON text: see embedded-packed.test.ts).
     const db = new Database(path);
-    db.exec('DROP TABLE object_counts');
+    db.exec('DROP TABLE object_counts; ALTER TABLE objects RENAME COLUMN packed TO record');
     db.pragma('user_version = 4');
     db.close();
 

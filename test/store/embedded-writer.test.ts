@@ -122,7 +122,7 @@ describe('embedded store commits through the writer', () => {
     const db = new Database(path, { readonly: true });
     try {
       return {
-        objects: db.prepare('SELECT seq, entry_uuid, rev, record FROM objects ORDER BY seq').raw().all(),
+        objects: db.prepare('SELECT seq, entry_uuid, rev, packed FROM objects ORDER BY seq').raw().all(),
         referenceIds: db.prepare('SELECT value, seq FROM reference_ids ORDER BY value, seq').raw().all(),
         rev: db.prepare('SELECT rev FROM meta').pluck().get(),
       };

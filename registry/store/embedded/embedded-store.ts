@@ -134,8 +134,8 @@ class EmbeddedRegistryStore implements RegistryStore {
         (this.outboxOfKind.all(kind) as OutboxRecord[]).filter((r) => !this.finished.has(r.id) && !this.finishing.has(r.id)),
       done: (ids) => this.finish(ids),
     };
-    this.fetchBody = db.prepare('SELECT seq, rev, record FROM objects WHERE seq = ?').raw(true);
-    this.fetchBodies = db.prepare('SELECT seq, rev, record FROM objects WHERE seq IN (SELECT value FROM json_each(?))').raw(true);
+    this.fetchBody = db.prepare('SELECT seq, rev, packed FROM objects WHERE seq = ?').raw(true);
+    this.fetchBodies = db.prepare('SELECT seq, rev, packed FROM objects WHERE seq IN (SELECT value FROM json_each(?))').raw(true);
     this.rowsByUuids = db.prepare(`SELECT ${ROWS} FROM objects WHERE entry_uuid IN (SELECT value FROM json_each(?))`).pluck(true);
     this.inReadTransaction = db.transaction((read: () => void) => read());
   }
@@ -301,7 +301,7 @@ class EmbeddedRegistryStore implements RegistryStore {
         const bodies = (missing.length === 1 ? this.fetchBody.all(missing[0]) : this.fetchBodies.all(JSON.stringify(missing))) as [
           number,
           number,
-          string,
+          string | Buffer,
         ][];
         for (const [seq, rev, body] of bodies) {
           const entry = parseRecord(rev, body, fill);
@@ -345,10 +345,11 @@ interface CommitPlan {
 const CURRENT_REV = '(SELECT rev FROM meta WHERE id = 1)';
 const SEQ_OF = '(SELECT seq FROM objects WHERE entry_uuid = ?)';
 
-const INSERT_OBJECT = `INSERT INTO objects (entry_uuid, type, patient_id, status, unique_id, source_uuid, target_uuid, record, rev)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${CURRENT_REV} + ?)`;
+/** `pack_record` packs the record's text on the writer's own thread (record-codec.mjs, schema.ts v6). */
+const INSERT_OBJECT = `INSERT INTO objects (entry_uuid, type, patient_id, status, unique_id, source_uuid, target_uuid, packed, rev)
+  VALUES (?, ?, ?, ?, ?, ?, ?, pack_record(?), ${CURRENT_REV} + ?)`;
 const REPLACE_OBJECT = `UPDATE objects SET type = ?, patient_id = ?, status = ?, unique_id = ?, source_uuid = ?, target_uuid = ?,
-  record = ?, rev = ${CURRENT_REV} + ? WHERE entry_uuid = ?`;
+  packed = pack_record(?), rev = ${CURRENT_REV} + ? WHERE entry_uuid = ?`;
 const DELETE_OBJECT = 'DELETE FROM objects WHERE entry_uuid = ?';
 const INSERT_REFERENCE_IDS = `INSERT OR IGNORE INTO reference_ids (value, seq) SELECT value, ${SEQ_OF} FROM json_each(?)`;
 const DELETE_REFERENCE_IDS = `DELETE FROM reference_ids WHERE seq = ${SEQ_OF}`;

@@ -19,6 +19,7 @@
  */
 import type { RegistryObject } from '../../model/metadata.js';
 import { fromRecord } from '../record.js';
+import { unpackRecord } from './record-codec.mjs';
 
 export interface CachedRecord {
   /** The row's rev when this body was read. */
@@ -33,11 +34,12 @@ export interface CachedRecord {
 }
 
 /**
- * Parses a stored body into the record and model object a cache entry holds; `shared`: deep-frozen,
- * as every entry that goes into the cache must be.
+ * Parses a stored body (packed, or JSON text as v5 wrote it: record-codec.mjs) into the record and
+ * model object a cache entry holds; `shared`: deep-frozen, as every entry that goes into the cache
+ * must be.
  */
-export function parseRecord(rev: number, body: string, shared = true): CachedRecord {
-  const record = JSON.parse(body) as Record<string, unknown>;
+export function parseRecord(rev: number, body: string | Uint8Array, shared = true): CachedRecord {
+  const record = JSON.parse(unpackRecord(body)) as Record<string, unknown>;
   if (!shared) return { rev, record, object: fromRecord(record) };
   deepFreeze(record);
   return { rev, record, object: Object.freeze(fromRecord(record)) };
