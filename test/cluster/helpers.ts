@@ -12,16 +12,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { MultipartParser } from '@remix-run/multipart-parser';
 import { Agent, fetch } from 'undici';
-import { parseMediaType } from '../../connector/soap/media-type.js';
-import { normaliseContentId } from '../../connector/soap/mime.js';
-import { NS } from '../../registry/xml/namespaces.js';
-import { parseXml } from '../../registry/xml/parse.js';
-import { childElement, childElements } from '../../registry/xml/tree.js';
 import { CLI_MAIN, TSX } from '../cli/helpers.js';
 import { NIST_PATIENT_AUTHORITY } from '../helpers/node.js';
-import { envelope, soapContentType, type SoapResult } from '../helpers/soap.js';
+import { envelope, parseSoapAnswer, soapContentType, type SoapResult } from '../helpers/soap.js';
 
 export const HOME = 'urn:oid:2.16.578.1.12.4.5.100.1';
 
@@ -144,7 +138,7 @@ function client(url: string, agent: Agent, worker: number): WorkerClient {
         headers: { 'content-type': soapContentType(action) },
         body: envelope({ action, to: `${url}${path}`, body }),
       });
-      return parseAnswer(res.status, res.headers.get('content-type') ?? '', Buffer.from(await res.arrayBuffer()));
+      return parseSoapAnswer(res.status, res.headers.get('content-type') ?? '', Buffer.from(await res.arrayBuffer()));
     },
     async get(path) {
       const res = await fetch(`${url}${path}`, { dispatcher: agent });
@@ -168,28 +162,3 @@ export async function workerClients(url: string, n: number): Promise<Map<number,
   return found;
 }
 
-/** The SOAP answer, plain or MTOM (as test/helpers/soap.ts postRaw reads it). */
-function parseAnswer(httpStatus: number, ct: string, bytes: Buffer): SoapResult {
-  const parts = new Map<string, Buffer>();
-  let root: Buffer = bytes;
-  const type = parseMediaType(ct);
-  if (type.type === 'multipart/related') {
-    const parser = new MultipartParser(type.params.boundary!, { maxFileSize: 1e9, maxTotalSize: 1e9 });
-    const start = type.params.start !== undefined ? normaliseContentId(type.params.start) : undefined;
-    let first = true;
-    for (const p of parser.write(bytes)) {
-      const id = normaliseContentId(p.headers['content-id'] ?? '');
-      const data = Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength);
-      if (start === undefined ? first : id === start) root = data;
-      else parts.set(id, data);
-      first = false;
-    }
-    parser.finish();
-  }
-  const text = root.toString('utf8');
-  const env = parseXml(root);
-  const soapBody = childElement(env, NS.soap12, 'Body');
-  const first = soapBody ? childElements(soapBody)[0] : undefined;
-  if (!first) throw new Error(`no SOAP body element in answer: ${text.slice(0, 300)}`);
-  return { httpStatus, contentType: ct, text, envelope: env, body: first, parts };
-}

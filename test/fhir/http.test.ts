@@ -17,37 +17,24 @@ import { cx, epikrise, findDocumentsBody, getDocumentsBody, provideBody, retriev
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { ACTIONS, postSoap } from '../helpers/soap.js';
 import { auditRows } from '../wiring/helpers.js';
-import { minimalBundle, nhnBundle, type Json } from './bundles.js';
+import {
+  FNR_OID,
+  KARI_FNR,
+  minimalBundle,
+  NHN_DOC_UID,
+  NHN_DOC_UUID,
+  NHN_FNR,
+  nhnBundle,
+  patientOf,
+  REFERENCED_UUID,
+  REPLACED_UUID,
+  variant,
+  type Json,
+} from './bundles.js';
 import { documentReferenceSearchsetJson } from '../../connector/fhir/http/searchset.js';
 import { documentReferenceSearchBundle } from '../../connector/fhir/mapping/search.js';
 import { mhdWarning } from '../../connector/fhir/mapping/issues.js';
 import { canonicalDocumentEntry, fullDocumentEntry, relations } from './model-fixtures.js';
-
-const FNR_OID = '2.16.578.1.12.4.1.4.1';
-const NHN_FNR = '17855599120';
-const NHN_DOC_UUID = '00136637-d4a1-4dab-8460-994dd2a82aa4';
-const NHN_DOC_UID = '29946a9c-e77c-4c19-bc05-324d87605646';
-const KARI_FNR = '13116900216';
-/** The two stored documents the node's Minimal-option Bundle names (test/fhir/bundles.ts minimalBundle). */
-const REPLACED_UUID = 'd2a1e3f4-0b5c-4d6e-8f7a-9b0c1d2e3f4a';
-const REFERENCED_UUID = 'c7c4a0a8-52f3-4b6e-9d1a-2e3f4a5b6c7d';
-
-const patientOf = (fnr: string) => `patient.identifier=urn:oid:${FNR_OID}|${fnr}`;
-
-/**
- * NHN's Bundle for another document: its entryUUID and uniqueId replaced, the patient swapped, and
- * optionally event codes and a related identifier added (the sample has neither).
- */
-function variant(options: { entryUuid?: string; patient?: string; event?: boolean; related?: boolean } = {}): Json {
-  let text = JSON.stringify(nhnBundle());
-  text = text.replaceAll(NHN_DOC_UUID, options.entryUuid ?? randomUUID()).replaceAll(NHN_DOC_UID, randomUUID());
-  if (options.patient !== undefined) text = text.replaceAll(NHN_FNR, options.patient);
-  const bundle = JSON.parse(text) as Json;
-  const dr = bundle.entry.find((e: Json) => e.resource.resourceType === 'DocumentReference').resource;
-  if (options.event) dr.context.event = [{ coding: [{ system: 'urn:oid:2.16.578.1.12.4.5.100.9.7', code: 'KONS', display: 'Konsultasjon' }] }];
-  if (options.related) dr.context.related = [{ identifier: { system: 'urn:oid:2.16.578.1.12.4.5.100.9.8', value: 'HENV-4711' } }];
-  return bundle;
-}
 
 interface Answer {
   readonly status: number;

@@ -8,8 +8,9 @@
  * receiving side either.
  */
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { MultipartParser } from '@remix-run/multipart-parser';
-import { WSA_ANONYMOUS } from '../../connector/soap/actions.js';
+import { ACTIONS, WSA_ANONYMOUS } from '../../connector/soap/actions.js';
 import { parseMediaType } from '../../connector/soap/media-type.js';
 import { normaliseContentId } from '../../connector/soap/mime.js';
 import { NS } from '../../registry/xml/namespaces.js';
@@ -109,8 +110,11 @@ export interface SoapResult {
 /** Posts a body as it is and parses the SOAP answer. */
 export async function postRaw(url: string, body: string | Uint8Array, contentType: string): Promise<SoapResult> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : new Uint8Array(body) });
-  const ct = res.headers.get('content-type') ?? '';
-  const bytes = Buffer.from(await res.arrayBuffer());
+  return parseSoapAnswer(res.status, res.headers.get('content-type') ?? '', Buffer.from(await res.arrayBuffer()));
+}
+
+/** A SOAP answer as received (HTTP status, Content-Type, bytes), plain or MTOM, parsed. */
+export function parseSoapAnswer(httpStatus: number, ct: string, bytes: Buffer): SoapResult {
   const parts = new Map<string, Buffer>();
   let root: Buffer = bytes;
   const type = parseMediaType(ct);
@@ -133,10 +137,34 @@ export async function postRaw(url: string, body: string | Uint8Array, contentTyp
   const soapBody = childElement(env, NS.soap12, 'Body');
   const first = soapBody ? childElements(soapBody)[0] : undefined;
   if (!first) throw new Error(`no SOAP body element in answer: ${text.slice(0, 300)}`);
-  return { httpStatus: res.status, contentType: ct, text, envelope: env, body: first, parts };
+  return { httpStatus, contentType: ct, text, envelope: env, body: first, parts };
 }
 
 /** A plain SOAP 1.2 request to `url` (also its wsa:To), with optional extra header blocks. */
 export function postSoap(url: string, action: string, bodyXml: string, extraHeaders = ''): Promise<SoapResult> {
   return postRaw(url, envelope({ action, to: url, body: bodyXml, headers: extraHeaders }), soapContentType(action));
+}
+
+/**
+ * An ITI-42 carrying `bodyXml`, on a connection of its own, whose body is sent in two halves: the
+ * first now, the second by `finish` (a request in flight, for tests of a graceful stop).
+ */
+export function halfSentRegistration(url: string, bodyXml: string): { finish: () => void; answer: Promise<{ status: number; body: string }> } {
+  const body = Buffer.from(envelope({ action: ACTIONS.iti42.request, to: `${url}/xds/registry`, body: bodyXml }));
+  const half = Math.floor(body.length / 2);
+  const req = request(`${url}/xds/registry`, {
+    method: 'POST',
+    agent: false,
+    headers: { 'content-type': soapContentType(ACTIONS.iti42.request), 'content-length': body.length },
+  });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+  });
+  req.write(body.subarray(0, half));
+  return { finish: () => req.end(body.subarray(half)), answer };
 }

@@ -14,23 +14,8 @@ import { relationshipsOf, restampRelationshipSources } from '../../registry/rela
 import { openEmbeddedStore } from '../../registry/store/embedded/embedded-store.js';
 import { EMBEDDED_FILE_NAME } from '../../registry/store/open.js';
 import type { RegistryStore } from '../../registry/store/store.js';
-import { minimalBundle, nhnBundle, type Json } from '../fhir/bundles.js';
+import { KARI_FNR, minimalBundle, patientOf, REFERENCED_UUID, REPLACED_UUID, variant, type Json } from '../fhir/bundles.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-
-const FNR_OID = '2.16.578.1.12.4.1.4.1';
-const NHN_FNR = '17855599120';
-const NHN_DOC_UUID = '00136637-d4a1-4dab-8460-994dd2a82aa4';
-const NHN_DOC_UID = '29946a9c-e77c-4c19-bc05-324d87605646';
-const KARI_FNR = '13116900216';
-/** The stored documents the node's Minimal-option Bundle names: it replaces the first and references the second. */
-const REPLACED_UUID = 'd2a1e3f4-0b5c-4d6e-8f7a-9b0c1d2e3f4a';
-const REFERENCED_UUID = 'c7c4a0a8-52f3-4b6e-9d1a-2e3f4a5b6c7d';
-
-/** NHN's Bundle as another document of Kari's, with this entryUUID. */
-function kariDocument(entryUuid: string): Json {
-  const text = JSON.stringify(nhnBundle()).replaceAll(NHN_DOC_UUID, entryUuid).replaceAll(NHN_DOC_UID, randomUUID()).replaceAll(NHN_FNR, KARI_FNR);
-  return JSON.parse(text) as Json;
-}
 
 async function post(url: string, body: Json): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
@@ -39,7 +24,7 @@ async function post(url: string, body: Json): Promise<void> {
 
 /** Kari's current DocumentReferences, by id: their relatesTo (or undefined). */
 async function currentRelatesTo(base: string): Promise<Map<string, Json>> {
-  const res = await fetch(`${base}/DocumentReference?patient.identifier=urn:oid:${FNR_OID}|${KARI_FNR}&status=current`);
+  const res = await fetch(`${base}/DocumentReference?${patientOf(KARI_FNR)}&status=current`);
   expect(res.status).to.equal(200);
   const bundle = (await res.json()) as Json;
   return new Map((bundle.entry as Json[]).map((e) => [e.resource.id as string, e.resource.relatesTo]));
@@ -55,7 +40,7 @@ describe('Document relationships remembered per entry', function () {
   before(async () => {
     node = await startTestNode({ registry: { patientIds: { acceptSyntheticNorwegianIds: true } } });
     base = `${node.url}/fhir`;
-    for (const uuid of [REPLACED_UUID, REFERENCED_UUID]) await post(base, kariDocument(uuid));
+    for (const uuid of [REPLACED_UUID, REFERENCED_UUID]) await post(base, variant({ entryUuid: uuid, patient: KARI_FNR }));
     await post(base, minimalBundle());
     const [rplc] = (await node.registry.store.find({ type: 'Association', associationType: ASSOCIATION_TYPE.RPLC, targetUuid: `urn:uuid:${REPLACED_UUID}` })) as Association[];
     replacement = rplc!.sourceUuid;
