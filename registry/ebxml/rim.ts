@@ -6,7 +6,7 @@ import { hash } from 'node:crypto';
 import { error, RegistryFailure } from '../model/errors.js';
 import { STATUS_URN_PREFIX, type AvailabilityStatus, type Author, type Code, type LocalizedText, type Slot } from '../model/metadata.js';
 import { NS } from '../xml/namespaces.js';
-import { childElement, childElements, isElement, textContent, type XmlElement, type XmlNode } from '../xml/tree.js';
+import { childElement, childElements, ElementTreeBuilder, isElement, textContent, type ElementSink, type XmlElement, type XmlNode } from '../xml/tree.js';
 import { OBJECT_TYPE, SLOT } from './constants.js';
 
 const XML_LANG = `{${NS.xml}}lang`;
@@ -168,83 +168,108 @@ export function withoutUndefined<T extends object>(o: T): T {
 
 // ---------------------------------------------------------------- writing
 //
-// A LeafClass answer of 50 entries is ~20,000 elements, so these build XmlElement literals
-// directly (the shape `el` makes) with only defined attributes set, in the order they are written,
-// instead of going through `el`'s filtering copies and intermediate Slot/Classification objects.
+// A LeafClass answer of 50 entries is ~20,000 elements. The writers below describe each element
+// once, as calls on an ElementSink (registry/xml/tree.ts), with only defined attributes, in the
+// order they are written: the same calls build a readable tree (requests, tests) or write a
+// fragment's text directly (answers), so the two can never disagree.
 
 const RIM = NS.rim;
-const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
 
-function rim(local: string, attrs: Readonly<Record<string, string>>, children: readonly XmlNode[]): XmlElement {
-  return { ns: RIM, local, attrs, children };
+/** rim:Slot with its ValueList (an empty list is written as such: extra slots may have no values). */
+export function writeSlot(w: ElementSink, name: string, slotType: string | undefined, values: readonly string[]): void {
+  w.start(RIM, 'Slot');
+  w.attr('name', name);
+  if (slotType !== undefined) w.attr('slotType', slotType);
+  w.start(RIM, 'ValueList');
+  for (let i = 0; i < values.length; i++) {
+    w.start(RIM, 'Value');
+    w.text(values[i]!);
+    w.end();
+  }
+  w.end();
+  w.end();
 }
 
-/** rim:Slot with its ValueList. */
+/** rim:Slot as a tree (the parameters of a query request). */
 export function slotElement(slot: Slot): XmlElement {
-  return slotOf(slot.name, slot.slotType, slot.values);
+  const tree = new ElementTreeBuilder();
+  writeSlot(tree, slot.name, slot.slotType, slot.values);
+  return tree.element();
 }
 
-function slotOf(name: string, slotType: string | undefined, values: readonly string[]): XmlElement {
-  const list: XmlElement[] = [];
-  for (let i = 0; i < values.length; i++) list.push(rim('Value', NO_ATTRIBUTES, [values[i]!]));
-  return rim('Slot', slotType === undefined ? { name } : { name, slotType }, [rim('ValueList', NO_ATTRIBUTES, list)]);
+/** A slot element per slot. */
+export function writeSlots(w: ElementSink, slots: readonly Slot[]): void {
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    writeSlot(w, slot.name, slot.slotType, slot.values);
+  }
 }
 
-/** Appends a slot element per slot. */
-export function pushSlots(out: XmlNode[], slots: readonly Slot[]): void {
-  for (let i = 0; i < slots.length; i++) out.push(slotElement(slots[i]!));
+/** A Slot with one value, unless the value is absent. */
+export function writeSingleSlot(w: ElementSink, name: string, value: string | undefined): void {
+  if (value === undefined) return;
+  w.start(RIM, 'Slot');
+  w.attr('name', name);
+  w.start(RIM, 'ValueList');
+  w.start(RIM, 'Value');
+  w.text(value);
+  w.end();
+  w.end();
+  w.end();
 }
 
-/** Appends a Slot with one value, unless the value is absent. */
-export function pushSingleSlot(out: XmlNode[], name: string, value: string | undefined): void {
-  if (value !== undefined) out.push(rim('Slot', { name }, [rim('ValueList', NO_ATTRIBUTES, [rim('Value', NO_ATTRIBUTES, [value])])]));
+/** A Slot with these values, unless there are none. */
+export function writeListSlot(w: ElementSink, name: string, values: readonly string[]): void {
+  if (values.length > 0) writeSlot(w, name, undefined, values);
 }
 
-/** Appends a Slot with these values, unless there are none. */
-export function pushListSlot(out: XmlNode[], name: string, values: readonly string[]): void {
-  if (values.length > 0) out.push(slotOf(name, undefined, values));
-}
-
-export function localizedElement(local: 'Name' | 'Description', text: LocalizedText | undefined): XmlElement | undefined {
-  if (text === undefined) return undefined;
-  const attrs: Record<string, string> = {};
-  if (text.lang !== undefined) attrs[XML_LANG] = text.lang;
-  if (text.charset !== undefined) attrs['charset'] = text.charset;
-  if (text.value !== undefined) attrs['value'] = text.value;
-  return rim(local, NO_ATTRIBUTES, [rim('LocalizedString', attrs, [])]);
-}
-
-/** Appends rim:Name or rim:Description, unless the text is absent. */
-export function pushLocalized(out: XmlNode[], local: 'Name' | 'Description', text: LocalizedText | undefined): void {
-  if (text !== undefined) out.push(localizedElement(local, text)!);
+/** rim:Name or rim:Description with its LocalizedString, unless the text is absent. */
+export function writeLocalized(w: ElementSink, local: 'Name' | 'Description', text: LocalizedText | undefined): void {
+  if (text === undefined) return;
+  w.start(RIM, local);
+  w.start(RIM, 'LocalizedString');
+  if (text.lang !== undefined) w.attr(XML_LANG, text.lang);
+  if (text.charset !== undefined) w.attr('charset', text.charset);
+  if (text.value !== undefined) w.attr('value', text.value);
+  w.end();
+  w.end();
 }
 
 /** A Classification as the model keeps it (extra classifications); `id` is the one to write. */
-export function classificationElement(c: RimClassification, id: string, classifiedObject: string): XmlElement {
-  const attrs: Record<string, string> = { id, objectType: OBJECT_TYPE.Classification };
-  if (c.classificationScheme !== undefined) attrs['classificationScheme'] = c.classificationScheme;
-  if (c.classificationNode !== undefined) attrs['classificationNode'] = c.classificationNode;
-  attrs['classifiedObject'] = classifiedObject;
-  if (c.nodeRepresentation !== undefined) attrs['nodeRepresentation'] = c.nodeRepresentation;
-  const children: XmlNode[] = [];
-  pushSlots(children, c.slots);
-  pushLocalized(children, 'Name', c.name);
-  return rim('Classification', attrs, children);
+export function writeClassification(w: ElementSink, c: RimClassification, id: string, classifiedObject: string): void {
+  w.start(RIM, 'Classification');
+  w.attr('id', id);
+  w.attr('objectType', OBJECT_TYPE.Classification);
+  if (c.classificationScheme !== undefined) w.attr('classificationScheme', c.classificationScheme);
+  if (c.classificationNode !== undefined) w.attr('classificationNode', c.classificationNode);
+  w.attr('classifiedObject', classifiedObject);
+  if (c.nodeRepresentation !== undefined) w.attr('nodeRepresentation', c.nodeRepresentation);
+  writeSlots(w, c.slots);
+  writeLocalized(w, 'Name', c.name);
+  w.end();
 }
 
 /** The Classification of a coded value: nodeRepresentation, codingScheme slot, display name. */
-export function codeClassificationElement(code: Code, scheme: string, id: string, classifiedObject: string): XmlElement {
-  const attrs: Record<string, string> = { id, objectType: OBJECT_TYPE.Classification, classificationScheme: scheme, classifiedObject };
-  if (code.code !== undefined) attrs['nodeRepresentation'] = code.code;
-  const children: XmlNode[] = [];
-  if (code.scheme !== undefined) pushSingleSlot(children, 'codingScheme', code.scheme);
-  pushLocalized(children, 'Name', code.displayName);
-  return rim('Classification', attrs, children);
+export function writeCodeClassification(w: ElementSink, code: Code, scheme: string, id: string, classifiedObject: string): void {
+  w.start(RIM, 'Classification');
+  w.attr('id', id);
+  w.attr('objectType', OBJECT_TYPE.Classification);
+  w.attr('classificationScheme', scheme);
+  w.attr('classifiedObject', classifiedObject);
+  if (code.code !== undefined) w.attr('nodeRepresentation', code.code);
+  if (code.scheme !== undefined) writeSingleSlot(w, 'codingScheme', code.scheme);
+  writeLocalized(w, 'Name', code.displayName);
+  w.end();
 }
 
 /** A Classification that only names a ClassificationNode (SubmissionSet, Folder). */
-export function nodeClassificationElement(node: string, id: string, classifiedObject: string): XmlElement {
-  return rim('Classification', { id, objectType: OBJECT_TYPE.Classification, classificationNode: node, classifiedObject }, []);
+export function writeNodeClassification(w: ElementSink, node: string, id: string, classifiedObject: string): void {
+  w.start(RIM, 'Classification');
+  w.attr('id', id);
+  w.attr('objectType', OBJECT_TYPE.Classification);
+  w.attr('classificationNode', node);
+  w.attr('classifiedObject', classifiedObject);
+  w.end();
 }
 
 /**
@@ -252,29 +277,31 @@ export function nodeClassificationElement(node: string, id: string, classifiedOb
  * authorPerson, authorInstitution, authorRole, authorSpecialty, authorTelecommunication (those
  * with a value), then any others the submission carried.
  */
-export function authorClassificationElement(a: Author, scheme: string, id: string, classifiedObject: string): XmlElement {
-  const children: XmlNode[] = [];
-  pushSingleSlot(children, SLOT.authorPerson, a.person);
-  pushListSlot(children, SLOT.authorInstitution, a.institutions);
-  pushListSlot(children, SLOT.authorRole, a.roles);
-  pushListSlot(children, SLOT.authorSpecialty, a.specialties);
-  pushListSlot(children, SLOT.authorTelecommunication, a.telecommunications);
-  if (a.extraSlots !== undefined) pushSlots(children, a.extraSlots);
-  return rim(
-    'Classification',
-    { id, objectType: OBJECT_TYPE.Classification, classificationScheme: scheme, classifiedObject, nodeRepresentation: '' },
-    children,
-  );
+export function writeAuthorClassification(w: ElementSink, a: Author, scheme: string, id: string, classifiedObject: string): void {
+  w.start(RIM, 'Classification');
+  w.attr('id', id);
+  w.attr('objectType', OBJECT_TYPE.Classification);
+  w.attr('classificationScheme', scheme);
+  w.attr('classifiedObject', classifiedObject);
+  w.attr('nodeRepresentation', '');
+  writeSingleSlot(w, SLOT.authorPerson, a.person);
+  writeListSlot(w, SLOT.authorInstitution, a.institutions);
+  writeListSlot(w, SLOT.authorRole, a.roles);
+  writeListSlot(w, SLOT.authorSpecialty, a.specialties);
+  writeListSlot(w, SLOT.authorTelecommunication, a.telecommunications);
+  if (a.extraSlots !== undefined) writeSlots(w, a.extraSlots);
+  w.end();
 }
 
-export function externalIdentifierElement(x: RimExternalIdentifier, id: string, registryObject: string): XmlElement {
-  const attrs: Record<string, string> = { id, objectType: OBJECT_TYPE.ExternalIdentifier };
-  if (x.identificationScheme !== undefined) attrs['identificationScheme'] = x.identificationScheme;
-  attrs['registryObject'] = registryObject;
-  if (x.value !== undefined) attrs['value'] = x.value;
-  const children: XmlNode[] = [];
-  pushLocalized(children, 'Name', x.name);
-  return rim('ExternalIdentifier', attrs, children);
+export function writeExternalIdentifier(w: ElementSink, x: RimExternalIdentifier, id: string, registryObject: string): void {
+  w.start(RIM, 'ExternalIdentifier');
+  w.attr('id', id);
+  w.attr('objectType', OBJECT_TYPE.ExternalIdentifier);
+  if (x.identificationScheme !== undefined) w.attr('identificationScheme', x.identificationScheme);
+  w.attr('registryObject', registryObject);
+  if (x.value !== undefined) w.attr('value', x.value);
+  writeLocalized(w, 'Name', x.name);
+  w.end();
 }
 
 export function statusUrn(status: AvailabilityStatus): string {

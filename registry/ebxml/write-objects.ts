@@ -6,8 +6,8 @@
  */
 import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, SubmissionSet } from '../model/metadata.js';
 import { NS } from '../xml/namespaces.js';
-import { serializeFragment } from '../xml/serialize.js';
-import type { XmlElement, XmlNode } from '../xml/tree.js';
+import { FragmentWriter } from '../xml/serialize.js';
+import { ElementTreeBuilder, type ElementSink, type XmlElement } from '../xml/tree.js';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
   CLASSIFICATION_NODE,
@@ -19,196 +19,232 @@ import {
   SUBMISSION_SET_SCHEME,
 } from './constants.js';
 import {
-  authorClassificationElement,
-  classificationElement,
-  codeClassificationElement,
   derivedId,
-  externalIdentifierElement,
-  nodeClassificationElement,
-  pushListSlot,
-  pushLocalized,
-  pushSingleSlot,
-  pushSlots,
   statusUrn,
+  writeAuthorClassification,
+  writeClassification,
+  writeCodeClassification,
+  writeExternalIdentifier,
+  writeListSlot,
+  writeLocalized,
+  writeNodeClassification,
+  writeSingleSlot,
+  writeSlots,
 } from './rim.js';
 
+/** A registry object's LeafClass element as a readable tree (requests, tests). */
 export function registryObjectElement(o: RegistryObject): XmlElement {
+  const tree = new ElementTreeBuilder();
+  writeRegistryObject(tree, o);
+  return tree.element();
+}
+
+/** Writes a registry object's LeafClass element to `w`: the one description of each object type. */
+export function writeRegistryObject(w: ElementSink, o: RegistryObject): void {
   switch (o.type) {
     case 'DocumentEntry':
-      return documentEntryElement(o);
+      return writeDocumentEntry(w, o);
     case 'SubmissionSet':
-      return submissionSetElement(o);
+      return writeSubmissionSet(w, o);
     case 'Folder':
-      return folderElement(o);
+      return writeFolder(w, o);
     case 'Association':
-      return associationElement(o);
+      return writeAssociation(w, o);
   }
 }
 
 const RIM = NS.rim;
 
 /**
- * Collects an object's Classifications and ExternalIdentifiers and numbers them for derived ids.
- * Every child takes the next position whether or not it has an id of its own, so a derived id
- * depends only on what comes before it in this fixed order.
+ * Ids of an object's Classifications and ExternalIdentifiers. Each child takes the next position
+ * whether or not it has an id of its own, so a derived id depends only on what comes before it in
+ * one fixed order: the object's own classifications, its own external identifiers, the extra
+ * classifications, the extra identifiers. ebRIM's schema wants every Classification before every
+ * ExternalIdentifier, so the writers reserve the own identifiers' positions, write the extra
+ * classifications after them, and come back for the identifiers.
  */
-class Children {
-  private position = 0;
-  readonly classifications: XmlElement[] = [];
-  readonly identifiers: XmlElement[] = [];
-  constructor(private readonly owner: string) {}
+class ChildIds {
+  private next = 0;
+  constructor(readonly owner: string) {}
 
-  private nextId(own: string | undefined): string {
-    const id = own ?? derivedId(this.owner, this.position);
-    this.position++;
+  take(own?: string): string {
+    const id = own ?? derivedId(this.owner, this.next);
+    this.next++;
     return id;
   }
 
-  code(code: Code | undefined, scheme: string): void {
-    if (code !== undefined) this.classifications.push(codeClassificationElement(code, scheme, this.nextId(undefined), this.owner));
+  /** Skips `n` positions and returns the first of them. */
+  reserve(n: number): number {
+    const first = this.next;
+    this.next += n;
+    return first;
   }
 
-  codes(codes: readonly Code[] | undefined, scheme: string): void {
-    if (codes !== undefined) for (let i = 0; i < codes.length; i++) this.code(codes[i], scheme);
+  at(position: number): string {
+    return derivedId(this.owner, position);
+  }
+}
+
+function writeCode(w: ElementSink, ids: ChildIds, code: Code | undefined, scheme: string): void {
+  if (code !== undefined) writeCodeClassification(w, code, scheme, ids.take(), ids.owner);
+}
+
+function writeCodes(w: ElementSink, ids: ChildIds, codes: readonly Code[] | undefined, scheme: string): void {
+  if (codes !== undefined) for (let i = 0; i < codes.length; i++) writeCodeClassification(w, codes[i]!, scheme, ids.take(), ids.owner);
+}
+
+function writeAuthors(w: ElementSink, ids: ChildIds, authors: readonly Author[], scheme: string): void {
+  for (let i = 0; i < authors.length; i++) writeAuthorClassification(w, authors[i]!, scheme, ids.take(), ids.owner);
+}
+
+/**
+ * An object's own ExternalIdentifiers (scheme and value; absent values skipped), written after the
+ * extra Classifications, at the positions reserved for them before those (see ChildIds).
+ */
+class OwnIdentifiers {
+  private readonly schemes: string[] = [];
+  private readonly values: string[] = [];
+
+  add(scheme: string, value: string | undefined): this {
+    if (value !== undefined) {
+      this.schemes.push(scheme);
+      this.values.push(value);
+    }
+    return this;
   }
 
-  node(node: string): void {
-    this.classifications.push(nodeClassificationElement(node, this.nextId(undefined), this.owner));
-  }
-
-  authors(authors: readonly Author[], scheme: string): void {
-    for (let i = 0; i < authors.length; i++) this.classifications.push(authorClassificationElement(authors[i]!, scheme, this.nextId(undefined), this.owner));
-  }
-
-  identifier(scheme: string, value: string | undefined): void {
-    if (value === undefined) return;
-    const name = EXTERNAL_IDENTIFIER_NAME[scheme];
-    const id = this.nextId(undefined);
-    this.identifiers.push(externalIdentifierElement(name === undefined ? { identificationScheme: scheme, value } : { identificationScheme: scheme, value, name: { value: name } }, id, this.owner));
-  }
-
-  extra(extra: ExtraMetadata): void {
-    for (const c of extra.classifications) this.classifications.push(classificationElement(c, this.nextId(c.id), this.owner));
-    for (const x of extra.externalIdentifiers) this.identifiers.push(externalIdentifierElement(x, this.nextId(x.id), this.owner));
-  }
-
-  /** Appends the Classifications, then the ExternalIdentifiers (the order ebRIM's schema requires). */
-  appendTo(out: XmlNode[]): void {
-    for (let i = 0; i < this.classifications.length; i++) out.push(this.classifications[i]!);
-    for (let i = 0; i < this.identifiers.length; i++) out.push(this.identifiers[i]!);
+  /** Writes the extra Classifications after reserving this object's identifiers, then the identifiers, then the extra ones. */
+  writeWithExtra(w: ElementSink, ids: ChildIds, extra: ExtraMetadata): void {
+    const first = ids.reserve(this.schemes.length);
+    const classifications = extra.classifications;
+    for (let i = 0; i < classifications.length; i++) {
+      const c = classifications[i]!;
+      writeClassification(w, c, ids.take(c.id), ids.owner);
+    }
+    for (let i = 0; i < this.schemes.length; i++) {
+      const scheme = this.schemes[i]!;
+      const name = EXTERNAL_IDENTIFIER_NAME[scheme];
+      const value = this.values[i]!;
+      writeExternalIdentifier(w, name === undefined ? { identificationScheme: scheme, value } : { identificationScheme: scheme, value, name: { value: name } }, ids.at(first + i), ids.owner);
+    }
+    const identifiers = extra.externalIdentifiers;
+    for (let i = 0; i < identifiers.length; i++) {
+      const x = identifiers[i]!;
+      writeExternalIdentifier(w, x, ids.take(x.id), ids.owner);
+    }
   }
 }
 
 /** id, lid, status, home of a DocumentEntry, SubmissionSet or Folder, in that order. */
-function commonAttributes(o: DocumentEntry | SubmissionSet | Folder): Record<string, string> {
-  const attrs: Record<string, string> = { id: o.entryUuid };
-  if (o.logicalUuid !== undefined) attrs['lid'] = o.logicalUuid;
-  attrs['status'] = statusUrn(o.availabilityStatus);
-  if (o.homeCommunityId !== undefined) attrs['home'] = o.homeCommunityId;
-  return attrs;
+function writeCommonAttributes(w: ElementSink, o: DocumentEntry | SubmissionSet | Folder): void {
+  w.attr('id', o.entryUuid);
+  if (o.logicalUuid !== undefined) w.attr('lid', o.logicalUuid);
+  w.attr('status', statusUrn(o.availabilityStatus));
+  if (o.homeCommunityId !== undefined) w.attr('home', o.homeCommunityId);
 }
 
-/** After the object's own slots (already in `out`): its extra slots, Name, Description, VersionInfo. */
-function finishHeader(out: XmlNode[], o: DocumentEntry | SubmissionSet | Folder): void {
-  pushSlots(out, o.extra.slots);
-  pushLocalized(out, 'Name', o.title);
-  pushLocalized(out, 'Description', o.comments);
-  if (o.version !== undefined) out.push({ ns: RIM, local: 'VersionInfo', attrs: { versionName: o.version }, children: [] });
+/** After the object's own slots: its extra slots, Name, Description, VersionInfo. */
+function writeHeaderEnd(w: ElementSink, o: DocumentEntry | SubmissionSet | Folder): void {
+  writeSlots(w, o.extra.slots);
+  writeLocalized(w, 'Name', o.title);
+  writeLocalized(w, 'Description', o.comments);
+  if (o.version !== undefined) {
+    w.start(RIM, 'VersionInfo');
+    w.attr('versionName', o.version);
+    w.end();
+  }
 }
 
-function documentEntryElement(d: DocumentEntry): XmlElement {
-  const kids = new Children(d.entryUuid);
-  kids.authors(d.authors, DOCUMENT_ENTRY_SCHEME.author);
-  kids.code(d.classCode, DOCUMENT_ENTRY_SCHEME.classCode);
-  kids.codes(d.confidentialityCodes, DOCUMENT_ENTRY_SCHEME.confidentialityCode);
-  kids.codes(d.eventCodes, DOCUMENT_ENTRY_SCHEME.eventCodeList);
-  kids.code(d.formatCode, DOCUMENT_ENTRY_SCHEME.formatCode);
-  kids.code(d.healthcareFacilityTypeCode, DOCUMENT_ENTRY_SCHEME.healthcareFacilityTypeCode);
-  kids.code(d.practiceSettingCode, DOCUMENT_ENTRY_SCHEME.practiceSettingCode);
-  kids.code(d.typeCode, DOCUMENT_ENTRY_SCHEME.typeCode);
-  kids.identifier(DOCUMENT_ENTRY_SCHEME.patientId, d.patientId);
-  kids.identifier(DOCUMENT_ENTRY_SCHEME.uniqueId, d.uniqueId);
-  kids.extra(d.extra);
-  const children: XmlNode[] = [];
-  pushSingleSlot(children, SLOT.creationTime, d.creationTime);
-  pushSingleSlot(children, SLOT.hash, d.hash);
-  pushSingleSlot(children, SLOT.languageCode, d.languageCode);
-  pushSingleSlot(children, SLOT.legalAuthenticator, d.legalAuthenticator);
-  pushSingleSlot(children, SLOT.repositoryUniqueId, d.repositoryUniqueId);
-  pushSingleSlot(children, SLOT.serviceStartTime, d.serviceStartTime);
-  pushSingleSlot(children, SLOT.serviceStopTime, d.serviceStopTime);
-  pushSingleSlot(children, SLOT.size, d.size);
-  pushSingleSlot(children, SLOT.sourcePatientId, d.sourcePatientId);
-  pushListSlot(children, SLOT.sourcePatientInfo, d.sourcePatientInfo);
-  pushSingleSlot(children, SLOT.uri, d.uri);
-  pushListSlot(children, SLOT.referenceIdList, d.referenceIdList);
-  pushSingleSlot(children, SLOT.documentAvailability, d.documentAvailability);
-  finishHeader(children, d);
-  kids.appendTo(children);
-  const attrs = commonAttributes(d);
-  if (d.objectType !== undefined) attrs['objectType'] = d.objectType;
-  if (d.mimeType !== undefined) attrs['mimeType'] = d.mimeType;
-  return { ns: RIM, local: 'ExtrinsicObject', attrs, children };
+function writeDocumentEntry(w: ElementSink, d: DocumentEntry): void {
+  w.start(RIM, 'ExtrinsicObject');
+  writeCommonAttributes(w, d);
+  if (d.objectType !== undefined) w.attr('objectType', d.objectType);
+  if (d.mimeType !== undefined) w.attr('mimeType', d.mimeType);
+  writeSingleSlot(w, SLOT.creationTime, d.creationTime);
+  writeSingleSlot(w, SLOT.hash, d.hash);
+  writeSingleSlot(w, SLOT.languageCode, d.languageCode);
+  writeSingleSlot(w, SLOT.legalAuthenticator, d.legalAuthenticator);
+  writeSingleSlot(w, SLOT.repositoryUniqueId, d.repositoryUniqueId);
+  writeSingleSlot(w, SLOT.serviceStartTime, d.serviceStartTime);
+  writeSingleSlot(w, SLOT.serviceStopTime, d.serviceStopTime);
+  writeSingleSlot(w, SLOT.size, d.size);
+  writeSingleSlot(w, SLOT.sourcePatientId, d.sourcePatientId);
+  writeListSlot(w, SLOT.sourcePatientInfo, d.sourcePatientInfo);
+  writeSingleSlot(w, SLOT.uri, d.uri);
+  writeListSlot(w, SLOT.referenceIdList, d.referenceIdList);
+  writeSingleSlot(w, SLOT.documentAvailability, d.documentAvailability);
+  writeHeaderEnd(w, d);
+  const ids = new ChildIds(d.entryUuid);
+  writeAuthors(w, ids, d.authors, DOCUMENT_ENTRY_SCHEME.author);
+  writeCode(w, ids, d.classCode, DOCUMENT_ENTRY_SCHEME.classCode);
+  writeCodes(w, ids, d.confidentialityCodes, DOCUMENT_ENTRY_SCHEME.confidentialityCode);
+  writeCodes(w, ids, d.eventCodes, DOCUMENT_ENTRY_SCHEME.eventCodeList);
+  writeCode(w, ids, d.formatCode, DOCUMENT_ENTRY_SCHEME.formatCode);
+  writeCode(w, ids, d.healthcareFacilityTypeCode, DOCUMENT_ENTRY_SCHEME.healthcareFacilityTypeCode);
+  writeCode(w, ids, d.practiceSettingCode, DOCUMENT_ENTRY_SCHEME.practiceSettingCode);
+  writeCode(w, ids, d.typeCode, DOCUMENT_ENTRY_SCHEME.typeCode);
+  new OwnIdentifiers()
+    .add(DOCUMENT_ENTRY_SCHEME.patientId, d.patientId)
+    .add(DOCUMENT_ENTRY_SCHEME.uniqueId, d.uniqueId)
+    .writeWithExtra(w, ids, d.extra);
+  w.end();
 }
 
-function submissionSetElement(s: SubmissionSet): XmlElement {
-  const kids = new Children(s.entryUuid);
-  kids.node(CLASSIFICATION_NODE.SubmissionSet);
-  if (s.limitedMetadata) kids.node(CLASSIFICATION_NODE.SubmissionSetLimitedMetadata);
-  kids.authors(s.authors, SUBMISSION_SET_SCHEME.author);
-  kids.code(s.contentTypeCode, SUBMISSION_SET_SCHEME.contentTypeCode);
-  kids.identifier(SUBMISSION_SET_SCHEME.patientId, s.patientId);
-  kids.identifier(SUBMISSION_SET_SCHEME.sourceId, s.sourceId);
-  kids.identifier(SUBMISSION_SET_SCHEME.uniqueId, s.uniqueId);
-  kids.extra(s.extra);
-  const children: XmlNode[] = [];
-  pushSingleSlot(children, SLOT.submissionTime, s.submissionTime);
-  pushListSlot(children, SLOT.intendedRecipient, s.intendedRecipients);
-  finishHeader(children, s);
-  kids.appendTo(children);
-  const attrs = commonAttributes(s);
-  attrs['objectType'] = OBJECT_TYPE.RegistryPackage;
-  return { ns: RIM, local: 'RegistryPackage', attrs, children };
+function writeSubmissionSet(w: ElementSink, s: SubmissionSet): void {
+  w.start(RIM, 'RegistryPackage');
+  writeCommonAttributes(w, s);
+  w.attr('objectType', OBJECT_TYPE.RegistryPackage);
+  writeSingleSlot(w, SLOT.submissionTime, s.submissionTime);
+  writeListSlot(w, SLOT.intendedRecipient, s.intendedRecipients);
+  writeHeaderEnd(w, s);
+  const ids = new ChildIds(s.entryUuid);
+  writeNodeClassification(w, CLASSIFICATION_NODE.SubmissionSet, ids.take(), ids.owner);
+  if (s.limitedMetadata) writeNodeClassification(w, CLASSIFICATION_NODE.SubmissionSetLimitedMetadata, ids.take(), ids.owner);
+  writeAuthors(w, ids, s.authors, SUBMISSION_SET_SCHEME.author);
+  writeCode(w, ids, s.contentTypeCode, SUBMISSION_SET_SCHEME.contentTypeCode);
+  new OwnIdentifiers()
+    .add(SUBMISSION_SET_SCHEME.patientId, s.patientId)
+    .add(SUBMISSION_SET_SCHEME.sourceId, s.sourceId)
+    .add(SUBMISSION_SET_SCHEME.uniqueId, s.uniqueId)
+    .writeWithExtra(w, ids, s.extra);
+  w.end();
 }
 
-function folderElement(f: Folder): XmlElement {
-  const kids = new Children(f.entryUuid);
-  kids.node(CLASSIFICATION_NODE.Folder);
-  kids.codes(f.codeList, FOLDER_SCHEME.codeList);
-  kids.identifier(FOLDER_SCHEME.patientId, f.patientId);
-  kids.identifier(FOLDER_SCHEME.uniqueId, f.uniqueId);
-  kids.extra(f.extra);
-  const children: XmlNode[] = [];
-  pushSingleSlot(children, SLOT.lastUpdateTime, f.lastUpdateTime);
-  finishHeader(children, f);
-  kids.appendTo(children);
-  const attrs = commonAttributes(f);
-  attrs['objectType'] = OBJECT_TYPE.RegistryPackage;
-  return { ns: RIM, local: 'RegistryPackage', attrs, children };
+function writeFolder(w: ElementSink, f: Folder): void {
+  w.start(RIM, 'RegistryPackage');
+  writeCommonAttributes(w, f);
+  w.attr('objectType', OBJECT_TYPE.RegistryPackage);
+  writeSingleSlot(w, SLOT.lastUpdateTime, f.lastUpdateTime);
+  writeHeaderEnd(w, f);
+  const ids = new ChildIds(f.entryUuid);
+  writeNodeClassification(w, CLASSIFICATION_NODE.Folder, ids.take(), ids.owner);
+  writeCodes(w, ids, f.codeList, FOLDER_SCHEME.codeList);
+  new OwnIdentifiers()
+    .add(FOLDER_SCHEME.patientId, f.patientId)
+    .add(FOLDER_SCHEME.uniqueId, f.uniqueId)
+    .writeWithExtra(w, ids, f.extra);
+  w.end();
 }
 
-function associationElement(a: Association): XmlElement {
-  const kids = new Children(a.entryUuid);
-  kids.codes(a.documentation, ASSOCIATION_DOCUMENTATION_SCHEME);
-  kids.extra(a.extra);
-  const children: XmlNode[] = [];
-  pushSingleSlot(children, SLOT.submissionSetStatus, a.submissionSetStatus);
-  pushSingleSlot(children, SLOT.previousVersion, a.previousVersion);
-  pushSingleSlot(children, SLOT.associationPropagation, a.associationPropagation);
-  pushSingleSlot(children, SLOT.originalStatus, a.originalStatus);
-  pushSingleSlot(children, SLOT.newStatus, a.newStatus);
-  pushSlots(children, a.extra.slots);
-  kids.appendTo(children);
-  const attrs: Record<string, string> = {
-    id: a.entryUuid,
-    objectType: OBJECT_TYPE.Association,
-    associationType: a.associationType,
-    sourceObject: a.sourceUuid,
-    targetObject: a.targetUuid,
-    status: statusUrn(a.availabilityStatus),
-  };
-  if (a.homeCommunityId !== undefined) attrs['home'] = a.homeCommunityId;
-  return { ns: RIM, local: 'Association', attrs, children };
+function writeAssociation(w: ElementSink, a: Association): void {
+  w.start(RIM, 'Association');
+  w.attr('id', a.entryUuid);
+  w.attr('objectType', OBJECT_TYPE.Association);
+  w.attr('associationType', a.associationType);
+  w.attr('sourceObject', a.sourceUuid);
+  w.attr('targetObject', a.targetUuid);
+  w.attr('status', statusUrn(a.availabilityStatus));
+  if (a.homeCommunityId !== undefined) w.attr('home', a.homeCommunityId);
+  writeSingleSlot(w, SLOT.submissionSetStatus, a.submissionSetStatus);
+  writeSingleSlot(w, SLOT.previousVersion, a.previousVersion);
+  writeSingleSlot(w, SLOT.associationPropagation, a.associationPropagation);
+  writeSingleSlot(w, SLOT.originalStatus, a.originalStatus);
+  writeSingleSlot(w, SLOT.newStatus, a.newStatus);
+  writeSlots(w, a.extra.slots);
+  const ids = new ChildIds(a.entryUuid);
+  writeCodes(w, ids, a.documentation, ASSOCIATION_DOCUMENTATION_SCHEME);
+  new OwnIdentifiers().writeWithExtra(w, ids, a.extra);
+  w.end();
 }
 
 /** ObjectRef form of a registry object (returnType ObjectRef). */
@@ -231,17 +267,17 @@ export function objectRefElement(o: RegistryObject): XmlElement {
 const leafFragments = new WeakMap<RegistryObject, XmlElement>();
 
 /**
- * The LeafClass element of an object for an answer: a pre-serialised fragment, the same one every
- * time, for a frozen object; the element itself otherwise. Byte for byte what `registryObjectElement`
- * serialises to in the same place.
+ * The LeafClass element of an object for an answer, written straight to a fragment's text (no
+ * element tree: on a cold answer every entry is written), the same fragment every time for a
+ * frozen object. Byte for byte what `registryObjectElement` serialises to in the same place.
  */
 export function registryObjectNode(o: RegistryObject): XmlElement {
   const hit = leafFragments.get(o);
   if (hit !== undefined) return hit;
-  const element = registryObjectElement(o);
-  if (!Object.isFrozen(o)) return element;
-  // A fragment needs every namespace to have a preferred prefix; ebRIM objects always do (rim, xml).
-  const node = serializeFragment(element) ?? element;
-  leafFragments.set(o, node);
+  const writer = new FragmentWriter();
+  writeRegistryObject(writer, o);
+  // ebRIM objects use only rim and xml, which have preferred prefixes, so this is never undefined.
+  const node = writer.finish() ?? registryObjectElement(o);
+  if (Object.isFrozen(o)) leafFragments.set(o, node);
   return node;
 }

@@ -158,12 +158,13 @@ const stamped = new WeakMap<RegistryObject, RegistryObject>();
 
 function withHome<T extends RegistryObject>(object: T, homeCommunityId: string): T {
   if (object.homeCommunityId === homeCommunityId) return object;
+  // An unfrozen object (parsed for one read: a cold miss) is never in the map, and looking it up
+  // would give it an identity hash for nothing.
+  if (!Object.isFrozen(object)) return { ...object, homeCommunityId };
   const hit = stamped.get(object);
   if (hit !== undefined && hit.homeCommunityId === homeCommunityId) return hit as T;
   const copy: T = { ...object, homeCommunityId };
-  if (Object.isFrozen(object)) {
-    Object.freeze(copy);
-    stamped.set(object, copy);
-  }
+  Object.freeze(copy);
+  stamped.set(object, copy);
   return copy;
 }

@@ -102,6 +102,69 @@ function collectDescendants(e: XmlElement, ns: string, local: string, out: XmlEl
   }
 }
 
+/**
+ * Where an element can be written as it is walked, start tag first: the ebRIM writers
+ * (registry/ebxml/write-objects.ts) describe each registry object once, against this, and get a
+ * readable tree (`ElementTreeBuilder`) or a fragment's text without a tree in between
+ * (`FragmentWriter`, serialize.ts), which a cold LeafClass answer writes for every entry.
+ *
+ * Calls nest like the document: `start`, its `attr`s (only before any `text` or child `start`), its
+ * content, `end`. Attribute names are local names, or `{namespaceUri}local` as in `XmlElement.attrs`.
+ */
+export interface ElementSink {
+  start(ns: string, local: string): void;
+  attr(name: string, value: string): void;
+  text(value: string): void;
+  end(): void;
+}
+
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+
+interface OpenElement {
+  readonly ns: string;
+  readonly local: string;
+  attrs: Record<string, string>;
+  readonly children: XmlNode[];
+}
+
+/** An ElementSink that builds the element tree (one root element). */
+export class ElementTreeBuilder implements ElementSink {
+  private readonly open: OpenElement[] = [];
+  private root: OpenElement | undefined;
+
+  start(ns: string, local: string): void {
+    const e: OpenElement = { ns, local, attrs: NO_ATTRIBUTES, children: [] };
+    const parent = this.open[this.open.length - 1];
+    if (parent !== undefined) parent.children.push(e);
+    else if (this.root !== undefined) throw new Error(`a second root element ${local}`);
+    else this.root = e;
+    this.open.push(e);
+  }
+
+  attr(name: string, value: string): void {
+    const e = this.open[this.open.length - 1];
+    if (e === undefined || e.children.length > 0) throw new Error(`attribute ${name} outside a start tag`);
+    if (e.attrs === NO_ATTRIBUTES) e.attrs = {};
+    e.attrs[name] = value;
+  }
+
+  text(value: string): void {
+    const e = this.open[this.open.length - 1];
+    if (e === undefined) throw new Error('text outside the root element');
+    e.children.push(value);
+  }
+
+  end(): void {
+    if (this.open.pop() === undefined) throw new Error('end without start');
+  }
+
+  /** The finished tree. */
+  element(): XmlElement {
+    if (this.root === undefined || this.open.length > 0) throw new Error('the element is not finished');
+    return this.root;
+  }
+}
+
 /** Builds an element; convenience for serialisers. */
 export function el(
   ns: string,

@@ -6,6 +6,7 @@
  */
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildEnvelope, buildEnvelopeBytes } from '../../connector/soap/response.js';
 import { maskedStub } from '../../connector/trust/policy.js';
@@ -16,7 +17,7 @@ import type { DocumentEntry, RegistryObject, Submission } from '../../registry/m
 import type { ReturnType, StoredQueryResult } from '../../registry/model/query.js';
 import { NS } from '../../registry/xml/namespaces.js';
 import { parseXml } from '../../registry/xml/parse.js';
-import { XmlFragment, serializeFragment, serializeXml, serializeXmlBytes } from '../../registry/xml/serialize.js';
+import { FragmentWriter, XmlFragment, serializeFragment, serializeXml, serializeXmlBytes } from '../../registry/xml/serialize.js';
 import { childElement, childElements, descendants, el, isElement, sameElement, textContent, type XmlElement, type XmlNode } from '../../registry/xml/tree.js';
 import { createWorld, planPatient } from '../../scripts/generate/patient.js';
 import { richSubmission } from './fixtures.js';
@@ -95,6 +96,30 @@ function fragmentsIn(e: XmlElement): number {
 
 const bench = benchObjects();
 
+/**
+ * What every object's LeafClass element is, pinned: the SHA-256 of the text the element-tree writer
+ * wrote for every object of the samples and the generated data (with and without our home) before
+ * the fragment writer wrote fragments directly (2026-12-06). The writers share one description of
+ * each object (write-objects.ts), so comparing them with each other would not catch a change of it.
+ */
+const PINNED_LEAF_CLASS_SHA256 = '6a42e020ad5328e6fd5281d763372ef8eb87c6355b25fa86980da88d38a4a385';
+
+describe('LeafClass elements, pinned', () => {
+  it('every sample and generated object writes what it wrote before, as a tree and as a fragment', () => {
+    const objects = [...objectsOf(richSubmission()), ...bench, ...sampleSubmissions().flatMap((s) => s.objects)];
+    const trees = createHash('sha256');
+    const fragments = createHash('sha256');
+    for (const o of objects) {
+      for (const object of [o, { ...o, homeCommunityId: HOME }]) {
+        trees.update(serializeXml(el(NS.rim, 'RegistryObjectList', {}, [registryObjectElement(object)])) + '\n');
+        fragments.update(serializeXml(el(NS.rim, 'RegistryObjectList', {}, [registryObjectNode(deepFreeze(structuredClone(object)))])) + '\n');
+      }
+    }
+    expect(trees.digest('hex')).to.equal(PINNED_LEAF_CLASS_SHA256);
+    expect(fragments.digest('hex')).to.equal(PINNED_LEAF_CLASS_SHA256);
+  });
+});
+
 describe('LeafClass answers from remembered fragments', () => {
   const samples = sampleSubmissions();
 
@@ -161,8 +186,8 @@ describe('LeafClass answers from remembered fragments', () => {
     const [entry] = objectsOf(richSubmission()) as [DocumentEntry];
     const open: DocumentEntry = { ...entry, homeCommunityId: HOME };
     const node = registryObjectNode(open);
-    expect(node).to.not.be.instanceOf(XmlFragment);
-    expect(sameElement(node, registryObjectElement(open))).to.equal(true);
+    expect(serializeXml(el(NS.rim, 'RegistryObjectList', {}, [node]))).to.equal(serializeXml(el(NS.rim, 'RegistryObjectList', {}, [registryObjectElement(open)])));
+    expect(registryObjectNode(open)).to.not.equal(node);
     (open as { title: unknown }).title = { value: 'endret' };
     expect(serializeXml(adhocQueryResponse(answer([open])))).to.include('value="endret"');
   });
@@ -252,7 +277,7 @@ describe('namespaces of documents with fragments', () => {
 describe('XmlFragment guards', () => {
   const element = registryObjectElement(objectsOf(richSubmission())[0]!);
 
-  it('is made only by serializeFragment', () => {
+  it('is made only by serializeFragment and FragmentWriter', () => {
     const Ctor = XmlFragment as unknown as new (...args: unknown[]) => XmlFragment;
     expect(() => new Ctor(Symbol('serializeFragment'), element, '<injected/>', [])).to.throw(TypeError);
     expect(() => new Ctor(undefined, element, '<injected/>', [])).to.throw(TypeError);
@@ -260,6 +285,39 @@ describe('XmlFragment guards', () => {
     const parsed = parseXml(serializeXml(el(NS.rim, 'RegistryObjectList', {}, [serializeFragment(element)!])));
     expect(descendants(parsed, NS.rim, 'ExtrinsicObject')).to.have.length(1);
     expect(parsed.children.every((c) => typeof c === 'string' || !(c instanceof XmlFragment))).to.equal(true);
+  });
+
+  it('is written by a FragmentWriter only as nested, escaped elements with preferred prefixes', () => {
+    const w = new FragmentWriter();
+    w.start(NS.rim, 'x');
+    w.attr(`{${NS.xml}}lang`, 'nb "&"');
+    w.start(NS.rim, 'y');
+    w.text('<a> & </a>');
+    w.end();
+    w.start(NS.rim, 'z');
+    w.end();
+    w.end();
+    const f = w.finish()!;
+    expect(f.xml).to.equal('<rim:x xml:lang="nb &quot;&amp;&quot;"><rim:y>&lt;a&gt; &amp; &lt;/a&gt;</rim:y><rim:z/></rim:x>');
+    expect(f.namespaces).to.deep.equal([NS.rim]);
+    const unfinished = new FragmentWriter();
+    unfinished.start(NS.rim, 'x');
+    expect(() => unfinished.finish()).to.throw();
+    const twoRoots = new FragmentWriter();
+    twoRoots.start(NS.rim, 'x');
+    twoRoots.end();
+    expect(() => twoRoots.start(NS.rim, 'y')).to.throw();
+    const late = new FragmentWriter();
+    late.start(NS.rim, 'x');
+    late.text('t');
+    expect(() => late.attr('a', '1')).to.throw();
+    expect(() => new FragmentWriter().end()).to.throw();
+    const foreign = new FragmentWriter();
+    foreign.start(NS.rim, 'x');
+    foreign.start('urn:unknown', 'y');
+    foreign.end();
+    foreign.end();
+    expect(foreign.finish()).to.equal(undefined);
   });
 
   it('is refused for namespaces without a preferred prefix (their prefix depends on the document)', () => {

@@ -42,6 +42,7 @@ describe('embedded store read cache', () => {
     const store = open();
     const doc = documentEntry();
     await store.commit(insertOnly([doc]));
+    await store.find({ entryUuid: doc.entryUuid }); // a first miss only notes the row (RecordCache.admits)
     const [first] = await store.find({ type: 'DocumentEntry', patientId: PATIENT_A });
     const [second] = await store.find({ entryUuid: doc.entryUuid });
     const [third] = await store.getByUuids([doc.entryUuid]);
@@ -262,11 +263,12 @@ describe('embedded store read cache', () => {
     const docs = [documentEntry(), documentEntry(), documentEntry(), documentEntry()];
     await store.commit(insertOnly(docs));
     const read = async (d: DocumentEntry) => (await store.getByUuids([d.entryUuid]))[0];
+    for (const d of docs) await read(d); // first misses: noted, not taken
     const a = await read(docs[0]!);
     const b = await read(docs[1]!);
     const c = await read(docs[2]!);
     expect(await read(docs[0]!)).to.equal(a); // a is now the most recently used
-    await read(docs[3]!); // evicts b, the least recently used
+    await read(docs[3]!); // its second miss: taken, and evicts b, the least recently used
     expect(await read(docs[2]!)).to.equal(c);
     expect(await read(docs[0]!)).to.equal(a);
     const b2 = await read(docs[1]!);
@@ -279,12 +281,37 @@ describe('embedded store read cache', () => {
     const hot = documentEntry({ patientId: PATIENT_B });
     const many = Array.from({ length: 10 }, () => documentEntry());
     await store.commit(insertOnly([hot, ...many]));
+    await store.find({ patientId: PATIENT_B });
     const [cached] = await store.find({ patientId: PATIENT_B });
     const scanned = await store.find({ patientId: PATIENT_A });
     expect(scanned).to.deep.equal(many);
     expect(Object.isFrozen(scanned[0])).to.equal(false); // parsed for this read only
     expect((await store.find({ patientId: PATIENT_B }))[0]).to.equal(cached);
     expect(Object.isFrozen(cached)).to.equal(true);
+  });
+
+  it('takes a row on its second miss: a patient asked for once leaves nothing in the cache', async () => {
+    const store = open({ cacheEntries: 100 });
+    const docs = [documentEntry(), documentEntry()];
+    await store.commit(insertOnly(docs));
+    const once = await store.find({ patientId: PATIENT_A });
+    expect(once).to.deep.equal(docs);
+    expect(once.some((o) => Object.isFrozen(o))).to.equal(false); // parsed for this read only
+    const again = await store.find({ patientId: PATIENT_A });
+    expect(again).to.deep.equal(docs);
+    expect(again.every((o) => Object.isFrozen(o))).to.equal(true); // second miss: taken, frozen
+    const third = await store.find({ patientId: PATIENT_A });
+    third.forEach((o, i) => expect(o).to.equal(again[i]));
+  });
+
+  it('notes at most two capacities of missed rows: a row missed long ago counts as never missed', () => {
+    const cache = new RecordCache(2);
+    expect(cache.admits(1)).to.equal(false);
+    expect(cache.admits(1)).to.equal(true);
+    for (const seq of [2, 3, 4, 5]) expect(cache.admits(seq)).to.equal(false);
+    expect(cache.admits(1)).to.equal(false); // forgotten: two generations of two have passed
+    expect(cache.admits(5)).to.equal(true);
+    expect(new RecordCache(0).admits(1)).to.equal(false);
   });
 
   it('with cacheEntries 0 parses on every read and returns each caller its own object', async () => {
@@ -310,7 +337,11 @@ describe('embedded store read cache', () => {
     opened.push(uncached, cached);
     const doc = documentEntry();
     for (const store of [uncached, cached]) await store.commit(insertOnly([doc]));
-    const twice = async (store: RegistryStore) => [(await store.getByUuids([doc.entryUuid]))[0], (await store.getByUuids([doc.entryUuid]))[0]];
+    // The cached store takes the row on its second miss; the third read is a hit.
+    const twice = async (store: RegistryStore) => {
+      await store.getByUuids([doc.entryUuid]);
+      return [(await store.getByUuids([doc.entryUuid]))[0], (await store.getByUuids([doc.entryUuid]))[0]];
+    };
     const [u1, u2] = await twice(uncached);
     const [c1, c2] = await twice(cached);
     expect(u1).not.to.equal(u2);

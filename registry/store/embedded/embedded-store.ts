@@ -22,7 +22,8 @@
  * statements cannot give an answer mixing two states. The whole filter is still evaluated on
  * every candidate record, exactly as without the cache: by mingo, or by an equivalent compiled
  * test for filters made of string comparisons (simple-filter.ts). Objects returned from the cache
- * are shared between callers and deep-frozen (see `RegistryStore`).
+ * are shared between callers and deep-frozen (see `RegistryStore`); a row enters the cache on its
+ * second miss (`RecordCache.admits`), and is parsed for the one read before that.
  */
 import Database from 'better-sqlite3';
 import type { AvailabilityStatus, RegistryObject, RegistryObjectType } from '../../model/metadata.js';
@@ -304,9 +305,10 @@ class EmbeddedRegistryStore implements RegistryStore {
           string | Buffer,
         ][];
         for (const [seq, rev, body] of bodies) {
-          const entry = parseRecord(rev, body, fill);
+          const admit = fill && this.cache.admits(seq);
+          const entry = parseRecord(rev, body, admit);
           fetched.set(seq, entry);
-          if (fill) this.cache.set(seq, entry);
+          if (admit) this.cache.set(seq, entry);
         }
         for (let i = start; i < end; i++) {
           if (chunk[i - start] !== undefined) continue;
