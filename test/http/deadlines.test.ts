@@ -248,6 +248,21 @@ describe('HTTP deadlines and the memory budget (real HTTP)', function () {
       c.destroy();
     });
 
+    it('does not blame the client for a stall of our own event loop: a late check looks once more', async () => {
+      // The body is in our socket, unread, when the check runs: the loop was blocked past the floor.
+      const body = paddedQuery(registryUrl, 100_000);
+      const c = await RawConnection.open(node.port);
+      await c.send(postHeaders('/xds/registry', SOAP_TYPE(ITI18), { length: body.length }));
+      await new Promise((r) => setTimeout(r, 50)); // the headers are read: the body's deadline runs
+      void c.send(body); // written to the kernel at once (loopback buffers hold it)
+      const blockedUntil = performance.now() + FLOOR_MS + 300;
+      while (performance.now() < blockedUntil); // the event loop stalls past the floor
+      const res = await until('the response', () => c.response(), 5_000);
+      expect(res.status, res.body.slice(0, 500)).to.equal(200);
+      expect(res.body).to.contain('AdhocQueryResponse');
+      c.destroy();
+    });
+
     it('leaves a large body sent at full speed alone', async () => {
       const body = paddedQuery(registryUrl, 20 * 1024 * 1024);
       const res = await fetch(registryUrl, { method: 'POST', headers: { 'content-type': SOAP_TYPE(ITI18) }, body });
