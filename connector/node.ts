@@ -116,7 +116,7 @@ export interface WorkerRole {
 }
 
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
-  const logger = createLogger({ level: config.logLevel, silent: config.silent });
+  const logger = createLogger({ level: config.logLevel, silent: config.silent, ...(options.worker ? { process: { worker: options.worker.index } } : {}) });
   // Checked before any store opens it, with MongoDB too: the audit queue is always kept there.
   const dataDir = ensureWritableDataDir(config.dataDir);
   const store: RegistryStore = await openRegistryStore({

@@ -101,7 +101,7 @@ class WorkerStartError extends Error {}
 export async function startCluster(config: NodeConfig, options: StartClusterOptions): Promise<RunningCluster> {
   if (!cluster.isPrimary) throw new Error('startCluster runs in the primary process only');
   const processes = options.processes;
-  const logger = createLogger({ level: config.logLevel, silent: config.silent });
+  const logger = createLogger({ level: config.logLevel, silent: config.silent, process: 'primary' });
   ensureWritableDataDir(config.dataDir);
 
   // The write owner: the one store connection that writes, the one queue (and the migration, once).

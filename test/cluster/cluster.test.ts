@@ -85,6 +85,10 @@ describe('a node of two processes (processes: 2)', function () {
     // Before the first worker's start log.
     expect(node.lines.indexOf(recoveries[0]!)).to.be.lessThan(node.lines.findIndex((l) => l.message.startsWith('listening on ')));
     expect(new Set([...clients.values()].map((c) => c.worker))).to.deep.equal(new Set([1, 2]));
+    // Every line names the process that wrote it: the primary, or the worker by its index.
+    expect(recoveries[0]!['process']).to.equal('primary');
+    expect(node.lines.find((l) => l.message.startsWith('listening on '))!['worker']).to.be.oneOf([1, 2]);
+    expect(node.lines.every((l) => l['process'] === 'primary' || l['worker'] === 1 || l['worker'] === 2), JSON.stringify(node.lines.find((l) => l['process'] !== 'primary' && l['worker'] === undefined))).to.equal(true);
   });
 
   it('answers ITI-42, ITI-18, ITI-41, ITI-43, ITI-57 and ITI-62 through either worker', async () => {
