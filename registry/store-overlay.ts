@@ -84,7 +84,13 @@ export class StoreOverlay implements RegistryStore {
   private readAheadState: ReadAheadState | undefined;
   /** Committed objects deleted in this overlay. */
   private readonly deleted = new Set<string>();
-  private readonly index = new Map<IndexedField, Map<string, Set<string>>>(INDEXED.map((f) => [f, new Map()]));
+  /**
+   * Pending entryUuids by indexed field and value: the one id that has the value, or a Set once
+   * several do. Most values belong to one object (uniqueIds, an association's ends), and a Set per
+   * value per overlay was most of what `put` allocated (the generator keeps three overlays of a
+   * thousand entries' objects alive at a time; garbage collection is a quarter of its main thread).
+   */
+  private readonly index = new Map<IndexedField, Map<string, string | Set<string>>>(INDEXED.map((f) => [f, new Map()]));
   private nextInsertOrder = 0;
   /** Pending objects that replace a committed one (each may drop out of, or newly enter, a committed result). */
   private replacedCommitted = 0;
@@ -314,16 +320,21 @@ export class StoreOverlay implements RegistryStore {
       const value = (entry.obj as unknown as Record<string, unknown>)[field];
       if (typeof value !== 'string') continue;
       const byValue = this.index.get(field)!;
-      let ids = byValue.get(value);
-      if (ids === undefined) byValue.set(value, (ids = new Set()));
-      ids.add(id);
+      const ids = byValue.get(value);
+      if (ids === undefined) byValue.set(value, id);
+      else if (typeof ids !== 'string') ids.add(id);
+      else if (ids !== id) byValue.set(value, new Set([ids, id]));
     }
   }
 
   private unindex(id: string, obj: RegistryObject): void {
     for (const field of INDEXED) {
       const value = (obj as unknown as Record<string, unknown>)[field];
-      if (typeof value === 'string') this.index.get(field)!.get(value)?.delete(id);
+      if (typeof value !== 'string') continue;
+      const byValue = this.index.get(field)!;
+      const ids = byValue.get(value);
+      if (ids === id) byValue.delete(value);
+      else if (ids !== undefined && typeof ids !== 'string') ids.delete(id);
     }
   }
 
@@ -335,7 +346,12 @@ export class StoreOverlay implements RegistryStore {
       const values = hints[field];
       if (values === undefined) continue;
       const ids = new Set<string>();
-      for (const v of values) for (const id of this.index.get(field)!.get(v) ?? []) ids.add(id);
+      const byValue = this.index.get(field)!;
+      for (const v of values) {
+        const found = byValue.get(v);
+        if (typeof found === 'string') ids.add(found);
+        else if (found !== undefined) for (const id of found) ids.add(id);
+      }
       return ids;
     }
     return this.pending.keys();
