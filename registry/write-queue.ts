@@ -177,7 +177,7 @@ class WriteQueue {
     const overlay = new StoreOverlay(this.store.outbox ? withOutbox(this.store, records) : this.store);
     const decided: Decided[] = [];
     try {
-      await overlay.readAhead(readsOf(this.queue));
+      await readAhead(overlay, this.queue);
       while (this.queue.length > 0 && decided.length < MAX_GROUP_WRITES && overlay.pendingObjects < MAX_GROUP_OBJECTS) {
         const d = await decide(overlay, this.queue.shift()!);
         decided.push(d);
@@ -221,6 +221,19 @@ class WriteQueue {
       } else again.push(d.waiting);
     }
     this.queue.unshift(...again);
+  }
+}
+
+/**
+ * Reads ahead for the group (see `RegistryWrite.reads`). A failed read-ahead is no failure of the
+ * group: the writes then look up what they need themselves, and a read that fails again fails
+ * its write alone, as it always did (`decide`: the caller's error, or XDSRegistryOutOfResources).
+ */
+async function readAhead(overlay: StoreOverlay, queue: readonly Waiting[]): Promise<void> {
+  try {
+    await overlay.readAhead(readsOf(queue));
+  } catch {
+    // Nothing was read ahead (the overlay keeps no partial read-ahead).
   }
 }
 
