@@ -65,15 +65,17 @@ export function registerSubmission(store: RegistryStore, submission: Submission,
 
 /** A submission as a registry write. */
 function registration(submission: Submission, ctx: RegisterContext): RegistryWrite {
+  const reads = snapshotReads(submission);
   return {
     records: commitRecords.get(submission) ?? [],
-    decide: (registry) => decideRegistration(registry, submission, ctx),
+    decide: (registry) => decideRegistration(registry, submission, ctx, reads),
+    reads,
   };
 }
 
 /** Validates the submission against the registry and plans its batch. */
-async function decideRegistration(store: RegistryStore, submission: Submission, ctx: RegisterContext): Promise<WritePlan> {
-  const registry = await loadSnapshot(store, submission);
+async function decideRegistration(store: RegistryStore, submission: Submission, ctx: RegisterContext, reads: SnapshotReads): Promise<WritePlan> {
+  const registry = await loadSnapshot(store, submission, reads);
   // Validation runs on the submitted ids so that error locations name what the source sent.
   const errors: RegistryErrorInfo[] = validateSubmission(submission, {
     patientIds: ctx.patientIds,
@@ -95,8 +97,13 @@ async function decideRegistration(store: RegistryStore, submission: Submission, 
   };
 }
 
-/** Loads the registered objects the submission names by entryUUID or shares a uniqueId with. */
-export async function loadSnapshot(store: RegistryStore, submission: Submission): Promise<RegistrySnapshot> {
+/** What `loadSnapshot` looks up for a submission: the entryUUIDs it names and the uniqueIds it gives. */
+interface SnapshotReads {
+  readonly entryUuids: readonly string[];
+  readonly uniqueIds: readonly string[];
+}
+
+function snapshotReads(submission: Submission): SnapshotReads {
   const uuids = new Set<string>();
   for (const obj of allObjects(submission)) if (isUuid(obj.entryUuid)) uuids.add(obj.entryUuid);
   for (const a of submission.associations) {
@@ -104,12 +111,17 @@ export async function loadSnapshot(store: RegistryStore, submission: Submission)
     if (isUuid(a.targetUuid)) uuids.add(a.targetUuid);
   }
   for (const ref of submission.objectRefs) if (isUuid(ref)) uuids.add(ref);
-  const byUuid = new Map<string, RegistryObject>();
-  for (const obj of await store.getByUuids([...uuids])) byUuid.set(obj.entryUuid, obj);
+  const uniqueIds = new Set<string>();
+  for (const o of registryPackagesAndEntries(submission)) if (o.uniqueId !== undefined && o.uniqueId !== '') uniqueIds.add(o.uniqueId);
+  return { entryUuids: [...uuids], uniqueIds: [...uniqueIds] };
+}
 
-  const uniqueIds = [
-    ...new Set(registryPackagesAndEntries(submission).flatMap((o) => (o.uniqueId === undefined || o.uniqueId === '' ? [] : [o.uniqueId]))),
-  ];
+/** Loads the registered objects the submission names by entryUUID or shares a uniqueId with. */
+export async function loadSnapshot(store: RegistryStore, submission: Submission, reads: SnapshotReads = snapshotReads(submission)): Promise<RegistrySnapshot> {
+  const { entryUuids, uniqueIds } = reads;
+  const byUuid = new Map<string, RegistryObject>();
+  for (const obj of await store.getByUuids(entryUuids)) byUuid.set(obj.entryUuid, obj);
+
   const byUniqueId = new Map<string, RegistryObject[]>();
   if (uniqueIds.length > 0) {
     const found = await store.find({ type: { $in: ['DocumentEntry', 'SubmissionSet', 'Folder'] }, uniqueId: { $in: uniqueIds } });

@@ -54,11 +54,43 @@ export class ReinsertAfterDeleteError extends Error {
   }
 }
 
+/**
+ * What a group of writes will look up, named before the group is decided (write-queue.ts
+ * `RegistryWrite.reads`): the overlay reads them from the store underneath in one go.
+ */
+export interface ReadAhead {
+  /** entryUUIDs the writes will ask `getByUuids` for. */
+  readonly entryUuids: readonly string[];
+  /** uniqueIds the writes will `find` objects by (a filter whose index hint is uniqueId). */
+  readonly uniqueIds: readonly string[];
+}
+
+/**
+ * The store underneath as it was when read ahead. The overlay never changes it before `flush` (and
+ * forgets the read-ahead when it flushes or is cleared), so these answers are the ones the store
+ * would give until then; a write by another process in between is the race that the time between
+ * a write's checks and its commit always leaves (the store refuses a clashing entryUUID at commit).
+ */
+interface ReadAheadState {
+  readonly entryUuids: ReadonlySet<string>;
+  readonly byUuid: ReadonlyMap<string, RegistryObject>;
+  readonly uniqueIds: ReadonlySet<string>;
+  /** Every committed object with one of `uniqueIds`, in the store's order (insertion order). */
+  readonly withUniqueId: readonly RegistryObject[];
+}
+
 export class StoreOverlay implements RegistryStore {
   private readonly pending = new Map<string, Pending>();
+  private readAheadState: ReadAheadState | undefined;
   /** Committed objects deleted in this overlay. */
   private readonly deleted = new Set<string>();
-  private readonly index = new Map<IndexedField, Map<string, Set<string>>>(INDEXED.map((f) => [f, new Map()]));
+  /**
+   * Pending entryUuids by indexed field and value: the one id that has the value, or a Set once
+   * several do. Most values belong to one object (uniqueIds, an association's ends), and a Set per
+   * value per overlay was most of what `put` allocated (the generator keeps three overlays of a
+   * thousand entries' objects alive at a time; garbage collection is a quarter of its main thread).
+   */
+  private readonly index = new Map<IndexedField, Map<string, string | Set<string>>>(INDEXED.map((f) => [f, new Map()]));
   private nextInsertOrder = 0;
   /** Pending objects that replace a committed one (each may drop out of, or newly enter, a committed result). */
   private replacedCommitted = 0;
@@ -70,8 +102,50 @@ export class StoreOverlay implements RegistryStore {
     return this.pending.size;
   }
 
+  /**
+   * Reads from the store underneath, in one lookup each, what a group's writes will look up one by
+   * one: the objects of these entryUUIDs and every object with one of these uniqueIds. Lookups
+   * that these answer are then answered from memory (`getByUuids` for a read-ahead entryUUID,
+   * `find` for a filter whose index hint is read-ahead uniqueIds), with the same result: a
+   * registration's uniqueId check was one read transaction and one SQL query per registration
+   * (~15–20 µs of the main thread, profile in BENCHMARKS.md, issue 19: ITI-42 and the generator),
+   * now one per group.
+   */
+  async readAhead(reads: ReadAhead): Promise<void> {
+    const entryUuids = new Set(reads.entryUuids);
+    const uniqueIds = new Set(reads.uniqueIds);
+    const byUuid = new Map<string, RegistryObject>();
+    if (entryUuids.size > 0) for (const obj of await this.underlying.getByUuids([...entryUuids])) byUuid.set(obj.entryUuid, obj);
+    const withUniqueId = uniqueIds.size > 0 ? await this.underlying.find({ uniqueId: { $in: [...uniqueIds] } }) : [];
+    this.readAheadState = { entryUuids, byUuid, uniqueIds, withUniqueId };
+  }
+
+  /**
+   * The store's answer to `find(filter)` from the read-ahead, when the filter can only match
+   * objects with a read-ahead uniqueId (its index hint, the very preselection the store makes);
+   * else undefined. The store tests its candidates' records against the whole filter, in its
+   * order; so does this, on the same records (`toRecord` of what the store handed out).
+   */
+  private readAheadFind(filter: RegistryFilter, test: () => RecordTest): RegistryObject[] | undefined {
+    const state = this.readAheadState;
+    if (state === undefined || state.uniqueIds.size === 0) return undefined;
+    const wanted = deriveIndexHints(filter).uniqueId;
+    if (wanted === undefined || !wanted.every((id) => state.uniqueIds.has(id))) return undefined;
+    const out: RegistryObject[] = [];
+    for (const obj of state.withUniqueId) {
+      if (wanted.includes((obj as { uniqueId?: string }).uniqueId as string) && test()(toRecord(obj) as unknown as Record<string, unknown>)) out.push(obj);
+    }
+    return out;
+  }
+
   async find(filter: RegistryFilter, options: FindOptions = {}): Promise<RegistryObject[]> {
-    if (this.pending.size === 0 && this.deleted.size === 0) return this.underlying.find(filter, options);
+    if (this.pending.size === 0 && this.deleted.size === 0) {
+      let compiled: RecordTest | undefined;
+      const known = this.readAheadFind(filter, () => (compiled ??= compileFilter(filter)));
+      if (known === undefined) return this.underlying.find(filter, options);
+      const limit = options.limit;
+      return limit === undefined ? known : limit <= 0 ? [] : known.slice(0, limit);
+    }
     const limit = options.limit;
     if (limit !== undefined && limit <= 0) return [];
     // Compiling the filter costs more than the whole lookup when no pending object is a candidate
@@ -100,7 +174,9 @@ export class StoreOverlay implements RegistryStore {
     // so asking the store for that many more than the limit still yields the first `limit`.
     const spare = this.replacedCommitted + this.deleted.size;
     const underlyingFilter = entering.length === 0 ? filter : { $or: [filter, { entryUuid: { $in: entering } }] };
-    const committed = await this.underlying.find(underlyingFilter, limit === undefined ? {} : { limit: limit + spare });
+    const committed =
+      (entering.length === 0 ? this.readAheadFind(filter, () => (test ??= compileFilter(filter))) : undefined) ??
+      (await this.underlying.find(underlyingFilter, limit === undefined ? {} : { limit: limit + spare }));
     const out: RegistryObject[] = [];
     for (const obj of committed) {
       if (this.deleted.has(obj.entryUuid)) continue;
@@ -119,10 +195,15 @@ export class StoreOverlay implements RegistryStore {
   async getByUuids(entryUuids: readonly string[]): Promise<RegistryObject[]> {
     const out: RegistryObject[] = [];
     const rest: string[] = [];
+    const ahead = this.readAheadState;
     for (const id of new Set(entryUuids)) {
       const p = this.pending.get(id);
       if (p !== undefined) out.push(p.obj);
-      else if (!this.deleted.has(id)) rest.push(id);
+      else if (this.deleted.has(id)) continue;
+      else if (ahead !== undefined && ahead.entryUuids.has(id)) {
+        const obj = ahead.byUuid.get(id);
+        if (obj !== undefined) out.push(obj);
+      } else rest.push(id);
     }
     if (rest.length === 0) return out;
     return [...out, ...(await this.underlying.getByUuids(rest))];
@@ -219,6 +300,7 @@ export class StoreOverlay implements RegistryStore {
 
   /** Forgets everything pending. */
   clear(): void {
+    this.readAheadState = undefined;
     this.pending.clear();
     this.deleted.clear();
     for (const byValue of this.index.values()) byValue.clear();
@@ -238,16 +320,21 @@ export class StoreOverlay implements RegistryStore {
       const value = (entry.obj as unknown as Record<string, unknown>)[field];
       if (typeof value !== 'string') continue;
       const byValue = this.index.get(field)!;
-      let ids = byValue.get(value);
-      if (ids === undefined) byValue.set(value, (ids = new Set()));
-      ids.add(id);
+      const ids = byValue.get(value);
+      if (ids === undefined) byValue.set(value, id);
+      else if (typeof ids !== 'string') ids.add(id);
+      else if (ids !== id) byValue.set(value, new Set([ids, id]));
     }
   }
 
   private unindex(id: string, obj: RegistryObject): void {
     for (const field of INDEXED) {
       const value = (obj as unknown as Record<string, unknown>)[field];
-      if (typeof value === 'string') this.index.get(field)!.get(value)?.delete(id);
+      if (typeof value !== 'string') continue;
+      const byValue = this.index.get(field)!;
+      const ids = byValue.get(value);
+      if (ids === id) byValue.delete(value);
+      else if (ids !== undefined && typeof ids !== 'string') ids.delete(id);
     }
   }
 
@@ -259,7 +346,12 @@ export class StoreOverlay implements RegistryStore {
       const values = hints[field];
       if (values === undefined) continue;
       const ids = new Set<string>();
-      for (const v of values) for (const id of this.index.get(field)!.get(v) ?? []) ids.add(id);
+      const byValue = this.index.get(field)!;
+      for (const v of values) {
+        const found = byValue.get(v);
+        if (typeof found === 'string') ids.add(found);
+        else if (found !== undefined) for (const id of found) ids.add(id);
+      }
       return ids;
     }
     return this.pending.keys();

@@ -41,7 +41,7 @@ import {
   type RegistryStore,
 } from './store/store.js';
 import { restampRelationshipSources } from './relationships.js';
-import { ReinsertAfterDeleteError, StoreOverlay } from './store-overlay.js';
+import { ReinsertAfterDeleteError, StoreOverlay, type ReadAhead } from './store-overlay.js';
 
 /** The answer to a registry write: stored whole (Success, perhaps with warnings) or not at all. */
 export interface WriteOutcome {
@@ -79,6 +79,12 @@ export interface RegistryWrite {
   decide(registry: RegistryStore): Promise<WritePlan>;
   /** Outbox records written with the batch, if and only if it is stored. */
   readonly records: readonly CommitRecord[];
+  /**
+   * What `decide` will look up, if the write knows it beforehand: the queue reads it for the whole
+   * group in one go before the group is decided (StoreOverlay.readAhead). Only a hint: a lookup
+   * not named here goes to the store as before, and the answers are the same either way.
+   */
+  readonly reads?: ReadAhead;
 }
 
 /**
@@ -171,6 +177,7 @@ class WriteQueue {
     const overlay = new StoreOverlay(this.store.outbox ? withOutbox(this.store, records) : this.store);
     const decided: Decided[] = [];
     try {
+      await readAhead(overlay, this.queue);
       while (this.queue.length > 0 && decided.length < MAX_GROUP_WRITES && overlay.pendingObjects < MAX_GROUP_OBJECTS) {
         const d = await decide(overlay, this.queue.shift()!);
         decided.push(d);
@@ -215,6 +222,36 @@ class WriteQueue {
     }
     this.queue.unshift(...again);
   }
+}
+
+/**
+ * Reads ahead for the group (see `RegistryWrite.reads`). A failed read-ahead is no failure of the
+ * group: the writes then look up what they need themselves, and a read that fails again fails
+ * its write alone, as it always did (`decide`: the caller's error, or XDSRegistryOutOfResources).
+ */
+async function readAhead(overlay: StoreOverlay, queue: readonly Waiting[]): Promise<void> {
+  try {
+    await overlay.readAhead(readsOf(queue));
+  } catch {
+    // Nothing was read ahead (the overlay keeps no partial read-ahead).
+  }
+}
+
+/**
+ * What the writes that can join the next group will look up (their `reads`): at most
+ * MAX_GROUP_WRITES of them, the group's bound by count (the object bound may end it sooner; what
+ * was read ahead for the others is then simply not used).
+ */
+function readsOf(queue: readonly Waiting[]): ReadAhead {
+  const entryUuids: string[] = [];
+  const uniqueIds: string[] = [];
+  for (let i = 0; i < queue.length && i < MAX_GROUP_WRITES; i++) {
+    const reads = queue[i]!.write.reads;
+    if (reads === undefined) continue;
+    for (const id of reads.entryUuids) entryUuids.push(id);
+    for (const id of reads.uniqueIds) uniqueIds.push(id);
+  }
+  return { entryUuids, uniqueIds };
 }
 
 /** Decides one write against the group's overlay and, if accepted, stages its batch there. */

@@ -239,6 +239,27 @@ describe('ITI-42 group commit', () => {
     expect(await base.count({})).to.equal(0);
   });
 
+  it('reads a group\'s uniqueIds ahead in one lookup; a failed read-ahead leaves each write to read, and fail, alone', async () => {
+    const finds: unknown[] = [];
+    store.find = (f, o) => (finds.push(f), base.find(f, o));
+    const subs = Array.from({ length: 8 }, () => singleDocument());
+    const outcomes = await Promise.all(subs.map((s) => registry.register(s)));
+    expect(outcomes.map((o) => o.status)).to.deep.equal(subs.map(() => 'Success'));
+    // One find per group (the read-ahead), not one per registration.
+    expect(finds.length).to.equal(store.commits.length);
+
+    // The store's reads fail once (the next group's read-ahead): the group is decided as before.
+    let failures = 1;
+    store.find = (f, o) => (failures-- > 0 ? Promise.reject(new Error('read failed')) : base.find(f, o));
+    const again = await Promise.all([singleDocument(), singleDocument()].map((s) => registry.register(s)));
+    expect(again.map((o) => o.status)).to.deep.equal(['Success', 'Success']);
+
+    // Reads that always fail fail every write with the store's error, as before: nothing hangs.
+    store.find = () => Promise.reject(new Error('read failed'));
+    const failed = await Promise.allSettled([singleDocument(), singleDocument()].map((s) => registry.register(s)));
+    expect(failed.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.status))).to.deep.equal(['read failed', 'read failed']);
+  });
+
   it('commits in arrival order, in bounded groups', async () => {
     const answered: number[] = [];
     const subs = Array.from({ length: MAX_GROUP_WRITES + 8 }, () => singleDocument());

@@ -79,7 +79,8 @@ describe('StoreOverlay', () => {
     expect((await base.find({ type: 'DocumentEntry' })).map((o) => o.entryUuid)).to.deep.equal([uuid(1), uuid(2)]);
   });
 
-  it('reads exactly what the store reads after the same commits: order, limit, replacements, deletions', async () => {
+  for (const readAhead of [false, true]) {
+  it(`reads exactly what the store reads after the same commits: order, limit, replacements, deletions${readAhead ? ' (with a read-ahead)' : ''}`, async () => {
     const direct = openEmbeddedStore({ path: ':memory:' });
     try {
       const overlay = new StoreOverlay(base);
@@ -110,6 +111,12 @@ describe('StoreOverlay', () => {
         { uniqueId: { $in: ['1.2.3.10', '1.2.3.1', '1.2.3.2'] } },
         { entryUuid: { $in: [uuid(14), uuid(4), uuid(2), uuid(3), uuid(11)] } },
         { type: 'Association', sourceUuid: uuid(5) },
+        // A registration's uniqueId check (register.ts loadSnapshot), and narrower ones.
+        { type: { $in: ['DocumentEntry', 'SubmissionSet', 'Folder'] }, uniqueId: { $in: ['1.2.3.2', '1.2.3.4', '1.2.3.99'] } },
+        { uniqueId: '1.2.3.4', availabilityStatus: 'Approved' },
+        { uniqueId: { $in: ['1.2.3.3', '1.2.3.11'] } },
+        // Beyond the read-ahead: from the store.
+        { uniqueId: { $in: ['1.2.3.5', '1.2.3.1'] } },
         { type: 'Folder', '_s.lastUpdateTime': { $gte: '20240101123000' } },
         { 'title.value': 'v3' },
       ];
@@ -129,6 +136,12 @@ describe('StoreOverlay', () => {
 
       await base.commit(setup);
       await direct.commit(setup);
+      if (readAhead) {
+        await overlay.readAhead({
+          entryUuids: [uuid(1), uuid(2), uuid(3), uuid(6), uuid(11), uuid(99)],
+          uniqueIds: ['1.2.3.1', '1.2.3.2', '1.2.3.3', '1.2.3.4', '1.2.3.10', '1.2.3.11', '1.2.3.99'],
+        });
+      }
       for (const [i, step] of steps.entries()) {
         await overlay.commit(step);
         await direct.commit(step);
@@ -136,9 +149,34 @@ describe('StoreOverlay', () => {
       }
       await overlay.flush();
       await compare(base, 'after flush');
+      // A flush forgets the read-ahead: what it read is no longer the store underneath.
+      await compare(overlay, 'the overlay after flush');
     } finally {
       await direct.close();
     }
+  });
+  }
+
+  it('answers the lookups it read ahead without asking the store again', async () => {
+    await base.commit({ inserts: [documentEntry(uuid(1), { uniqueId: '1.2.3.1' })], replacements: [] });
+    const reads: string[] = [];
+    const overlay = new StoreOverlay({
+      ...counting(base).store,
+      find: (f, o) => (reads.push(`find ${JSON.stringify(f)}`), base.find(f, o)),
+      getByUuids: (ids) => (reads.push(`getByUuids ${ids.length}`), base.getByUuids(ids)),
+    });
+    await overlay.readAhead({ entryUuids: [uuid(1), uuid(2)], uniqueIds: ['1.2.3.1', '1.2.3.2'] });
+    expect(reads).to.have.length(2);
+    const registrationCheck = { type: { $in: ['DocumentEntry', 'SubmissionSet', 'Folder'] }, uniqueId: { $in: ['1.2.3.2', '1.2.3.1'] } };
+    expect((await overlay.find(registrationCheck)).map((o) => o.entryUuid)).to.deep.equal([uuid(1)]);
+    expect((await overlay.getByUuids([uuid(2), uuid(1)])).map((o) => o.entryUuid)).to.deep.equal([uuid(1)]);
+    await overlay.commit({ inserts: [documentEntry(uuid(2), { uniqueId: '1.2.3.1' })], replacements: [] }, { insertsChecked: true });
+    expect((await overlay.find(registrationCheck)).map((o) => o.entryUuid)).to.deep.equal([uuid(1), uuid(2)]);
+    expect(reads).to.have.length(2);
+    // Not read ahead: from the store.
+    await overlay.find({ uniqueId: '1.2.3.3' });
+    await overlay.getByUuids([uuid(3)]);
+    expect(reads).to.have.length(4);
   });
 
   it('refuses to insert again an entryUUID it deleted, rather than fail at flush', async () => {

@@ -18,6 +18,42 @@
 
 /** @typedef {{ sql: string, params: readonly unknown[], expectChanges?: number }} Statement */
 /** @typedef {{ ok: true, rowids: number[] } | { ok: false, message: string, code?: string, index?: number }} BatchResult */
+/**
+ * A batch as it crosses to the writer's thread (`flatBatch`): each distinct SQL text once, and per
+ * statement three numbers in `ops` (the index of its SQL in `sql`, its number of parameters, its
+ * expected changes or -1), its parameters one after another in `params`. Why: postMessage's
+ * structured clone costs per object and per property, and an object per statement with its own
+ * copy of the SQL text made the clone of an ITI-42 group (32 registrations, ~130 statements) the
+ * main thread's largest single cost after parsing; flat, the clone is ~4 × cheaper (measured, see
+ * BENCHMARKS.md, issue 19: ITI-42 and the generator).
+ * @typedef {{ sql: string[], ops: number[], params: unknown[] }} FlatBatch
+ */
+
+/**
+ * The flat form of `statements` (see FlatBatch); the statements mean the same in either form.
+ * @param {readonly Statement[]} statements
+ * @returns {FlatBatch}
+ */
+export function flatBatch(statements) {
+  /** @type {string[]} */
+  const sql = [];
+  /** @type {number[]} */
+  const ops = [];
+  /** @type {unknown[]} */
+  const params = [];
+  // Few distinct texts per batch (≤ ~10): a linear search beats a Map.
+  let last = -1;
+  for (let i = 0; i < statements.length; i++) {
+    const s = /** @type {Statement} */ (statements[i]);
+    let k = last >= 0 && sql[last] === s.sql ? last : sql.indexOf(s.sql);
+    if (k < 0) k = sql.push(s.sql) - 1;
+    last = k;
+    const p = s.params;
+    ops.push(k, p.length, s.expectChanges ?? -1);
+    for (let j = 0; j < p.length; j++) params.push(p[j]);
+  }
+  return { sql, ops, params };
+}
 
 /** @type {'EXPECTED_CHANGES'} */
 export const EXPECTED_CHANGES = 'EXPECTED_CHANGES';
@@ -34,10 +70,10 @@ class ExpectationFailed extends Error {
 }
 
 /**
- * A function that runs each batch it is given as one IMMEDIATE transaction on `db` (statements
- * prepared once per SQL text) and reports the outcome instead of throwing.
+ * A function that runs each batch it is given (flat, see `flatBatch`) as one IMMEDIATE transaction
+ * on `db` (statements prepared once per SQL text) and reports the outcome instead of throwing.
  * @param {import('better-sqlite3').Database} db
- * @returns {(statements: readonly Statement[]) => BatchResult}
+ * @returns {(batch: FlatBatch) => BatchResult}
  */
 export function batchRunner(db) {
   /** @type {Map<string, import('better-sqlite3').Statement>} */
@@ -56,15 +92,20 @@ export function batchRunner(db) {
   };
 
   const runAll = db.transaction(
-    /** @param {readonly Statement[]} statements */
-    (statements) => {
+    /** @param {FlatBatch} batch */
+    (batch) => {
+      const { ops, params } = batch;
+      const stmts = batch.sql.map(statement);
       /** @type {number[]} */
       const rowids = [];
-      for (let i = 0; i < statements.length; i++) {
+      let p = 0;
+      for (let i = 0, o = 0; o < ops.length; i++, o += 3) {
         current = i;
-        const s = /** @type {Statement} */ (statements[i]);
-        const info = statement(s.sql).run(...s.params);
-        if (s.expectChanges !== undefined && info.changes !== s.expectChanges) throw new ExpectationFailed(s.expectChanges, info.changes);
+        const n = /** @type {number} */ (ops[o + 1]);
+        const expectChanges = /** @type {number} */ (ops[o + 2]);
+        const info = /** @type {import('better-sqlite3').Statement} */ (stmts[/** @type {number} */ (ops[o])]).run(...params.slice(p, p + n));
+        p += n;
+        if (expectChanges >= 0 && info.changes !== expectChanges) throw new ExpectationFailed(expectChanges, info.changes);
         rowids.push(Number(info.lastInsertRowid));
       }
       current = -1;
@@ -72,11 +113,11 @@ export function batchRunner(db) {
     },
   );
 
-  return (statements) => {
+  return (batch) => {
     current = -1;
     try {
       // IMMEDIATE: take the write lock before the first statement, so a batch never fails halfway on a busy lock.
-      return { ok: true, rowids: runAll.immediate(statements) };
+      return { ok: true, rowids: runAll.immediate(batch) };
     } catch (e) {
       const error = /** @type {{ message?: unknown, code?: unknown }} */ (e);
       return {

@@ -9,7 +9,7 @@
  * none and is type-checked through JSDoc (`checkJs`).
  *
  * Protocol (messages on parentPort):
- *   in:  { id: number, statements: { sql: string, params: unknown[], expectChanges?: number }[] }
+ *   in:  { id: number, batch: FlatBatch }  the statements of one transaction, flat (sqlite-batch.mjs `flatBatch`)
  *   out: { id: number, ok: true, rowids: number[] }  one lastInsertRowid per statement
  *        { id: number, ok: false, message: string, code?: string, index?: number }  the transaction
  *        was rolled back; `index`: the statement that failed (see sqlite-batch.mjs)
@@ -20,7 +20,7 @@ import Database from 'better-sqlite3';
 import { registerRecordFunctions } from './record-codec.mjs';
 import { batchRunner } from './sqlite-batch.mjs';
 
-/** @typedef {{ id: number, statements?: import('./sqlite-batch.mjs').Statement[], close?: boolean }} Request */
+/** @typedef {{ id: number, batch?: import('./sqlite-batch.mjs').FlatBatch, close?: boolean }} Request */
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-writer-worker must run as a worker thread');
@@ -46,5 +46,5 @@ port.on('message', (/** @type {Request} */ request) => {
     port.close();
     return;
   }
-  port.postMessage({ id: request.id, ...run(request.statements ?? []) });
+  port.postMessage({ id: request.id, ...run(request.batch ?? { sql: [], ops: [], params: [] }) });
 });

@@ -18,7 +18,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { EXPECTED_CHANGES, batchRunner, type BatchResult, type Statement } from './sqlite-batch.mjs';
+import { EXPECTED_CHANGES, batchRunner, flatBatch, type BatchResult, type Statement } from './sqlite-batch.mjs';
 
 export type SqlStatement = Statement;
 export { EXPECTED_CHANGES };
@@ -85,7 +85,7 @@ export class SqliteWriter implements BatchWriter {
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, statements });
+      this.worker.postMessage({ id, batch: flatBatch(statements) });
     });
   }
 
@@ -153,7 +153,7 @@ export function inlineSqliteWriter(db: Database.Database): BatchWriter {
   const run = batchRunner(db);
   return {
     async run(statements) {
-      const result = run(statements);
+      const result = run(flatBatch(statements));
       if (!result.ok) throw toError(result);
       return result.rowids;
     },
