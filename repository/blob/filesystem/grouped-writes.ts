@@ -15,6 +15,7 @@ import type { BatchWriter, SqlStatement } from '../../../registry/store/embedded
 
 interface Queued {
   readonly statements: readonly SqlStatement[];
+  readonly transfer: readonly ArrayBuffer[];
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
@@ -28,10 +29,13 @@ export class GroupedWrites {
 
   constructor(private readonly writer: BatchWriter) {}
 
-  /** Resolves once `statements` are committed durably (in a transaction shared with other callers). */
-  run(statements: readonly SqlStatement[]): Promise<void> {
+  /**
+   * Resolves once `statements` are committed durably (in a transaction shared with other callers).
+   * `transfer`: buffers of the parameters moved to the writer thread instead of copied (BatchWriter).
+   */
+  run(statements: readonly SqlStatement[], transfer: readonly ArrayBuffer[] = []): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queued.push({ statements, resolve, reject });
+      this.queued.push({ statements, transfer, resolve, reject });
       if (this.inFlight === undefined) this.next();
     });
   }
@@ -53,7 +57,7 @@ export class GroupedWrites {
       group.push(q);
       statements += q.statements.length;
     }
-    this.inFlight = this.writer.run(group.flatMap((q) => q.statements)).then(
+    this.inFlight = this.writer.run(group.flatMap((q) => q.statements), group.flatMap((q) => q.transfer)).then(
       () => {
         for (const q of group) q.resolve();
         this.next();

@@ -106,13 +106,20 @@ export class SmallBlobs {
     return new SmallBlobs(db, new GroupedWrites(writer), writer);
   }
 
-  /** Writes `bytes` as a staged row, durably; resolves with its stagingId. */
+  /**
+   * Writes `bytes` as a staged row, durably; resolves with its stagingId. The bytes' buffer is moved
+   * to the writer thread, not copied: `bytes` must own it whole and is unusable afterwards.
+   */
   async stage(bytes: Uint8Array, sha1: string, stagedAt: Date): Promise<string> {
     const stagingId = randomUUID();
-    await this.writes.run([
-      { sql: INSERT_BYTES, params: [bytes] },
-      { sql: INSERT_ROW, params: [stagingId, sha1, bytes.byteLength, stagedAt.getTime()] },
-    ]);
+    const size = bytes.byteLength;
+    await this.writes.run(
+      [
+        { sql: INSERT_BYTES, params: [bytes] },
+        { sql: INSERT_ROW, params: [stagingId, sha1, size, stagedAt.getTime()] },
+      ],
+      [bytes.buffer as ArrayBuffer],
+    );
     return stagingId;
   }
 
