@@ -97,10 +97,11 @@ export class SmallBlobs {
   static open(root: string): SmallBlobs {
     const path = join(root, SMALL_BLOBS_FILE);
     const db = new Database(path);
+    // Other processes of a multi-process node open and write the same file (their own writer
+    // threads): wait for their locks, from the first statement on (switching to WAL takes one).
+    db.pragma('busy_timeout = 10000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    // Other processes of a multi-process node write the same file (their own writer threads).
-    db.pragma('busy_timeout = 10000');
     db.exec(SCHEMA);
     const writer = new SqliteWriter(path);
     return new SmallBlobs(db, new GroupedWrites(writer), writer);
