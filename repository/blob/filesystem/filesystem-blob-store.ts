@@ -282,7 +282,9 @@ class FilesystemBlobStore implements BlobStore {
         }
       },
       abort: async () => {
-        this.assertOpen();
+        // After close (a request released while the node stops) the row stays: an orphan, which
+        // the next start removes, as it would a staged file whose removal was cut short.
+        if (this.closed) return;
         await small.dropStaged([info.stagingId]);
       },
     });
