@@ -166,6 +166,13 @@ export const configSchema = z
         registryUrl: z.url({ protocol: /^https?$/ }).optional(),
         /** Staged documents never registered are removed after this long (ms). */
         orphanAgeMs: z.number().int().positive().default(60 * 60 * 1000),
+        /**
+         * Embedded store (no MongoDB): documents of at most this many bytes are kept in one SQLite
+         * file (<dataDir>/documents/small-blobs.sqlite) whose writes concurrent uploads share,
+         * instead of a file each; 0 keeps every document as a file. Either way existing documents
+         * stay readable. Ignored with GridFS.
+         */
+        smallDocumentBytes: z.number().int().min(0).max(1024 * 1024).default(64 * 1024),
       })
       .strict()
       .prefault({}),

@@ -142,7 +142,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ? new ForwardingRegistry(withOwnersOutbox(store, worker.outboxDone, { drains: worker.index === 1 }), registryOptions, worker.writes)
     : new DocumentRegistry(store, registryOptions);
 
-  const blobs = await openBlobStore({ dataDir: config.dataDir, ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}) });
+  const blobs = await openBlobStore({ dataDir: config.dataDir, smallDocumentBytes: config.repository.smallDocumentBytes, ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}) });
   // A remote registry client owns a connection pool, closed with the node.
   const remote = config.repository.registryUrl ? remoteRegistry({ url: config.repository.registryUrl }) : undefined;
   const port0 = remote ?? inProcessRegistry(registry);

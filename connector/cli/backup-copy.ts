@@ -21,10 +21,14 @@
  * in between is caught in one of the two. At the restored node's start, recovery commits each
  * staged document its record names and removes the other staged files (repository.recover).
  *
+ * Small documents (repository.smallDocumentBytes) are rows of `documents/small-blobs.sqlite`, staged
+ * and committed ones in one file: it is copied like the databases, in one read transaction, after
+ * the registry, so it holds every small document of the registry copy, staged or committed.
+ *
  * Documents registered after the database copy may also be copied: without a registry entry they
  * are never served, and are harmless.
  */
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -82,6 +86,7 @@ function openSource(path: string): Database.Database {
 }
 
 export interface CopiedDocuments {
+  /** Committed documents: files in blobs/ and rows of the small documents' table. */
   readonly blobs: number;
   readonly staged: number;
   readonly bytes: number;
@@ -90,9 +95,24 @@ export interface CopiedDocuments {
 /** Copies the blob directory (staging first, see above) from `source` to `target`, fsyncing what it writes. */
 export async function copyDocuments(source: string, target: string): Promise<CopiedDocuments> {
   let bytes = 0;
+  let blobs = 0;
+  let staged = 0;
+  const table = join(source, DOCUMENTS.smallBlobs);
+  if (existsSync(table)) {
+    await mkdir(target, { recursive: true });
+    const copy = join(target, DOCUMENTS.smallBlobs);
+    bytes += (await backupDatabase({ name: DOCUMENTS.smallBlobs, path: table, what: 'small documents' }, copy, false)).bytes;
+    const db = new Database(copy, { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT count(unique_id) AS committed, count(*) - count(unique_id) AS staged FROM small_blobs').get() as { committed: number; staged: number };
+      blobs += rows.committed;
+      staged += rows.staged;
+    } finally {
+      db.close();
+    }
+  }
   const staging = join(source, DOCUMENTS.staging);
   await mkdir(join(target, DOCUMENTS.staging), { recursive: true });
-  let staged = 0;
   for (const name of await listOrNothing(staging)) {
     // Files still being written (.part) are not documents yet; recovery would remove them anyway.
     if (!name.endsWith(DOCUMENTS.stagedSuffix)) continue;
@@ -103,7 +123,6 @@ export async function copyDocuments(source: string, target: string): Promise<Cop
     }
   }
   await fsyncDirectory(join(target, DOCUMENTS.staging));
-  let blobs = 0;
   const walk = async (from: string, to: string): Promise<void> => {
     await mkdir(to, { recursive: true });
     for (const entry of await readdir(from, { withFileTypes: true })) {

@@ -9,6 +9,8 @@
  *   patient-blocks.sqlite   patient blocks (connector/node.ts; trust.patientBlocksFile may move it)
  *   documents/blobs/        committed documents (repository/blob/filesystem), never changed or removed
  *   documents/staging/      documents received but not yet committed
+ *   documents/small-blobs.sqlite  documents up to repository.smallDocumentBytes, staged and committed
+ *                           (repository/blob/filesystem/small-blobs.ts)
  *
  * `backup` copies every `*.sqlite` file it finds in the data directory, not only these, so that a
  * store added later is not silently left out. Each runs in WAL mode, so a `-wal` and `-shm` file
@@ -21,6 +23,7 @@ import { EMBEDDED_AUDIT_FILE } from '../audit/store.js';
 import { EMBEDDED_FILE_NAME } from '../../registry/store/open.js';
 import { FILESYSTEM_DIRECTORY } from '../../repository/blob/open.js';
 import { BLOBS_DIR, STAGED_SUFFIX, STAGING_DIR } from '../../repository/blob/filesystem/paths.js';
+import { SMALL_BLOBS_FILE } from '../../repository/blob/filesystem/small-blobs.js';
 
 /** The default name of the patient-block store in the data directory (connector/node.ts). */
 export const PATIENT_BLOCKS_FILE = 'patient-blocks.sqlite';
@@ -70,6 +73,8 @@ export const DOCUMENTS = {
   dir: FILESYSTEM_DIRECTORY,
   blobs: BLOBS_DIR,
   staging: STAGING_DIR,
+  /** The small documents' table (staged and committed rows), a SQLite file in the blob directory. */
+  smallBlobs: SMALL_BLOBS_FILE,
   /** A staged document that is complete (fsynced); anything else in staging is still being written. */
   stagedSuffix: STAGED_SUFFIX,
 } as const;

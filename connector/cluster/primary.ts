@@ -116,7 +116,7 @@ export async function startCluster(config: NodeConfig, options: StartClusterOpti
     homeCommunityId: config.homeCommunityId,
   });
   // Start-up recovery and the orphan sweep, here only (see the header).
-  const blobs = await openBlobStore({ dataDir: config.dataDir, ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}) });
+  const blobs = await openBlobStore({ dataDir: config.dataDir, smallDocumentBytes: config.repository.smallDocumentBytes, ...(config.mongoUri ? { mongoUri: config.mongoUri } : {}) });
   const repository = new DocumentRepository(blobs, inProcessRegistry(registry), {
     repositoryUniqueId: config.repository.repositoryUniqueId,
     maxDocumentBytes: config.repository.maxDocumentBytes,

@@ -6,12 +6,17 @@
  * A walk costs one stat per document, so it runs at most once per `minIntervalMs` (default one
  * minute), only when someone scrapes, never two at a time, and a scrape is answered from the last
  * walk while the next one runs. The staging area is left out: it holds uploads in flight.
- * GridFS (MongoDB) is not measured here.
+ * Small documents (repository.smallDocumentBytes) are rows of `documents/small-blobs.sqlite`, beside
+ * the tree: its committed rows are counted with one query (a scan of the ~150-byte rows, not of
+ * the bytes). GridFS (MongoDB) is not measured here.
  */
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { FILESYSTEM_DIRECTORY } from '../../repository/blob/open.js';
 import { BLOBS_DIR } from '../../repository/blob/filesystem/paths.js';
+import { SMALL_BLOBS_FILE } from '../../repository/blob/filesystem/small-blobs.js';
 
 export interface BlobStoreSize {
   readonly documents: number;
@@ -35,10 +40,21 @@ async function names(dir: string): Promise<string[]> {
   }
 }
 
-/** Walks the two shard levels and sums the files; a file removed meanwhile is simply not counted. */
+/** The committed rows of the small documents' table beside the blob tree `dir`, if there is one. */
+function measureSmallDocuments(dir: string): { documents: number; bytes: number } {
+  const path = join(dirname(dir), SMALL_BLOBS_FILE);
+  if (!existsSync(path)) return { documents: 0, bytes: 0 };
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT count(*) AS documents, coalesce(sum(size), 0) AS bytes FROM small_blobs WHERE unique_id IS NOT NULL').get() as { documents: number; bytes: number };
+  } finally {
+    db.close();
+  }
+}
+
+/** Walks the two shard levels and sums the files, plus the small documents' table; a file removed meanwhile is simply not counted. */
 export async function measureBlobDirectory(dir: string): Promise<BlobStoreSize> {
-  let documents = 0;
-  let bytes = 0;
+  let { documents, bytes } = measureSmallDocuments(dir);
   for (const outer of await names(dir)) {
     for (const inner of await names(join(dir, outer))) {
       const shard = join(dir, outer, inner);

@@ -110,13 +110,13 @@ export class BlobStateError extends BlobStoreError {
 
 /**
  * Whether a storage error means the disk (or quota) is full: ENOSPC / EDQUOT from the file system,
- * MongoDB's OutOfDiskSpace (GridFS). Nothing of the blob was kept; ITI-41 answers
+ * MongoDB's OutOfDiskSpace (GridFS), SQLITE_FULL from the filesystem store's small-document table. Nothing of the blob was kept; ITI-41 answers
  * XDSRepositoryOutOfResources rather than an internal error.
  */
 export function isOutOfSpace(e: unknown): boolean {
   for (let cause: unknown = e, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth++) {
     const c = cause as { code?: unknown; codeName?: unknown; cause?: unknown };
-    if (c.code === 'ENOSPC' || c.code === 'EDQUOT' || c.codeName === 'OutOfDiskSpace' || c.code === 14031) return true;
+    if (c.code === 'ENOSPC' || c.code === 'EDQUOT' || c.codeName === 'OutOfDiskSpace' || c.code === 14031 || c.code === 'SQLITE_FULL') return true;
     cause = c.cause;
   }
   return false;

@@ -16,6 +16,8 @@ export interface OpenBlobStoreOptions {
   readonly mongoDatabase?: string;
   /** GridFS bucket name; default `documents`. */
   readonly bucketName?: string;
+  /** Filesystem store: documents up to this size go to its SQLite table (filesystem-blob-store.ts); default 64 KiB, 0 none. */
+  readonly smallDocumentBytes?: number;
 }
 
 export const FILESYSTEM_DIRECTORY = 'documents';
@@ -28,5 +30,8 @@ export async function openBlobStore(options: OpenBlobStoreOptions): Promise<Blob
       ...(options.bucketName !== undefined ? { bucketName: options.bucketName } : {}),
     });
   }
-  return openFilesystemBlobStore({ directory: join(options.dataDir, FILESYSTEM_DIRECTORY) });
+  return openFilesystemBlobStore({
+    directory: join(options.dataDir, FILESYSTEM_DIRECTORY),
+    ...(options.smallDocumentBytes !== undefined ? { smallDocumentBytes: options.smallDocumentBytes } : {}),
+  });
 }

@@ -202,6 +202,19 @@ export function describeBlobStoreContract(name: string, hooks: BlobStoreContract
         expect((await contentOf(store, id))!.equals(bytes)).to.equal(true);
       });
 
+      it('a retried submission of identical small bytes (20 KB) commits without a second copy', async () => {
+        const bytes = randomBytes(20_000);
+        const id = uniqueId();
+        await (await stageBytes(store, bytes)).commit(id);
+        const retry = await stageBytes(store, bytes);
+        await retry.commit(id);
+        expect(await store.listStaged()).to.deep.equal([]);
+        expect((await contentOf(store, id))!.equals(bytes)).to.equal(true);
+        const conflicting = await stageBytes(store, randomBytes(20_000));
+        expect(await rejection(conflicting.commit(id))).to.be.instanceOf(BlobConflictError);
+        await conflicting.abort();
+      });
+
       it('committing different bytes onto an existing uniqueId fails with BlobConflictError', async () => {
         const original = randomBytes(1000);
         const other = randomBytes(1000);
@@ -300,6 +313,64 @@ export function describeBlobStoreContract(name: string, hooks: BlobStoreContract
         await recovered!.commit(id);
         expect((await contentOf(store, id))!.equals(bytes)).to.equal(true);
         expect(await store.listStaged()).to.deep.equal([]);
+      });
+    });
+
+    describe('small documents (the filesystem store keeps those up to 64 KiB in a table by default)', () => {
+      it('stores, retrieves and removes documents on both sides of 64 KiB', async () => {
+        for (const size of [20_000, 64 * 1024, 64 * 1024 + 1]) {
+          const bytes = randomBytes(size);
+          const id = uniqueId();
+          const staged = await stageBytes(store, bytes);
+          expect(staged.size).to.equal(size);
+          expect(staged.sha1).to.equal(sha1Of(bytes));
+          await staged.commit(id);
+          expect((await contentOf(store, id))!.equals(bytes), `${size} bytes`).to.equal(true);
+          expect(await store.remove(id)).to.equal(true);
+          expect(await store.exists(id)).to.equal(false);
+          expect(await store.remove(id)).to.equal(false);
+        }
+      });
+
+      it('a retrieve opened before a removal still streams the small document', async () => {
+        const bytes = randomBytes(20_000);
+        const id = uniqueId();
+        await (await stageBytes(store, bytes)).commit(id);
+        const opened = (await store.open(id))!;
+        expect(await store.remove(id)).to.equal(true);
+        expect((await readAll(opened.stream())).equals(bytes)).to.equal(true);
+      });
+
+      it('staged small documents survive a restart: one is committed, the other cleaned as an orphan', async () => {
+        const owed = randomBytes(20_000);
+        const orphan = randomBytes(20_000);
+        const stagedOwed = await stageBytes(store, owed);
+        const stagedOrphan = await stageBytes(store, orphan);
+        await store.close();
+        store = await hooks.reopen();
+        const listed = await store.listStaged();
+        expect(listed.map((s) => s.stagingId).sort()).to.deep.equal([stagedOwed.stagingId, stagedOrphan.stagingId].sort());
+        const recovered = listed.find((s) => s.stagingId === stagedOwed.stagingId)!;
+        expect(recovered.sha1).to.equal(sha1Of(owed));
+        expect(recovered.size).to.equal(owed.byteLength);
+        const id = uniqueId();
+        await recovered.commit(id);
+        expect(await store.cleanOrphans(-60_000)).to.equal(1);
+        expect(await store.listStaged()).to.deep.equal([]);
+        expect((await contentOf(store, id))!.equals(owed)).to.equal(true);
+        expect(await rejection(listed.find((s) => s.stagingId === stagedOrphan.stagingId)!.commit(uniqueId()))).to.be.instanceOf(BlobStateError);
+      });
+
+      it('concurrent small uploads, commits and removals are each durable and distinct', async () => {
+        const contents = Array.from({ length: 32 }, () => randomBytes(20_000));
+        const ids = contents.map(() => uniqueId());
+        const staged = await Promise.all(contents.map((c) => stageBytes(store, c)));
+        await Promise.all(staged.map((s, i) => s.commit(ids[i]!)));
+        await store.close();
+        store = await hooks.reopen();
+        for (const [i, id] of ids.entries()) expect((await contentOf(store, id))!.equals(contents[i]!)).to.equal(true);
+        expect(await Promise.all(ids.slice(0, 16).map((id) => store.remove(id)))).to.deep.equal(Array(16).fill(true));
+        for (const [i, id] of ids.entries()) expect(await store.exists(id), `document ${i}`).to.equal(i >= 16);
       });
     });
 

@@ -1,4 +1,8 @@
-/** What the filesystem store puts on disk, and how it recovers from crashes at each step. */
+/**
+ * What the filesystem store puts on disk for documents kept as files, and how it recovers from
+ * crashes at each step. The small-document tier is off here (smallDocumentBytes 0) so that even
+ * a few bytes make a file; small-blobs.test.ts covers the tier.
+ */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -28,7 +32,7 @@ describe('filesystem blob store on disk', () => {
   beforeEach(async () => {
     base = await mkdtemp(join(tmpdir(), 'kp-blob-fs-'));
     root = join(base, 'store');
-    store = await openFilesystemBlobStore({ directory: root });
+    store = await openFilesystemBlobStore({ directory: root, smallDocumentBytes: 0 });
   });
   afterEach(async () => {
     await store.close();
@@ -93,7 +97,7 @@ describe('filesystem blob store on disk', () => {
     await link(stagedFile, target);
     await store.close();
 
-    store = await openFilesystemBlobStore({ directory: root });
+    store = await openFilesystemBlobStore({ directory: root, smallDocumentBytes: 0 });
     expect((await readAll((await store.open('doc-crash'))!.stream())).equals(bytes)).to.equal(true);
     const [twin] = await store.listStaged();
     expect(twin!.sha1).to.equal(sha1Of(bytes));
@@ -123,12 +127,12 @@ describe('filesystem blob store on disk', () => {
       error = e;
     }
     expect((error as Error).message).to.contain('closed');
-    store = await openFilesystemBlobStore({ directory: root });
+    store = await openFilesystemBlobStore({ directory: root, smallDocumentBytes: 0 });
   });
 
   it('openBlobStore without a MongoDB URI opens the filesystem store under <dataDir>/documents', async () => {
     const dataDir = join(base, 'data');
-    const opened = await openBlobStore({ dataDir });
+    const opened = await openBlobStore({ dataDir, smallDocumentBytes: 0 });
     try {
       await (await opened.stage(chunked(Buffer.from('hei')))).commit('doc-1');
       const files = await walk(join(dataDir, FILESYSTEM_DIRECTORY));

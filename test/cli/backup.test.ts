@@ -65,6 +65,13 @@ describe('koblingspunkt backup', function () {
     const manifest = JSON.parse(readFileSync(join(target, MANIFEST_FILE), 'utf8')) as { dataDir: string; documents: { blobs: number } };
     expect(manifest.dataDir).to.equal(node.dataDir);
     expect(manifest.documents.blobs).to.equal(1);
+    // The sample (< 64 KiB) is a small document: a row of the table, copied as a database.
+    const table = new Database(join(target, 'documents', 'small-blobs.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      expect(table.prepare('SELECT count(*) AS n FROM small_blobs WHERE unique_id = ?').get(uniqueId)).to.deep.equal({ n: 1 });
+    } finally {
+      table.close();
+    }
   });
 
   it('a node started on the backup serves the registered document, byte for byte', async () => {

@@ -3,12 +3,14 @@
  * document comes back byte for byte, checked against the hash and size it was registered with;
  * bytes that no longer match make retrieve fail and keep them aside.
  */
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { blobPath } from '../../repository/blob/filesystem/paths.js';
+import { SMALL_BLOBS_FILE } from '../../repository/blob/filesystem/small-blobs.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { cli, cliProcess, hasStackTrace, SAMPLE_PDF } from './helpers.js';
 
@@ -98,12 +100,18 @@ describe('koblingspunkt register, query, retrieve', function () {
   });
 
   it('retrieve of bytes that no longer match the registered hash: exit 1, kept as .mismatch', async () => {
-    // Corrupt the stored document in place (the blob store keeps it by the uniqueId's SHA-256).
-    const blob = blobPath(join(node.dataDir, 'documents'), uniqueId);
-    expect(existsSync(blob)).to.equal(true);
+    // Corrupt the stored document in place: the sample (59 KB) is a small document, a row of the
+    // blob store's table (repository.smallDocumentBytes), not a file.
+    expect(existsSync(blobPath(join(node.dataDir, 'documents'), uniqueId)), 'not a file').to.equal(false);
+    const table = new Database(join(node.dataDir, 'documents', SMALL_BLOBS_FILE));
+    table.pragma('busy_timeout = 10000');
+    const overwrite = (bytes: Buffer): void => {
+      const changed = table.prepare('UPDATE small_blob_bytes SET bytes = ? WHERE id = (SELECT id FROM small_blobs WHERE unique_id = ?)').run(bytes, uniqueId).changes;
+      expect(changed).to.equal(1);
+    };
     const corrupt = Buffer.from(pdf);
     corrupt[100] = corrupt[100]! ^ 0xff;
-    writeFileSync(blob, corrupt);
+    overwrite(corrupt);
     const out = join(work, 'corrupt');
     const res = await cli(['retrieve', uniqueId, '-o', out, '--url', node.url, '--json']);
     expect(res.code).to.equal(1);
@@ -112,7 +120,8 @@ describe('koblingspunkt register, query, retrieve', function () {
     const json = JSON.parse(res.stdout) as { documents: { verified: boolean; file: string }[] };
     expect(json.documents[0]).to.include({ verified: false, file: join(out, `${uniqueId}.pdf.mismatch`) });
     expect(existsSync(join(out, `${uniqueId}.pdf`))).to.equal(false);
-    writeFileSync(blob, pdf);
+    overwrite(pdf);
+    table.close();
   });
 
   it('register of several files: one submission, one uniqueId per file; --json says what was sent', async () => {

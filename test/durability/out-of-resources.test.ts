@@ -6,7 +6,7 @@
  * small file system.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -104,7 +104,7 @@ describe('out of resources (injected)', function () {
     const sub = testSubmission(true);
     const outcome = await repository().provideAndRegister(parsed(sub.xml), new Map([['Document01', Readable.from([randomBytes(100)])]]));
     expect(outcome.errors.map((e) => e.code)).to.deep.equal(['XDSRegistryOutOfResources']);
-    expect(readdirSync(join(dir, 'documents', 'staging'))).to.deep.equal([]);
+    expect(await blobs.listStaged()).to.deep.equal([]);
   });
 
   it('ITI-41: a blob commit failing after the registry commit is still Success; the document is kept staged, logged, and committed on retry', async () => {
@@ -125,14 +125,14 @@ describe('out of resources (injected)', function () {
     const outcome = await repo.provideAndRegister(parsed(sub.xml), new Map([['Document01', Readable.from([bytes])]]));
     expect(outcome.status, 'the registration is stored: never answered as failed').to.equal('Success');
     expect(await store.count({ type: 'DocumentEntry', uniqueId: sub.documentUid })).to.equal(1);
-    expect(readdirSync(join(dir, 'documents', 'staging')), 'kept staged, not aborted').to.have.length(1);
+    expect(await blobs.listStaged(), 'kept staged, not aborted').to.have.length(1);
     expect(logged.some((l) => l.level === 'error' && /REGISTERED DOCUMENT NOT YET RETRIEVABLE/.test(l.message))).to.equal(true);
     // The disk has space again: the retry (first after ~2 s) commits it.
     failCommits = false;
     const deadline = Date.now() + 10_000;
     while (!(await blobs.exists(sub.documentUid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await blobs.exists(sub.documentUid)).to.equal(true);
-    expect(readdirSync(join(dir, 'documents', 'staging'))).to.deep.equal([]);
+    expect(await blobs.listStaged()).to.deep.equal([]);
   });
 });
 

@@ -3,17 +3,35 @@
  * entries that do not match, registry errors relayed, ITI-43 with PartialSuccess, a 50 MB round
  * trip, failure injected between blob write and registry commit, and a restart.
  */
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type NodeConfigInput } from '../../connector/config.js';
 import { startNode, type RunningNode, type StartNodeOptions } from '../../connector/node.js';
+import { SMALL_BLOBS_FILE } from '../../repository/blob/filesystem/small-blobs.js';
 import type { RegistryPort } from '../../repository/registry-port.js';
 import { NIST_PATIENT_AUTHORITY, startTestNode, type TestNode } from '../helpers/node.js';
 import { epikrise, errorCodes, status, uid, type EpikriseOptions } from '../helpers/ebxml.js';
 import { documents, provideInline, provideMtom, retrieve } from './client.js';
+
+/**
+ * What a node's blob store holds staged: files in documents/staging/ and rows of the small
+ * documents' table without a uniqueId (repository.smallDocumentBytes, 64 KiB by default).
+ */
+function stagedIn(dataDir: string): string[] {
+  const files = readdirSync(join(dataDir, 'documents', 'staging'));
+  const path = join(dataDir, 'documents', SMALL_BLOBS_FILE);
+  if (!existsSync(path)) return files;
+  const table = new Database(path, { fileMustExist: true });
+  try {
+    return [...files, ...(table.prepare('SELECT staging_id FROM small_blobs WHERE unique_id IS NULL').pluck().all() as string[])];
+  } finally {
+    table.close();
+  }
+}
 
 /** The epikrise as a repository gets it: hash, size and repositoryUniqueId left for it to fill in. */
 const submitObjects = (options: EpikriseOptions = {}): { xml: string; docUid: string } => epikrise({ ...options, forRepository: true });
@@ -103,7 +121,7 @@ describe('Document Repository node over HTTP', function () {
       ]);
       expect(errorCodes(extra.body)).to.deep.equal(['XDSMissingDocumentMetadata']);
       expect(await entryCount(sub.docUid)).to.equal(0);
-      expect(readdirSync(join(node.dataDir, 'documents', 'staging'))).to.deep.equal([]);
+      expect(stagedIn(node.dataDir)).to.deep.equal([]);
     });
 
     it('relays the registry\'s errors unchanged (unknown patient id)', async () => {
@@ -111,14 +129,14 @@ describe('Document Repository node over HTTP', function () {
       const res = await provideMtom(url, sub.xml, [{ id: 'Document01', bytes: Buffer.from('x') }]);
       expect(status(res.body)).to.equal('Failure');
       expect(errorCodes(res.body)).to.include('XDSUnknownPatientId');
-      expect(readdirSync(join(node.dataDir, 'documents', 'staging'))).to.deep.equal([]);
+      expect(stagedIn(node.dataDir)).to.deep.equal([]);
     });
 
     it('drops a part that no xop:Include references', async () => {
       const sub = submitObjects();
       const res = await provideMtom(url, sub.xml, [{ id: 'Document01', bytes: Buffer.from('doc') }], [{ id: 'stray@x', bytes: Buffer.from('stray') }]);
       expect(status(res.body)).to.equal('Success');
-      expect(readdirSync(join(node.dataDir, 'documents', 'staging'))).to.deep.equal([]);
+      expect(stagedIn(node.dataDir)).to.deep.equal([]);
     });
   });
 
@@ -179,7 +197,7 @@ describe('Document Repository node over HTTP', function () {
       const res = await provideMtom(`${small.url}/xds/repository`, sub.xml, [{ id: 'Document01', bytes: randomBytes(5000) }]);
       expect(status(res.body)).to.equal('Failure');
       expect(errorCodes(res.body)).to.deep.equal(['XDSRepositoryError']);
-      expect(readdirSync(join(small.dataDir, 'documents', 'staging'))).to.deep.equal([]);
+      expect(stagedIn(small.dataDir)).to.deep.equal([]);
     } finally {
       await small.close();
     }
@@ -225,7 +243,7 @@ describe('Document Repository atomicity and restart', function () {
       expect(await node.registry.store.count({ type: 'DocumentEntry', uniqueId: sub.docUid })).to.equal(0);
       const got = await retrieve(`${node.url}/xds/repository`, [{ repositoryUniqueId: REPO, documentUniqueId: sub.docUid }]);
       expect(errorCodes(got.body)).to.deep.equal(['XDSDocumentUniqueIdError']);
-      expect(readdirSync(join(dataDir, 'documents', 'staging'))).to.deep.equal([]);
+      expect(stagedIn(dataDir)).to.deep.equal([]);
     } finally {
       await node.close();
     }
@@ -267,13 +285,13 @@ describe('Document Repository atomicity and restart', function () {
     try {
       const res = await provideMtom(`${first.url}/xds/repository`, sub.xml, [{ id: 'Document01', bytes }]);
       expect(errorCodes(res.body)).to.deep.equal(['XDSRepositoryError']);
-      expect(readdirSync(join(dataDir, 'documents', 'staging'))).to.have.length(1);
+      expect(stagedIn(dataDir)).to.have.length(1);
     } finally {
       await first.close();
     }
     const second = await start();
     try {
-      expect(readdirSync(join(dataDir, 'documents', 'staging'))).to.deep.equal([]);
+      expect(stagedIn(dataDir)).to.deep.equal([]);
       const [doc] = documents(await retrieve(`${second.url}/xds/repository`, [{ repositoryUniqueId: REPO, documentUniqueId: sub.docUid }]));
       expect(doc!.bytes.equals(bytes)).to.equal(true);
     } finally {
@@ -316,6 +334,6 @@ describe('Document Repository with a remote registry (ITI-42/ITI-18 client)', fu
     const res = await provideMtom(url, sub.xml, [{ id: 'Document01', bytes: Buffer.from('x') }]);
     expect(status(res.body)).to.equal('Failure');
     expect(errorCodes(res.body)).to.include('XDSUnknownPatientId');
-    expect(readdirSync(join(repositoryNode.dataDir, 'documents', 'staging'))).to.deep.equal([]);
+    expect(stagedIn(repositoryNode.dataDir)).to.deep.equal([]);
   });
 });

@@ -40,8 +40,12 @@ export class SqliteWriteError extends Error {
 
 /** What a store needs of a writer: `SqliteWriter` for a file, `inlineSqliteWriter` for ':memory:'. */
 export interface BatchWriter {
-  /** Runs the statements as one transaction; resolves with each statement's lastInsertRowid once it is committed. */
-  run(statements: readonly SqlStatement[]): Promise<number[]>;
+  /**
+   * Runs the statements as one transaction; resolves with each statement's lastInsertRowid once it
+   * is committed. `transfer`: buffers of the parameters that are handed to the writer rather than
+   * copied (they are unusable to the caller afterwards); for large BLOB parameters.
+   */
+  run(statements: readonly SqlStatement[], transfer?: readonly ArrayBuffer[]): Promise<number[]>;
   /** Waits for the batches sent so far and stops; the caller's own connection stays open. */
   close(): Promise<void>;
 }
@@ -72,7 +76,7 @@ export class SqliteWriter implements BatchWriter {
   }
 
   /** Runs the statements as one transaction; resolves with each statement's lastInsertRowid once it is on disk. */
-  run(statements: readonly SqlStatement[]): Promise<number[]> {
+  run(statements: readonly SqlStatement[], transfer: readonly ArrayBuffer[] = []): Promise<number[]> {
     if (this.closing !== undefined) return Promise.reject(new Error('SQLite writer is closed'));
     if (this.death !== undefined) {
       // A dead worker is replaced by the next batch, but not in a loop: within the pause after
@@ -85,7 +89,7 @@ export class SqliteWriter implements BatchWriter {
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, batch: flatBatch(statements) });
+      this.worker.postMessage({ id, batch: flatBatch(statements) }, [...transfer]);
     });
   }
 

@@ -18,7 +18,7 @@
  * bytes (pinned-reads.ts): a retrieve that is answering when the document is removed completes.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -36,6 +36,7 @@ import { measuredChunks, type Digest } from '../source.js';
 import { stagedBlob } from '../staged-blob.js';
 import { DirectorySyncs } from './directory-sync.js';
 import { PinnedReads } from './pinned-reads.js';
+import { SMALL_BLOBS_FILE, SmallBlobs } from './small-blobs.js';
 import {
   BLOBS_DIR,
   STAGING_DIR,
@@ -49,14 +50,31 @@ import {
 export interface FilesystemBlobStoreOptions {
   /** Root directory of the store (created if missing). */
   readonly directory: string;
+  /**
+   * Documents of at most this many bytes are kept in the store's SQLite file (small-blobs.ts)
+   * instead of a file each; 0 keeps every document as a file. Default 64 KiB. Changing it later is
+   * safe: every document is looked for in both places.
+   */
+  readonly smallDocumentBytes?: number;
 }
+
+/** Default of `smallDocumentBytes`: above it, a file's fixed system calls weigh little against its bytes. */
+export const DEFAULT_SMALL_DOCUMENT_BYTES = 64 * 1024;
+/** Largest `smallDocumentBytes` accepted: a small document is held in memory while it arrives and is retrieved. */
+export const MAX_SMALL_DOCUMENT_BYTES = 1024 * 1024;
 
 export async function openFilesystemBlobStore(options: FilesystemBlobStoreOptions): Promise<BlobStore> {
   const root = options.directory;
   await mkdir(join(root, STAGING_DIR), { recursive: true });
   await mkdir(join(root, BLOBS_DIR), { recursive: true });
   await fsyncDirectory(root);
-  return new FilesystemBlobStore(root);
+  const smallDocumentBytes = options.smallDocumentBytes ?? DEFAULT_SMALL_DOCUMENT_BYTES;
+  if (!Number.isSafeInteger(smallDocumentBytes) || smallDocumentBytes < 0 || smallDocumentBytes > MAX_SMALL_DOCUMENT_BYTES) {
+    throw new RangeError(`smallDocumentBytes must be an integer from 0 to ${MAX_SMALL_DOCUMENT_BYTES}, got ${smallDocumentBytes}`);
+  }
+  // The table is opened even when the tier is off: documents it took earlier stay readable.
+  const small = smallDocumentBytes > 0 || existsSync(join(root, SMALL_BLOBS_FILE)) ? SmallBlobs.open(root) : undefined;
+  return new FilesystemBlobStore(root, small, smallDocumentBytes);
 }
 
 class FilesystemBlobStore implements BlobStore {
@@ -72,24 +90,65 @@ class FilesystemBlobStore implements BlobStore {
    */
   private readonly shards = new Set<string>();
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    /** The small-document tier (small-blobs.ts); undefined when it is off and never held anything. */
+    private readonly small: SmallBlobs | undefined,
+    /** Documents up to this size are staged in `small`; 0: none. */
+    private readonly smallDocumentBytes: number,
+  ) {}
 
   async stage(source: BlobSource, options: StageOptions = {}): Promise<StagedBlob> {
     this.assertOpen();
-    const stagingId = randomUUID();
     const stagedAt = new Date();
-    const partial = partialPath(this.root, stagingId);
-    const file = await open(partial, 'wx', 0o600);
     const digest: { result?: Digest } = {};
+    const chunks = measuredChunks(source, options.maxBytes, digest);
+    // Held in memory until the document is known to be small (it ended) or not (it passed the limit).
+    const held: Uint8Array[] = [];
+    let heldBytes = 0;
+    if (this.small !== undefined && this.smallDocumentBytes > 0) {
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done === true) {
+          const { size, sha1 } = digest.result!;
+          const bytes = contiguous(held, heldBytes);
+          const stagingId = await this.small.stage(bytes, sha1, stagedAt);
+          return this.smallHandle({ stagingId, size, sha1, stagedAt });
+        }
+        held.push(next.value);
+        heldBytes += next.value.byteLength;
+        if (heldBytes > this.smallDocumentBytes) break;
+      }
+    }
+    return this.stageFile(held, chunks, digest, stagedAt);
+  }
+
+  /** Stages a document as a file: the chunks already read, then the rest of the source. */
+  private async stageFile(held: readonly Uint8Array[], rest: AsyncGenerator<Uint8Array>, digest: { result?: Digest }, stagedAt: Date): Promise<StagedBlob> {
+    const stagingId = randomUUID();
+    const partial = partialPath(this.root, stagingId);
+    let file: FileHandle;
+    try {
+      file = await open(partial, 'wx', 0o600);
+    } catch (e) {
+      // Leaving the generator destroys a Readable source, as the contract wants on failure.
+      await rest.return(undefined);
+      throw e;
+    }
     const flusher = new BackgroundFlush(file);
     try {
-      for await (const chunk of measuredChunks(source, options.maxBytes, digest)) {
+      for (const chunk of held) {
+        await writeFully(file, chunk);
+        flusher.wrote(chunk.byteLength);
+      }
+      for await (const chunk of rest) {
         await writeFully(file, chunk);
         flusher.wrote(chunk.byteLength);
       }
       await flusher.settle();
       await file.sync();
     } catch (e) {
+      await rest.return(undefined).catch(() => undefined);
       await flusher.settle().catch(() => undefined);
       await file.close().catch(() => undefined);
       await rm(partial, { force: true });
@@ -111,6 +170,8 @@ class FilesystemBlobStore implements BlobStore {
 
   async open(documentUniqueId: string): Promise<StoredBlob | undefined> {
     this.assertOpen();
+    const small = this.small?.open(documentUniqueId);
+    if (small !== undefined) return small;
     const path = blobPath(this.root, documentUniqueId);
     // Registered before the file is looked at, so that a removal from here on keeps its bytes.
     const read = await this.reads.begin(path);
@@ -139,11 +200,14 @@ class FilesystemBlobStore implements BlobStore {
 
   async exists(documentUniqueId: string): Promise<boolean> {
     this.assertOpen();
+    if (this.small?.holder(documentUniqueId) !== undefined) return true;
     return (await fileSize(blobPath(this.root, documentUniqueId))) !== undefined;
   }
 
   async remove(documentUniqueId: string): Promise<boolean> {
     this.assertOpen();
+    // A document is in one tier; the table is asked first, without a system call.
+    if (this.small !== undefined && (await this.small.remove(documentUniqueId))) return true;
     const path = blobPath(this.root, documentUniqueId);
     return this.reads.removing(path, async () => {
       try {
@@ -160,7 +224,7 @@ class FilesystemBlobStore implements BlobStore {
 
   async listStaged(): Promise<StagedBlob[]> {
     this.assertOpen();
-    const found: StagedBlob[] = [];
+    const found: StagedBlob[] = (this.small?.listStaged() ?? []).map((row) => this.smallHandle(row));
     for (const name of await readdir(join(this.root, STAGING_DIR))) {
       const parsed = parseStagedName(name);
       if (!parsed) continue;
@@ -175,7 +239,7 @@ class FilesystemBlobStore implements BlobStore {
   async cleanOrphans(olderThanMs: number, options: { readonly keep?: ReadonlySet<string> } = {}): Promise<number> {
     this.assertOpen();
     const threshold = Date.now() - olderThanMs;
-    let removed = 0;
+    let removed = (await this.small?.cleanOrphans(threshold, options.keep)) ?? 0;
     for (const name of await readdir(join(this.root, STAGING_DIR))) {
       const stagingId = parseStagedName(name)?.stagingId;
       if (stagingId !== undefined && options.keep?.has(stagingId)) continue;
@@ -190,8 +254,57 @@ class FilesystemBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.reads.releaseAll();
+    await this.small?.close();
+  }
+
+  /** A staged small document: its commit and abort are statements of the shared transactions. */
+  private smallHandle(info: { stagingId: string; size: number; sha1: string; stagedAt: Date }): StagedBlob {
+    const small = this.small!;
+    return stagedBlob(info, {
+      commit: async (documentUniqueId) => {
+        this.assertOpen();
+        // A document kept as a file under this uniqueId (before the tier, or larger): same rule as two files.
+        const existing = await this.committedFile(documentUniqueId);
+        if (existing !== undefined) {
+          await this.identicalOrConflict(existing, info, documentUniqueId);
+          await small.dropStaged([info.stagingId]);
+          return;
+        }
+        const result = await small.commit(info.stagingId, documentUniqueId);
+        if (result.kind === 'missing') throw new BlobStateError(`staged blob ${info.stagingId} no longer exists (aborted or cleaned as an orphan)`);
+        if (result.kind === 'taken') {
+          await this.identicalOrConflict(result, info, documentUniqueId);
+          // A retried submission: the bytes are stored once; the staged copy goes.
+          await small.dropStaged([info.stagingId]);
+        }
+      },
+      abort: async () => {
+        // After close (a request released while the node stops) the row stays: an orphan, which
+        // the next start removes, as it would a staged file whose removal was cut short.
+        if (this.closed) return;
+        await small.dropStaged([info.stagingId]);
+      },
+    });
+  }
+
+  /** Succeeds when the committed document is the staged one's bytes (same size and SHA-1); else BlobConflictError. */
+  private async identicalOrConflict(existing: Digest, staged: Digest, documentUniqueId: string): Promise<void> {
+    if (existing.size !== staged.size || existing.sha1 !== staged.sha1) throw new BlobConflictError(documentUniqueId, existing.sha1, staged.sha1);
+  }
+
+  /** Size and SHA-1 of the document's file, if it is committed as a file. */
+  private async committedFile(documentUniqueId: string): Promise<Digest | undefined> {
+    const path = blobPath(this.root, documentUniqueId);
+    if ((await fileSize(path)) === undefined) return undefined;
+    try {
+      return await fileDigest(path);
+    } catch (e) {
+      if (errorCode(e) === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   private handle(stagingId: string, size: number, sha1: string, stagedAt: Date, staged: string): StagedBlob {
@@ -212,6 +325,16 @@ class FilesystemBlobStore implements BlobStore {
   private async commitFile(staged: string, stagingId: string, size: number, sha1: string, documentUniqueId: string, again = false): Promise<void> {
     const [, inner] = shardDirectories(this.root, documentUniqueId);
     const target = blobPath(this.root, documentUniqueId);
+    // A document kept in the table under this uniqueId: the same rule as a file already linked.
+    const inTable = this.small?.holder(documentUniqueId);
+    if (inTable !== undefined) {
+      await this.identicalOrConflict(inTable, { size, sha1 }, documentUniqueId);
+      if (!(await exists(staged))) throw new BlobStateError(`staged blob ${stagingId} no longer exists (aborted or cleaned as an orphan)`);
+      await unlink(staged).catch((e: unknown) => {
+        if (errorCode(e) !== 'ENOENT') throw e;
+      });
+      return;
+    }
     if (!this.shards.has(inner)) await this.makeShard(documentUniqueId);
     try {
       await link(staged, target);
@@ -344,4 +467,15 @@ async function fileSize(path: string): Promise<number | undefined> {
 
 function errorCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+/** The chunks as one buffer of its own (a chunk may be a view into a larger one, which a worker message would copy whole). */
+function contiguous(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
