@@ -51,43 +51,28 @@ async function* twoChunks(bytes: Buffer): AsyncGenerator<Uint8Array> {
 const base = values.dir ?? mkdtempSync(join(tmpdir(), 'kp-bench-blob-'));
 const store = await openFilesystemBlobStore({ directory: join(base, 'documents'), smallDocumentBytes: Number(values['small-document-bytes']) });
 const payload = randomBytes(size);
-let next = 0;
-const worker = async (): Promise<void> => {
-  while (next < documents) {
-    const n = next++;
-    const bytes = Buffer.from(payload);
-    bytes.writeUInt32BE(n, 0);
-    const staged = await store.stage(twoChunks(bytes));
-    await staged.commit(`2.16.578.1.12.4.5.100.1.${process.pid}.${n}`);
-  }
-};
-// A warm-up, so that module loading and the first shard directories are not measured.
+/** Stages and commits documents number `from` … `to` − 1, --concurrency at a time, each under its own uniqueId. */
+async function upload(from: number, to: number): Promise<void> {
+  let next = from;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < to) {
+        const n = next++;
+        const bytes = Buffer.from(payload);
+        bytes.writeUInt32BE(n, 0);
+        const staged = await store.stage(twoChunks(bytes));
+        await staged.commit(`2.16.578.1.12.4.5.100.1.${process.pid}.${n}`);
+      }
+    }),
+  );
+}
+// A warm-up (the last numbers), so that module loading and the first shard directories are not measured.
 const warm = Math.min(200, documents);
-const target = documents;
-const warmUp = async (): Promise<void> => {
-  const saved = next;
-  next = target - warm;
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  next = saved;
-};
-await warmUp();
+await upload(documents - warm, documents);
+const done = documents - warm;
 const before = threadCpu();
 const started = process.hrtime.bigint();
-const measured = target - warm;
-let done = 0;
-next = 0;
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    while (next < measured) {
-      const n = next++;
-      const bytes = Buffer.from(payload);
-      bytes.writeUInt32BE(n, 0);
-      const staged = await store.stage(twoChunks(bytes));
-      await staged.commit(`2.16.578.1.12.4.5.100.1.${process.pid}.${n}`);
-      done++;
-    }
-  }),
-);
+await upload(0, done);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const after = threadCpu();
 const main = String(process.pid);
