@@ -1,7 +1,7 @@
 /**
  * npm run bench -- [--entries 10000,1000000] [--rounds 3] [--duration 8] [--only NAME[,NAME…]]
  *                  [--mb 20] [--runs 5] [--concurrency 4] [--cold-patients 5000] [--prepared-rate 3000]
- *                  [--profile DIR] [--processes N]
+ *                  [--profile DIR] [--processes N] [--copy-limit-mb 4096]
  *
  * Benchmarks of every transaction on loopback (issue 7), against a node started as a child process
  * over a generated embedded store of each size, each line beside its ceiling: a bare express
@@ -59,14 +59,19 @@
  *     --concurrency simultaneous requests. The ceiling streams: the upload to a file while hashed,
  *     the captured answer from a file. (`npm run bench:retrieve` runs just these.)
  *
- * Each cached store keeps the audit store of every earlier run; its size at the start is printed.
+ * Each run measures on a fresh copy of the generated store (its registry and documents, no audit
+ * store), made anew for every run and deleted after it, so the write lines of one run never change
+ * what the next one measures; a store larger than --copy-limit-mb (default 4096: the 10M store,
+ * ~20 GB, is larger) is measured in place, keeps what every run registered and the audit events of
+ * every run, and the output says how many DocumentEntries it held at the start (bench/stores.ts).
  * Figures are medians of --rounds rounds after a warm-up; each node round is followed at once by
  * the same load on the line's ceiling, and a line's share of the ceiling is the median of those
  * pairs' ratios (the machine's speed drifts over minutes: see `measureShared`). The server's CPU
  * ms per request (/proc, user + system) is the robust figure on a shared machine. Prints markdown tables
- * (BENCHMARKS.md) and writes the raw figures as JSON next to the cached stores. Documents
- * registered by the run stay in the cached store (on patients the query lines never ask for), and
- * so do the submissions ITI-62 and ITI-57 registered but did not get to use (and the versions ITI-57 made).
+ * (BENCHMARKS.md) and writes the raw figures as JSON next to the cached stores. Within a run, what
+ * a write line registers stays for the lines after it (on patients the query lines never ask for),
+ * and so do the submissions ITI-62 and ITI-57 registered but did not get to use (and the versions
+ * ITI-57 made).
  *
  * --processes N (default 1) runs the measured node as a multi-process node (`processes: N`,
  * connector/cluster: a primary that decides the registry writes and N workers sharing the port);
@@ -82,6 +87,7 @@ import { request } from 'undici';
 import { ACTIONS } from '../connector/soap/actions.js';
 import { openRegistryStore } from '../registry/store/open.js';
 import { startChild, withPeakRss, type Child } from './bench/children.js';
+import { DEFAULT_COPY_LIMIT_BYTES, generatedCounts, isPristine, markGenerated, workingStore, type StoreCounts, type WorkingStore } from './bench/stores.js';
 import { runLoad, type LoadResult } from './bench/load.js';
 import { formatSummary, profileClockUs, summarise, type ProfileWindow } from './bench/profile.js';
 import {
@@ -156,6 +162,8 @@ interface Settings {
   readonly logLevel: string;
   /** Processes of the measured node (--processes; 1: a single process, as by default). */
   readonly processes: number;
+  /** A generated store whose files (the audit store aside) are at most this large is measured on a fresh copy (--copy-limit-mb, see bench/stores.ts). */
+  readonly copyLimitBytes: number;
 }
 
 /** A SOAP request (POST), or an MHD search (GET: the query string, nothing else). */
@@ -281,6 +289,7 @@ function parseSettings(): Settings {
       profile: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       processes: { type: 'string', default: '1' },
+      'copy-limit-mb': { type: 'string', default: String(DEFAULT_COPY_LIMIT_BYTES / 2 ** 20) },
     },
   });
   const int = (name: string, v: string) => {
@@ -306,6 +315,7 @@ function parseSettings(): Settings {
     ...(values.profile === undefined ? {} : { profileDir: values.profile }),
     logLevel: values['log-level'],
     processes: int('processes', values.processes),
+    copyLimitBytes: int('copy-limit-mb', values['copy-limit-mb']) * 2 ** 20,
   };
 }
 
@@ -327,6 +337,11 @@ function onlyMatches(item: string, name: string): boolean {
 /** The data directory of a store of `entries` entries, generated (or completed) if needed. */
 async function ensureStore(s: Settings, entries: number): Promise<{ dataDir: string; entriesPerSecond: number; generationSeconds: number }> {
   const dataDir = join(s.cacheDir, `entries-${entries}-seed-${s.seed}-v${GENERATOR_VERSION}`);
+  if (!isPristine(dataDir, s.copyLimitBytes)) {
+    // Written into by runs from before the bench measured on copies (bench/stores.ts).
+    process.stderr.write(`${dataDir} holds what earlier runs registered; generating it anew\n`);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   mkdirSync(dataDir, { recursive: true });
   if ((readProgress(dataDir)?.entries ?? 0) < entries) {
     process.stderr.write(`generating ${entries} entries into ${dataDir} …\n`);
@@ -348,6 +363,7 @@ async function ensureStore(s: Settings, entries: number): Promise<{ dataDir: str
     } finally {
       await store.close();
     }
+    markGenerated(dataDir);
   }
   const p = readProgress(dataDir)!;
   return { dataDir, entriesPerSecond: p.entries / (p.elapsedMs / 1000), generationSeconds: p.elapsedMs / 1000 };
@@ -402,7 +418,8 @@ function approvedByPatientId(world: World, patients: number, dataDir: string): M
   }
 }
 
-function scenarios(s: Settings, world: World, storePatients: number, dataDir: string): Scenario[] {
+/** @param figuresDir where per-store figures computed from the generator's plans are cached (the generated store's directory) */
+function scenarios(s: Settings, world: World, storePatients: number, figuresDir: string): Scenario[] {
   const selected = (name: string) => s.only === undefined || s.only.some((o) => onlyMatches(o, name.toLowerCase()));
   const patients = Array.from({ length: QUERY_PATIENTS }, (_, i) => benchPatient(world, i));
   const keys = patients.map((p) => `p${p.index}`);
@@ -466,7 +483,7 @@ function scenarios(s: Settings, world: World, storePatients: number, dataDir: st
     // Counted per patient id, not per generated patient: generator version 1 gave a few patients of
     // a large store the same fødselsnummer (30 pairs at 1M), whose query rightly returns both; since
     // version 2 every id is a patient's own, and the count is the same either way.
-    const approvedById = approvedByPatientId(world, storePatients, dataDir);
+    const approvedById = approvedByPatientId(world, storePatients, figuresDir);
     const counts = new Map(walk.map((p) => [`p${p.index}`, approvedById.get(p.patientId)!]));
     const bodies = walk.map((p) => findDocumentsBody(to('registry'), p, 'LeafClass'));
     const node: Driver = {
@@ -969,15 +986,16 @@ async function measureLarge(s: Settings, sc: Scenario, entries: number, dataDir:
   }
 }
 
-async function measureSize(s: Settings, world: World, entries: number, dataDir: string): Promise<Line[]> {
-  const list = scenarios(s, world, readProgress(dataDir)!.patient, dataDir);
+/** @param generatedDir the generated store `dataDir` is a working copy of (or is), where per-store figures are cached */
+async function measureSize(s: Settings, world: World, entries: number, dataDir: string, generatedDir: string): Promise<Line[]> {
+  const list = scenarios(s, world, readProgress(dataDir)!.patient, generatedDir);
   const lines = await measureShared(s, list.filter((sc) => !sc.large), entries, dataDir);
   for (const sc of list.filter((x) => x.large)) lines.push(await measureLarge(s, sc, entries, dataDir));
   return lines;
 }
 
-async function profile(s: Settings, world: World, dataDir: string, dir: string): Promise<void> {
-  const list = scenarios(s, world, readProgress(dataDir)!.patient, dataDir).filter((x) => !x.large && (s.only !== undefined || /LeafClass|ObjectRef|ITI-42|ITI-62/.test(x.name)));
+async function profile(s: Settings, world: World, dataDir: string, dir: string, generatedDir: string): Promise<void> {
+  const list = scenarios(s, world, readProgress(dataDir)!.patient, generatedDir).filter((x) => !x.large && (s.only !== undefined || /LeafClass|ObjectRef|ITI-42|ITI-62/.test(x.name)));
   for (const sc of list) {
     const out = join(dir, sc.name.replace(/[^A-Za-z0-9]+/g, '-'));
     mkdirSync(out, { recursive: true });
@@ -1149,26 +1167,45 @@ async function main(): Promise<void> {
   const world = createWorld(s.seed);
   if (s.profileDir !== undefined) {
     const { dataDir } = await ensureStore(s, Math.max(...s.sizes));
-    await profile(s, world, dataDir, s.profileDir);
+    const work = workingStore(dataDir, s.copyLimitBytes);
+    try {
+      await profile(s, world, work.dataDir, s.profileDir, dataDir);
+    } finally {
+      if (work.copied) rmSync(work.dataDir, { recursive: true, force: true });
+    }
     return;
   }
   const started = Date.now();
   const lines: Line[] = [];
   const generation: Record<number, { entriesPerSecond: number; seconds: number }> = {};
   const auditStores: Record<number, AuditStoreSize> = {};
+  const stores: Record<number, WorkingStore & { generated: StoreCounts | undefined }> = {};
   for (const entries of s.sizes) {
     const store = await ensureStore(s, entries);
     generation[entries] = { entriesPerSecond: store.entriesPerSecond, seconds: store.generationSeconds };
-    auditStores[entries] = auditStoreSize(store.dataDir);
-    lines.push(...(await measureSize(s, world, entries, store.dataDir)));
+    const work = workingStore(store.dataDir, s.copyLimitBytes);
+    stores[entries] = { ...work, generated: generatedCounts(store.dataDir) };
+    auditStores[entries] = auditStoreSize(work.dataDir);
+    try {
+      lines.push(...(await measureSize(s, world, entries, work.dataDir, store.dataDir)));
+    } finally {
+      if (work.copied) rmSync(work.dataDir, { recursive: true, force: true });
+    }
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   // Other processes on the machine take CPU from both the node and the load generator: say how busy it was.
   const load = loadavg().map((x) => x.toFixed(1)).join(' / ');
   const file = join(s.cacheDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine, loadAverage: load, settings: s, generation, auditStores, lines }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine, loadAverage: load, settings: s, generation, stores, auditStores, lines }, null, 2));
   process.stdout.write(`\nmachine: ${machine}; node processes: ${s.processes}${s.processes > 1 ? ' workers + 1 primary' : ''}; load average at the end (1/5/15 min): ${load}; the run took ${f1((Date.now() - started) / 60_000)} min\n`);
   for (const [n, g] of Object.entries(generation)) process.stdout.write(`store of ${n} entries: generated at ${g.entriesPerSecond.toFixed(0)} entries/s (${g.seconds.toFixed(0)} s)\n`);
+  for (const [n, w] of Object.entries(stores)) {
+    const generated = w.generated === undefined ? 'what the generator wrote was not noted' : `${w.generated.documentEntries.toLocaleString('en-US')} generated`;
+    process.stdout.write(
+      `registry of the ${n}-entry store at the start: ${w.atStart.documentEntries.toLocaleString('en-US')} DocumentEntries (${generated}), ` +
+        `${w.copied ? 'measured on a fresh copy' : 'measured in place: larger than --copy-limit-mb, so earlier runs\' registrations are in it'}\n`,
+    );
+  }
   for (const [n, a] of Object.entries(auditStores)) {
     process.stdout.write(`audit store of the ${n}-entry store at the start: ${a.events.toLocaleString('en-US')} events, ${f0(a.bytes / MB)} MB\n`);
   }
