@@ -152,31 +152,55 @@ class BodyWatch extends RequestBuffers {
     }
   }
 
+  /** The armed timer fired: judge the body now, or, if it is behind, once this turn's I/O is read. */
   check(): void {
     this.timer = undefined;
-    const socket = this.req.socket;
-    if (this.req.complete || socket.destroyed) return;
+    if (this.finished()) return;
+    if (this.keptUp()) return;
+    // Timers run before the event loop reads its sockets: after any pause of ours (a long task,
+    // the garbage collector, a machine too busy to schedule us), bytes the client has sent may be
+    // waiting, unread, in this very socket. A body is only found behind after this loop turn has
+    // read what is there (setImmediate runs right after the I/O phase).
+    setImmediate(onRecheck, this, performance.now() - this.due > this.deadlines.floorMs / 8);
+  }
+
+  /**
+   * The second look of a check that found the body behind, after the loop's I/O. `late`: the check
+   * ran more than an eighth of the floor after it was due, on an event loop that had stalled: the
+   * client may have been held back by our own pause (its window full of bytes we did not read), so
+   * the body gets one more eighth of the floor; the check after that enforces whatever the loop did.
+   */
+  recheck(late: boolean): void {
+    if (this.finished() || this.keptUp()) return;
+    if (late && !this.excused) {
+      this.excused = true;
+      this.arm(this.deadlines.floorMs / 8);
+      return;
+    }
+    this.expire(performance.now() - this.started, this.received());
+  }
+
+  private finished(): boolean {
+    return this.req.complete || this.req.socket.destroyed;
+  }
+
+  private received(): number {
+    return Math.max(0, this.req.socket.bytesRead - this.baseline);
+  }
+
+  /**
+   * Whether the body is on time: if so, the next check is armed for when the bytes so far are
+   * used up, but not sooner than an eighth of the floor, so that a body sent just above the rate
+   * does not wake this up per byte.
+   */
+  private keptUp(): boolean {
     const { floorMs, bytesPerSecond } = this.deadlines;
     const elapsed = performance.now() - this.started;
-    const received = Math.max(0, socket.bytesRead - this.baseline);
-    const allowed = floorMs + (received * 1000) / bytesPerSecond;
-    if (elapsed < allowed) {
-      // On time: look again when the bytes so far are used up, but not sooner than an eighth of
-      // the floor, so that a body sent just above the rate does not wake this up per byte.
-      this.excused = false;
-      this.arm(Math.max(allowed - elapsed, floorMs / 8));
-      return;
-    }
-    // A check that runs more than an eighth of the floor late ran on an event loop that was
-    // stalled (a long synchronous task, a pause of the whole process): the body's bytes may be
-    // waiting in the socket, unread by us, not unsent by the client. Look once more, after the
-    // I/O behind the stall; the next check enforces whatever the loop does.
-    if (!this.excused && performance.now() - this.due > floorMs / 8) {
-      this.excused = true;
-      this.arm(floorMs / 8);
-      return;
-    }
-    this.expire(elapsed, received);
+    const allowed = floorMs + (this.received() * 1000) / bytesPerSecond;
+    if (elapsed >= allowed) return false;
+    this.excused = false;
+    this.arm(Math.max(allowed - elapsed, floorMs / 8));
+    return true;
   }
 
   private expire(elapsed: number, received: number): void {
@@ -214,6 +238,10 @@ class BodyWatch extends RequestBuffers {
 
 function onDeadline(watch: BodyWatch): void {
   watch.check();
+}
+
+function onRecheck(watch: BodyWatch, late: boolean): void {
+  watch.recheck(late);
 }
 
 function onResponseClose(this: ServerResponse): void {

@@ -263,6 +263,23 @@ describe('HTTP deadlines and the memory budget (real HTTP)', function () {
       c.destroy();
     });
 
+    it('reads what is waiting in the socket before it finds a body behind, even after a short stall of ours', async () => {
+      // The loop stalls until just past the floor, less than an eighth of it: the check runs almost
+      // on time, before the loop has read the body that has been in the socket all along.
+      const body = paddedQuery(registryUrl, 100_000);
+      const c = await RawConnection.open(node.port);
+      const headersSent = performance.now();
+      await c.send(postHeaders('/xds/registry', SOAP_TYPE(ITI18), { length: body.length }));
+      await new Promise((r) => setTimeout(r, 50));
+      void c.send(body);
+      const blockedUntil = headersSent + FLOOR_MS + FLOOR_MS / 16;
+      while (performance.now() < blockedUntil);
+      const res = await until('the response', () => c.response(), 5_000);
+      expect(res.status, res.body.slice(0, 500)).to.equal(200);
+      expect(res.body).to.contain('AdhocQueryResponse');
+      c.destroy();
+    });
+
     it('leaves a large body sent at full speed alone', async () => {
       const body = paddedQuery(registryUrl, 20 * 1024 * 1024);
       const res = await fetch(registryUrl, { method: 'POST', headers: { 'content-type': SOAP_TYPE(ITI18) }, body });
