@@ -116,9 +116,15 @@ class EmbeddedRegistryStore implements RegistryStore {
   private readonly outboxIds: Database.Statement;
   private readonly objectCountRows: Database.Statement;
   /**
-   * Ids confirmed done whose presence in the outbox is not yet looked up: one lookup for every id
-   * confirmed in a turn of the event loop (each registration confirms its audit record on its own,
-   * and a lookup per id was ~1 % of the main thread under ITI-42).
+   * Outbox records this store's own commits wrote and no write has deleted yet: confirming one of
+   * them needs no lookup (a lookup per registration was ~1 % of the main thread under ITI-42, and
+   * 1–2 % under ITI-41). Records from before a restart, or written by another process's store,
+   * are looked up (`unchecked`).
+   */
+  private readonly committedHere = new Set<string>();
+  /**
+   * Ids confirmed done that this store did not see committed, not yet looked up: one lookup for
+   * every such id confirmed in a turn of the event loop.
    */
   private unchecked = new Set<string>();
   /** Outbox records whose work is done and whose deletion no write has taken yet. */
@@ -196,6 +202,7 @@ class EmbeddedRegistryStore implements RegistryStore {
     if (plan.statements.length === 0) return;
     try {
       await this.writer.run(plan.statements);
+      for (const r of batch.outbox ?? []) this.committedHere.add(r.id);
       this.settleFinished(finished, true);
     } catch (e) {
       this.settleFinished(finished, false);
@@ -218,8 +225,16 @@ class EmbeddedRegistryStore implements RegistryStore {
   private finish(ids: readonly string[]): void {
     if (ids.length === 0) return;
     const first = this.unchecked.size === 0;
-    for (const id of ids) this.unchecked.add(id);
-    if (first) setImmediate(() => this.checkFinished());
+    let known = false;
+    for (const id of ids) {
+      // Committed here and not deleted since: it is there (done is called after its commit resolved).
+      if (this.committedHere.has(id)) {
+        this.finished.add(id);
+        known = true;
+      } else this.unchecked.add(id);
+    }
+    if (known) this.armFinishTimer();
+    if (first && this.unchecked.size > 0) setImmediate(() => this.checkFinished());
   }
 
   /** Moves the confirmed ids that are in the outbox to `finished`, and arms the timer that deletes them. */
@@ -232,6 +247,11 @@ class EmbeddedRegistryStore implements RegistryStore {
     // record's commit resolved, so this connection sees every record there is.
     const present = this.outboxIds.all(JSON.stringify(ids)) as string[];
     for (const id of present) this.finished.add(id);
+    this.armFinishTimer();
+  }
+
+  /** Deletes the finished records after a delay, unless a commit takes them along first. */
+  private armFinishTimer(): void {
     if (this.finished.size === 0 || this.finishTimer !== undefined) return;
     this.finishTimer = setTimeout(() => {
       this.finishTimer = undefined;
@@ -258,6 +278,7 @@ class EmbeddedRegistryStore implements RegistryStore {
   /** A write that carried these deletions ended; when it failed they wait for the next one. */
   private settleFinished(ids: readonly string[], deleted: boolean): void {
     for (const id of ids) this.finishing.delete(id);
+    if (deleted) for (const id of ids) this.committedHere.delete(id);
     if (!deleted && ids.length > 0) this.finish(ids);
   }
 
