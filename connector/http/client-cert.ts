@@ -128,7 +128,7 @@ export function refuseWithJson(res: ServerResponse, reason: string): void {
   res.end(body);
 }
 
-/** Express middleware enforcing an endpoint's client-certificate mode before anything else runs. */
+/** Enforces an endpoint's client-certificate mode before anything else runs (mounted on express or taken directly, direct-posts.ts). */
 export function clientCertificateGuard(options: ClientCertificateGuardOptions): RoutedHandler {
   const refuse = options.refuse ?? refuseWithSoapFault;
   return (req, res, next) => {
