@@ -6,7 +6,7 @@
  * (`processes` > 1, connector/cluster) runs it in each worker with a `WorkerRole`: the same wiring,
  * except that registry writes go to the primary, which also recovers and sweeps the repository.
  */
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import express from 'express';
 import type winston from 'winston';
 import { DocumentRegistry } from '../registry/registry.js';
@@ -30,6 +30,7 @@ import { blobSpooler } from './transactions/spool.js';
 import { wsdlPath } from './transactions/wsdl.js';
 import { join } from 'node:path';
 import { clientCertificateGuard, listen, refuseWithJson, type BufferBudget } from './http/index.js';
+import { directPosts, type DirectPost, type RoutedHandler, type RoutedRequest } from './http/direct-posts.js';
 import type { TlsEndpoint } from './http/config.js';
 import { SqlitePatientBlockStore, type PatientBlockStore } from './trust/blocks.js';
 import { patientBlocksApi } from './trust/blocks-api.js';
@@ -196,7 +197,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   // Mutual TLS per endpoint: the guard runs before the SOAP layer reads the body, in the same
   // router layer as the endpoint (a layer of its own would be matched and trimmed for every
   // request). Without TLS there is no guard at all, not a pass-through.
-  const guarded = (endpoint: TlsEndpoint, handler: express.RequestHandler): express.RequestHandler => {
+  const guarded = <Req extends RoutedRequest, Res extends ServerResponse>(
+    endpoint: TlsEndpoint,
+    handler: (req: Req, res: Res, next: (err?: unknown) => void) => void,
+  ): ((req: Req, res: Res, next: (err?: unknown) => void) => void) => {
     if (!config.tls.enabled) return handler;
     const guard = clientCertificateGuard({
       mode: config.tls.clientCertificates[endpoint],
@@ -213,7 +217,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
   // Off the IHE endpoints; open unless metrics.token is set (the start log says which).
   app.use(config.metrics.path, metricsHandler(metrics, { token: config.metrics.token, exposition: worker?.exposition }));
-  app.use(
+  // The SOAP endpoints, mounted on the app and taken directly by their POSTs (directPosts).
+  const direct: DirectPost[] = [];
+  const mountSoap = (path: string, handler: RoutedHandler): void => {
+    app.use(path, handler);
+    direct.push({ path, handler });
+  };
+  mountSoap(
     config.endpoints.registry,
     guarded(
       'registry',
@@ -229,7 +239,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       }),
     ),
   );
-  app.use(
+  mountSoap(
     config.endpoints.repository,
     guarded(
       'repository',
@@ -263,8 +273,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         wsdl: wsdlPath(wsdl),
         observe: metrics.soapObserver(wsdl),
       });
-    app.use(config.endpoints.responding, guarded('responding', gatewayEndpoint(respondingTransactions(gateways.responding, services), 'responding')));
-    app.use(config.endpoints.initiating, guarded('initiating', gatewayEndpoint(initiatingTransactions(gateways.initiating, services), 'initiating')));
+    mountSoap(config.endpoints.responding, guarded('responding', gatewayEndpoint(respondingTransactions(gateways.responding, services), 'responding')));
+    mountSoap(config.endpoints.initiating, guarded('initiating', gatewayEndpoint(initiatingTransactions(gateways.initiating, services), 'initiating')));
   }
 
   if (patientBlocks && blocksApiToken !== undefined) {
@@ -291,7 +301,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   // IHE MHD (connector/fhir): the same registry, repository, policy and audit behind FHIR R4 JSON.
   const fhir = mountFhir(app, { config, services, registry, repository, logger, metrics, federation: gateways && config.gateway.mode === 'node' && config.gateway.communities.length > 0 ? gateways.initiating : undefined });
 
-  const listener = await listen(app, {
+  // Every other path mounted, whether or not its feature is on: a SOAP path one of them overlaps is left to express.
+  const otherMounts = ['/health', config.metrics.path, config.trust.blocksApi.path, config.audit.accessLog.path, config.admin.path, config.fhir.path];
+  const listener = await listen(directPosts(app, direct, otherMounts), {
     tls: config.tls,
     http: config.http,
     maxRequestBytes: config.limits.maxRequestBytes,

@@ -86,7 +86,12 @@ export interface AuditOutboxSource {
 
 /** The commit record that carries an event into a registry commit (its id keeps it apart from other kinds'). */
 export function auditCommitRecord(event: AuditEvent): Omit<OutboxRecord, 'witness'> {
-  return { id: `${AUDIT_OUTBOX_KIND}:${event.id}`, kind: AUDIT_OUTBOX_KIND, payload: JSON.stringify(event) };
+  return { id: auditCommitRecordId(event), kind: AUDIT_OUTBOX_KIND, payload: JSON.stringify(event) };
+}
+
+/** The id of an event's commit record, without serialising the event (`recordCommitted` needs only the id). */
+function auditCommitRecordId(event: AuditEvent): string {
+  return `${AUDIT_OUTBOX_KIND}:${event.id}`;
 }
 
 export function storeSink(store: AuditStore): AuditSink {
@@ -214,7 +219,7 @@ export class Auditor {
    */
   async recordCommitted(event: AuditEvent): Promise<void> {
     await this.record(event);
-    const id = auditCommitRecord(event).id;
+    const id = auditCommitRecordId(event);
     for (const source of this.outboxes) source.outbox?.done([id]);
     this.intents?.end(event.id);
   }

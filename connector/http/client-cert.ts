@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import type express from 'express';
+import type { RoutedHandler } from './direct-posts.js';
 import type winston from 'winston';
 import { SoapFault, WSSE_FAULT, faultBodyXml } from '../soap/fault.js';
 import { buildEnvelope, sendSoap } from '../soap/response.js';
@@ -128,8 +128,8 @@ export function refuseWithJson(res: ServerResponse, reason: string): void {
   res.end(body);
 }
 
-/** Express middleware enforcing an endpoint's client-certificate mode before anything else runs. */
-export function clientCertificateGuard(options: ClientCertificateGuardOptions): express.RequestHandler {
+/** Enforces an endpoint's client-certificate mode before anything else runs (mounted on express or taken directly, direct-posts.ts). */
+export function clientCertificateGuard(options: ClientCertificateGuardOptions): RoutedHandler {
   const refuse = options.refuse ?? refuseWithSoapFault;
   return (req, res, next) => {
     const reason = clientCertificateRefusal(req, options.mode);
@@ -139,10 +139,16 @@ export function clientCertificateGuard(options: ClientCertificateGuardOptions): 
     }
     options.logger.warn('client certificate refused', {
       endpoint: options.endpoint,
-      path: req.path,
+      // express's req.path: the URL below the mount, without the query.
+      path: pathOf(req.url ?? '/'),
       remoteAddress: req.socket.remoteAddress,
       reason,
     });
     refuse(res, reason);
   };
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }

@@ -51,7 +51,7 @@ export function httpsOptions(tls: TlsConfig): https.ServerOptions {
 
 /** Creates the listener and waits until it is bound. */
 export async function listen(
-  app: express.Express,
+  app: express.Express | ((req: http.IncomingMessage, res: http.ServerResponse) => void),
   options: {
     tls: TlsConfig;
     /** Deadlines and budget; the defaults when absent. */

@@ -6,11 +6,13 @@
  * The transport knows nothing of XDS metadata: a handler gets the body element and attachments and
  * returns a body element (and attachments). `GET <endpoint>?wsdl` serves the endpoint's WSDL.
  */
+import type { ServerResponse } from 'node:http';
 import type express from 'express';
 import type winston from 'winston';
 import { parseXml, XmlParseError, type XmlParseLimits } from '../../registry/xml/parse.js';
 import type { XmlElement } from '../../registry/xml/tree.js';
 import { requestLogger } from '../log.js';
+import type { RoutedHandler, RoutedRequest } from '../http/direct-posts.js';
 import { BodyReadError, readBody } from './body.js';
 import { BUSY_RETRY_AFTER_SECONDS, requestBuffers } from '../http/budget.js';
 import { readEnvelope, peekMessageId, QNameSet, type SoapEnvelope } from './envelope.js';
@@ -53,7 +55,8 @@ export interface SoapRequest {
   readonly rawEnvelopeBytes: Buffer | string;
   /** MTOM attachments by normalised Content-ID (empty for an inline request). */
   readonly attachments: Attachments;
-  readonly httpRequest: express.Request;
+  /** Node's request (connector/http/direct-posts.ts: POSTs may reach the endpoint without express). */
+  readonly httpRequest: RoutedRequest;
   /** Logger carrying this request's messageId and action. */
   readonly logger: winston.Logger;
 }
@@ -115,12 +118,19 @@ export interface SoapEndpointOptions {
 
 const GENERIC_RECEIVER_REASON = 'The request could not be processed because of an internal error';
 
-export function soapEndpoint(options: SoapEndpointOptions): express.RequestHandler {
+export function soapEndpoint(options: SoapEndpointOptions): RoutedHandler {
   const understood = new QNameSet(options.understoodHeaders ?? []);
   const actions = new Map(Object.entries(options.actions));
   const loadDescription = options.wsdl === undefined ? undefined : descriptionLoader(options.wsdl);
 
-  return (req, res, next) => {
+  return (routed, response, next) => {
+    if (routed.method === 'POST') {
+      void handlePost(routed, response, options, actions, understood);
+      return;
+    }
+    // Anything but a POST came through express (directPosts takes only POSTs): its helpers are there.
+    const req = routed as express.Request;
+    const res = response as express.Response;
     const description = req.method === 'GET' && loadDescription ? descriptionRequest(req.originalUrl) : undefined;
     if (description && loadDescription) {
       loadDescription(description).then((text) => {
@@ -132,12 +142,8 @@ export function soapEndpoint(options: SoapEndpointOptions): express.RequestHandl
       }, next);
       return;
     }
-    if (req.method !== 'POST') {
-      res.status(405).setHeader('Allow', options.wsdl !== undefined ? 'POST, GET' : 'POST');
-      res.type('text/plain').send('SOAP endpoint: POST a SOAP 1.2 message');
-      return;
-    }
-    void handlePost(req, res, options, actions, understood);
+    res.status(405).setHeader('Allow', options.wsdl !== undefined ? 'POST, GET' : 'POST');
+    res.type('text/plain').send('SOAP endpoint: POST a SOAP 1.2 message');
   };
 }
 
@@ -148,8 +154,8 @@ interface DecodedRequest {
 }
 
 async function handlePost(
-  req: express.Request,
-  res: express.Response,
+  req: RoutedRequest,
+  res: ServerResponse,
   options: SoapEndpointOptions,
   actions: ReadonlyMap<string, SoapHandler>,
   understood: QNameSet,
@@ -277,7 +283,7 @@ class ReceivedRequest implements SoapRequest {
     soap: SoapEnvelope,
     readonly rawEnvelopeBytes: Buffer | string,
     readonly attachments: Attachments,
-    readonly httpRequest: express.Request,
+    readonly httpRequest: RoutedRequest,
     readonly logger: winston.Logger,
   ) {
     const self = this as { -readonly [K in keyof SoapRequest]: SoapRequest[K] };
@@ -431,10 +437,10 @@ function toFault(e: unknown, log: winston.Logger): SoapFault {
   return new SoapFault({ code: 'Receiver', reason: GENERIC_RECEIVER_REASON });
 }
 
-function sendFault(res: express.Response, fault: SoapFault, relatesTo: string | undefined, close: boolean): void {
+function sendFault(res: ServerResponse, fault: SoapFault, relatesTo: string | undefined, close: boolean): void {
   if (fault.soap11) {
     const body = Buffer.from(soap11VersionMismatchXml(fault), 'utf8');
-    res.status(fault.httpStatus);
+    res.statusCode = fault.httpStatus;
     if (close) res.setHeader('Connection', 'close');
     res.setHeader('Content-Type', 'text/xml; charset=UTF-8');
     res.setHeader('Content-Length', body.length);

@@ -23,7 +23,9 @@ import { childElement, textContent } from '../../registry/xml/tree.js';
 import type { Auditor } from '../audit/auditor.js';
 import { auditEvents, securityFailureEvent, type AuditCode, type AuditEndpoint, type AuditEvent, type AuditPrincipal, type BaseAuditInput, type Outcome, type TransactionId } from '../audit/event.js';
 import { clientIdentity, type ClientIdentity } from '../http/client-cert.js';
-import type express from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { RoutedRequest } from '../http/direct-posts.js';
 import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint.js';
 import type { OutboundAudit, OutboundOutcome } from '../gateway/types.js';
 import type { PatientBlockStore } from '../trust/blocks.js';
@@ -108,7 +110,7 @@ export function auditPrincipal(p: Principal, credential: 'saml' | 'oauth' = 'sam
 }
 
 /** IPv4 peers arrive as ::ffff:a.b.c.d on a dual-stack socket; audit shows the address as dialled. */
-export function peerAddress(http: express.Request): string | undefined {
+export function peerAddress(http: IncomingMessage): string | undefined {
   const a = http.socket.remoteAddress;
   return a?.startsWith('::ffff:') ? a.slice(7) : a;
 }
@@ -128,11 +130,19 @@ function clientEndpoint(req: SoapRequest, identity: ClientIdentity | undefined):
 }
 
 /** The endpoint of an HTTP request as audited: the URL it addressed (without the query) and the host. */
-export function serverEndpoint(http: express.Request): AuditEndpoint {
+export function serverEndpoint(http: RoutedRequest): AuditEndpoint {
   const host = http.headers.host ?? http.socket.localAddress ?? 'localhost';
   const url = http.originalUrl;
   const query = url.indexOf('?');
-  return { userId: `${http.protocol}://${host}${query === -1 ? url : url.slice(0, query)}`, networkAccessPoint: withoutPort(host) };
+  return { userId: `${protocolOf(http)}://${host}${query === -1 ? url : url.slice(0, query)}`, networkAccessPoint: withoutPort(host) };
+}
+
+/**
+ * The scheme the request came by: express's `req.protocol` without a trusted proxy (the node sets
+ * no `trust proxy`, so X-Forwarded-Proto is not believed), from Node's request alone.
+ */
+function protocolOf(http: IncomingMessage): 'https' | 'http' {
+  return (http.socket as TLSSocket).encrypted ? 'https' : 'http';
 }
 
 /** The host without a trailing `:port` (digits after the last colon), as `host.replace(/:\d+$/, '')` would give it. */

@@ -416,6 +416,20 @@ export function describeRegistryStoreContract(
         expect((await again.outbox!.pending('a')).map((r) => r.id), 'deleted from the file').to.deep.equal(['a:2']);
       });
 
+      it('forgets once done the outbox records another instance committed (as after a restart), and takes ids it never held as no work', async () => {
+        const sub = submission([documentEntry()]);
+        const record = (id: string) => ({ id, kind: 'c', payload: '{}', witness: sub.set.entryUuid });
+        await store.commit({ ...insertOnly(sub.all), outbox: [record('c:1'), record('c:2')] });
+        const again = await reopen();
+        // Confirmed where they were not committed, in one turn with an id nobody wrote.
+        again.outbox!.done(['c:1', 'c:unknown']);
+        again.outbox!.done(['c:2']);
+        expect(await again.outbox!.pending('c'), 'done at once for that store').to.deep.equal([]);
+        const deadline = Date.now() + 3000;
+        while ((await store.outbox!.pending('c')).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(await store.outbox!.pending('c'), 'deleted from the file').to.deep.equal([]);
+      });
+
       it('a batch that fails writes none of its outbox records', async () => {
         const existing = documentEntry();
         await store.commit(insertOnly([existing]));
