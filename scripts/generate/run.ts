@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { RegisterOutcome } from '../../registry/register.js';
 import { DocumentRegistry } from '../../registry/registry.js';
 import { createPatientIdPolicy } from '../../registry/patients.js';
-import type { RegistryStore } from '../../registry/store/store.js';
+import type { RegistryObject } from '../../registry/model/metadata.js';
+import type { CommitBatch, FindOptions, ObjectCount, RegistryFilter, RegistryStore } from '../../registry/store/store.js';
 import { StoreOverlay } from '../../registry/store-overlay.js';
 import { createWorld, planPatient, type PatientPlan, GENERATOR_VERSION } from './patient.js';
 
@@ -81,14 +82,19 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     throw new GenerationError(`${options.dataDir} holds a registry that this generator did not fill; use an empty data directory`);
   }
   let progress: Progress = previous ?? { seed: options.seed, version: GENERATOR_VERSION, patient: 0, submission: 0, entries: 0, submissions: 0, elapsedMs: 0 };
-  // Two overlays (registry/store-overlay.ts), so that the store commits one batch while the next is
-  // decided: the registry registers into `deciding`; a decided batch moves into `committing`, whose
-  // flush to the store runs on the writer's thread while the main thread goes on. Reads see the
-  // registry as it will be: `deciding`, then `committing` (its objects stay visible until the store
-  // has them), then the store.
-  const committing = new StoreOverlay(options.store);
-  const deciding = new StoreOverlay(committing);
-  const registry = new DocumentRegistry(deciding, {
+  // Two overlays (registry/store-overlay.ts) that take turns, so that the store commits one batch
+  // while the next is decided: the registry registers into the deciding one (through `registering`,
+  // which names whichever overlay that is); a decided batch is committed by flushing that overlay
+  // itself to the store on the writer's thread, while the other one, empty again, decides the next
+  // batch over it. Reads see the registry as it will be: the deciding overlay, then the committing
+  // one (its objects stay visible until the store has them), then the store. Handing the decided
+  // overlay on whole, rather than copying its batch into a second overlay, saves a `commit` and a
+  // `put` per object and the garbage they make (BENCHMARKS.md, issue 19, fifth session).
+  // Each overlay reads through an `Underneath` of its own, so that its store underneath can change.
+  let committing = overlayOn(options.store);
+  let deciding = overlayOn(committing.overlay);
+  const registering = new Underneath(deciding.overlay);
+  const registry = new DocumentRegistry(registering, {
     queryResultLimit: 5000,
     patientIds: createPatientIdPolicy({ acceptedAssigningAuthorities: [] }),
   });
@@ -126,8 +132,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       let { patient, submission, entries, submissions } = cursor;
       let batchEntries = 0;
       // Registered all at once: the registry's write queue decides them in this order, in groups
-      // (registry/write-queue.ts), each group moved into `deciding` in one step.
-      const registering: { outcome: Promise<RegisterOutcome>; patient: number; submission: number }[] = [];
+      // (registry/write-queue.ts), each group moved into the deciding overlay in one step.
+      const registered: { outcome: Promise<RegisterOutcome>; patient: number; submission: number }[] = [];
       while (batchEntries < batchSize && entries < options.entries) {
         if (plan === undefined || planned !== patient) {
           plan = planPatient(world, patient);
@@ -151,29 +157,31 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
           }
           checkExisting = false;
         }
-        registering.push({ outcome: registry.register(next.submission), patient, submission: submission - 1 });
+        registered.push({ outcome: registry.register(next.submission), patient, submission: submission - 1 });
         entries += next.documents;
         batchEntries += next.documents;
         submissions++;
       }
-      const outcomes = await Promise.all(registering.map((r) => r.outcome));
+      const outcomes = await Promise.all(registered.map((r) => r.outcome));
       outcomes.forEach((outcome, i) => {
         if (outcome.status !== 'Success') {
-          const r = registering[i]!;
+          const r = registered[i]!;
           throw new GenerationError(
             `patient ${r.patient} submission ${r.submission} was rejected: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}`,
           );
         }
       });
-      // The batch before this one must be stored before `committing` takes this one (its flush
-      // writes what it holds when it starts, and forgets everything when it ends).
+      // The batch before this one must be stored before the overlays change turns: from then on
+      // the decided overlay reads the store directly, and the emptied one decides over it.
       await settle();
-      // Every insert was checked by the registry's rules against `deciding`, which reads through
-      // `committing` to the store (REG-entryUUID-new), so `committing` need not look them up again.
-      await committing.commit(deciding.batch(), { insertsChecked: true });
-      deciding.clear();
+      const decided = deciding;
+      decided.under.target = options.store;
+      deciding = committing;
+      deciding.under.target = decided.overlay;
+      committing = decided;
+      registering.target = deciding.overlay;
       cursor = { patient, submission, entries, submissions };
-      inFlight = { done: committing.flush(), progress: { seed: options.seed, version: GENERATOR_VERSION, ...cursor } };
+      inFlight = { done: committing.overlay.flush(), progress: { seed: options.seed, version: GENERATOR_VERSION, ...cursor } };
       // A failed commit is reported by `settle`; until then it must not count as unhandled.
       inFlight.done.catch(() => undefined);
       batches++;
@@ -185,4 +193,42 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     if (inFlight !== undefined) await inFlight.done.catch(() => undefined);
   }
   return { progress, entriesThisRun: progress.entries - startEntries - skippedEntries, msThisRun: Date.now() - started, skipped };
+}
+
+/** An overlay on `store` through an `Underneath`, so that what it reads through can change. */
+function overlayOn(store: RegistryStore): { readonly overlay: StoreOverlay; readonly under: Underneath } {
+  const under = new Underneath(store);
+  return { overlay: new StoreOverlay(under), under };
+}
+
+/**
+ * A store that passes every call on to `target`, which the generator changes when the overlays
+ * take turns: the registry (and its write queue, kept per store) sees one store throughout.
+ */
+class Underneath implements RegistryStore {
+  constructor(public target: RegistryStore) {}
+
+  find(filter: RegistryFilter, options?: FindOptions): Promise<RegistryObject[]> {
+    return this.target.find(filter, options);
+  }
+
+  getByUuids(entryUuids: readonly string[]): Promise<RegistryObject[]> {
+    return this.target.getByUuids(entryUuids);
+  }
+
+  count(filter: RegistryFilter): Promise<number> {
+    return this.target.count(filter);
+  }
+
+  objectCounts(): Promise<ObjectCount[]> {
+    return this.target.objectCounts();
+  }
+
+  commit(batch: CommitBatch): Promise<void> {
+    return this.target.commit(batch);
+  }
+
+  close(): Promise<void> {
+    return this.target.close();
+  }
 }

@@ -198,16 +198,27 @@ class EmbeddedRegistryStore implements RegistryStore {
   async commit(batch: CommitBatch): Promise<void> {
     // Finished outbox records are deleted by this commit's transaction: no write of their own.
     const finished = this.takeFinished();
-    const plan = commitPlan(batch, finished);
-    if (plan.statements.length === 0) return;
+    const { written, subjects } = this.send(commitPlan(batch, finished));
+    if (written === undefined) return;
     try {
-      await this.writer.run(plan.statements);
+      await written;
       for (const r of batch.outbox ?? []) this.committedHere.add(r.id);
       this.settleFinished(finished, true);
     } catch (e) {
       this.settleFinished(finished, false);
-      throw contractError(e, plan) ?? e;
+      throw contractError(e, subjects) ?? e;
     }
+  }
+
+  /**
+   * Hands the plan's statements to the writer; what the commit keeps while it waits is only the
+   * subjects. The statements hold every record's text (~4.5 KB per generated entry), which the
+   * writer has already been sent a copy of: kept alive across the wait, they outlived young-
+   * generation collections and were copied and promoted (the generator's GC, BENCHMARKS.md issue 19,
+   * fifth session).
+   */
+  private send(plan: CommitPlan): { written: Promise<number[]> | undefined; subjects: CommitPlan['subjects'] } {
+    return { written: plan.statements.length === 0 ? undefined : this.writer.run(plan.statements), subjects: plan.subjects };
   }
 
   async close(): Promise<void> {
@@ -491,9 +502,9 @@ function addReferenceIds(add: (statement: SqlStatement) => void, obj: RegistryOb
  * changed no row an unknown one. Anything else (I/O, a busy lock past the timeout) is not the
  * caller's doing and is passed on as it is.
  */
-function contractError(e: unknown, plan: CommitPlan): Error | undefined {
+function contractError(e: unknown, subjects: CommitPlan['subjects']): Error | undefined {
   if (!(e instanceof SqliteWriteError) || e.index === undefined) return undefined;
-  const subject = plan.subjects[e.index];
+  const subject = subjects[e.index];
   if (subject === undefined) return undefined;
   if (subject.op === 'insert' && e.code === 'SQLITE_CONSTRAINT_UNIQUE') return new DuplicateEntryUuidError(subject.entryUuid);
   if (subject.op !== 'insert' && e.code === EXPECTED_CHANGES) return new UnknownEntryUuidError(subject.entryUuid);
