@@ -72,9 +72,15 @@ export function copyBytes(dataDir: string): number {
   return total;
 }
 
-/** The audit store and its queue are the node's own record of earlier runs: never copied. */
+/**
+ * The audit store and its queue are the node's own record of earlier runs: never copied. Nor is a
+ * SQLite file's shared-memory index (`-shm`): it describes the connections of the process that made
+ * it, and the first connection to the copy builds its own from the file and its WAL (which is
+ * copied: it may hold committed transactions not yet checkpointed into the file).
+ */
 function isCopied(path: string): boolean {
-  return !/^audit(-queue)?\.sqlite(-wal|-shm)?$/.test(basename(path));
+  const name = basename(path);
+  return !/^audit(-queue)?\.sqlite(-wal|-shm)?$/.test(name) && !name.endsWith('.sqlite-shm');
 }
 
 export interface WorkingStore {
