@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import type { RoutedHandler } from './direct-posts.js';
+import { pathOf, type RoutedHandler } from './direct-posts.js';
 import type winston from 'winston';
 import { SoapFault, WSSE_FAULT, faultBodyXml } from '../soap/fault.js';
 import { buildEnvelope, sendSoap } from '../soap/response.js';
@@ -146,9 +146,4 @@ export function clientCertificateGuard(options: ClientCertificateGuardOptions): 
     });
     refuse(res, reason);
   };
-}
-
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }

@@ -40,13 +40,31 @@ async function names(dir: string): Promise<string[]> {
   }
 }
 
-/** The committed rows of the small documents' table beside the blob tree `dir`, if there is one. */
-function measureSmallDocuments(dir: string): { documents: number; bytes: number } {
+/** Rows of the small documents' table counted per statement: a few milliseconds of the event loop each. */
+const SMALL_DOCUMENTS_PER_STEP = 20_000;
+
+/**
+ * The committed rows of the small documents' table beside the blob tree `dir`, if there is one,
+ * counted in steps of rowid ranges with the event loop free in between: one count(*) over a
+ * table of millions of rows would hold it for seconds (better-sqlite3 reads synchronously). Like
+ * the walk of the files, not a snapshot: a row committed or removed meanwhile may or may not count.
+ */
+async function measureSmallDocuments(dir: string): Promise<{ documents: number; bytes: number }> {
   const path = join(dirname(dir), SMALL_BLOBS_FILE);
   if (!existsSync(path)) return { documents: 0, bytes: 0 };
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT count(*) AS documents, coalesce(sum(size), 0) AS bytes FROM small_blobs WHERE unique_id IS NOT NULL').get() as { documents: number; bytes: number };
+    const last = (db.prepare('SELECT coalesce(max(id), 0) FROM small_blobs').pluck().get() as number) ?? 0;
+    const step = db.prepare('SELECT count(*) AS documents, coalesce(sum(size), 0) AS bytes FROM small_blobs WHERE id > ? AND id <= ? AND unique_id IS NOT NULL');
+    let documents = 0;
+    let bytes = 0;
+    for (let after = 0; after < last; after += SMALL_DOCUMENTS_PER_STEP) {
+      const r = step.get(after, after + SMALL_DOCUMENTS_PER_STEP) as { documents: number; bytes: number };
+      documents += r.documents;
+      bytes += r.bytes;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return { documents, bytes };
   } finally {
     db.close();
   }
@@ -54,7 +72,7 @@ function measureSmallDocuments(dir: string): { documents: number; bytes: number 
 
 /** Walks the two shard levels and sums the files, plus the small documents' table; a file removed meanwhile is simply not counted. */
 export async function measureBlobDirectory(dir: string): Promise<BlobStoreSize> {
-  let { documents, bytes } = measureSmallDocuments(dir);
+  let { documents, bytes } = await measureSmallDocuments(dir);
   for (const outer of await names(dir)) {
     for (const inner of await names(join(dir, outer))) {
       const shard = join(dir, outer, inner);

@@ -25,7 +25,7 @@ import { auditEvents, securityFailureEvent, type AuditCode, type AuditEndpoint, 
 import { clientIdentity, type ClientIdentity } from '../http/client-cert.js';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { RoutedRequest } from '../http/direct-posts.js';
+import { pathOf, type RoutedRequest } from '../http/direct-posts.js';
 import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint.js';
 import type { OutboundAudit, OutboundOutcome } from '../gateway/types.js';
 import type { PatientBlockStore } from '../trust/blocks.js';
@@ -132,9 +132,7 @@ function clientEndpoint(req: SoapRequest, identity: ClientIdentity | undefined):
 /** The endpoint of an HTTP request as audited: the URL it addressed (without the query) and the host. */
 export function serverEndpoint(http: RoutedRequest): AuditEndpoint {
   const host = http.headers.host ?? http.socket.localAddress ?? 'localhost';
-  const url = http.originalUrl;
-  const query = url.indexOf('?');
-  return { userId: `${protocolOf(http)}://${host}${query === -1 ? url : url.slice(0, query)}`, networkAccessPoint: withoutPort(host) };
+  return { userId: `${protocolOf(http)}://${host}${pathOf(http.originalUrl)}`, networkAccessPoint: withoutPort(host) };
 }
 
 /**

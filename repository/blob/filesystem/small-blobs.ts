@@ -49,7 +49,8 @@ export type SmallCommitResult =
   /** The staged row is gone (aborted, cleaned as an orphan) or was committed under another id. */
   | { readonly kind: 'missing' };
 
-const SCHEMA = `
+/** Exported so that tests can make a table of many rows without staging each. */
+export const SMALL_BLOBS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS small_blob_bytes (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
   CREATE TABLE IF NOT EXISTS small_blobs (
     id INTEGER PRIMARY KEY,          -- = small_blob_bytes.id
@@ -102,7 +103,7 @@ export class SmallBlobs {
     db.pragma('busy_timeout = 10000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.exec(SCHEMA);
+    db.exec(SMALL_BLOBS_SCHEMA);
     const writer = new SqliteWriter(path);
     return new SmallBlobs(db, new GroupedWrites(writer), writer);
   }
