@@ -50,6 +50,7 @@ import { PACKAGE_ROOT } from './package-root.js';
 import { loadFhirDefinitions } from './fhir/mapping/validate.js';
 import { fhirRouter } from './fhir/http/index.js';
 import { createAccessTokenVerifier } from './trust/helseid/verify.js';
+import type { ProofReplayMemory } from './trust/helseid/replay.js';
 import { ForwardingRegistry, withOwnersOutbox, type WriteSender } from '../registry/forwarded-writes.js';
 import { adoptAuditQueues, queuesToAdopt } from './audit/adopt.js';
 import { createSyslogSender } from './audit/config.js';
@@ -110,6 +111,8 @@ export interface WorkerRole {
   readonly outboxDone: (ids: readonly string[]) => void;
   /** The whole node's /metrics exposition, summed over every process by the primary. */
   readonly exposition: () => Promise<string>;
+  /** The node's one memory of used DPoP proofs, kept by the primary (trust/helseid/replay.ts). */
+  readonly proofReplay: ProofReplayMemory;
   /** This worker's own audit queue and intents directory (one per worker index, taken over by its replacement). */
   readonly auditQueueDir: string;
   /** Whether this worker writes the start log (one of them does; the primary adds its own lines). */
@@ -299,7 +302,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   }
 
   // IHE MHD (connector/fhir): the same registry, repository, policy and audit behind FHIR R4 JSON.
-  const fhir = mountFhir(app, { config, services, registry, repository, logger, metrics, federation: gateways && config.gateway.mode === 'node' && config.gateway.communities.length > 0 ? gateways.initiating : undefined });
+  const fhir = mountFhir(app, { config, services, registry, repository, logger, metrics, proofReplay: options.worker?.proofReplay, federation: gateways && config.gateway.mode === 'node' && config.gateway.communities.length > 0 ? gateways.initiating : undefined });
 
   // Every other path mounted, whether or not its feature is on: a SOAP path one of them overlaps is left to express.
   const otherMounts = ['/health', config.metrics.path, config.trust.blocksApi.path, config.audit.accessLog.path, config.admin.path, config.fhir.path];
@@ -387,6 +390,8 @@ interface FhirMountInput {
   readonly metrics: NodeMetrics;
   /** The initiating gateway, when MHD answers across communities. */
   readonly federation?: InitiatingGateway | undefined;
+  /** The node's memory of used DPoP proofs when it is not this process's own (a worker's). */
+  readonly proofReplay?: ProofReplayMemory | undefined;
 }
 
 /**
@@ -405,7 +410,7 @@ function mountFhir(app: express.Express, input: FhirMountInput): { readonly defi
     logger.warn(`TRUST MODEL OFF on endpoint fhir (${config.fhir.path}): no access token is verified and no access policy applied there`);
   }
   // A missing or unusable JWKS file stops the start here, as a bad pinned certificate does.
-  const tokens = protectedByTrust ? createAccessTokenVerifier(config.trust.helseid!) : undefined;
+  const tokens = protectedByTrust ? createAccessTokenVerifier(config.trust.helseid!, input.proofReplay ? { replay: input.proofReplay } : {}) : undefined;
   const definitionsMs = loadFhirDefinitions();
   app.use(
     config.fhir.path,

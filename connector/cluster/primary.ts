@@ -29,9 +29,11 @@
  * (`<dataDir>/workers/<i>/`), so that one process pumps each queue in order, and a worker that
  * replaces a dead one takes over its file and delivers what it left. The audit store, the registry
  * outbox and the patient blocks are shared files that every process reads and writes through
- * SQLite's locking. HTTP limits (http.maxBufferedBytes, deadlines), the XUA verification cache,
- * the DPoP replay cache, the federation's concurrency cap and the operator page's rates are per
- * worker (docs/operations.md says what that means).
+ * SQLite's locking. HTTP limits (http.maxBufferedBytes, deadlines), the XUA verification cache
+ * (a pure function of the assertion's bytes), the federation's concurrency cap and the operator
+ * page's rates are per worker (docs/operations.md says what that means). The memory of used DPoP
+ * proofs is not: a proof replayed on a new connection lands on another worker, so the primary keeps
+ * the one memory and the workers ask it (trust/helseid/replay.ts).
  *
  * FAILURES. A worker that dies is replaced (at once, then with a growing delay if it keeps dying
  * within seconds of its start); its writes already sent are still decided and committed here, only
@@ -60,6 +62,8 @@ import { startRepositorySweep } from '../node.js';
 import type { ConfigOrigin } from '../start-log.js';
 import { aggregateExposition, COLLECT_TIMEOUT_MS, PrimaryMetrics } from './metrics.js';
 import { isToPrimary, type ToPrimary, type ToWorker } from './protocol.js';
+import { DEFAULT_DPOP_REPLAY_CACHE_SIZE } from '../trust/helseid/config.js';
+import { ProofReplayCache } from '../trust/helseid/replay.js';
 
 export interface RunningCluster {
   /** Base URL the workers serve, e.g. http://127.0.0.1:8080 (the bound port when 0 was asked for). */
@@ -134,6 +138,8 @@ export async function startCluster(config: NodeConfig, options: StartClusterOpti
   }
 
   const metrics = new PrimaryMetrics();
+  // Sized as a single process's would be (the default when HelseID is not configured: nothing asks then).
+  const proofs = new ProofReplayCache(config.trust.helseid?.dpopReplayCacheSize ?? DEFAULT_DPOP_REPLAY_CACHE_SIZE);
   const workers = new Map<number, Worker>();
   const startedAt = new Map<number, number>();
   const quickDeaths = new Map<number, number>();
@@ -183,6 +189,10 @@ export async function startCluster(config: NodeConfig, options: StartClusterOpti
             sendTo(worker, { kp: 'written', id: m.id, error: e instanceof Error ? e.message : String(e) });
           },
         );
+        return;
+      case 'proof-seen':
+        // The node's one memory of used DPoP proofs, so that a replay on another worker is seen.
+        sendTo(worker, { kp: 'proof-answer', id: m.id, seen: proofs.remember(m.key, m.expiresAtMs, m.nowMs) });
         return;
       case 'outbox-done':
         // Deleted with the next commit, as in one process (or on their own a moment later).

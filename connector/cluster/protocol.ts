@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ForwardedWrite } from '../../registry/forwarded-writes.js';
 import type { WriteOutcome } from '../../registry/write-queue.js';
 import type { NodeConfig } from '../config.js';
+import type { ProofSeen } from '../trust/helseid/replay.js';
 import type { ConfigOrigin } from '../start-log.js';
 
 /** Primary → worker. */
@@ -27,6 +28,8 @@ export type ToWorker =
   | { readonly kp: 'written'; readonly id: number; readonly outcome?: WriteOutcome; readonly error?: string }
   /** The answer to a metrics request: the whole node's exposition. */
   | { readonly kp: 'exposition'; readonly id: number; readonly text?: string; readonly error?: string }
+  /** The answer to a proof-seen question: whether the node's one memory of used DPoP proofs knew it. */
+  | { readonly kp: 'proof-answer'; readonly id: number; readonly seen: ProofSeen }
   /** Asks for this worker's metrics as prom-client JSON (for a scrape). */
   | { readonly kp: 'collect'; readonly id: number }
   /** A graceful stop: drain, close, exit. */
@@ -42,6 +45,8 @@ export type ToPrimary =
   /** Registry outbox records whose work this worker did (no answer). */
   | { readonly kp: 'outbox-done'; readonly ids: readonly string[] }
   | { readonly kp: 'metrics'; readonly id: number }
+  /** A DPoP proof this worker is about to accept: remember it, or say it was used (trust/helseid/replay.ts). */
+  | { readonly kp: 'proof-seen'; readonly id: number; readonly key: string; readonly expiresAtMs: number; readonly nowMs: number }
   | { readonly kp: 'collected'; readonly id: number; readonly metrics: unknown[] };
 
 function isOurs(m: unknown): boolean {

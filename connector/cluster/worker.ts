@@ -12,6 +12,7 @@ import { ConfigError } from '../config.js';
 import { startNode, type RunningNode } from '../node.js';
 import type { ForwardedWrite } from '../../registry/forwarded-writes.js';
 import type { WriteOutcome } from '../../registry/write-queue.js';
+import type { ProofSeen } from '../trust/helseid/replay.js';
 import { isToWorker, workerDirectory, type ToPrimary, type ToWorker } from './protocol.js';
 
 if (!cluster.isWorker || process.send === undefined) {
@@ -25,6 +26,7 @@ const DEFAULT_DRAIN_MS = 20_000;
 let nextId = 0;
 const writes = new Map<number, { resolve: (o: WriteOutcome) => void; reject: (e: Error) => void }>();
 const expositions = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
+const proofQuestions = new Map<number, (seen: ProofSeen) => void>();
 let node: RunningNode | undefined;
 let stopping: Promise<void> | undefined;
 
@@ -79,6 +81,21 @@ function exposition(): Promise<string> {
   });
 }
 
+/**
+ * Asks the node's one memory of used DPoP proofs, kept by the primary, whether a proof is fresh.
+ * Never rejects: without the primary nothing says the proof is fresh (`unavailable`, refused).
+ */
+function proofSeen(key: string, expiresAtMs: number, nowMs: number): Promise<ProofSeen> {
+  return new Promise((resolve) => {
+    const id = ++nextId;
+    proofQuestions.set(id, resolve);
+    if (!send({ kp: 'proof-seen', id, key, expiresAtMs, nowMs })) {
+      proofQuestions.delete(id);
+      resolve('unavailable');
+    }
+  });
+}
+
 async function start(m: Extract<ToWorker, { kp: 'start' }>): Promise<void> {
   try {
     node = await startNode(m.config, {
@@ -89,6 +106,7 @@ async function start(m: Extract<ToWorker, { kp: 'start' }>): Promise<void> {
         writes: forward,
         outboxDone,
         exposition,
+        proofReplay: { remember: proofSeen },
         auditQueueDir: workerDirectory(m.config.dataDir, m.index),
         startLog: m.startLog,
       },
@@ -139,6 +157,12 @@ process.on('message', (m: unknown) => {
       else waiting?.reject(new Error(m.error ?? 'the metrics could not be collected'));
       return;
     }
+    case 'proof-answer': {
+      const waiting = proofQuestions.get(m.id);
+      proofQuestions.delete(m.id);
+      waiting?.(m.seen);
+      return;
+    }
     case 'collect':
       (node ? node.metrics.metricsJson() : Promise.resolve([])).then(
         (metrics) => send({ kp: 'collected', id: m.id, metrics }),
@@ -158,6 +182,8 @@ process.on('disconnect', () => {
   writes.clear();
   for (const e of expositions.values()) e.reject(gone);
   expositions.clear();
+  for (const answer of proofQuestions.values()) answer('unavailable');
+  proofQuestions.clear();
   void stop(0, 'the primary process is gone');
 });
 

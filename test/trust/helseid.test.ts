@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import { SignJWT, UnsecuredJWT, base64url, type JWK } from 'jose';
 import { CLAIMS, principalFromAccessToken, scopesOf } from '../../connector/trust/helseid/claims.js';
 import { helseIdConfigSchema, type HelseIdConfig, type HelseIdConfigInput } from '../../connector/trust/helseid/config.js';
+import { ProofReplayCache, type ProofReplayMemory } from '../../connector/trust/helseid/replay.js';
 import {
   createAccessTokenVerifier,
   MAX_ACCESS_TOKEN_LENGTH,
@@ -494,6 +495,24 @@ describe('HelseID access tokens: DPoP (RFC 9449)', () => {
     refused(await send(), 401, 'invalid_dpop_proof', /too many DPoP proofs/);
     c.advance(32);
     accepted(await send());
+  });
+
+  it('verifiers that share one memory of used proofs (the workers of one node) refuse a proof the other accepted', async () => {
+    // What a multi-process node does: each worker's verifier asks the primary's one memory, over IPC.
+    const shared = new ProofReplayCache(100);
+    const overIpc: ProofReplayMemory = { remember: async (key, expiresAtMs, nowMs) => shared.remember(key, expiresAtMs, nowMs) };
+    const first = verifier({}, { now: () => NOW, replay: overIpc });
+    const second = verifier({}, { now: () => NOW, replay: overIpc });
+    const r = await dpopRequest();
+    accepted(await first.verify(r));
+    refused(await second.verify(r), 401, 'invalid_dpop_proof', /replayed/);
+    refused(await first.verify(r), 401, 'invalid_dpop_proof', /replayed/);
+    expect(shared.size).to.equal(1);
+  });
+
+  it('a proof the memory of used proofs cannot be asked about is refused, not taken as fresh', async () => {
+    const v = verifier({}, { now: () => NOW, replay: { remember: () => Promise.resolve('unavailable' as const) } });
+    refused(await v.verify(await dpopRequest()), 401, 'invalid_dpop_proof', /could not be checked/);
   });
 
   it('a DPoP-bound token sent as Bearer is a downgrade and refused', async () => {

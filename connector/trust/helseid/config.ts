@@ -19,6 +19,9 @@ export type HelseIdTransaction = (typeof HELSEID_TRANSACTIONS)[number];
  * (HS256 …) are not even expressible, so a configuration cannot open the door to unsigned tokens
  * or to the algorithm-confusion attack (an HS256 token "signed" with the issuer's public key).
  */
+/** Most DPoP proofs remembered at once when `dpopReplayCacheSize` is not set. */
+export const DEFAULT_DPOP_REPLAY_CACHE_SIZE = 100_000;
+
 export const ACCESS_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
 export type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[number];
 
@@ -97,7 +100,7 @@ export const helseIdConfigSchema = z
      * could still be accepted (2 × clockSkewSeconds); when the cache is full of live entries new
      * proofs are refused rather than an old one forgotten (see docs/helseid.md).
      */
-    dpopReplayCacheSize: z.number().int().min(1).max(10_000_000).default(100_000),
+    dpopReplayCacheSize: z.number().int().min(1).max(10_000_000).default(DEFAULT_DPOP_REPLAY_CACHE_SIZE),
     /**
      * The scopes that grant each MHD transaction (any one of the list suffices). The defaults
      * follow NHN's naming for its document-sharing API: `nhn:phr-repo/mhd/create` is what NHN's

@@ -12,7 +12,8 @@
  * Sender constraint (RFC 9449, DPoP): a token whose `cnf.jkt` names a key must come with the
  * `DPoP` scheme and a fresh proof signed by that key, for this method and URL and this very token
  * (`ath`); presenting such a token as Bearer is a downgrade and is refused. Proof ids are kept in a
- * bounded cache for as long as the proof could be accepted, so a captured proof cannot be replayed.
+ * bounded memory for as long as the proof could be accepted, one per node (replay.ts), so a captured
+ * proof cannot be replayed.
  *
  * Every failure is a result with the HTTP status, the RFC 6750 / RFC 9449 error code and the
  * WWW-Authenticate challenge to send: `verify` never throws and never answers 500 for a bad token.
@@ -37,6 +38,7 @@ import {
 import type { Principal } from '../principal.js';
 import { principalFromAccessToken, scopesOf } from './claims.js';
 import { ACCESS_TOKEN_ALGORITHMS, HELSEID_TRANSACTIONS, type HelseIdConfig, type HelseIdTransaction } from './config.js';
+import { ProofReplayCache, type ProofReplayMemory } from './replay.js';
 
 /**
  * Longest access token accepted. HelseID tokens with an attestation are 2–4 KiB; the cap keeps a
@@ -97,6 +99,11 @@ export interface AccessTokenVerifierOptions {
   readonly now?: () => Date;
   /** Fetches the remote JWKS (tests, or an HTTP client with the node's proxy settings). */
   readonly fetch?: FetchImplementation;
+  /**
+   * Where used DPoP proofs are remembered: by default in this process (`dpopReplayCacheSize`); a
+   * worker of a multi-process node passes the node's one memory, kept by its primary (replay.ts).
+   */
+  readonly replay?: ProofReplayMemory;
 }
 
 type Scheme = 'Bearer' | 'DPoP';
@@ -108,7 +115,7 @@ type Scheme = 'Bearer' | 'DPoP';
 export function createAccessTokenVerifier(config: HelseIdConfig, options: AccessTokenVerifierOptions = {}): AccessTokenVerifier {
   const now = options.now ?? (() => new Date());
   const keys: JWTVerifyGetKey = 'file' in config.jwks ? createLocalJWKSet(readJwksFile(config.jwks.file)) : remoteKeys(config.jwks, options.fetch);
-  const replay = new ReplayCache(config.dpopReplayCacheSize);
+  const replay = options.replay ?? new ProofReplayCache(config.dpopReplayCacheSize);
   const algs = ACCESS_TOKEN_ALGORITHMS.join(' ');
 
   /**
@@ -264,7 +271,7 @@ function keyBinding(cnf: unknown): string | undefined | 'unsupported' {
 }
 
 /** RFC 9449 §4.3: the checks of a proof; a reason when it fails, undefined when it passes. */
-async function checkProof(request: AccessTokenRequest, token: string, jkt: string, now: Date, skewSeconds: number, replay: ReplayCache): Promise<string | undefined> {
+async function checkProof(request: AccessTokenRequest, token: string, jkt: string, now: Date, skewSeconds: number, replay: ProofReplayMemory): Promise<string | undefined> {
   const proofs = proofHeaders(request.dpop);
   if (proofs.length === 0) return 'the DPoP header with a proof is missing';
   if (proofs.length > 1) return 'more than one DPoP proof';
@@ -300,9 +307,10 @@ async function checkProof(request: AccessTokenRequest, token: string, jkt: strin
   if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > MAX_JTI_LENGTH) return 'the DPoP proof has no usable jti';
 
   // Remembered until the proof could no longer pass the iat check above.
-  const seen = replay.remember(`${jkt} ${payload.jti}`, (iat + skewSeconds + 1) * 1000, now.getTime());
+  const seen = await replay.remember(`${jkt} ${payload.jti}`, (iat + skewSeconds + 1) * 1000, now.getTime());
   if (seen === 'replay') return 'the DPoP proof was used before (jti replayed)';
   if (seen === 'full') return 'too many DPoP proofs in flight; retry shortly';
+  if (seen === 'unavailable') return 'the DPoP proof could not be checked against the proofs already used; retry shortly';
   return undefined;
 }
 
@@ -389,40 +397,4 @@ function challenge(scheme: Scheme | 'both', params: Record<string, string>, algs
     return offered.map((s) => render(s, params)).join(', ');
   }
   return render(scheme, params);
-}
-
-/**
- * Proof ids seen recently. Entries leave once their proof would fail the iat check anyway; when
- * the cache is full of live entries a new proof is refused rather than an older one forgotten,
- * since forgetting would re-open that proof to replay.
- */
-class ReplayCache {
-  private readonly entries = new Map<string, number>();
-
-  constructor(private readonly capacity: number) {}
-
-  remember(key: string, expiresAtMs: number, nowMs: number): 'fresh' | 'replay' | 'full' {
-    const known = this.entries.get(key);
-    if (known !== undefined && known > nowMs) return 'replay';
-    if (known !== undefined) this.entries.delete(key);
-    this.dropExpiredFront(nowMs);
-    if (this.entries.size >= this.capacity) {
-      this.sweep(nowMs);
-      if (this.entries.size >= this.capacity) return 'full';
-    }
-    this.entries.set(key, expiresAtMs);
-    return 'fresh';
-  }
-
-  /** Insertion order is nearly expiry order: trimming the front keeps the cache small cheaply. */
-  private dropExpiredFront(nowMs: number): void {
-    for (const [key, expiresAt] of this.entries) {
-      if (expiresAt > nowMs) return;
-      this.entries.delete(key);
-    }
-  }
-
-  private sweep(nowMs: number): void {
-    for (const [key, expiresAt] of this.entries) if (expiresAt <= nowMs) this.entries.delete(key);
-  }
 }
