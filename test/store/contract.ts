@@ -182,6 +182,15 @@ export function describeRegistryStoreContract(
         expect(
           ids(await store.find({ type: 'DocumentEntry', $or: [{ patientId: PATIENT_B }, { availabilityStatus: 'Deprecated' }] })),
         ).to.deep.equal([a2.entryUuid, b1.entryUuid]);
+        // Alternatives that each pin an indexed field (the registry's write overlay asks this form),
+        // in insertion order, an object two alternatives select once.
+        expect(
+          ids(await store.find({ $or: [{ type: 'DocumentEntry', patientId: PATIENT_B }, { entryUuid: { $in: [a2.entryUuid, b1.entryUuid, 'urn:uuid:absent'] } }] })),
+        ).to.deep.equal([a2.entryUuid, b1.entryUuid]);
+        expect(
+          ids(await store.find({ type: 'DocumentEntry', $or: [{ uniqueId: b1.uniqueId! }, { entryUuid: a2.entryUuid }, { uniqueId: { $in: [] } }] })),
+        ).to.deep.equal([a2.entryUuid, b1.entryUuid]);
+        expect(await store.find({ $or: [{ uniqueId: { $in: [] } }, { entryUuid: { $in: [] } }] })).to.deep.equal([]);
         // Contradicting conditions on one indexed field match nothing.
         expect(await store.find({ $and: [{ patientId: PATIENT_A }, { patientId: PATIENT_B }] })).to.deep.equal([]);
         expect(

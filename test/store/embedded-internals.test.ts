@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { Query } from 'mingo';
 import type { RegistryObject } from '../../registry/model/metadata.js';
-import { candidateQuery } from '../../registry/store/embedded/embedded-store.js';
+import { candidateQuery, candidateQueryFor } from '../../registry/store/embedded/embedded-store.js';
 import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
 import { deriveIndexHints } from '../../registry/store/embedded/index-hints.js';
 import { SCHEMA_VERSION, prepareDatabase } from '../../registry/store/embedded/schema.js';
@@ -106,7 +106,7 @@ describe('embedded store internals', () => {
     await (openEmbeddedStore({ path })).close();
     const db = new Database(path, { readonly: true });
     const plan = (filter: RegistryFilter): string => {
-      const q = candidateQuery(deriveIndexHints(filter))!;
+      const q = candidateQueryFor(filter)!;
       // A paged scan takes two more parameters: after seq 0, one page. (Its index may also narrow by rowid > ?.)
       const paging = q.paged ? [0, 4096] : [];
       return (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params, ...paging) as { detail: string }[]).map((r) => r.detail).join(' | ');
@@ -123,6 +123,11 @@ describe('embedded store internals', () => {
       expect(plan({ targetUuid: { $in: ['A', 'B'] } })).to.contain('USING INDEX objects_target_uuid');
       expect(plan({ referenceIdList: 'R' })).to.match(/SEARCH reference_ids USING PRIMARY KEY \(value=\?\)/);
       expect(plan({ type: 'Folder' })).to.contain('USING COVERING INDEX objects_type_patient_status_seq_rev (type=?');
+      // The write overlay's form: each alternative through its index, never a scan of objects.
+      const overlay = plan({ $or: [{ type: 'DocumentEntry', uniqueId: 'U', availabilityStatus: 'Approved' }, { entryUuid: { $in: ['A', 'B'] } }] });
+      expect(overlay).to.contain('USING INDEX objects_unique_id (unique_id=?)');
+      expect(overlay).to.contain('USING INDEX sqlite_autoindex_objects_1 (entry_uuid=?)');
+      expect(overlay).not.to.match(/SCAN objects/);
     } finally {
       db.close();
     }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { deriveIndexHints } from '../../registry/store/embedded/index-hints.js';
-import { candidateQuery } from '../../registry/store/embedded/embedded-store.js';
+import { deriveAlternativeHints, deriveIndexHints, MAX_ALTERNATIVES } from '../../registry/store/embedded/index-hints.js';
+import { candidateQuery, candidateQueryFor } from '../../registry/store/embedded/embedded-store.js';
 
 describe('embedded store index hints', () => {
   it('reads top-level equality, $eq and $in of strings', () => {
@@ -66,5 +66,37 @@ describe('embedded store index hints', () => {
       paged: true,
     });
     expect(candidateQuery({ patientId: [] })).to.equal(undefined);
+  });
+
+  it('reads a top-level $or (also inside $and) as alternatives, each with the top-level conditions', () => {
+    expect(deriveAlternativeHints({ type: 'DocumentEntry' })).to.equal(undefined);
+    expect(deriveAlternativeHints({ type: 'Association', $or: [{ sourceUuid: 'S' }, { targetUuid: { $in: ['T1', 'T2'] } }] })).to.deep.equal([
+      { type: ['Association'], sourceUuid: ['S'] },
+      { type: ['Association'], targetUuid: ['T1', 'T2'] },
+    ]);
+    expect(deriveAlternativeHints({ $and: [{ uniqueId: 'U' }, { $or: [{ patientId: 'P' }, { patientId: 'Q', uniqueId: 'V' }] }] })).to.deep.equal([
+      { uniqueId: ['U'], patientId: ['P'] },
+      { uniqueId: [], patientId: ['Q'] },
+    ]);
+    // Two $or: every combination of their branches.
+    expect(deriveAlternativeHints({ $or: [{ entryUuid: 'A' }, { entryUuid: 'B' }], $and: [{ $or: [{ type: 'Folder' }, { type: 'DocumentEntry' }] }] })).to.have.length(4);
+    // A branch that is no plain filter leaves its $or out; too many alternatives leave them all out.
+    expect(deriveAlternativeHints({ $or: [{ entryUuid: 'A' }, 'B'] as unknown as Record<string, unknown>[] })).to.equal(undefined);
+    const many = Array.from({ length: MAX_ALTERNATIVES + 1 }, (_, i) => ({ entryUuid: `U${i}` }));
+    expect(deriveAlternativeHints({ $or: many })).to.equal(undefined);
+  });
+
+  it('preselects a $or of indexed alternatives by the union of their rows, not by a scan', () => {
+    expect(candidateQueryFor({ $or: [{ type: 'DocumentEntry', uniqueId: 'U' }, { entryUuid: { $in: ['A', 'B'] } }] })).to.deep.equal({
+      sql: 'SELECT json_array(json_group_array(seq), json_group_array(rev)) FROM (SELECT seq, rev FROM objects WHERE unique_id = ? UNION SELECT seq, rev FROM objects WHERE entry_uuid IN (SELECT value FROM json_each(?)))',
+      params: ['U', '["A","B"]'],
+      paged: false,
+    });
+    // An alternative that matches nothing drops out; none left: nothing to read.
+    expect(candidateQueryFor({ $or: [{ uniqueId: { $in: [] } }, { entryUuid: 'A' }] })).to.deep.equal(candidateQuery({ entryUuid: ['A'] }));
+    expect(candidateQueryFor({ $or: [{ uniqueId: { $in: [] } }, { entryUuid: { $in: [] } }] })).to.equal(undefined);
+    // Hints outside the $or that already go through an index win; an alternative without one means a scan.
+    expect(candidateQueryFor({ uniqueId: 'U', $or: [{ entryUuid: 'A' }, { entryUuid: 'B' }] })).to.deep.equal(candidateQuery({ uniqueId: ['U'] }));
+    expect(candidateQueryFor({ $or: [{ entryUuid: 'A' }, { mimeType: 'text/plain' }] })!.paged).to.equal(true);
   });
 });

@@ -39,7 +39,7 @@ import {
   type RegistryFilter,
   type RegistryStore,
 } from '../store.js';
-import { deriveIndexHints, type IndexHints } from './index-hints.js';
+import { deriveAlternativeHints, deriveIndexHints, type IndexHints } from './index-hints.js';
 import { DEFAULT_CACHE_ENTRIES, RecordCache, parseRecord, type CachedRecord } from './record-cache.js';
 import { prepareDatabase } from './schema.js';
 import { compileFilter } from './simple-filter.js';
@@ -298,7 +298,7 @@ class EmbeddedRegistryStore implements RegistryStore {
    * false; bodies are fetched chunk by chunk, so a limit stops the reading early.
    */
   private matching(filter: RegistryFilter, visit: (entry: CachedRecord) => boolean): void {
-    const candidates = candidateQuery(deriveIndexHints(filter));
+    const candidates = candidateQueryFor(filter);
     if (candidates === undefined) return;
     // The filter is tested on every candidate, also the conditions the SQL has already applied:
     // a column equal to a string does not prove the record's field equal to it (a record whose
@@ -556,6 +556,53 @@ const ROWS = 'json_array(json_group_array(seq), json_group_array(rev))';
  * must be chosen in SQL (`ORDER BY seq` in a subquery).
  */
 export function candidateQuery(hints: IndexHints): CandidateQuery | undefined {
+  const c = candidateConditions(hints);
+  if (c === undefined) return undefined;
+  if (c.paged) return { sql: `SELECT ${ROWS} FROM (SELECT seq, rev FROM objects WHERE ${c.where} ORDER BY seq LIMIT ?)`, params: c.params, paged: true };
+  return { sql: `SELECT ${ROWS} FROM objects WHERE ${c.where}`, params: c.params, paged: false };
+}
+
+/**
+ * The candidate query of a filter: that of its hints (`deriveIndexHints`), unless those only give a
+ * scan and its top-level `$or` gives alternatives that each go through an index
+ * (`deriveAlternativeHints`): then the union of the alternatives' rows. Without it, the registry's
+ * write overlay, which asks `{ $or: [filter, { entryUuid: { $in: … } }] }` when a replacement
+ * pending in the group may newly match, read every row of the registry (1.8 s at 10,000 entries,
+ * hours at 10 million) while the group's writes waited.
+ */
+export function candidateQueryFor(filter: RegistryFilter): CandidateQuery | undefined {
+  const plain = candidateQuery(deriveIndexHints(filter));
+  if (plain === undefined || !plain.paged) return plain;
+  const alternatives = deriveAlternativeHints(filter);
+  if (alternatives === undefined) return plain;
+  const selective: Conditions[] = [];
+  for (const hints of alternatives) {
+    const c = candidateConditions(hints);
+    if (c === undefined) continue; // this alternative matches nothing
+    if (c.paged) return plain;
+    selective.push(c);
+  }
+  if (selective.length === 0) return undefined;
+  if (selective.length === 1) return { sql: `SELECT ${ROWS} FROM objects WHERE ${selective[0]!.where}`, params: selective[0]!.params, paged: false };
+  // UNION, not UNION ALL: a row two alternatives select is one candidate.
+  const union = selective.map((c) => `SELECT seq, rev FROM objects WHERE ${c.where}`).join(' UNION ');
+  return { sql: `SELECT ${ROWS} FROM (${union})`, params: selective.flatMap((c) => c.params), paged: false };
+}
+
+/** A candidate query's WHERE clause and parameters (`paged`: see CandidateQuery). */
+interface Conditions {
+  readonly where: string;
+  readonly params: readonly string[];
+  readonly paged: boolean;
+}
+
+/**
+ * The conditions that preselect candidate rows through one index, chosen by selectivity:
+ * entryUuid, uniqueId, referenceIdList, sourceUuid, targetUuid, then (type, patientId, status),
+ * then type, else a full scan (`paged`, with `seq > ?` for the caller's keyset). Undefined when a
+ * hint proves that nothing can match.
+ */
+function candidateConditions(hints: IndexHints): Conditions | undefined {
   if (Object.values(hints).some((values) => values.length === 0)) return undefined;
   const where: string[] = [];
   const params: string[] = [];
@@ -578,9 +625,9 @@ export function candidateQuery(hints: IndexHints): CandidateQuery | undefined {
     // By type alone, or everything: possibly most of the registry, so read in pages.
     if (hints.type) constrain('type', hints.type);
     where.push('seq > ?');
-    return { sql: `SELECT ${ROWS} FROM (SELECT seq, rev FROM objects WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?)`, params, paged: true };
+    return { where: where.join(' AND '), params, paged: true };
   }
-  return { sql: `SELECT ${ROWS} FROM objects WHERE ${where.join(' AND ')}`, params, paged: false };
+  return { where: where.join(' AND '), params, paged: false };
 }
 
 /** The value of a `ROWS` statement. */
