@@ -18,7 +18,7 @@
 import type { ServerResponse } from 'node:http';
 import type winston from 'winston';
 import type { FhirConfig } from '../../config.js';
-import { type RoutedHandler, type RoutedRequest } from '../../http/direct-routes.js';
+import type { RoutedHandler, RoutedRequest } from '../../http/direct-routes.js';
 import type { TransactionServices } from '../../transactions/context.js';
 import type { AccessTokenVerifier } from '../../trust/helseid/verify.js';
 import type { FhirActors } from './actors.js';
