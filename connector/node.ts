@@ -30,7 +30,7 @@ import { blobSpooler } from './transactions/spool.js';
 import { wsdlPath } from './transactions/wsdl.js';
 import { join } from 'node:path';
 import { clientCertificateGuard, listen, refuseWithJson, type BufferBudget } from './http/index.js';
-import { directPosts, type DirectPost, type RoutedHandler, type RoutedRequest } from './http/direct-posts.js';
+import { directRoutes, type DirectRoute, type RoutedHandler, type RoutedRequest } from './http/direct-routes.js';
 import type { TlsEndpoint } from './http/config.js';
 import { SqlitePatientBlockStore, type PatientBlockStore } from './trust/blocks.js';
 import { patientBlocksApi } from './trust/blocks-api.js';
@@ -48,7 +48,7 @@ import { metricsHandler } from './metrics/http.js';
 import { readFileSync } from 'node:fs';
 import { PACKAGE_ROOT } from './package-root.js';
 import { loadFhirDefinitions } from './fhir/mapping/validate.js';
-import { fhirRouter } from './fhir/http/index.js';
+import { fhirEndpoint } from './fhir/http/index.js';
 import { createAccessTokenVerifier } from './trust/helseid/verify.js';
 import type { ProofReplayMemory } from './trust/helseid/replay.js';
 import { ForwardingRegistry, withOwnersOutbox, type WriteSender } from '../registry/forwarded-writes.js';
@@ -220,11 +220,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
   // Off the IHE endpoints; open unless metrics.token is set (the start log says which).
   app.use(config.metrics.path, metricsHandler(metrics, { token: config.metrics.token, exposition: worker?.exposition }));
-  // The SOAP endpoints, mounted on the app and taken directly by their POSTs (directPosts).
-  const direct: DirectPost[] = [];
+  // The SOAP endpoints, mounted on the app and taken directly by their POSTs (directRoutes).
+  const direct: DirectRoute[] = [];
   const mountSoap = (path: string, handler: RoutedHandler): void => {
     app.use(path, handler);
-    direct.push({ path, handler });
+    direct.push({ path, handler, takes: 'posts' });
   };
   mountSoap(
     config.endpoints.registry,
@@ -302,11 +302,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   }
 
   // IHE MHD (connector/fhir): the same registry, repository, policy and audit behind FHIR R4 JSON.
+  // Taken directly as a whole (every request at or below its path), like the SOAP POSTs.
   const fhir = mountFhir(app, { config, services, registry, repository, logger, metrics, proofReplay: options.worker?.proofReplay, federation: gateways && config.gateway.mode === 'node' && config.gateway.communities.length > 0 ? gateways.initiating : undefined });
+  if (fhir.handler !== undefined) direct.push({ path: config.fhir.path, handler: fhir.handler, takes: 'subtree' });
 
-  // Every other path mounted, whether or not its feature is on: a SOAP path one of them overlaps is left to express.
-  const otherMounts = ['/health', config.metrics.path, config.trust.blocksApi.path, config.audit.accessLog.path, config.admin.path, config.fhir.path];
-  const listener = await listen(directPosts(app, direct, otherMounts), {
+  // Every other path mounted, whether or not its feature is on: a direct path one of them overlaps is left to express.
+  const otherMounts = ['/health', config.metrics.path, config.trust.blocksApi.path, config.audit.accessLog.path, config.admin.path, ...(fhir.handler === undefined ? [config.fhir.path] : [])];
+  const listener = await listen(directRoutes(app, direct, otherMounts), {
     tls: config.tls,
     http: config.http,
     maxRequestBytes: config.limits.maxRequestBytes,
@@ -400,7 +402,7 @@ interface FhirMountInput {
  * on for `fhir`, every request needs a HelseID token: without `trust.helseid` there is nothing to
  * verify one with, so the endpoint is not served at all rather than served open (logged).
  */
-function mountFhir(app: express.Express, input: FhirMountInput): { readonly definitionsMs?: number } {
+function mountFhir(app: express.Express, input: FhirMountInput): { readonly definitionsMs?: number; readonly handler?: RoutedHandler } {
   const { config, services, logger } = input;
   if (!config.fhir.enabled) return {};
   const trust = services.trust;
@@ -412,25 +414,24 @@ function mountFhir(app: express.Express, input: FhirMountInput): { readonly defi
   // A missing or unusable JWKS file stops the start here, as a bad pinned certificate does.
   const tokens = protectedByTrust ? createAccessTokenVerifier(config.trust.helseid!, input.proofReplay ? { replay: input.proofReplay } : {}) : undefined;
   const definitionsMs = loadFhirDefinitions();
-  app.use(
-    config.fhir.path,
-    fhirRouter({
-      config: config.fhir,
-      services,
-      tokens,
-      actors: {
-        registry: input.registry,
-        repository: input.repository,
-        homeCommunityId: config.homeCommunityId,
-        repositoryUniqueId: config.repository.repositoryUniqueId,
-        federation: input.federation,
-      },
-      logger,
-      observe: (transaction, status, ms) => input.metrics.recordFhirRequest(transaction, status, ms),
-      version: packageVersion(),
-    }),
-  );
-  return { definitionsMs };
+  const handler = fhirEndpoint({
+    config: config.fhir,
+    services,
+    tokens,
+    actors: {
+      registry: input.registry,
+      repository: input.repository,
+      homeCommunityId: config.homeCommunityId,
+      repositoryUniqueId: config.repository.repositoryUniqueId,
+      federation: input.federation,
+    },
+    logger,
+    observe: (transaction, status, ms) => input.metrics.recordFhirRequest(transaction, status, ms),
+    version: packageVersion(),
+  });
+  // Mounted on the app too: express hands it what the listener does not take (`/FHIR/…`, `/fhir//…`).
+  app.use(config.fhir.path, handler);
+  return { definitionsMs, handler };
 }
 
 let version: string | undefined;

@@ -10,7 +10,7 @@
  *
  *   - express: the app as the listener (its router walk and its prototype swap of Node's request
  *     and response);
- *   - direct: `directPosts` (connector/http/direct-posts.ts) in front of the same app, as the node
+ *   - direct: `directRoutes` (connector/http/direct-routes.ts) in front of the same app, as the node
  *     runs since this session;
  *   - direct, prototypes swapped: the same, with express's two `Object.setPrototypeOf` calls
  *     added back in the handler (what the swap alone costs).
@@ -22,7 +22,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import express from 'express';
 import { Pool } from 'undici';
-import { directPosts, type RoutedHandler } from '../connector/http/direct-posts.js';
+import { directRoutes, type RoutedHandler } from '../connector/http/direct-routes.js';
 
 type Mode = 'express' | 'direct' | 'direct-swapped';
 const MODES: readonly Mode[] = ['express', 'direct', 'direct-swapped'];
@@ -49,7 +49,7 @@ function serve(mode: Mode): void {
     handler(req, res, next);
   };
   app.use(PATH, handler);
-  const listener = mode === 'express' ? app : directPosts(app, [{ path: PATH, handler: mode === 'direct' ? handler : swapped }], ['/health', '/metrics']);
+  const listener = mode === 'express' ? app : directRoutes(app, [{ path: PATH, handler: mode === 'direct' ? handler : swapped, takes: 'posts' }], ['/health', '/metrics']);
   const server = createServer(listener);
   server.keepAliveTimeout = 5_000;
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));

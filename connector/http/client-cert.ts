@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { pathOf, type RoutedHandler } from './direct-posts.js';
+import { pathOf, type RoutedHandler } from './direct-routes.js';
 import type winston from 'winston';
 import { SoapFault, WSSE_FAULT, faultBodyXml } from '../soap/fault.js';
 import { buildEnvelope, sendSoap } from '../soap/response.js';
@@ -128,7 +128,7 @@ export function refuseWithJson(res: ServerResponse, reason: string): void {
   res.end(body);
 }
 
-/** Enforces an endpoint's client-certificate mode before anything else runs (mounted on express or taken directly, direct-posts.ts). */
+/** Enforces an endpoint's client-certificate mode before anything else runs (mounted on express or taken directly, direct-routes.ts). */
 export function clientCertificateGuard(options: ClientCertificateGuardOptions): RoutedHandler {
   const refuse = options.refuse ?? refuseWithSoapFault;
   return (req, res, next) => {

@@ -12,7 +12,7 @@ import type winston from 'winston';
 import { parseXml, XmlParseError, type XmlParseLimits } from '../../registry/xml/parse.js';
 import type { XmlElement } from '../../registry/xml/tree.js';
 import { requestLogger } from '../log.js';
-import type { RoutedHandler, RoutedRequest } from '../http/direct-posts.js';
+import type { RoutedHandler, RoutedRequest } from '../http/direct-routes.js';
 import { BodyReadError, readBody } from './body.js';
 import { BUSY_RETRY_AFTER_SECONDS, requestBuffers } from '../http/budget.js';
 import { readEnvelope, peekMessageId, QNameSet, type SoapEnvelope } from './envelope.js';
@@ -55,7 +55,7 @@ export interface SoapRequest {
   readonly rawEnvelopeBytes: Buffer | string;
   /** MTOM attachments by normalised Content-ID (empty for an inline request). */
   readonly attachments: Attachments;
-  /** Node's request (connector/http/direct-posts.ts: POSTs may reach the endpoint without express). */
+  /** Node's request (connector/http/direct-routes.ts: POSTs may reach the endpoint without express). */
   readonly httpRequest: RoutedRequest;
   /** Logger carrying this request's messageId and action. */
   readonly logger: winston.Logger;
@@ -128,7 +128,7 @@ export function soapEndpoint(options: SoapEndpointOptions): RoutedHandler {
       void handlePost(routed, response, options, actions, understood);
       return;
     }
-    // Anything but a POST came through express (directPosts takes only POSTs): its helpers are there.
+    // Anything but a POST came through express (directRoutes takes only its POSTs): its helpers are there.
     const req = routed as express.Request;
     const res = response as express.Response;
     const description = req.method === 'GET' && loadDescription ? descriptionRequest(req.originalUrl) : undefined;

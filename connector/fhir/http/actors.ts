@@ -4,7 +4,7 @@
  * gateway (XCA behind MHD). Also the one convention every answer shares: where a document's bytes
  * are fetched (ITI-68).
  */
-import type express from 'express';
+import type { ServerResponse } from 'node:http';
 import type { DocumentEntry } from '../../../registry/model/metadata.js';
 import type { DocumentRegistry } from '../../../registry/registry.js';
 import type { DocumentRepository } from '../../../repository/repository.js';
@@ -52,7 +52,7 @@ export function documentUrl(base: string, entry: Pick<DocumentEntry, 'uniqueId' 
  * HelseID token is not a SAML assertion, so communities that require XUA refuse these calls (see
  * docs: XCA behind MHD needs a token exchange first).
  */
-export function federationContext(ctx: TransactionContext, res: express.Response): FederationContext {
+export function federationContext(ctx: TransactionContext, res: ServerResponse): FederationContext {
   const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new Error('the client closed the connection'));

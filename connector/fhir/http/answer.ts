@@ -8,7 +8,7 @@
  * problems of the HTTP layer itself (a media type, a route, a token) have no XDS code and say what
  * they are in `diagnostics`.
  */
-import type express from 'express';
+import type { ServerResponse } from 'node:http';
 import type { RegistryErrorInfo } from '../../../registry/model/errors.js';
 import type { IssueType, OperationOutcome } from '../mapping/fhir.js';
 import { httpStatusOf, mhdError, operationOutcome, type MhdIssue } from '../mapping/issues.js';
@@ -67,7 +67,7 @@ export function issuesOfErrors(errors: readonly RegistryErrorInfo[], locate: (xd
  * string of a few hundred KB (a searchset) made it encode the text again while writing, which
  * cost more than writing the bytes.
  */
-export function sendResource(res: express.Response, status: number, resource: unknown, headers: Readonly<Record<string, string>> = {}): void {
+export function sendResource(res: ServerResponse, status: number, resource: unknown, headers: Readonly<Record<string, string>> = {}): void {
   sendJson(res, status, JSON.stringify(resource), headers);
 }
 
@@ -75,11 +75,11 @@ export function sendResource(res: express.Response, status: number, resource: un
  * Sends a resource already written as JSON: one text, or UTF-8 pieces whose concatenation is the
  * text (corked, so they leave with the headers in one writev without being joined first).
  */
-export function sendJson(res: express.Response, status: number, json: string | readonly Buffer[], headers: Readonly<Record<string, string>> = {}): void {
+export function sendJson(res: ServerResponse, status: number, json: string | readonly Buffer[], headers: Readonly<Record<string, string>> = {}): void {
   const pieces = typeof json === 'string' ? [Buffer.from(json, 'utf8')] : json;
   let length = 0;
   for (const p of pieces) length += p.length;
-  res.status(status);
+  res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('Content-Type', FHIR_JSON);
   res.setHeader('Content-Length', length);
@@ -89,6 +89,6 @@ export function sendJson(res: express.Response, status: number, json: string | r
 }
 
 /** Sends a refusal. */
-export function sendError(res: express.Response, error: FhirError): void {
+export function sendError(res: ServerResponse, error: FhirError): void {
   sendResource(res, error.status, error.outcome, error.headers);
 }

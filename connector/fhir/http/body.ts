@@ -5,7 +5,7 @@
  * forms. Every failure is a FhirError with a 4xx/503 status, never an exception that reaches the
  * client as a 500.
  */
-import type express from 'express';
+import type { IncomingMessage } from 'node:http';
 import { BUSY_RETRY_AFTER_SECONDS } from '../../http/budget.js';
 import { BodyReadError, readBody } from '../../soap/body.js';
 import { parseFhirJson } from '../mapping/validate.js';
@@ -35,7 +35,7 @@ export interface BodyLimits {
 }
 
 /** The body's bytes under the limits; refusals as FhirErrors (413 too large, 503 busy, 408 stalled, 400 otherwise). */
-async function bytesOf(req: express.Request, limits: BodyLimits): Promise<Buffer> {
+async function bytesOf(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   try {
     return await readBody(req, { maxBytes: limits.maxBytes, idleTimeoutMs: limits.idleTimeoutMs });
   } catch (e) {
@@ -81,7 +81,7 @@ export function jsonDepthExceeds(bytes: Uint8Array, limit: number): boolean {
  * any other media type; a body that is not JSON, or too deep, with 400 and the XDS code the SOAP
  * side would give for an unreadable request.
  */
-export async function jsonBody(req: express.Request, limits: BodyLimits): Promise<unknown> {
+export async function jsonBody(req: IncomingMessage, limits: BodyLimits): Promise<unknown> {
   const type = mediaTypeOf(req.headers['content-type']);
   if (XML_TYPES.has(type)) {
     throw FhirError.http(415, 'not-supported', 'this endpoint accepts FHIR JSON only (application/fhir+json); FHIR XML is not supported');
@@ -107,7 +107,7 @@ export async function jsonBody(req: express.Request, limits: BodyLimits): Promis
  * The parameters of a search sent with POST `_search` (FHIR R4 search.html#Introduction): the
  * form body, and the URL's own parameters, which count as well.
  */
-export async function searchForm(req: express.Request, limits: BodyLimits, query: URLSearchParams): Promise<URLSearchParams> {
+export async function searchForm(req: IncomingMessage, limits: BodyLimits, query: URLSearchParams): Promise<URLSearchParams> {
   const type = mediaTypeOf(req.headers['content-type']);
   if (type !== FORM) throw FhirError.http(415, 'not-supported', `a search by POST is a form: expected Content-Type ${FORM}, got ${type === '' ? 'none' : type}`);
   const bytes = await bytesOf(req, limits);

@@ -3,7 +3,8 @@
  * built from. The mapping between FHIR and the XDS model is ../mapping; policy and audit are the
  * shared pipeline of connector/transactions (serve.ts, policy.ts).
  */
-export { fhirRouter, queryParams, type FhirRouterOptions } from './router.js';
+export { fhirEndpoint, queryParams, type FhirEndpointOptions } from './router.js';
+export { routeTable, routePath, type RouteSpec, type RouteMatch } from './routes.js';
 export { documentUrl, DOCUMENT_PATH, type FhirActors } from './actors.js';
 export { byteRange, sliceStream, type ByteRange } from './retrieve.js';
 export { jsonDepthExceeds } from './body.js';

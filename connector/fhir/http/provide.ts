@@ -15,7 +15,8 @@
  * Every outcome from a readable body on is audited as ITI-65 (Import, like ITI-41), a refused
  * Bundle too; refusals of the HTTP exchange itself (media type, size) are not, as a SOAP fault is not.
  */
-import type express from 'express';
+import type { ServerResponse } from 'node:http';
+import type { RoutedRequest } from '../../http/direct-routes.js';
 import { error, RegistryFailure, type RegistryErrorInfo, type ResponseStatus } from '../../../registry/model/errors.js';
 import type { Submission } from '../../../registry/model/metadata.js';
 import { failureOnRegistryError } from '../../transactions/common.js';
@@ -68,7 +69,7 @@ function withSourcePatientIds(value: ProvidedSubmission): ProvidedSubmission {
 }
 
 /** Serves ITI-65. */
-export async function provideBundle(fhir: FhirRequestServices, actors: FhirActors, req: express.Request, res: express.Response, options: ProvideOptions): Promise<void> {
+export async function provideBundle(fhir: FhirRequestServices, actors: FhirActors, req: RoutedRequest, res: ServerResponse, options: ProvideOptions): Promise<void> {
   const logger = fhirLogger(fhir.logger, req, 'ITI-65');
   const ctx: TransactionContext = await fhirContext(fhir, req, 'ITI-65', logger);
   const json = await jsonBody(req, options.limits);

@@ -9,16 +9,18 @@
  * 401 (no, bad or expired token, bad DPoP proof) or 403 (a good token without the transaction's
  * scope), with the verifier's WWW-Authenticate challenge and an OperationOutcome.
  */
-import type express from 'express';
+import type { TLSSocket } from 'node:tls';
 import type winston from 'winston';
 import type { AuditEndpoint } from '../../audit/event.js';
 import { clientIdentity } from '../../http/client-cert.js';
+import type { RoutedRequest } from '../../http/direct-routes.js';
 import { requestLogger } from '../../log.js';
 import type { HelseIdTransaction } from '../../trust/helseid/config.js';
 import type { AccessTokenVerifier } from '../../trust/helseid/verify.js';
 import type { Principal } from '../../trust/principal.js';
 import { peerAddress, recordAuthenticationFailure, requestContext, withoutPort, type RequestParties, type TransactionContext, type TransactionServices } from '../../transactions/context.js';
 import { FhirError } from './answer.js';
+import { routePath } from './routes.js';
 
 /** Where the endpoint is, as its clients see it. */
 export interface EndpointLocation {
@@ -29,21 +31,23 @@ export interface EndpointLocation {
 }
 
 /** The endpoint's base URL as this request addressed it: the configured public one, else scheme + Host + mount path. */
-export function baseUrlOf(req: express.Request, where: EndpointLocation): string {
+export function baseUrlOf(req: RoutedRequest, where: EndpointLocation): string {
   if (where.publicBaseUrl !== undefined) return where.publicBaseUrl;
   const host = req.headers.host ?? `${req.socket.localAddress ?? 'localhost'}:${req.socket.localPort ?? ''}`;
-  return `${req.protocol}://${host}${where.mountPath}`;
+  // The scheme of the connection (what express's req.protocol gave with `trust proxy` off, as the node has it).
+  const scheme = (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
+  return `${scheme}://${host}${where.mountPath}`;
 }
 
 /** The absolute URL of this request without query (what a DPoP proof's htu names). */
-export function requestUrlOf(req: express.Request, where: EndpointLocation): string {
+export function requestUrlOf(req: RoutedRequest, where: EndpointLocation): string {
   const path = req.originalUrl.split('?')[0]!;
-  const below = path.startsWith(where.mountPath) ? path.slice(where.mountPath.length) : req.path;
+  const below = path.startsWith(where.mountPath) ? path.slice(where.mountPath.length) : routePath(req.url!);
   return `${baseUrlOf(req, where)}${below}`;
 }
 
 /** The server as audited: the endpoint URL addressed and its host. */
-function serverParty(req: express.Request, where: EndpointLocation): AuditEndpoint {
+function serverParty(req: RoutedRequest, where: EndpointLocation): AuditEndpoint {
   const url = requestUrlOf(req, where);
   let host: string;
   try {
@@ -58,7 +62,7 @@ function serverParty(req: express.Request, where: EndpointLocation): AuditEndpoi
  * The client as audited. There is no wsa:From on REST: the OAuth client the token was issued to
  * names the system when there is a token, its network address otherwise.
  */
-function clientParty(req: express.Request, principal: Principal | undefined): AuditEndpoint {
+function clientParty(req: RoutedRequest, principal: Principal | undefined): AuditEndpoint {
   const address = peerAddress(req);
   const identity = clientIdentity(req);
   return {
@@ -68,7 +72,7 @@ function clientParty(req: express.Request, principal: Principal | undefined): Au
   };
 }
 
-function partiesOf(req: express.Request, where: EndpointLocation, principal: Principal | undefined): RequestParties {
+function partiesOf(req: RoutedRequest, where: EndpointLocation, principal: Principal | undefined): RequestParties {
   const identity = clientIdentity(req);
   return { client: clientParty(req, principal), server: serverParty(req, where), ...(identity !== undefined ? { clientIdentity: identity } : {}) };
 }
@@ -83,7 +87,7 @@ export interface FhirRequestServices {
 }
 
 /** A request's logger: its transaction and the client's request id, when it sent one. */
-export function fhirLogger(base: winston.Logger, req: express.Request, transaction: string): winston.Logger {
+export function fhirLogger(base: winston.Logger, req: RoutedRequest, transaction: string): winston.Logger {
   const id = req.headers['x-request-id'];
   return requestLogger(base, { action: `MHD ${transaction}`, ...(typeof id === 'string' && id.length <= 200 ? { messageId: id } : {}) });
 }
@@ -92,12 +96,12 @@ export function fhirLogger(base: winston.Logger, req: express.Request, transacti
  * The context of one MHD request. Under the trust model the access token is verified first (for
  * `transaction`'s scope); a refusal is recorded and thrown as a FhirError before anything is read.
  */
-export async function fhirContext(fhir: FhirRequestServices, req: express.Request, transaction: HelseIdTransaction, logger: winston.Logger): Promise<TransactionContext> {
+export async function fhirContext(fhir: FhirRequestServices, req: RoutedRequest, transaction: HelseIdTransaction, logger: winston.Logger): Promise<TransactionContext> {
   if (fhir.tokens === undefined) return requestContext(fhir.services, 'fhir', transaction, partiesOf(req, fhir.where, undefined));
   const result = await fhir.tokens.verify({
     authorization: req.headers.authorization,
     dpop: req.headers.dpop,
-    method: req.method,
+    method: req.method ?? '',
     url: requestUrlOf(req, fhir.where),
     transaction,
   });

@@ -20,7 +20,9 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type express from 'express';
+import type { ServerResponse } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
+import type { RoutedRequest } from '../../http/direct-routes.js';
 import { sameOid } from '../../gateway/oid.js';
 import type { DocumentRequest, RetrievedDocument, RetrieveResult } from '../../gateway/types.js';
 import { runRetrieve } from '../../transactions/serve.js';
@@ -74,15 +76,25 @@ export function sliceStream(source: Readable, start: number, end: number): Reada
   return Readable.from(slice());
 }
 
+/**
+ * `_format`, read as express's `req.query` read it (its default parser is Node's querystring): a
+ * repeated one is no format at all.
+ */
+function formatOf(req: RoutedRequest): string | undefined {
+  const i = req.originalUrl.indexOf('?');
+  const format = i < 0 ? undefined : parseQueryString(req.originalUrl.slice(i + 1))['_format'];
+  return typeof format === 'string' ? format : undefined;
+}
+
 /** Whether the client asked for the Binary resource rather than the document itself. */
-function wantsResource(req: express.Request, format: string | undefined): boolean {
+function wantsResource(req: RoutedRequest, format: string | undefined): boolean {
   if (format !== undefined) return /json/.test(format);
   const accept = (req.headers.accept ?? '').split(',').map(mediaTypeOf);
   return accept.length > 0 && accept.every((t) => t === 'application/fhir+json' || t === 'application/json+fhir');
 }
 
 /** The DocumentRequest of the URL; 400 for parameters it does not take or ids that are not OIDs. */
-function documentRequest(req: express.Request, uniqueId: string, actors: FhirActors): DocumentRequest {
+function documentRequest(req: RoutedRequest, uniqueId: string, actors: FhirActors): DocumentRequest {
   const params = new URLSearchParams(req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '');
   for (const name of new Set(params.keys())) {
     if (!PARAMETERS.has(name)) throw FhirError.of([mhdError('InvalidRequestException', name, `${name} is not a parameter of a document URL (repositoryUniqueId, homeCommunityId)`, 'not-supported')]);
@@ -117,11 +129,11 @@ export interface RetrieveOptions {
 }
 
 /** Serves ITI-68. */
-export async function retrieveDocument(fhir: FhirRequestServices, actors: FhirActors, req: express.Request, res: express.Response, uniqueId: string, options: RetrieveOptions): Promise<void> {
+export async function retrieveDocument(fhir: FhirRequestServices, actors: FhirActors, req: RoutedRequest, res: ServerResponse, uniqueId: string, options: RetrieveOptions): Promise<void> {
   const logger = fhirLogger(fhir.logger, req, 'ITI-68');
   const ctx = await fhirContext(fhir, req, 'ITI-68', logger);
   const request = documentRequest(req, uniqueId, actors);
-  const format = typeof req.query['_format'] === 'string' ? req.query['_format'] : undefined;
+  const format = formatOf(req);
   const federation = actors.federation;
   const foreign = request.homeCommunityId !== undefined && !sameOid(request.homeCommunityId, actors.homeCommunityId);
   const result = await runRetrieve(
@@ -154,12 +166,12 @@ export async function retrieveDocument(fhir: FhirRequestServices, actors: FhirAc
   res.setHeader('Content-Type', document.mimeType);
   let body: Readable;
   if (range !== undefined) {
-    res.status(206);
+    res.statusCode = 206;
     res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
     res.setHeader('Content-Length', range.end - range.start + 1);
     body = sliceStream(document.stream(), range.start, range.end);
   } else {
-    res.status(200);
+    res.statusCode = 200;
     res.setHeader('Content-Length', size);
     body = document.stream();
   }

@@ -17,11 +17,12 @@
  * ignored and named in a warning. Parameters FHIR defines for every search (`_format`, `_count` …)
  * are ignored either way; all matches are answered in one page.
  */
-import type express from 'express';
+import type { ServerResponse } from 'node:http';
 import { error, RegistryFailure, type RegistryErrorInfo } from '../../../registry/model/errors.js';
 import { ASSOCIATION_TYPE, type Association, type DocumentEntry, type Folder, type RegistryObject, type SubmissionSet } from '../../../registry/model/metadata.js';
 import type { StoredQueryRequest, StoredQueryResult } from '../../../registry/model/query.js';
 import { relationshipsOf } from '../../../registry/relationships.js';
+import type { RoutedRequest } from '../../http/direct-routes.js';
 import { sameOid } from '../../gateway/oid.js';
 import { runQuery } from '../../transactions/serve.js';
 import type { TransactionContext } from '../../transactions/context.js';
@@ -42,7 +43,7 @@ import { documentReferenceSearchsetJson } from './searchset.js';
 import { baseUrlOf, fhirContext, fhirLogger, type FhirRequestServices } from './request.js';
 
 /** `Prefer: handling=lenient` (RFC 7240 preference, FHIR search handling): unknown parameters ignored instead of refused. */
-function lenient(req: express.Request): boolean {
+function lenient(req: RoutedRequest): boolean {
   const prefer = req.headers['prefer'];
   return /(?:^|[,;\s])handling\s*=\s*"?lenient"?/i.test(Array.isArray(prefer) ? prefer.join(',') : (prefer ?? ''));
 }
@@ -111,7 +112,7 @@ async function relationsOf(actors: FhirActors, entries: readonly DocumentEntry[]
  * relationships of this community's entries. `matches` receives the entryUUIDs of the query's own
  * answer, which are what the Bundle lists.
  */
-function documentsAnswer(actors: FhirActors, ctx: TransactionContext, res: express.Response, matches: Set<string>): (request: StoredQueryRequest) => Promise<StoredQueryResult> {
+function documentsAnswer(actors: FhirActors, ctx: TransactionContext, res: ServerResponse, matches: Set<string>): (request: StoredQueryRequest) => Promise<StoredQueryResult> {
   return async (request) => {
     const found: StoredQueryResult = actors.federation
       ? await actors.federation.query(request, federationContext(ctx, res))
@@ -138,8 +139,8 @@ function failureOf(result: StoredQueryResult): FhirError {
 export async function searchDocumentReferences(
   fhir: FhirRequestServices,
   actors: FhirActors,
-  req: express.Request,
-  res: express.Response,
+  req: RoutedRequest,
+  res: ServerResponse,
   paramsOf: () => Promise<URLSearchParams>,
 ): Promise<void> {
   const logger = fhirLogger(fhir.logger, req, 'ITI-67');
@@ -171,7 +172,7 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
  * Serves `GET DocumentReference/<id>`: GetDocuments by the entryUUID the id stands for, through the
  * ITI-67 pipeline (MHD's read is part of ITI-67), answered with the resource or 404.
  */
-export async function readDocumentReference(fhir: FhirRequestServices, actors: FhirActors, req: express.Request, res: express.Response, id: string): Promise<void> {
+export async function readDocumentReference(fhir: FhirRequestServices, actors: FhirActors, req: RoutedRequest, res: ServerResponse, id: string): Promise<void> {
   const logger = fhirLogger(fhir.logger, req, 'ITI-67');
   const ctx = await fhirContext(fhir, req, 'ITI-67', logger);
   // Every DocumentReference this node writes has its entryUUID as id; anything else names none of them.
@@ -225,7 +226,7 @@ function listsAnswer(actors: FhirActors, matches: Set<string>): (request: Stored
 }
 
 /** Serves ITI-66 search (GET, or POST `_search`; parameters read as for ITI-67). */
-export async function searchLists(fhir: FhirRequestServices, actors: FhirActors, req: express.Request, res: express.Response, paramsOf: () => Promise<URLSearchParams>): Promise<void> {
+export async function searchLists(fhir: FhirRequestServices, actors: FhirActors, req: RoutedRequest, res: ServerResponse, paramsOf: () => Promise<URLSearchParams>): Promise<void> {
   const logger = fhirLogger(fhir.logger, req, 'ITI-66');
   const ctx = await fhirContext(fhir, req, 'ITI-66', logger);
   const params = await paramsOf();

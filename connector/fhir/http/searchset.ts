@@ -15,8 +15,11 @@
  * (registry/relationships.ts); what the result filter left of them for this answer is part of the
  * key all the same, so an answer that may show fewer relationships never gets a text with more.
  *
- * What is kept is the whole Bundle entry (fullUrl, resource, search mode), one piece per entry, so
- * that an answer is its head, its entries and its tail.
+ * What is kept is the whole Bundle entry (fullUrl, resource, search mode) after the comma that
+ * separates it from the one before, one piece per entry (the first entry's a view without the
+ * comma), so that an answer is its head, its entries and its tail. Every piece is one write on the
+ * response, and a write costs about as much whatever its size (~1.1 µs in the ITI-67 profile): the
+ * comma as a piece of its own made an answer of 47 entries 96 writes instead of 49.
  */
 import type { Association, DocumentEntry } from '../../../registry/model/metadata.js';
 import { resourceIdOf } from '../mapping/common.js';
@@ -28,7 +31,7 @@ interface Kept {
   readonly base: string;
   /** The entry's relationships it was written with (`relationsKey`). */
   readonly relations: string;
-  /** `{"fullUrl":…,"resource":…,"search":{"mode":"match"}}` as UTF-8. */
+  /** `,{"fullUrl":…,"resource":…,"search":{"mode":"match"}}` as UTF-8 (with the comma before it). */
   readonly json: Buffer;
 }
 
@@ -48,7 +51,7 @@ function relationsKey(own: readonly Association[] | undefined): string {
   return own.map((a) => `${a.entryUuid} ${a.associationType} ${a.targetUuid}`).join('\n');
 }
 
-/** The Bundle entry of one DocumentReference as UTF-8, kept for the next answer where it can be. */
+/** The Bundle entry of one DocumentReference as UTF-8 after a comma, kept for the next answer where it can be. */
 function bundleEntryJson(entry: DocumentEntry, base: string, options: SearchsetOptions, own: readonly Association[] | undefined): Buffer {
   const cacheable = Object.isFrozen(entry);
   const relations = relationsKey(own);
@@ -59,13 +62,12 @@ function bundleEntryJson(entry: DocumentEntry, base: string, options: SearchsetO
   const write = own === undefined ? { documentUrl: options.documentUrl } : { relations: own, documentUrl: options.documentUrl };
   const fullUrl = JSON.stringify(`${base}/DocumentReference/${resourceIdOf(entry.entryUuid) ?? entry.entryUuid}`);
   const resource = JSON.stringify(documentEntryToDocumentReference(entry, write));
-  const json = Buffer.from(`{"fullUrl":${fullUrl},"resource":${resource},"search":{"mode":"match"}}`, 'utf8');
+  const json = Buffer.from(`,{"fullUrl":${fullUrl},"resource":${resource},"search":{"mode":"match"}}`, 'utf8');
   if (cacheable) kept.set(entry, { base: options.baseUrl, relations, json });
   return json;
 }
 
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
-const COMMA = utf8(',');
 
 /**
  * The searchset Bundle of these entries as UTF-8 pieces of one JSON text (members in the order
@@ -84,8 +86,8 @@ export function documentReferenceSearchsetJson(entries: readonly DocumentEntry[]
   ];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    if (i > 0) pieces.push(COMMA);
-    pieces.push(bundleEntryJson(e, base, options, bySource.get(e.entryUuid)));
+    const json = bundleEntryJson(e, base, options, bySource.get(e.entryUuid));
+    pieces.push(i === 0 ? json.subarray(1) : json);
   }
   if (options.warnings.length > 0) {
     pieces.push(utf8(`${entries.length > 0 ? ',' : ''}{"resource":${JSON.stringify(operationOutcome(options.warnings))},"search":{"mode":"outcome"}}`));
