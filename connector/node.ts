@@ -30,6 +30,7 @@ import { blobSpooler } from './transactions/spool.js';
 import { wsdlPath } from './transactions/wsdl.js';
 import { join } from 'node:path';
 import { clientCertificateGuard, listen, refuseWithJson, type BufferBudget } from './http/index.js';
+import { finalAnswer } from './http/final-answer.js';
 import { directRoutes, type DirectRoute, type RoutedHandler, type RoutedRequest } from './http/direct-routes.js';
 import type { TlsEndpoint } from './http/config.js';
 import { SqlitePatientBlockStore, type PatientBlockStore } from './trust/blocks.js';
@@ -305,6 +306,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   // Taken directly as a whole (every request at or below its path), like the SOAP POSTs.
   const fhir = mountFhir(app, { config, services, registry, repository, logger, metrics, proofReplay: options.worker?.proofReplay, federation: gateways && config.gateway.mode === 'node' && config.gateway.communities.length > 0 ? gateways.initiating : undefined });
   if (fhir.handler !== undefined) direct.push({ path: config.fhir.path, handler: fhir.handler, takes: 'subtree' });
+
+  // What nothing above took, and errors handlers passed on: a plain answer, never express's HTML
+  // page with the stack trace (final-answer.ts).
+  app.use((req: express.Request, res: express.Response) => finalAnswer(req, res, undefined));
+  app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => finalAnswer(req, res, err, logger));
 
   // Every other path mounted, whether or not its feature is on: a direct path one of them overlaps is left to express.
   const otherMounts = ['/health', config.metrics.path, config.trust.blocksApi.path, config.audit.accessLog.path, config.admin.path, ...(fhir.handler === undefined ? [config.fhir.path] : [])];

@@ -31,6 +31,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
+import { finalAnswer } from './final-answer.js';
 
 /**
  * A request as a mounted handler sees it, routed by express or taken directly: Node's request, the
@@ -145,24 +146,11 @@ function directlyRoutable(path: string, all: readonly string[]): boolean {
 
 /**
  * A handler taken directly passed the request on. The SOAP endpoint, the client-certificate guard
- * and the MHD endpoint answer whatever they are given themselves, so this only happens through a
- * bug; express would have offered the request to the later layers, none of which serves the path,
- * and answered as its final handler does: 404 without an error, the error's status (or 500) with
- * one.
+ * and the MHD endpoint answer every request they take themselves, so this only happens through a
+ * bug; express would have offered the request to the later layers and then to the node's final
+ * handlers, which answer as this does (final-answer.ts).
  */
 function unrouted(req: RoutedRequest, res: ServerResponse, err: unknown): void {
   req.url = req.originalUrl;
-  if (res.headersSent) {
-    req.socket.destroy();
-    return;
-  }
-  const status = err === undefined ? 404 : errorStatus(err);
-  const body = Buffer.from(err === undefined ? `Cannot ${req.method} ${req.originalUrl}\n` : 'Internal Server Error\n', 'utf8');
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, 'X-Content-Type-Options': 'nosniff' });
-  res.end(body);
-}
-
-function errorStatus(err: unknown): number {
-  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+  finalAnswer(req, res, err);
 }
