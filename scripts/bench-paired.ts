@@ -1,5 +1,6 @@
 /**
  * `npm run bench:paired -- --other DIR [--line iti42|iti41] [--cache-dir DIR] [--rounds 12] [--seconds 3] [--clients 32]`
+ * (--cache-dir: the bench's, `npm run bench`'s default unless given)
  *
  * Two trees' nodes measured at the same time, for a machine shared with other work: the node of
  * this tree and the node of the worktree `--other` (another commit of this repository, with its
@@ -21,6 +22,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,7 +38,7 @@ const { values } = parseArgs({
   options: {
     other: { type: 'string' },
     line: { type: 'string', default: 'iti42' },
-    'cache-dir': { type: 'string', default: '/tmp/koblingspunkt-bench' },
+    'cache-dir': { type: 'string', default: join(tmpdir(), 'koblingspunkt-bench') },
     rounds: { type: 'string', default: '12' },
     seconds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '32' },
