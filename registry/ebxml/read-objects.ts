@@ -321,6 +321,17 @@ function base(e: XmlElement, p: Parts) {
 
 const DOCUMENT_ENTRY_TYPES: readonly string[] = Object.values(DOCUMENT_ENTRY_TYPE);
 
+/** A DocumentEntry while its defined members are added. */
+type DocumentEntryBuilding = { -readonly [K in keyof DocumentEntry]?: DocumentEntry[K] };
+
+/**
+ * Read member by member, each defined one added by name (`entry.x = v`): the members of
+ * `completed`'s literal and copy, in the same order, read in the same order (a reader that throws
+ * throws at the same point), without undefined ones. A DocumentEntry has ~30 members, and copied
+ * by keyed stores (`out[k] = v`, withoutUndefined) past V8's 16 it became a slow dictionary-mode
+ * object, which every later read (the rules, the overlay's indexes, the audit event) and its stored
+ * record's JSON text then paid for; added by name it keeps fast properties.
+ */
 function readDocumentEntry(e: XmlElement, p: Parts): DocumentEntry {
   const objectType = e.attrs['objectType'];
   if (objectType === undefined || !DOCUMENT_ENTRY_TYPES.includes(objectType)) {
@@ -329,37 +340,44 @@ function readDocumentEntry(e: XmlElement, p: Parts): DocumentEntry {
   const s = p.slots;
   const c = p.classifications;
   const x = p.identifiers;
-  const entry: DocumentEntry = {
-    type: 'DocumentEntry',
-    ...base(e, p),
-    objectType,
-    mimeType: e.attrs['mimeType'],
-    uniqueId: x.single(DOCUMENT_ENTRY_SCHEME.uniqueId, 'XDSDocumentEntry.uniqueId'),
-    patientId: x.single(DOCUMENT_ENTRY_SCHEME.patientId, 'XDSDocumentEntry.patientId'),
-    authors: c.authors(DOCUMENT_ENTRY_SCHEME.author),
-    classCode: c.code(DOCUMENT_ENTRY_SCHEME.classCode, 'classCode'),
-    typeCode: c.code(DOCUMENT_ENTRY_SCHEME.typeCode, 'typeCode'),
-    formatCode: c.code(DOCUMENT_ENTRY_SCHEME.formatCode, 'formatCode'),
-    healthcareFacilityTypeCode: c.code(DOCUMENT_ENTRY_SCHEME.healthcareFacilityTypeCode, 'healthcareFacilityTypeCode'),
-    practiceSettingCode: c.code(DOCUMENT_ENTRY_SCHEME.practiceSettingCode, 'practiceSettingCode'),
-    confidentialityCodes: c.codes(DOCUMENT_ENTRY_SCHEME.confidentialityCode),
-    eventCodes: c.codes(DOCUMENT_ENTRY_SCHEME.eventCodeList),
-    creationTime: s.single(SLOT.creationTime),
-    serviceStartTime: s.single(SLOT.serviceStartTime),
-    serviceStopTime: s.single(SLOT.serviceStopTime),
-    hash: s.single(SLOT.hash),
-    size: s.single(SLOT.size),
-    languageCode: s.single(SLOT.languageCode),
-    repositoryUniqueId: s.single(SLOT.repositoryUniqueId),
-    uri: s.uri(),
-    sourcePatientId: s.single(SLOT.sourcePatientId),
-    sourcePatientInfo: s.multi(SLOT.sourcePatientInfo),
-    legalAuthenticator: s.single(SLOT.legalAuthenticator),
-    referenceIdList: s.multi(SLOT.referenceIdList),
-    documentAvailability: s.single(SLOT.documentAvailability) ?? s.single(SLOT.documentAvailabilityLegacy),
-    extra: NO_EXTRA_PLACEHOLDER,
-  };
-  return completed(entry, p);
+  const entry: DocumentEntryBuilding = { type: 'DocumentEntry' };
+  let v;
+  // base(e, p), member by member
+  if ((v = p.id) !== undefined) entry.entryUuid = v;
+  if ((v = p.lid) !== undefined) entry.logicalUuid = v;
+  if ((v = p.version) !== undefined) entry.version = v;
+  entry.availabilityStatus = readStatus(e.attrs['status'], p.id);
+  if ((v = p.home) !== undefined) entry.homeCommunityId = v;
+  if ((v = p.name) !== undefined) entry.title = v;
+  if ((v = p.description) !== undefined) entry.comments = v;
+  entry.objectType = objectType;
+  if ((v = e.attrs['mimeType']) !== undefined) entry.mimeType = v;
+  if ((v = x.single(DOCUMENT_ENTRY_SCHEME.uniqueId, 'XDSDocumentEntry.uniqueId')) !== undefined) entry.uniqueId = v;
+  if ((v = x.single(DOCUMENT_ENTRY_SCHEME.patientId, 'XDSDocumentEntry.patientId')) !== undefined) entry.patientId = v;
+  entry.authors = c.authors(DOCUMENT_ENTRY_SCHEME.author);
+  let code;
+  if ((code = c.code(DOCUMENT_ENTRY_SCHEME.classCode, 'classCode')) !== undefined) entry.classCode = code;
+  if ((code = c.code(DOCUMENT_ENTRY_SCHEME.typeCode, 'typeCode')) !== undefined) entry.typeCode = code;
+  if ((code = c.code(DOCUMENT_ENTRY_SCHEME.formatCode, 'formatCode')) !== undefined) entry.formatCode = code;
+  if ((code = c.code(DOCUMENT_ENTRY_SCHEME.healthcareFacilityTypeCode, 'healthcareFacilityTypeCode')) !== undefined) entry.healthcareFacilityTypeCode = code;
+  if ((code = c.code(DOCUMENT_ENTRY_SCHEME.practiceSettingCode, 'practiceSettingCode')) !== undefined) entry.practiceSettingCode = code;
+  entry.confidentialityCodes = c.codes(DOCUMENT_ENTRY_SCHEME.confidentialityCode);
+  entry.eventCodes = c.codes(DOCUMENT_ENTRY_SCHEME.eventCodeList);
+  if ((v = s.single(SLOT.creationTime)) !== undefined) entry.creationTime = v;
+  if ((v = s.single(SLOT.serviceStartTime)) !== undefined) entry.serviceStartTime = v;
+  if ((v = s.single(SLOT.serviceStopTime)) !== undefined) entry.serviceStopTime = v;
+  if ((v = s.single(SLOT.hash)) !== undefined) entry.hash = v;
+  if ((v = s.single(SLOT.size)) !== undefined) entry.size = v;
+  if ((v = s.single(SLOT.languageCode)) !== undefined) entry.languageCode = v;
+  if ((v = s.single(SLOT.repositoryUniqueId)) !== undefined) entry.repositoryUniqueId = v;
+  if ((v = s.uri()) !== undefined) entry.uri = v;
+  if ((v = s.single(SLOT.sourcePatientId)) !== undefined) entry.sourcePatientId = v;
+  entry.sourcePatientInfo = s.multi(SLOT.sourcePatientInfo);
+  if ((v = s.single(SLOT.legalAuthenticator)) !== undefined) entry.legalAuthenticator = v;
+  entry.referenceIdList = s.multi(SLOT.referenceIdList);
+  if ((v = s.single(SLOT.documentAvailability) ?? s.single(SLOT.documentAvailabilityLegacy)) !== undefined) entry.documentAvailability = v;
+  entry.extra = extraOf(p);
+  return entry as DocumentEntry;
 }
 
 function readPackage(e: XmlElement, p: Parts): SubmissionSet | Folder {

@@ -88,3 +88,62 @@ describe('request logger', () => {
     expect(JSON.parse(lines[0]!)).to.deep.equal({ level: 'info', message: 'soap request', timestamp: '2026-01-01T00:00:00.000Z' });
   });
 });
+
+describe('the direct write to the console', () => {
+  /** What the node's logger writes to stdout and stderr while `write` runs, as written. */
+  function captured(write: () => void): string[] {
+    const out: string[] = [];
+    const stdout = process.stdout.write;
+    const stderr = process.stderr.write;
+    const keep = (stream: string) => (chunk: string | Uint8Array) => {
+      out.push(`${stream} ${typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')}`);
+      return true;
+    };
+    process.stdout.write = keep('stdout') as typeof process.stdout.write;
+    process.stderr.write = keep('stderr') as typeof process.stderr.write;
+    try {
+      write();
+    } finally {
+      process.stdout.write = stdout;
+      process.stderr.write = stderr;
+    }
+    return out;
+  }
+
+  const lines = (log: winston.Logger) => {
+    const request = requestLogger(log, { messageId: 'urn:uuid:4', action: 'urn:ihe:iti:2007:RegisterDocumentSet-b' });
+    request.info('ITI-42 register', { status: 'Success', errors: [] });
+    request.info('soap request', { status: 200, replyAction: 'urn:ihe:iti:2007:RegisterDocumentSet-bResponse', ms: 3 });
+    request.warn('denied', { action: 'overridden', reason: 'ATT-5' });
+    log.log('error', 'soap fault', { code: 'Receiver', subcode: undefined, text: 'æøå "quoted" \\ \u0001' });
+    log.error(new Error('boom'));
+    log.info('with an error as meta', new Error('inner'));
+    log.debug({ message: 'an object line', count: 2 });
+    log.child({ extra: 'x' }).info('grandchild', { n: 1 });
+    log.silly('below the level');
+  };
+  const comparable = (out: string[]) => out.map((l) => l.replace(/"timestamp":"[^"]*"/, '"timestamp":"…"').replace(/"stack":"[^"]*"/, '"stack":"…"'));
+
+  for (const process of [undefined, 'primary', { worker: 2 }] as const) {
+    it(`writes what winston's Console transport writes, byte for byte (${JSON.stringify(process ?? 'single process')})`, () => {
+      const direct = createLogger({ level: 'debug', ...(process === undefined ? {} : { process }) });
+      const throughWinston = createLogger({ level: 'debug', ...(process === undefined ? {} : { process }) });
+      // A 'logged' listener on the transport is one of the things that send a line winston's way.
+      throughWinston.transports[0]!.on('logged', () => undefined);
+      const ours = captured(() => lines(direct));
+      const theirs = captured(() => lines(throughWinston));
+      expect(ours).to.have.length(8);
+      expect(comparable(ours)).to.deep.equal(comparable(theirs));
+    });
+  }
+
+  it('leaves the lines to winston once a transport is added, and to nobody when silent', () => {
+    const logger = createLogger({ level: 'info' });
+    const kept: string[] = [];
+    logger.add(new winston.transports.Stream({ stream: new Writable({ write: (chunk: Buffer, _e, done) => (kept.push(chunk.toString('utf8')), done()) }) }));
+    const out = captured(() => logger.info('to both'));
+    expect(out).to.have.length(1);
+    expect(kept).to.have.length(1);
+    expect(captured(() => createLogger({ level: 'info', silent: true }).info('nowhere'))).to.deep.equal([]);
+  });
+});
