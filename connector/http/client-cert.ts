@@ -11,7 +11,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { pathOf, type RoutedHandler } from './direct-routes.js';
+import type { RoutedHandler } from './direct-routes.js';
+import { pathOf } from './request-path.js';
 import type winston from 'winston';
 import { SoapFault, WSSE_FAULT, faultBodyXml } from '../soap/fault.js';
 import { buildEnvelope, sendSoap } from '../soap/response.js';

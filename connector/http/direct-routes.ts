@@ -43,12 +43,6 @@ export interface RoutedRequest extends IncomingMessage {
   res?: ServerResponse | undefined;
 }
 
-/** The path of a request target: the URL without its query (what express's `req.path` gives below a mount). */
-export function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
 /** A handler that needs nothing of express: it can be mounted on the app and taken directly. */
 export type RoutedHandler = (req: RoutedRequest, res: ServerResponse, next: (err?: unknown) => void) => void;
 

@@ -8,6 +8,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type winston from 'winston';
+import { pathOf } from './request-path.js';
 
 /** A request as express or the direct routes left it (`originalUrl`: the target as sent). */
 type Request = IncomingMessage & { readonly originalUrl?: string };
@@ -22,7 +23,7 @@ export function finalAnswer(req: Request, res: ServerResponse, err: unknown, log
   if (status >= 500) {
     logger?.error('request failed outside any endpoint', {
       method: req.method,
-      path: pathOnly(target),
+      path: pathOf(target),
       error: err instanceof Error ? err.message : String(err),
       stack: err instanceof Error ? err.stack : undefined,
     });
@@ -31,7 +32,7 @@ export function finalAnswer(req: Request, res: ServerResponse, err: unknown, log
     req.socket.destroy();
     return;
   }
-  const text = err === undefined ? `Cannot ${req.method} ${pathOnly(target)}\n` : `${status} ${STATUS_CODES[status] ?? 'Error'}\n`;
+  const text = err === undefined ? `Cannot ${req.method} ${pathOf(target)}\n` : `${status} ${STATUS_CODES[status] ?? 'Error'}\n`;
   const body = Buffer.from(text, 'utf8');
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, 'X-Content-Type-Options': 'nosniff' });
   res.end(body);
@@ -42,10 +43,4 @@ function errorStatus(err: unknown): number {
   const e = err as { status?: unknown; statusCode?: unknown } | null;
   const status = e?.status ?? e?.statusCode;
   return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 600 ? status : 500;
-}
-
-/** The path of a request target, without its query (which may hold anything a client put there). */
-function pathOnly(target: string): string {
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
 }

@@ -25,7 +25,8 @@ import { auditEvents, securityFailureEvent, type AuditCode, type AuditEndpoint, 
 import { clientIdentity, type ClientIdentity } from '../http/client-cert.js';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { pathOf, type RoutedRequest } from '../http/direct-routes.js';
+import type { RoutedRequest } from '../http/direct-routes.js';
+import { pathOf } from '../http/request-path.js';
 import type { SoapHandler, SoapReply, SoapRequest } from '../soap/endpoint.js';
 import type { OutboundAudit, OutboundOutcome } from '../gateway/types.js';
 import type { PatientBlockStore } from '../trust/blocks.js';

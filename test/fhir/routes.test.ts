@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { FhirError } from '../../connector/fhir/http/answer.js';
-import { routePath, routeTable } from '../../connector/fhir/http/routes.js';
+import { routeTable } from '../../connector/fhir/http/routes.js';
+import { pathOf } from '../../connector/http/request-path.js';
 
 /**
  * The MHD endpoint's own routing (connector/fhir/http/routes.ts) matches as the express Router it
@@ -53,8 +54,8 @@ describe('MHD routes (connector/fhir/http/routes.ts)', () => {
   });
 
   it('reads the path of a URL as express did', () => {
-    expect(routePath('/a/b?c=d#e')).to.equal('/a/b');
-    expect(routePath('/a#b?c')).to.equal('/a');
-    expect(routePath('/a')).to.equal('/a');
+    expect(pathOf('/a/b?c=d#e')).to.equal('/a/b');
+    expect(pathOf('/a#b?c')).to.equal('/a');
+    expect(pathOf('/a')).to.equal('/a');
   });
 });

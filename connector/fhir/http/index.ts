@@ -4,7 +4,7 @@
  * shared pipeline of connector/transactions (serve.ts, policy.ts).
  */
 export { fhirEndpoint, queryParams, type FhirEndpointOptions } from './router.js';
-export { routeTable, routePath, type RouteSpec, type RouteMatch } from './routes.js';
+export { routeTable, type RouteSpec, type RouteMatch } from './routes.js';
 export { documentUrl, DOCUMENT_PATH, type FhirActors } from './actors.js';
 export { byteRange, sliceStream, type ByteRange } from './retrieve.js';
 export { jsonDepthExceeds } from './body.js';

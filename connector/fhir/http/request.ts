@@ -20,7 +20,7 @@ import type { AccessTokenVerifier } from '../../trust/helseid/verify.js';
 import type { Principal } from '../../trust/principal.js';
 import { peerAddress, recordAuthenticationFailure, requestContext, withoutPort, type RequestParties, type TransactionContext, type TransactionServices } from '../../transactions/context.js';
 import { FhirError } from './answer.js';
-import { routePath } from './routes.js';
+import { pathOf } from '../../http/request-path.js';
 
 /** Where the endpoint is, as its clients see it. */
 export interface EndpointLocation {
@@ -41,8 +41,8 @@ export function baseUrlOf(req: RoutedRequest, where: EndpointLocation): string {
 
 /** The absolute URL of this request without query (what a DPoP proof's htu names). */
 export function requestUrlOf(req: RoutedRequest, where: EndpointLocation): string {
-  const path = req.originalUrl.split('?')[0]!;
-  const below = path.startsWith(where.mountPath) ? path.slice(where.mountPath.length) : routePath(req.url!);
+  const path = pathOf(req.originalUrl);
+  const below = path.startsWith(where.mountPath) ? path.slice(where.mountPath.length) : pathOf(req.url!);
   return `${baseUrlOf(req, where)}${below}`;
 }
 

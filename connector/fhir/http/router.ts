@@ -19,6 +19,7 @@ import type { ServerResponse } from 'node:http';
 import type winston from 'winston';
 import type { FhirConfig } from '../../config.js';
 import type { RoutedHandler, RoutedRequest } from '../../http/direct-routes.js';
+import { pathOf } from '../../http/request-path.js';
 import type { TransactionServices } from '../../transactions/context.js';
 import type { AccessTokenVerifier } from '../../trust/helseid/verify.js';
 import type { FhirActors } from './actors.js';
@@ -28,7 +29,7 @@ import { capabilityStatement } from './capability.js';
 import { provideBundle } from './provide.js';
 import { baseUrlOf, type FhirRequestServices } from './request.js';
 import { retrieveDocument } from './retrieve.js';
-import { routePath, routeTable, type RouteMatch } from './routes.js';
+import { routeTable, type RouteMatch } from './routes.js';
 import { readDocumentReference, searchDocumentReferences, searchLists } from './search.js';
 
 export interface FhirEndpointOptions {
@@ -88,14 +89,14 @@ function unreadBody(req: RoutedRequest): boolean {
 function answerError(req: RoutedRequest, res: ServerResponse, e: unknown, logger: winston.Logger): void {
   if (res.headersSent) {
     // Too late for an OperationOutcome: the client sees the answer cut short.
-    logger.error('MHD request failed after its answer began', { error: e instanceof Error ? e.message : String(e), path: routePath(req.url!) });
+    logger.error('MHD request failed after its answer began', { error: e instanceof Error ? e.message : String(e), path: pathOf(req.url!) });
     res.destroy();
     return;
   }
   let error: FhirError;
   if (e instanceof FhirError) error = e;
   else {
-    logger.error('MHD request failed', { error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined, method: req.method, path: routePath(req.url!) });
+    logger.error('MHD request failed', { error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined, method: req.method, path: pathOf(req.url!) });
     error = FhirError.http(500, 'exception', 'the request could not be processed because of an internal error');
   }
   // A body nobody will read would be drained for the next request on the connection; close it instead.
@@ -175,7 +176,7 @@ export function fhirEndpoint(options: FhirEndpointOptions): RoutedHandler {
     }
     if (found.kind === 'handler') return { route: found.handler, params: found.params };
     if (found.kind === 'method') return FhirError.http(405, 'not-supported', `${req.method} is not supported here (${found.allow})`, { Allow: found.allow });
-    return FhirError.http(404, 'not-supported', `${req.method} ${routePath(req.url!)} is not served: see ${config.path}/metadata for what is`);
+    return FhirError.http(404, 'not-supported', `${req.method} ${pathOf(req.url!)} is not served: see ${config.path}/metadata for what is`);
   };
 
   return (req, res) => {

@@ -11,6 +11,7 @@
  * `:name` segment that is not valid percent-encoding was express's 400 error page; here it is a
  * FhirError (400 with an OperationOutcome).
  */
+import { pathOf } from '../../http/request-path.js';
 import { FhirError } from './answer.js';
 
 /** A route's handlers by method (HEAD is answered by GET's). */
@@ -33,15 +34,6 @@ interface CompiledRoute<H> {
   readonly allow: string;
 }
 
-/** The path of a URL below the mount, as express's router matched it: no query, no fragment. */
-export function routePath(url: string): string {
-  for (let i = 0; i < url.length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 0x3f /* ? */ || c === 0x23 /* # */) return url.slice(0, i);
-  }
-  return url;
-}
-
 export function routeTable<H>(specs: readonly RouteSpec<H>[]): (method: string, url: string) => RouteMatch<H> {
   const routes: CompiledRoute<H>[] = specs.map((s) => {
     const methods = new Map<string, H>();
@@ -49,7 +41,7 @@ export function routeTable<H>(specs: readonly RouteSpec<H>[]): (method: string, 
     return { segments: segmentsOf(s.path), methods, allow: [...methods.keys()].join(', ') };
   });
   return (method, url) => {
-    const segments = segmentsOf(routePath(url), true);
+    const segments = segmentsOf(pathOf(url), true);
     for (const route of routes) {
       const params = matchSegments(route.segments, segments);
       if (params === undefined) continue;

@@ -549,15 +549,16 @@ function columns(obj: RegistryObject): {
 const ROWS = 'json_array(json_group_array(seq), json_group_array(rev))';
 
 /**
- * The SQL that preselects candidate rows through one index, chosen by selectivity: entryUuid,
- * uniqueId, referenceIdList, sourceUuid, targetUuid, then (type, patientId, status), then type,
- * else a full scan. Undefined when a hint proves that nothing can match. A scan by type alone or
- * of everything is `paged`: its page is the first `LIMIT ?` rows by seq after `seq > ?`, which
- * must be chosen in SQL (`ORDER BY seq` in a subquery).
+ * The statement that preselects candidate rows for these hints, through one index
+ * (`candidateConditions`); undefined when a hint proves that nothing can match.
  */
 export function candidateQuery(hints: IndexHints): CandidateQuery | undefined {
   const c = candidateConditions(hints);
-  if (c === undefined) return undefined;
+  return c === undefined ? undefined : queryOf(c);
+}
+
+/** The statement of one set of conditions; a paged one's page is chosen in SQL (`ORDER BY seq` in a subquery). */
+function queryOf(c: Conditions): CandidateQuery {
   if (c.paged) return { sql: `SELECT ${ROWS} FROM (SELECT seq, rev FROM objects WHERE ${c.where} ORDER BY seq LIMIT ?)`, params: c.params, paged: true };
   return { sql: `SELECT ${ROWS} FROM objects WHERE ${c.where}`, params: c.params, paged: false };
 }
@@ -583,7 +584,7 @@ export function candidateQueryFor(filter: RegistryFilter): CandidateQuery | unde
     selective.push(c);
   }
   if (selective.length === 0) return undefined;
-  if (selective.length === 1) return { sql: `SELECT ${ROWS} FROM objects WHERE ${selective[0]!.where}`, params: selective[0]!.params, paged: false };
+  if (selective.length === 1) return queryOf(selective[0]!);
   // UNION, not UNION ALL: a row two alternatives select is one candidate.
   const union = selective.map((c) => `SELECT seq, rev FROM objects WHERE ${c.where}`).join(' UNION ');
   return { sql: `SELECT ${ROWS} FROM (${union})`, params: selective.flatMap((c) => c.params), paged: false };
