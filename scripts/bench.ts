@@ -73,6 +73,9 @@
  * and so do the submissions ITI-62 and ITI-57 registered but did not get to use (and the versions
  * ITI-57 made).
  *
+ * --report FILE prints the tables of an earlier run again from the results file it wrote, and
+ * measures nothing.
+ *
  * --processes N (default 1) runs the measured node as a multi-process node (`processes: N`,
  * connector/cluster: a primary that decides the registry writes and N workers sharing the port);
  * its CPU ms per request and RSS are those of all its processes together (children.ts). The
@@ -267,6 +270,12 @@ interface Summary {
 function preparedCount(s: Settings): number {
   const seconds = (warmUpMs(s) + s.rounds * s.durationMs) / 1000;
   return Math.min(Math.ceil(s.preparedRate * seconds), (s.rounds + 1) * s.maxRequests) + 1;
+}
+
+/** `--report FILE`: print the tables of an earlier run's results file instead of measuring. */
+function reportFile(): string | undefined {
+  const { values } = parseArgs({ options: { report: { type: 'string' } }, strict: false });
+  return typeof values.report === 'string' ? values.report : undefined;
 }
 
 function parseSettings(): Settings {
@@ -1162,6 +1171,11 @@ function auditStoreSize(dataDir: string): AuditStoreSize {
 }
 
 async function main(): Promise<void> {
+  const report = reportFile();
+  if (report !== undefined) {
+    printReport(JSON.parse(readFileSync(report, 'utf8')) as Results, report);
+    return;
+  }
   const s = parseSettings();
   mkdirSync(s.cacheDir, { recursive: true });
   const world = createWorld(s.seed);
@@ -1196,27 +1210,48 @@ async function main(): Promise<void> {
   // Other processes on the machine take CPU from both the node and the load generator: say how busy it was.
   const load = loadavg().map((x) => x.toFixed(1)).join(' / ');
   const file = join(s.cacheDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine, loadAverage: load, settings: s, generation, stores, auditStores, lines }, null, 2));
-  process.stdout.write(`\nmachine: ${machine}; node processes: ${s.processes}${s.processes > 1 ? ' workers + 1 primary' : ''}; load average at the end (1/5/15 min): ${load}; the run took ${f1((Date.now() - started) / 60_000)} min\n`);
-  for (const [n, g] of Object.entries(generation)) process.stdout.write(`store of ${n} entries: generated at ${g.entriesPerSecond.toFixed(0)} entries/s (${g.seconds.toFixed(0)} s)\n`);
-  for (const [n, w] of Object.entries(stores)) {
+  const results: Results = { machine, loadAverage: load, settings: s, generation, stores, auditStores, lines, minutes: (Date.now() - started) / 60_000 };
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  printReport(results, file);
+}
+
+/** What one run measured, as written to its results file and read back by --report. */
+interface Results {
+  readonly machine: string;
+  readonly loadAverage: string;
+  readonly settings: Settings;
+  readonly generation: Record<number, { entriesPerSecond: number; seconds: number }>;
+  readonly stores: Record<number, WorkingStore & { generated: StoreCounts | undefined }>;
+  readonly auditStores: Record<number, AuditStoreSize>;
+  readonly lines: readonly Line[];
+  /** How long the run took; absent in files written before --report existed. */
+  readonly minutes?: number;
+}
+
+/** The run's markdown tables and notes, as BENCHMARKS.md quotes them. */
+function printReport(r: Results, file: string): void {
+  const s = r.settings;
+  const took = r.minutes === undefined ? '' : `; the run took ${f1(r.minutes)} min`;
+  process.stdout.write(`\nmachine: ${r.machine}; node processes: ${s.processes}${s.processes > 1 ? ' workers + 1 primary' : ''}; load average at the end (1/5/15 min): ${r.loadAverage}${took}\n`);
+  for (const [n, g] of Object.entries(r.generation)) process.stdout.write(`store of ${n} entries: generated at ${g.entriesPerSecond.toFixed(0)} entries/s (${g.seconds.toFixed(0)} s)\n`);
+  for (const [n, w] of Object.entries(r.stores)) {
     const generated = w.generated === undefined ? 'what the generator wrote was not noted' : `${w.generated.documentEntries.toLocaleString('en-US')} generated`;
     process.stdout.write(
       `registry of the ${n}-entry store at the start: ${w.atStart.documentEntries.toLocaleString('en-US')} DocumentEntries (${generated}), ` +
         `${w.copied ? 'measured on a fresh copy' : 'measured in place: larger than --copy-limit-mb, so earlier runs\' registrations are in it'}\n`,
     );
   }
-  for (const [n, a] of Object.entries(auditStores)) {
+  for (const [n, a] of Object.entries(r.auditStores)) {
     process.stdout.write(`audit store of the ${n}-entry store at the start: ${a.events.toLocaleString('en-US')} events, ${f0(a.bytes / MB)} MB\n`);
   }
   process.stdout.write(
-    `rounds: ${s.rounds} × ${s.durationMs / 1000} s per line (medians), at most ${s.maxRequests} requests per run; large documents: ${s.largeRuns} sequential requests per round\n\n${table(lines)}\n`,
+    `rounds: ${s.rounds} × ${s.durationMs / 1000} s per line (medians), at most ${s.maxRequests} requests per run; large documents: ${s.largeRuns} sequential requests per round\n\n${table(r.lines)}\n`,
   );
-  const documents = documentTable(lines, s);
+  const documents = documentTable(r.lines, s);
   if (documents !== '') process.stdout.write(`\n${documents}\n`);
-  const scaling = scalingTable(lines);
+  const scaling = scalingTable(r.lines);
   if (scaling !== '') process.stdout.write(`\n${scaling}\n`);
-  for (const l of lines) if (l.note !== undefined) process.stdout.write(`\n${l.entries.toLocaleString('en-US')} ${l.scenario}: ${l.note}`);
+  for (const l of r.lines) if (l.note !== undefined) process.stdout.write(`\n${l.entries.toLocaleString('en-US')} ${l.scenario}: ${l.note}`);
   process.stdout.write(`\n\nraw figures: ${file}\n`);
 }
 
