@@ -1,5 +1,6 @@
 /**
- * `npm run bench:paired -- --other DIR [--line iti42|iti41] [--cache-dir DIR] [--rounds 12] [--seconds 3] [--clients 32]`
+ * `npm run bench:paired -- --other DIR [--line iti42|iti41] [--cache-dir DIR] [--rounds 12] [--seconds 3] [--clients 32]
+ *   [--flags=--single-threaded-gc]` (the `=` form: the value starts with a dash)
  * (--cache-dir: the bench's, `npm run bench`'s default unless given)
  *
  * Two trees' nodes measured at the same time, for a machine shared with other work: the node of
@@ -16,6 +17,9 @@
  * ratios (this tree / other).
  * Every answer must be Success. The lines are the bench's: `iti42` (ITI-42 one document, fresh
  * uniqueIds, a patient outside the store) and `iti41` (ITI-41 with a 20 KB document, MTOM).
+ *
+ * `--flags` adds V8/Node flags to this tree's node only: a runtime setting measured against the
+ * same code (give `--other` a worktree of the same commit).
  *
  * The store is `<cache-dir>/entries-10000-seed-1-v3` (`npm run bench -- --entries 10000
  * --cache-dir DIR` generates it).
@@ -42,6 +46,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '12' },
     seconds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '32' },
+    flags: { type: 'string', default: '' },
   },
 });
 if (values.other === undefined) throw new Error('--other DIR: the worktree to compare with');
@@ -52,8 +57,8 @@ const durationMs = Number(values.seconds) * 1000;
 const clients = Number(values.clients);
 const here = fileURLToPath(new URL('..', import.meta.url));
 const trees = [
-  { name: 'this', root: here },
-  { name: 'other', root: resolve(values.other) },
+  { name: 'this', root: here, flags: values.flags.split(/\s+/).filter((f) => f !== '') },
+  { name: 'other', root: resolve(values.other), flags: [] },
 ];
 const generated = join(values['cache-dir'], 'entries-10000-seed-1-v3');
 const SUCCESS = Buffer.from('urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success');
@@ -74,11 +79,11 @@ function cpuMs(pid: number, file = `/proc/${pid}/stat`): number {
 }
 
 /** Starts a tree's bench server as `npm run bench` does (scripts/bench/server.ts node DIR info 1), on a fresh copy of the store. */
-async function start(name: string, root: string): Promise<Node> {
+async function start(name: string, root: string, extraFlags: readonly string[] = []): Promise<Node> {
   const dataDir = `${generated}.paired-${name}`;
   rmSync(dataDir, { recursive: true, force: true });
   cpSync(generated, dataDir, { recursive: true, filter: (source) => !/audit|\.run|-shm$/.test(source.slice(generated.length)) });
-  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, '--import', 'tsx', join(root, 'scripts/bench/server.ts'), 'node', dataDir, 'info', '1'], {
+  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extraFlags, '--import', 'tsx', join(root, 'scripts/bench/server.ts'), 'node', dataDir, 'info', '1'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -152,7 +157,7 @@ function threadCpuMs(pid: number): Map<string, number> {
 }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const nodes = await Promise.all(trees.map((t) => start(t.name, t.root)));
+const nodes = await Promise.all(trees.map((t) => start(t.name, t.root, t.flags)));
 try {
   // Warm-up: JIT, caches, the writer threads.
   for (const n of nodes) await load(n, 2000);

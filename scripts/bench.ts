@@ -23,7 +23,9 @@
  *   - ITI-18 GetDocuments (≤ 5 uniqueIds) of those patients. 32 clients.
  *   - ITI-18 FindDocuments LeafClass, cold: each request a different patient, walking the whole
  *     store with a stride (coldPatients), at most --cold-patients distinct ones before it repeats,
- *     so a cache of recently returned records cannot hold the answer. Every answer is checked
+ *     on a node of its own with the registry's read cache off (registry.cacheEntries 0), so every
+ *     request is a miss at every size: a small store's walk repeats (265 patients at 10k), and
+ *     with the cache on it was answered from the cache. Every answer is checked
  *     against the generator's count of the patient's Approved entries; the answers are captured
  *     only after the node's runs (a first pass would warm what the line measures), and the ceiling
  *     answers 256 of them spread over the walk (the note under the table compares the mean answer
@@ -203,6 +205,13 @@ interface Scenario {
   readonly captureAfterRuns?: boolean;
   /** The cold line: how many distinct patients its walk holds before it repeats. */
   readonly walkLength?: number;
+  /**
+   * Runs on a node of its own whose registry read cache is off (registry.cacheEntries 0): the cold
+   * line, so that every request misses at every size. With the cache on, the 10k store's walk
+   * (265 patients) repeats and was answered from the cache after its second pass, so the line
+   * compared hits at 10k with misses at 10M.
+   */
+  readonly readCacheOff?: boolean;
   readonly ceilingRequestBody: CeilingSpec['requestBody'];
   /** The document a request carries or retrieves, in bytes. */
   readonly documentBytes?: number;
@@ -524,6 +533,7 @@ function scenarios(s: Settings, world: World, storePatients: number, figuresDir:
       verify: expectCount('ExtrinsicObject', (k) => counts.get(k)!),
       captureAfterRuns: true,
       walkLength: walk.length,
+      readCacheOff: true,
       ceilingRequestBody: 'buffer',
     };
   });
@@ -864,10 +874,10 @@ function line(
  * only serve what the node answered, which is captured after the node's runs, so its ceiling runs
  * afterwards and its share is the ratio of the medians.
  */
-async function measureShared(s: Settings, list: readonly Scenario[], entries: number, dataDir: string): Promise<Line[]> {
+async function measureShared(s: Settings, list: readonly Scenario[], entries: number, dataDir: string, options: { cacheOff?: boolean } = {}): Promise<Line[]> {
   if (list.length === 0) return [];
-  const stem = join(s.cacheDir, `ceiling-${process.pid}`);
-  const node = await startChild(['node', dataDir, s.logLevel, String(s.processes)]);
+  const stem = join(s.cacheDir, `ceiling-${process.pid}${options.cacheOff ? '-uncached' : ''}`);
+  const node = await startChild(nodeArgs(s, dataDir, options.cacheOff === true));
   const canned: (CannedResponses | undefined)[] = list.map(() => undefined);
   const ceilings: (Ceiling | undefined)[] = list.map(() => undefined);
   const nodeRuns: Run[][] = list.map(() => []);
@@ -931,6 +941,11 @@ async function measureShared(s: Settings, list: readonly Scenario[], entries: nu
     discard(canned[i]!);
   }
   return lines;
+}
+
+/** The arguments of a measured node (scripts/bench/server.ts); `cacheOff`: its registry read cache off. */
+function nodeArgs(s: Settings, dataDir: string, cacheOff: boolean, processes = s.processes): string[] {
+  return ['node', dataDir, s.logLevel, String(processes), ...(cacheOff ? ['0'] : [])];
 }
 
 /** Per-run CPU time per request. */
@@ -998,7 +1013,10 @@ async function measureLarge(s: Settings, sc: Scenario, entries: number, dataDir:
 /** @param generatedDir the generated store `dataDir` is a working copy of (or is), where per-store figures are cached */
 async function measureSize(s: Settings, world: World, entries: number, dataDir: string, generatedDir: string): Promise<Line[]> {
   const list = scenarios(s, world, readProgress(dataDir)!.patient, generatedDir);
-  const lines = await measureShared(s, list.filter((sc) => !sc.large), entries, dataDir);
+  const shared = await measureShared(s, list.filter((sc) => !sc.large && !sc.readCacheOff), entries, dataDir);
+  const uncached = await measureShared(s, list.filter((sc) => !sc.large && sc.readCacheOff === true), entries, dataDir, { cacheOff: true });
+  // In the order the lines are listed in (the cold line among the queries).
+  const lines = list.filter((sc) => !sc.large).map((sc) => [...shared, ...uncached].find((l) => l.scenario === sc.name)!);
   for (const sc of list.filter((x) => x.large)) lines.push(await measureLarge(s, sc, entries, dataDir));
   return lines;
 }
@@ -1011,14 +1029,14 @@ async function profile(s: Settings, world: World, dataDir: string, dir: string, 
     if (sc.prepare !== undefined) {
       // On a node of its own: what it stores stays in the store, and its work (ITI-62's thousands of
       // registrations) stays out of the profile.
-      const preparer = await startChild(['node', dataDir, s.logLevel]);
+      const preparer = await startChild(nodeArgs(s, dataDir, false, 1));
       try {
         await sc.prepare(preparer);
       } finally {
         await preparer.stop();
       }
     }
-    const node = await startChild(['node', dataDir, s.logLevel], { cpuProfileDir: out });
+    const node = await startChild(nodeArgs(s, dataDir, sc.readCacheOff === true, 1), { cpuProfileDir: out });
     let window: ProfileWindow;
     try {
       const stem = join(s.cacheDir, `ceiling-${process.pid}-profile`);

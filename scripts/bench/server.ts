@@ -73,10 +73,12 @@ async function startCeiling(file: string): Promise<{ url: string; close: () => P
 }
 
 async function main(): Promise<void> {
-  const [mode, arg, logLevel, processArg] = process.argv.slice(2);
+  const [mode, arg, logLevel, processArg, cacheArg] = process.argv.slice(2);
   const processes = Number(processArg ?? '1');
+  // The registry's read cache in objects (registry.cacheEntries); the node's default when absent.
+  const cacheEntries = cacheArg === undefined ? undefined : Number(cacheArg);
   if (process.send === undefined || arg === undefined || (mode !== 'node' && mode !== 'ceiling')) {
-    process.stderr.write('usage (as a child of bench.ts): server.ts node DATA_DIR [LOG_LEVEL] | ceiling CEILING_SPEC.json\n');
+    process.stderr.write('usage (as a child of bench.ts): server.ts node DATA_DIR [LOG_LEVEL [PROCESSES [CACHE_ENTRIES]]] | ceiling CEILING_SPEC.json\n');
     process.exit(2);
   }
   let running: { url: string; close: () => Promise<void> };
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
       limits: { maxRequestBytes: 2 ** 30 },
       repository: { maxDocumentBytes: 2 ** 30 },
       processes,
+      ...(cacheEntries === undefined ? {} : { registry: { cacheEntries } }),
     });
     // Several processes: this process is the primary (it decides the writes), the workers serve.
     running = processes > 1 ? await startCluster(config, { processes }) : await startNode(config);
