@@ -167,6 +167,69 @@ export function unpackRecord(stored) {
 }
 
 /**
+ * A raw inflater for a dictionary of the caller's, reusing one zlib handle reset per input as
+ * records are unpacked (a new stream per input costs its set-up and the dictionary every time).
+ * The returned function inflates a whole input of known inflated `length` and returns a view of
+ * its own scratch memory, valid until its next call: copy it before inflating the next one.
+ * For measuring other stored forms against the same machinery (scripts/bench-stored-form.ts).
+ * @param {Buffer} dictionary
+ * @returns {(input: Uint8Array, length: number) => Buffer}
+ */
+export function reusableInflater(dictionary) {
+  const options = { dictionary, windowBits: 15 };
+  /** @type {Engine | undefined | null} */
+  let engine = null;
+  let out = Buffer.allocUnsafe(64 * 1024);
+  return (input, length) => {
+    if (engine === null) engine = internals(/** @type {Stream} */ (/** @type {unknown} */ (zlib.createInflateRaw(options))));
+    if (engine === undefined) {
+      const whole = zlib.inflateRawSync(input, options);
+      if (whole.length !== length) throw new Error(`input of ${length} bytes inflated to ${whole.length}`);
+      return whole;
+    }
+    if (out.length < length + 1) out = Buffer.allocUnsafe(Math.max(length + 1, out.length * 2));
+    let n;
+    try {
+      n = runOnce(engine, input, 0, out, 0, length + 1);
+    } catch (e) {
+      engine = null;
+      throw e;
+    }
+    if (n !== length) throw new Error(`input of ${length} bytes inflated to ${n ?? 'more'}`);
+    return out.subarray(0, n);
+  };
+}
+
+/**
+ * A raw deflater for a dictionary of the caller's (level 6, as records), reusing one zlib handle
+ * reset per input; the counterpart of `reusableInflater`, and like it for measuring other stored
+ * forms. Returns a copy of the compressed bytes.
+ * @param {Buffer} dictionary
+ * @returns {(input: Buffer) => Buffer}
+ */
+export function reusableDeflater(dictionary) {
+  const options = { dictionary, windowBits: 15, level: 6, memLevel: 8 };
+  /** @type {Engine | undefined | null} */
+  let engine = null;
+  let out = Buffer.allocUnsafe(64 * 1024);
+  return (input) => {
+    if (engine === null) engine = internals(/** @type {Stream} */ (/** @type {unknown} */ (zlib.createDeflateRaw(options))));
+    if (engine === undefined) return zlib.deflateRawSync(input, options);
+    const size = input.length + (input.length >>> 3) + 64;
+    if (out.length < size) out = Buffer.allocUnsafe(Math.max(size, out.length * 2));
+    let n;
+    try {
+      n = runOnce(engine, input, 0, out, 0, size);
+    } catch (e) {
+      engine = null;
+      throw e;
+    }
+    if (n === undefined) return zlib.deflateRawSync(input, options);
+    return Buffer.from(out.subarray(0, n));
+  };
+}
+
+/**
  * Registers `pack_record(text)` on a connection that writes records (the writer's worker, the
  * in-process writer of ':memory:', `packRows`): the statements of a commit plan pack there, so the
  * main thread only builds the text.
