@@ -53,9 +53,6 @@ const DICTIONARY_1_TEXT = [
 
 export const DICTIONARY_1 = Buffer.from(DICTIONARY_1_TEXT, 'utf8');
 
-const OPTIONS = { dictionary: DICTIONARY_1, windowBits: 15 };
-/** Level 6 (zlib's default): level 9 gave the same sizes, level 1 ~20 % larger ones at no lower cost. */
-const DEFLATE_OPTIONS = { ...OPTIONS, level: 6, memLevel: 8 };
 const { Z_FINISH } = zlib.constants;
 
 /**
@@ -68,8 +65,8 @@ const { Z_FINISH } = zlib.constants;
 /**
  * The handle and write state of a stream, or undefined where Node has them no more. The stream is
  * kept with them: collected, it would close its handle (a native assertion, not an exception, on
- * the next write). A zlib error (corrupt input) destroys the stream, closing the handle: `runOnce`
- * then drops the engine, and the next record makes a new one.
+ * the next write). A zlib error (corrupt input) destroys the stream, closing the handle: its
+ * inflater or deflater then drops the engine, and the next input makes a new one.
  * @param {Stream} stream @returns {Engine | undefined}
  * @typedef {{ stream: Stream, handle: Handle, state: Uint32Array }} Engine
  */
@@ -83,18 +80,10 @@ function internals(stream) {
   return { stream, handle, state };
 }
 
-/** @type {Engine | undefined | null} null: not made yet */
-let inflater = null;
-/** @type {Engine | undefined | null} */
-let deflater = null;
-
-/** Scratch outputs, grown to the largest record seen (records are packed and unpacked one by one). */
-let scratch = Buffer.allocUnsafe(64 * 1024);
-let packScratch = Buffer.allocUnsafe(64 * 1024);
-
 /**
  * Runs one whole input through a reset stream into `out[outOff, outOff + outLen)`; the bytes
- * written, or undefined if the output was too small. Throws on corrupt input.
+ * written, or undefined if the output was too small. Throws on corrupt input (the engine is then
+ * dead: its stream destroyed its handle).
  * @param {Engine} z
  * @param {Uint8Array} input @param {number} inOff
  * @param {Uint8Array} out @param {number} outOff @param {number} outLen
@@ -102,16 +91,88 @@ let packScratch = Buffer.allocUnsafe(64 * 1024);
 function runOnce(z, input, inOff, out, outOff, outLen) {
   z.handle.reset();
   z.handle.writeSync(Z_FINISH, input, inOff, input.length - inOff, out, outOff, outLen);
-  if (z.stream.destroyed === true || z.stream._handle !== z.handle) {
-    if (z === inflater) inflater = null;
-    if (z === deflater) deflater = null;
-    throw new Error('corrupt stored record: zlib failed on it');
-  }
+  if (z.stream.destroyed === true || z.stream._handle !== z.handle) throw new Error('corrupt stored record: zlib failed on it');
   const availOut = /** @type {number} */ (z.state[0]);
   const availIn = /** @type {number} */ (z.state[1]);
   if (availIn !== 0 || availOut === 0) return undefined;
   return outLen - availOut;
 }
+
+/**
+ * A raw inflater for one dictionary that reuses one zlib handle, reset per input (a new stream per
+ * input, as `zlib.inflateRawSync` makes, costs its set-up and the dictionary every time: ~17 µs
+ * against ~4 µs for a record). It inflates `input` from `inOff` on, whose inflated size is
+ * `length`, and returns a view of its own scratch memory, valid until its next call. A corrupt
+ * input throws, and the next call makes a new handle.
+ * @param {Buffer} dictionary
+ * @returns {(input: Uint8Array, inOff: number, length: number) => Buffer}
+ */
+export function reusableInflater(dictionary) {
+  const options = { dictionary, windowBits: 15 };
+  /** @type {Engine | undefined | null} null: not made yet; undefined: Node has no handle to reuse */
+  let engine = null;
+  let out = Buffer.allocUnsafe(64 * 1024);
+  return (input, inOff, length) => {
+    if (engine === null) engine = internals(/** @type {Stream} */ (/** @type {unknown} */ (zlib.createInflateRaw(options))));
+    if (engine === undefined) {
+      const whole = zlib.inflateRawSync(input.subarray(inOff), options);
+      if (whole.length !== length) throw new Error(`stored record of ${length} bytes unpacked to ${whole.length}`);
+      return whole;
+    }
+    // One byte more than expected: a full output would not tell a complete input from a cut one.
+    if (out.length < length + 1) out = Buffer.allocUnsafe(Math.max(length + 1, out.length * 2));
+    let n;
+    try {
+      n = runOnce(engine, input, inOff, out, 0, length + 1);
+    } catch (e) {
+      engine = null;
+      throw e;
+    }
+    if (n !== length) throw new Error(`stored record of ${length} bytes unpacked to ${n ?? 'more'}`);
+    return out.subarray(0, n);
+  };
+}
+
+/**
+ * A raw deflater for one dictionary (level 6, zlib's default: level 9 gave the same sizes, level 1
+ * ~20 % larger ones at no lower cost), reusing one zlib handle reset per input, as
+ * `reusableInflater`. Returns a view of its own scratch memory, valid until its next call, holding
+ * `headroom` bytes for the caller (left as they were) and then the compressed input.
+ * @param {Buffer} dictionary
+ * @param {number} [headroom]
+ * @returns {(input: Uint8Array) => Buffer}
+ */
+export function reusableDeflater(dictionary, headroom = 0) {
+  const options = { dictionary, windowBits: 15, level: 6, memLevel: 8 };
+  /** @type {Engine | undefined | null} */
+  let engine = null;
+  let out = Buffer.allocUnsafe(64 * 1024);
+  /** @param {Uint8Array} input */
+  const viaSync = (input) => {
+    const compressed = zlib.deflateRawSync(input, options);
+    const whole = Buffer.allocUnsafe(headroom + compressed.length);
+    compressed.copy(whole, headroom);
+    return whole;
+  };
+  return (input) => {
+    if (engine === null) engine = internals(/** @type {Stream} */ (/** @type {unknown} */ (zlib.createDeflateRaw(options))));
+    if (engine === undefined) return viaSync(input);
+    // Deflate never grows its input by more than ~0.03 % + a few bytes per block; 1/8 + 64 is ample.
+    const size = headroom + input.length + (input.length >>> 3) + 64;
+    if (out.length < size) out = Buffer.allocUnsafe(Math.max(size, out.length * 2));
+    let n;
+    try {
+      n = runOnce(engine, input, 0, out, headroom, size - headroom);
+    } catch (e) {
+      engine = null;
+      throw e;
+    }
+    return n === undefined ? viaSync(input) : out.subarray(0, headroom + n);
+  };
+}
+
+const packOnce = reusableDeflater(DICTIONARY_1, HEADER);
+const unpackOnce = reusableInflater(DICTIONARY_1);
 
 /**
  * The packed form of a record's JSON text (codec 1).
@@ -120,25 +181,11 @@ function runOnce(z, input, inOff, out, outOff, outLen) {
  */
 export function packRecord(text) {
   const input = Buffer.from(text, 'utf8');
-  if (deflater === null) deflater = internals(/** @type {Stream} */ (/** @type {unknown} */ (zlib.createDeflateRaw(DEFLATE_OPTIONS))));
-  if (deflater !== undefined) {
-    // Deflate never grows its input by more than ~0.03 % + a few bytes per block; 1/8 + 64 is ample.
-    const size = HEADER + input.length + (input.length >>> 3) + 64;
-    if (packScratch.length < size) packScratch = Buffer.allocUnsafe(Math.max(size, packScratch.length * 2));
-    const out = packScratch;
-    const n = runOnce(deflater, input, 0, out, HEADER, size - HEADER);
-    if (n !== undefined) {
-      out[0] = CODEC_DEFLATE_1;
-      out.writeUInt32LE(input.length, 1);
-      // A copy: the scratch is reused by the next record.
-      return Buffer.from(out.subarray(0, HEADER + n));
-    }
-  }
-  const compressed = zlib.deflateRawSync(input, DEFLATE_OPTIONS);
-  const out = Buffer.allocUnsafe(HEADER + compressed.length);
+  const packed = packOnce(input);
+  const out = Buffer.allocUnsafe(packed.length);
+  packed.copy(out);
   out[0] = CODEC_DEFLATE_1;
   out.writeUInt32LE(input.length, 1);
-  compressed.copy(out, HEADER);
   return out;
 }
 
@@ -152,81 +199,7 @@ export function unpackRecord(stored) {
   if (typeof stored === 'string') return stored;
   if (stored.length < HEADER || stored[0] !== CODEC_DEFLATE_1) throw new Error(`stored record with unknown codec ${stored[0]}`);
   const view = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-  const length = view.readUInt32LE(1);
-  if (inflater === null) inflater = internals(/** @type {Stream} */ (/** @type {unknown} */ (zlib.createInflateRaw(OPTIONS))));
-  if (inflater !== undefined) {
-    // One byte more than the text: a full output would not tell a complete record from a cut one.
-    if (scratch.length < length + 1) scratch = Buffer.allocUnsafe(Math.max(length + 1, scratch.length * 2));
-    const n = runOnce(inflater, view, HEADER, scratch, 0, length + 1);
-    if (n !== length) throw new Error(`stored record of ${length} bytes unpacked to ${n ?? 'more'}`);
-    return scratch.toString('utf8', 0, n);
-  }
-  const text = zlib.inflateRawSync(view.subarray(HEADER), OPTIONS);
-  if (text.length !== length) throw new Error(`stored record of ${length} bytes unpacked to ${text.length}`);
-  return text.toString('utf8');
-}
-
-/**
- * A raw inflater for a dictionary of the caller's, reusing one zlib handle reset per input as
- * records are unpacked (a new stream per input costs its set-up and the dictionary every time).
- * The returned function inflates a whole input of known inflated `length` and returns a view of
- * its own scratch memory, valid until its next call: copy it before inflating the next one.
- * For measuring other stored forms against the same machinery (scripts/bench-stored-form.ts).
- * @param {Buffer} dictionary
- * @returns {(input: Uint8Array, length: number) => Buffer}
- */
-export function reusableInflater(dictionary) {
-  const options = { dictionary, windowBits: 15 };
-  /** @type {Engine | undefined | null} */
-  let engine = null;
-  let out = Buffer.allocUnsafe(64 * 1024);
-  return (input, length) => {
-    if (engine === null) engine = internals(/** @type {Stream} */ (/** @type {unknown} */ (zlib.createInflateRaw(options))));
-    if (engine === undefined) {
-      const whole = zlib.inflateRawSync(input, options);
-      if (whole.length !== length) throw new Error(`input of ${length} bytes inflated to ${whole.length}`);
-      return whole;
-    }
-    if (out.length < length + 1) out = Buffer.allocUnsafe(Math.max(length + 1, out.length * 2));
-    let n;
-    try {
-      n = runOnce(engine, input, 0, out, 0, length + 1);
-    } catch (e) {
-      engine = null;
-      throw e;
-    }
-    if (n !== length) throw new Error(`input of ${length} bytes inflated to ${n ?? 'more'}`);
-    return out.subarray(0, n);
-  };
-}
-
-/**
- * A raw deflater for a dictionary of the caller's (level 6, as records), reusing one zlib handle
- * reset per input; the counterpart of `reusableInflater`, and like it for measuring other stored
- * forms. Returns a copy of the compressed bytes.
- * @param {Buffer} dictionary
- * @returns {(input: Buffer) => Buffer}
- */
-export function reusableDeflater(dictionary) {
-  const options = { dictionary, windowBits: 15, level: 6, memLevel: 8 };
-  /** @type {Engine | undefined | null} */
-  let engine = null;
-  let out = Buffer.allocUnsafe(64 * 1024);
-  return (input) => {
-    if (engine === null) engine = internals(/** @type {Stream} */ (/** @type {unknown} */ (zlib.createDeflateRaw(options))));
-    if (engine === undefined) return zlib.deflateRawSync(input, options);
-    const size = input.length + (input.length >>> 3) + 64;
-    if (out.length < size) out = Buffer.allocUnsafe(Math.max(size, out.length * 2));
-    let n;
-    try {
-      n = runOnce(engine, input, 0, out, 0, size);
-    } catch (e) {
-      engine = null;
-      throw e;
-    }
-    if (n === undefined) return zlib.deflateRawSync(input, options);
-    return Buffer.from(out.subarray(0, n));
-  };
+  return unpackOnce(view, HEADER, view.readUInt32LE(1)).toString('utf8');
 }
 
 /**
