@@ -250,7 +250,6 @@ const NAME_START_CHARS =
   'A-Za-z_:\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F' +
   '\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME = new RegExp(`[${NAME_START_CHARS}][${NAME_START_CHARS}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*`, 'uy');
-const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
 
 /**
  * The XML declaration (§2.8 [23]–[26], [32], §4.3.3 [80]–[81]): version, then optionally encoding,
@@ -274,6 +273,9 @@ const UTF8_LABEL = /^utf-?8$/i;
  * describe bytes that read as ASCII-compatible text: that contradiction is refused.
  */
 const ASCII_COMPATIBLE_LABEL = /^(?:(?:us-)?ascii|iso[-_]?646[-_.]?(?:irv|us)?|iso[-_]?8859[-_][0-9]{1,2}|latin-?[0-9]{1,2}|l[0-9]|(?:windows|cp)-?125[0-8])$/i;
+
+/** What an element's children are until it closes: never handed out. */
+const NO_CHILDREN_YET: XmlNode[] = [];
 
 /** The scope of an element with no declaration in scope. */
 const EMPTY_SCOPE: Scope = Object.freeze({});
@@ -299,14 +301,29 @@ const KNOWN_URIS: ReadonlyMap<string, string> = new Map(Object.values(NS).map((u
 class Reader {
   private pos = 0;
   /**
-   * The open elements, innermost last, and at the same index: their names as written, the text
-   * collected since their last child element (text, references and CDATA merged), and whether
-   * they have element children.
+   * The open elements, innermost last, and at the same index: their names as written, and where
+   * their children start in `nodes`.
    */
   private readonly open: Building[] = [];
   private readonly openNames: Name[] = [];
-  private readonly pendingText: string[] = [];
-  private readonly hasElementChild: boolean[] = [];
+  private readonly childStarts: number[] = [];
+  /**
+   * The children read so far of every open element, outermost element's first: an element's
+   * children are copied out of it when it closes, into an array of exactly their number (an
+   * array grown by push holds room for 17 or more, ~150 bytes per element of an ebRIM message).
+   * Entries past `nodeCount` are stale; the array is never shortened, so it is not reallocated
+   * as elements open and close.
+   */
+  private readonly nodes: XmlNode[] = [];
+  private nodeCount = 0;
+  /**
+   * The text the innermost open element holds since its last child element (text, references
+   * and CDATA merged), and whether it has an element child. Only the innermost element can hold
+   * such text (a child's start tag flushes its parent's), and an element is back on top only when
+   * a child of it has closed: so one of each serves every depth.
+   */
+  private pending = '';
+  private hasElementChild = false;
   /** The current start tag's attributes (names and decoded values), reused from tag to tag. */
   private readonly attrNames: Name[] = [];
   private readonly attrValues: string[] = [];
@@ -443,10 +460,10 @@ class Reader {
         }
         // Indentation before a child element or closing an element that has children is layout:
         // drop it here rather than allocate it and filter it out later.
-        const pending = this.pendingText[top]!;
+        const pending = this.pending;
         const layout =
-          pending === '' && isWhitespace(t, this.pos, lt) && (this.hasElementChild[top] ? next !== 0x21 && next !== 0x3f : isNameStart(next));
-        if (!layout) this.pendingText[top] = pending + decodeText(t.slice(this.pos, lt), this.pos);
+          pending === '' && isWhitespace(t, this.pos, lt) && (this.hasElementChild ? next !== 0x21 && next !== 0x3f : isNameStart(next));
+        if (!layout) this.pending = pending + decodeText(t.slice(this.pos, lt), this.pos);
       }
       this.pos = lt;
       if (next === 0x2f /* / */) {
@@ -457,7 +474,7 @@ class Reader {
         else if (t.startsWith('<![CDATA[', lt)) {
           const end = t.indexOf(']]>', lt + 9);
           if (end === -1) this.fail('unterminated CDATA section');
-          this.pendingText[top] += normalizeNewlines(t.slice(lt + 9, end));
+          this.pending += normalizeNewlines(t.slice(lt + 9, end));
           this.pos = end + 3;
         } else this.fail('unexpected markup declaration');
       } else if (next === 0x3f /* ? */) {
@@ -529,18 +546,19 @@ class Reader {
     const parent = depth > 0 ? this.open[depth - 1]! : undefined;
     const el = this.resolve(name, count, declarations, parent ? parent.nsScope : EMPTY_SCOPE);
     if (parent) {
-      this.flushText(depth - 1);
-      this.hasElementChild[depth - 1] = true;
+      this.hasElementChild = true;
+      this.flushText();
     }
     if (selfClosing) {
       if (declarations > 0) this.undo();
-      if (parent) parent.children.push(el);
+      el.children = [];
+      if (parent) this.addChild(el);
       return parent ? undefined : el;
     }
     this.open.push(el);
     this.openNames.push(name);
-    this.pendingText.push('');
-    this.hasElementChild.push(false);
+    this.childStarts.push(this.nodeCount);
+    this.hasElementChild = false;
     return undefined;
   }
 
@@ -562,24 +580,28 @@ class Reader {
     this.pos++;
     if (expected !== qname) this.fail(`end tag </${qname}> does not match <${expected}>`);
     const done = this.finish(top);
-    const parent = this.open[top - 1];
-    if (parent) parent.children.push(done);
+    if (top > 0) this.addChild(done);
     return done;
   }
 
   /** Closes the innermost open element. */
   private finish(top: number): XmlElement {
-    this.flushText(top);
+    this.flushText();
     const el = this.open.pop()!;
     // It declared namespaces when its scope is not its parent's.
     if (el.nsScope !== (top > 0 ? this.open[top - 1]!.nsScope : EMPTY_SCOPE)) this.undo();
     this.openNames.pop();
-    this.pendingText.pop();
-    // Whitespace between elements is layout, not data; text in a text-only or mixed element is kept.
-    if (this.hasElementChild.pop() && el.children.some((c) => typeof c === 'string' && WHITESPACE_ONLY.test(c))) {
-      el.children = el.children.filter((c) => typeof c !== 'string' || !WHITESPACE_ONLY.test(c));
-    }
+    const start = this.childStarts.pop()!;
+    el.children = this.nodes.slice(start, this.nodeCount);
+    this.nodeCount = start;
+    // The parent is on top again, and has an element child: this one.
+    this.hasElementChild = true;
     return el;
+  }
+
+  /** Appends a child to the innermost open element. */
+  private addChild(node: XmlNode): void {
+    this.nodes[this.nodeCount++] = node;
   }
 
   /** Puts back the bindings that the innermost declaring element's declarations hid. */
@@ -590,12 +612,19 @@ class Reader {
     while (prefixes.length > mark) this.bindings.set(prefixes.pop()!, uris.pop());
   }
 
-  private flushText(index: number): void {
-    const text = this.pendingText[index]!;
-    if (text !== '') {
-      this.open[index]!.children.push(text);
-      this.pendingText[index] = '';
-    }
+  /**
+   * Hands the innermost open element's pending text to it as a child. Whitespace between elements
+   * is layout, not data: in an element with an element child, whitespace-only text is dropped;
+   * text in a text-only or mixed element is kept. (Every text is flushed either when a child
+   * element starts or when its element closes, so whether the element has an element child is
+   * known here.)
+   */
+  private flushText(): void {
+    const text = this.pending;
+    if (text === '') return;
+    this.pending = '';
+    if (this.hasElementChild && isWhitespace(text, 0, text.length)) return;
+    this.addChild(text);
   }
 
   /** Resolves the element's name and attributes in its scope, after its own declarations. */
@@ -629,7 +658,7 @@ class Reader {
       if (Object.hasOwn(attrs, key)) this.fail(`attribute ${attr.qname} repeated on <${name.qname}>`);
       setOwn(attrs, key, attrValues[i]!);
     }
-    const el: Building = { ns, local: name.local, attrs, children: [], nsScope: scope };
+    const el: Building = { ns, local: name.local, attrs, children: NO_CHILDREN_YET, nsScope: scope };
     if (name.prefix !== undefined) el.prefix = name.prefix;
     return el;
   }
