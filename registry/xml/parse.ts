@@ -791,9 +791,10 @@ class Reader {
       if (Object.hasOwn(attrs, key)) this.fail(`attribute ${attr.qname} repeated on <${name.qname}>`);
       setOwn(attrs, key, attrValues[i]!);
     }
-    const el: Building = { ns, local: name.local, attrs, children: NO_CHILDREN_YET, nsScope: scope };
-    if (name.prefix !== undefined) el.prefix = name.prefix;
-    return el;
+    // One literal for each shape: a prefix added afterwards would cost every prefixed element
+    // (most of an ebRIM message's) a map transition and a separate property store.
+    if (name.prefix === undefined) return { ns, local: name.local, attrs, children: NO_CHILDREN_YET, nsScope: scope };
+    return { ns, local: name.local, attrs, children: NO_CHILDREN_YET, nsScope: scope, prefix: name.prefix };
   }
 
   /**
