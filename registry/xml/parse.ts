@@ -248,6 +248,22 @@ interface Name {
   readonly codes: readonly number[];
   readonly prefix: string | undefined;
   readonly local: string;
+  /**
+   * In SHARED_NAMES. Only kept names learn what follows them, and only kept names are learned,
+   * so what the table holds alive stays bounded (an evicted name forgets what it learned).
+   */
+  kept: boolean;
+  /**
+   * What followed this name last time, learned across documents: as an element, its first
+   * attribute, its first child element, and the element after it; as an attribute, the next
+   * attribute. ebRIM messages repeat the same few sequences, so the reader first compares the
+   * text with the name it expects there (nameIfAt) and hashes and looks up a name only when that
+   * fails. A guess is only a guess: what the reader reads is the same either way.
+   */
+  firstAttribute: Name | undefined;
+  firstChild: Name | undefined;
+  nextSibling: Name | undefined;
+  nextAttribute: Name | undefined;
   /** Not a legal qualified name (empty prefix or local part, a second colon): refused where it is resolved. */
   readonly illegal: boolean;
   /** `xmlns` or `xmlns:…`: a namespace declaration where it names an attribute. */
@@ -271,6 +287,11 @@ function newName(qname: string, codes: readonly number[] = codesOf(qname)): Name
   return {
     qname,
     codes,
+    kept: false,
+    firstAttribute: undefined,
+    firstChild: undefined,
+    nextSibling: undefined,
+    nextAttribute: undefined,
     prefix,
     local,
     illegal: prefix !== undefined && (prefix === '' || local === '' || local.includes(':')),
@@ -376,12 +397,13 @@ class Reader {
   private nodeCount = 0;
   /**
    * The text the innermost open element holds since its last child element (text, references
-   * and CDATA merged), and whether it has an element child. Only the innermost element can hold
-   * such text (a child's start tag flushes its parent's), and an element is back on top only when
-   * a child of it has closed: so one of each serves every depth.
+   * and CDATA merged), and the name of that last child element (undefined while it has none).
+   * Only the innermost element can hold such text (a child's start tag flushes its parent's), and
+   * an element is back on top only when a child of it has closed: so one of each serves every
+   * depth.
    */
   private pending = '';
-  private hasElementChild = false;
+  private lastChild: Name | undefined = undefined;
   /** The current start tag's attributes (names and decoded values), reused from tag to tag. */
   private readonly attrNames: Name[] = [];
   private readonly attrValues: string[] = [];
@@ -566,7 +588,7 @@ class Reader {
         // drop it here rather than allocate it and filter it out later.
         const pending = this.pending;
         const layout =
-          pending === '' && isWhitespace(t, this.pos, lt) && (this.hasElementChild ? next !== 0x21 && next !== 0x3f : isNameStart(next));
+          pending === '' && isWhitespace(t, this.pos, lt) && (this.lastChild !== undefined ? next !== 0x21 && next !== 0x3f : isNameStart(next));
         if (!layout) this.pending = pending + this.textBetween(this.pos, lt);
       }
       this.pos = lt;
@@ -603,7 +625,16 @@ class Reader {
     const t = this.text;
     const caps = this.caps;
     this.pos++;
-    const name = this.name('element name');
+    const parentName = this.openNames[this.openNames.length - 1];
+    const before = this.lastChild;
+    const guess = before !== undefined ? before.nextSibling : parentName?.firstChild;
+    let name = this.nameIfAt(guess);
+    if (name === undefined) {
+      name = this.name('element name');
+      if (name.kept && before !== undefined) {
+        if (before.kept) before.nextSibling = name;
+      } else if (name.kept && parentName?.kept) parentName.firstChild = name;
+    }
     const qname = name.qname;
     const attrNames = this.attrNames;
     const attrValues = this.attrValues;
@@ -611,6 +642,7 @@ class Reader {
     let declarations = 0;
     let attributes = 0;
     let selfClosing = false;
+    let previous: Name | undefined;
     for (;;) {
       const hadSpace = this.skipSpace();
       const c = t.charCodeAt(this.pos);
@@ -625,7 +657,8 @@ class Reader {
       }
       if (Number.isNaN(c)) this.fail(`unterminated start tag <${qname}>`);
       if (!hadSpace) this.fail(`expected whitespace before an attribute of <${qname}>`);
-      const attr = this.name('attribute name');
+      const attr = this.attributeName(name, previous);
+      previous = attr;
       // Counted as soon as read, so a tag with a million attributes stops at the cap's worth.
       if (attr.declaration) {
         if (++declarations > caps.maxNamespaceDeclarationsPerElement) this.exceed('maxNamespaceDeclarationsPerElement', `namespace declarations on <${qname}>`);
@@ -652,7 +685,7 @@ class Reader {
     const parent = depth > 0 ? this.open[depth - 1]! : undefined;
     const el = this.resolve(name, count, declarations, parent ? parent.nsScope : EMPTY_SCOPE);
     if (parent) {
-      this.hasElementChild = true;
+      this.lastChild = name;
       this.flushText();
     }
     if (selfClosing) {
@@ -664,7 +697,7 @@ class Reader {
     this.open.push(el);
     this.openNames.push(name);
     this.childStarts.push(this.nodeCount);
-    this.hasElementChild = false;
+    this.lastChild = undefined;
     return undefined;
   }
 
@@ -692,20 +725,44 @@ class Reader {
     return value;
   }
 
+  /** Reads an attribute's name, expecting the one that followed `previous` (or began `element`'s attributes) last time. */
+  private attributeName(element: Name, previous: Name | undefined): Name {
+    const guess = previous === undefined ? element.firstAttribute : previous.nextAttribute;
+    const known = this.nameIfAt(guess);
+    if (known !== undefined) return known;
+    const attr = this.name('attribute name');
+    if (attr.kept) {
+      if (previous === undefined) {
+        if (element.kept) element.firstAttribute = attr;
+      } else if (previous.kept) previous.nextAttribute = attr;
+    }
+    return attr;
+  }
+
+  /**
+   * The expected name when the text holds it here, read past; else undefined. It is the whole
+   * name when an ASCII non-name character follows (where `name` would stop), so what `name` would
+   * read: a name with the same characters.
+   */
+  private nameIfAt(expected: Name | undefined): Name | undefined {
+    if (expected === undefined) return undefined;
+    const t = this.text;
+    const codes = expected.codes;
+    const after = t.charCodeAt(this.pos + codes.length);
+    if (after < 0x80 && !isAsciiNameChar(after) && occursAt(t, this.pos, codes)) {
+      this.pos += codes.length;
+      return expected;
+    }
+    return undefined;
+  }
+
   private endTag(): XmlElement {
     const t = this.text;
     this.pos += 2;
     const top = this.open.length - 1;
     const expected = this.openNames[top]!.qname;
-    // The expected name is usually there: compare it in place rather than read a new string. It
-    // is the whole name when an ASCII non-name character follows (what `name` would stop at).
-    const expectedCodes = this.openNames[top]!.codes;
-    const after = t.charCodeAt(this.pos + expected.length);
-    let qname: string;
-    if (after < 0x80 && !isAsciiNameChar(after) && occursAt(t, this.pos, expectedCodes)) {
-      this.pos += expected.length;
-      qname = expected;
-    } else qname = this.name('end tag name').qname;
+    // The expected name is usually there: compare it in place rather than read a new string.
+    const qname = (this.nameIfAt(this.openNames[top]!) ?? this.name('end tag name')).qname;
     this.skipSpace();
     if (t.charCodeAt(this.pos) !== 0x3e) this.fail(`unterminated end tag </${qname}>`);
     this.pos++;
@@ -721,12 +778,12 @@ class Reader {
     const el = this.open.pop()!;
     // It declared namespaces when its scope is not its parent's.
     if (el.nsScope !== (top > 0 ? this.open[top - 1]!.nsScope : EMPTY_SCOPE)) this.undo();
-    this.openNames.pop();
+    const name = this.openNames.pop()!;
     const start = this.childStarts.pop()!;
     el.children = this.nodes.slice(start, this.nodeCount);
     this.nodeCount = start;
     // The parent is on top again, and has an element child: this one.
-    this.hasElementChild = true;
+    this.lastChild = name;
     return el;
   }
 
@@ -754,7 +811,7 @@ class Reader {
     const text = this.pending;
     if (text === '') return;
     this.pending = '';
-    if (this.hasElementChild && isWhitespace(text, 0, text.length)) return;
+    if (this.lastChild !== undefined && isWhitespace(text, 0, text.length)) return;
     this.addChild(text);
   }
 
@@ -882,8 +939,10 @@ class Reader {
     }
     if (length > MAX_SHARED_NAME) return newName(t.slice(start, end));
     const name = detachedName(t, start, end);
+    name.kept = true;
     if (bucket.length < MAX_BUCKET) bucket.push(name);
     else {
+      forget(bucket[nextEvicted]!);
       bucket[nextEvicted] = name;
       nextEvicted = (nextEvicted + 1) % MAX_BUCKET;
     }
@@ -922,6 +981,15 @@ function detachedName(t: string, start: number, end: number): Name {
   const codes: number[] = [];
   for (let i = start; i < end; i++) codes.push(t.charCodeAt(i));
   return newName(String.fromCharCode(...codes), codes);
+}
+
+/** Takes a name out of the shared table: it learns nothing more, and holds no other name alive. */
+function forget(name: Name): void {
+  name.kept = false;
+  name.firstAttribute = undefined;
+  name.firstChild = undefined;
+  name.nextSibling = undefined;
+  name.nextAttribute = undefined;
 }
 
 /** Assigns without ever touching a prototype (`__proto__` is a legal XML name). */
