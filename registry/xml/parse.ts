@@ -194,6 +194,10 @@ function rejectDeclarations(text: string): void {
   }
 }
 
+/**
+ * (Kept apart from the searches for '&' and '\r' in text on purpose: with those two added to its
+ * class this expression took 27 ms, not 4, over the 10.5 MB of base64 of an inline document.)
+ */
 function rejectIllegalCharacters(text: string): void {
   const m = ILLEGAL_CHARACTER.exec(text);
   if (m) throw new XmlParseError('malformed', `illegal character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at offset ${m.index}`);
@@ -201,8 +205,6 @@ function rejectIllegalCharacters(text: string): void {
 
 /** XML 1.0 forbids C0 controls other than tab, newline and carriage return, and U+FFFE/U+FFFF. */
 const ILLEGAL_CHARACTER = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
-/** A character that text cannot hold as it is: a reference, a carriage return, an illegal one. */
-const TEXT_SPECIAL = /[&\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 /**
  * The longest run of an attribute value that needs no decoding and holds nothing to refuse: no
  * quote, '<', '&', control character (tab, line ends and illegal ones alike) or U+FFFE/U+FFFF.
@@ -615,7 +617,6 @@ class Reader {
   /** The text from `from` to `to`, with its line ends normalised and its references decoded. */
   private textBetween(from: number, to: number): string {
     const raw = this.text.slice(from, to);
-    if (!TEXT_SPECIAL.test(raw)) return raw;
     if (ILLEGAL_CHARACTER.test(raw)) this.fail('illegal character');
     return decodeText(raw, from);
   }
