@@ -204,11 +204,15 @@ function today(): number {
   return entries;
 }
 
-function storedFull(check: boolean): number {
+/**
+ * Answers every measured patient from one table of forms: each row read, turned into the answer's
+ * bytes by `bytesOf`, and, when `check`, compared with the fragment written from the record.
+ */
+function fromForms(read: Database.Statement, bytesOf: (seq: number, length: number, form: Buffer) => Buffer, check: boolean): number {
   let entries = 0;
   for (const p of measured) {
-    for (const [seq, length, form] of readFull.all(JSON.stringify(seqsOf(p))) as [number, number, Buffer][]) {
-      const bytes = toSlab(inflateFull(form, 0, length));
+    for (const [seq, length, form] of read.all(JSON.stringify(seqsOf(p))) as [number, number, Buffer][]) {
+      const bytes = bytesOf(seq, length, form);
       if (check && bytes.toString('utf8') !== expected.get(seq)) throw new Error(`stored form of row ${seq} differs from the fragment`);
       entries++;
     }
@@ -216,17 +220,9 @@ function storedFull(check: boolean): number {
   return entries;
 }
 
-function storedStripped(check: boolean): number {
-  let entries = 0;
-  for (const p of measured) {
-    for (const [seq, length, form] of readStripped.all(JSON.stringify(seqsOf(p))) as [number, number, Buffer][]) {
-      const bytes = Buffer.from(withDerivedIds(inflateStripped(form, 0, length).toString('utf8'), owners.get(seq)!), 'utf8');
-      if (check && bytes.toString('utf8') !== expected.get(seq)) throw new Error(`stored form of row ${seq} (ids derived) differs from the fragment`);
-      entries++;
-    }
-  }
-  return entries;
-}
+const storedFull = (check: boolean) => fromForms(readFull, (_seq, length, form) => toSlab(inflateFull(form, 0, length)), check);
+const storedStripped = (check: boolean) =>
+  fromForms(readStripped, (seq, length, form) => Buffer.from(withDerivedIds(inflateStripped(form, 0, length).toString('utf8'), owners.get(seq)!), 'utf8'), check);
 
 function readOnly(): number {
   let entries = 0;
