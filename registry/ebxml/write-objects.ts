@@ -6,7 +6,8 @@
  */
 import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, SubmissionSet } from '../model/metadata.js';
 import { NS } from '../xml/namespaces.js';
-import { FragmentWriter } from '../xml/serialize.js';
+import { escapedAttribute, FragmentWriter, storedFragment, type XmlFragment } from '../xml/serialize.js';
+import { storedFormText } from '../store/stored-forms.js';
 import { ElementTreeBuilder, type ElementSink, type XmlElement } from '../xml/tree.js';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
@@ -274,10 +275,74 @@ const leafFragments = new WeakMap<RegistryObject, XmlElement>();
 export function registryObjectNode(o: RegistryObject): XmlElement {
   const hit = leafFragments.get(o);
   if (hit !== undefined) return hit;
+  const form = storedFormText(o);
+  const node = form !== undefined ? leafFromForm(o, form) : writtenFragment(o);
+  if (Object.isFrozen(o)) leafFragments.set(o, node);
+  return node;
+}
+
+function writtenFragment(o: RegistryObject): XmlElement {
   const writer = new FragmentWriter();
   writeRegistryObject(writer, o);
   // ebRIM objects use only rim and xml, which have preferred prefixes, so this is never undefined.
-  const node = writer.finish() ?? registryObjectElement(o);
-  if (Object.isFrozen(o)) leafFragments.set(o, node);
-  return node;
+  return writer.finish() ?? registryObjectElement(o);
+}
+
+// ---------------------------------------------------------------- stored LeafClass forms
+//
+// The embedded store keeps each DocumentEntry's LeafClass element as this writer writes it (schema
+// v7, `objects.form`), made when the entry is committed, so that a cold FindDocuments answer
+// inflates it instead of writing the element from the parsed record (issue 19's design: an object
+// is immutable once registered but for its status, and a status change writes the row, and with it
+// the form, anew). What varies between answers is left out and put back when the form is used:
+// the `home` attribute (the query stamps our homeCommunityId on what it returns,
+// registry/query/run.ts), which goes right after `status` (`writeCommonAttributes`). Nothing else
+// in the element depends on the answer it lands in.
+
+const FORM_NAMESPACES: readonly string[] = Object.freeze([NS.rim]);
+const STATUS_ATTRIBUTE = Buffer.from(' status="', 'latin1');
+const QUOTE = 0x22;
+
+/**
+ * The UTF-8 text to keep for an object as committed, or undefined for one that has no stored form:
+ * only DocumentEntries (what cold answers are made of), and only those without a homeCommunityId
+ * of their own (a registry's objects get ours when they are answered; one that came with another
+ * is written from its fields). Bytes, not a string: a commit holds its batch's forms until its
+ * writer has them, and a string built by appending is a tree of hundreds of pieces until it is
+ * flattened, which the garbage collector copies one by one (kept for a batch of the generator,
+ * ~180 µs per form against ~45 µs as bytes).
+ */
+export function leafForm(object: RegistryObject): Buffer | undefined {
+  if (object.type !== 'DocumentEntry' || object.homeCommunityId !== undefined) return undefined;
+  const writer = new FragmentWriter();
+  writeRegistryObject(writer, object);
+  const written = writer.finishText();
+  // ebRIM elements use only the rim namespace (and xml:lang, never declared): anything else is
+  // written from the fields, not kept.
+  if (written === undefined || written.namespaces.length !== 1 || written.namespaces[0] !== NS.rim) return undefined;
+  return Buffer.from(written.text, 'utf8');
+}
+
+/**
+ * The LeafClass element of `object` from its stored form's text (`leafForm` of the object as
+ * committed): with the object's homeCommunityId, if the query stamped one, put back after
+ * `status`. Byte for byte what `registryObjectNode` writes from the fields.
+ */
+export function leafFromForm(object: RegistryObject, form: Buffer): XmlFragment {
+  if (object.homeCommunityId === undefined) return storedFragment(NS.rim, 'ExtrinsicObject', [form], FORM_NAMESPACES);
+  const status = form.indexOf(STATUS_ATTRIBUTE);
+  // Attribute values are escaped, so the first ` status="` is the root's own, and its value ends
+  // at the next quote.
+  const end = status < 0 ? -1 : form.indexOf(QUOTE, status + STATUS_ATTRIBUTE.length);
+  if (end < 0) throw new Error(`stored form of ${object.entryUuid} has no status attribute`);
+  const home = homeAttribute(object.homeCommunityId);
+  return storedFragment(NS.rim, 'ExtrinsicObject', [form.subarray(0, end + 1), home, form.subarray(end + 1)], FORM_NAMESPACES);
+}
+
+/** ` home="…"` as bytes: the same for every entry of an answer (and of every answer of this node). */
+let lastHome: { readonly id: string; readonly bytes: Buffer } | undefined;
+
+function homeAttribute(homeCommunityId: string): Buffer {
+  if (lastHome?.id !== homeCommunityId) lastHome = { id: homeCommunityId, bytes: Buffer.from(escapedAttribute('home', homeCommunityId), 'utf8') };
+  return lastHome.bytes;
 }

@@ -15,6 +15,7 @@ import {
   type StoredQueryTransaction,
 } from '../model/query.js';
 import type { RegistryStore } from '../store/store.js';
+import { carryStoredForm } from '../store/stored-forms.js';
 import type { QueryImplementation } from './context.js';
 import {
   findDocuments,
@@ -160,11 +161,19 @@ function withHome<T extends RegistryObject>(object: T, homeCommunityId: string):
   if (object.homeCommunityId === homeCommunityId) return object;
   // An unfrozen object (parsed for one read: a cold miss) is never in the map, and looking it up
   // would give it an identity hash for nothing.
-  if (!Object.isFrozen(object)) return { ...object, homeCommunityId };
+  // The copy differs only by its home: it keeps the stored LeafClass form read with the object
+  // (write-objects.ts puts the home into it), unless the object came with another home.
+  const carry = object.homeCommunityId === undefined;
+  if (!Object.isFrozen(object)) {
+    const copy = { ...object, homeCommunityId };
+    if (carry) carryStoredForm(object, copy);
+    return copy;
+  }
   const hit = stamped.get(object);
   if (hit !== undefined && hit.homeCommunityId === homeCommunityId) return hit as T;
   const copy: T = { ...object, homeCommunityId };
   Object.freeze(copy);
+  if (carry) carryStoredForm(object, copy);
   stamped.set(object, copy);
   return copy;
 }

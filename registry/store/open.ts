@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { leafForm } from '../ebxml/write-objects.js';
 import { openEmbeddedStore } from './embedded/index.js';
 import { openMongoStore } from './mongo/index.js';
 import type { RegistryStore } from './store.js';
@@ -35,6 +36,8 @@ export async function openRegistryStore(options: OpenRegistryStoreOptions): Prom
   mkdirSync(options.dataDir, { recursive: true });
   return openEmbeddedStore({
     path: join(options.dataDir, EMBEDDED_FILE_NAME),
+    // Each DocumentEntry's LeafClass element kept with its record: cold answers inflate it.
+    formOf: leafForm,
     ...(options.cacheEntries !== undefined ? { cacheEntries: options.cacheEntries } : {}),
   });
 }

@@ -32,13 +32,31 @@ let slabUsed = 0;
 function cutFromSlab(text: string): Buffer {
   const length = Buffer.byteLength(text, 'utf8');
   if (length > SLAB_BYTES / 4) return Buffer.from(text, 'utf8');
+  const start = reserveInSlab(length);
+  slabUsed += slab.write(text, start, length, 'utf8');
+  return slab.subarray(start, slabUsed);
+}
+
+/** The same for text that is already UTF-8 bytes, in parts joined as they are copied. */
+function copyToSlab(parts: readonly Uint8Array[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  if (length > SLAB_BYTES / 4) return Buffer.concat(parts, length);
+  const start = reserveInSlab(length);
+  for (const p of parts) {
+    slab.set(p, slabUsed);
+    slabUsed += p.length;
+  }
+  return slab.subarray(start, slabUsed);
+}
+
+/** Where `length` bytes go in the current slab (a new one when they do not fit). */
+function reserveInSlab(length: number): number {
   if (slabUsed + length > slab.length) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
     slabUsed = 0;
   }
-  const start = slabUsed;
-  slabUsed += slab.write(text, start, length, 'utf8');
-  return slab.subarray(start, slabUsed);
+  return slabUsed;
 }
 
 /**
@@ -87,9 +105,10 @@ export class XmlFragment implements XmlElement {
   /** A bytes writer has appended it once. */
   #written = false;
 
-  constructor(token: typeof MINT, ns: string, local: string, xml: string, namespaces: readonly string[]) {
-    if (token !== MINT) throw new TypeError('an XmlFragment is made only by serializeFragment or a FragmentWriter');
-    this.#bytes = cutFromSlab(xml);
+  /** `xml`: the element's text, or its UTF-8 bytes in parts to be joined (`storedFragment`). */
+  constructor(token: typeof MINT, ns: string, local: string, xml: string | readonly Uint8Array[], namespaces: readonly string[]) {
+    if (token !== MINT) throw new TypeError('an XmlFragment is made only by serializeFragment, a FragmentWriter or storedFragment');
+    this.#bytes = typeof xml === 'string' ? cutFromSlab(xml) : copyToSlab(xml);
     this.#ownBytes = this.#bytes.byteLength === this.#bytes.buffer.byteLength;
     this.ns = ns;
     this.local = local;
@@ -199,9 +218,18 @@ export class FragmentWriter implements ElementSink {
 
   /** The fragment written, or undefined if it used a namespace without a preferred prefix. */
   finish(): XmlFragment | undefined {
+    const written = this.finishText();
+    return written === undefined ? undefined : new XmlFragment(MINT, written.ns, written.local, written.text, written.namespaces);
+  }
+
+  /**
+   * What `finish` would make a fragment of, as text: kept to be made a fragment later by
+   * `storedFragment` (the registry's stored LeafClass forms), or undefined as for `finish`.
+   */
+  finishText(): WrittenElement | undefined {
     if (!this.finished || this.names.length > 0) throw new Error('the element is not finished');
     if (!this.portable) return undefined;
-    return new XmlFragment(MINT, this.rootNs!, this.rootLocal, this.out, this.used);
+    return { ns: this.rootNs!, local: this.rootLocal, text: this.out, namespaces: this.used };
   }
 
   private qualified(ns: string, local: string): string {
@@ -223,6 +251,33 @@ export class FragmentWriter implements ElementSink {
     this.lastPrefix = prefix;
     return prefix + local;
   }
+}
+
+/** One element as a `FragmentWriter` wrote it: safe to append verbatim where its namespaces have their preferred prefixes. */
+export interface WrittenElement {
+  readonly ns: string;
+  readonly local: string;
+  readonly text: string;
+  /** Namespace URIs the text uses, in order of first use (never the xml namespace). */
+  readonly namespaces: readonly string[];
+}
+
+/**
+ * A fragment of an element's text that a `FragmentWriter` wrote earlier (`finishText`) and that
+ * was kept meanwhile as UTF-8 bytes, given in parts joined as they are (the registry's stored
+ * LeafClass forms: the element as committed, with the answer's `home` attribute copied in between
+ * two parts). The safety of a fragment rests on its text being this module's own output, which
+ * the writer checked when it wrote it; so the caller promises that the parts are exactly such
+ * text, kept where nothing else writes (the registry's own database), plus attribute text it
+ * escaped itself (`escapedAttribute`).
+ */
+export function storedFragment(ns: string, local: string, parts: readonly Uint8Array[], namespaces: readonly string[]): XmlFragment {
+  return new XmlFragment(MINT, ns, local, parts, namespaces);
+}
+
+/** ` name="value"`, escaped as every writer of this module escapes an attribute. */
+export function escapedAttribute(name: string, value: string): string {
+  return ` ${name}="${escapeAttribute(value)}"`;
 }
 
 /** Thrown inside a fragment writer when the element uses a namespace that has no preferred prefix. */

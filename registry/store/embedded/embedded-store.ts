@@ -28,6 +28,7 @@
 import Database from 'better-sqlite3';
 import type { AvailabilityStatus, RegistryObject, RegistryObjectType } from '../../model/metadata.js';
 import { recordText } from '../record.js';
+import { attachInflatedForm, attachStoredForm } from '../stored-forms.js';
 import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
@@ -40,7 +41,8 @@ import {
   type RegistryStore,
 } from '../store.js';
 import { deriveAlternativeHints, deriveIndexHints, type IndexHints } from './index-hints.js';
-import { DEFAULT_CACHE_ENTRIES, RecordCache, parseRecord, type CachedRecord } from './record-cache.js';
+import { DEFAULT_CACHE_ENTRIES, RecordCache, parseRecord, parseRecordText, type CachedRecord } from './record-cache.js';
+import { hasStoredForm, unpackRecordAndForm } from './record-codec.mjs';
 import { prepareDatabase } from './schema.js';
 import { compileFilter } from './simple-filter.js';
 import { EXPECTED_CHANGES, SqliteWriteError, SqliteWriter, inlineSqliteWriter, type BatchWriter, type SqlStatement } from './sqlite-writer.js';
@@ -53,7 +55,16 @@ export interface EmbeddedStoreOptions {
    * 0 reads and parses every returned row on every read.
    */
   readonly cacheEntries?: number;
+  /**
+   * The answer form to keep with an object's record (schema v7), or undefined for none:
+   * registry/ebxml/write-objects.ts `leafForm`, which `openRegistryStore` passes. The store only
+   * packs it and hands it back with the object (`attachStoredForm`); without this option it keeps
+   * none.
+   */
+  readonly formOf?: (object: RegistryObject) => Uint8Array | undefined;
 }
+
+const noForm = (): undefined => undefined;
 
 /** Rows whose bodies one statement fetches: one round for a typical answer, bounded work per limit check. */
 const FETCH_CHUNK = 256;
@@ -79,7 +90,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): RegistryStore 
     throw e;
   }
   const writer = options.path === ':memory:' ? inlineSqliteWriter(db) : new SqliteWriter(options.path);
-  return new EmbeddedRegistryStore(db, writer, new RecordCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES));
+  return new EmbeddedRegistryStore(db, writer, new RecordCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES), options.formOf ?? noForm);
 }
 
 /** Candidate rows, the i-th row's seq and rev (see schema.ts) at index i, in the statement's order. */
@@ -138,6 +149,7 @@ class EmbeddedRegistryStore implements RegistryStore {
     private readonly db: Database.Database,
     private readonly writer: BatchWriter,
     private readonly cache: RecordCache,
+    private readonly formOf: (object: RegistryObject) => Uint8Array | undefined,
   ) {
     this.outboxOfKind = db.prepare('SELECT id, kind, payload, witness FROM outbox WHERE kind = ?');
     this.objectCountRows = db.prepare(OBJECT_COUNTS);
@@ -198,7 +210,7 @@ class EmbeddedRegistryStore implements RegistryStore {
   async commit(batch: CommitBatch): Promise<void> {
     // Finished outbox records are deleted by this commit's transaction: no write of their own.
     const finished = this.takeFinished();
-    const { written, subjects } = this.send(commitPlan(batch, finished));
+    const { written, subjects } = this.send(commitPlan(batch, this.formOf, finished));
     if (written === undefined) return;
     try {
       await written;
@@ -356,7 +368,10 @@ class EmbeddedRegistryStore implements RegistryStore {
         ][];
         for (const [seq, rev, body] of bodies) {
           const admit = fill && this.cache.admits(seq);
-          const entry = parseRecord(rev, body, admit);
+          const entry = admit || !hasStoredForm(body) ? parseRecord(rev, body, admit) : parseWithForm(rev, body as Buffer);
+          // A cached object keeps its body packed until an answer writes its form (once: the
+          // answer's fragment is remembered for a shared object, write-objects.ts).
+          if (admit && hasStoredForm(body)) attachStoredForm(entry.object, body as Buffer);
           fetched.set(seq, entry);
           if (admit) this.cache.set(seq, entry);
         }
@@ -384,6 +399,25 @@ class EmbeddedRegistryStore implements RegistryStore {
   }
 }
 
+/**
+ * A row read for one answer (not cached) whose record holds a stored form: both inflated at once,
+ * the form's text kept with the object for the answer that is about to be written (a miss of a
+ * cold LeafClass answer would otherwise inflate the value twice, ~5 µs per entry each time).
+ */
+function parseWithForm(rev: number, body: Buffer): CachedRecord {
+  let both: { record: string; form: Buffer };
+  try {
+    both = unpackRecordAndForm(body);
+  } catch {
+    // A damaged form (the value does not inflate whole): the record alone may still be intact,
+    // and the answer is then written from its fields.
+    return parseRecord(rev, body, false);
+  }
+  const entry = parseRecordText(rev, both.record, false);
+  attachInflatedForm(entry.object, both.form);
+  return entry;
+}
+
 /** What a statement of a commit plan does to which object: the error its failure means. */
 type Subject = { readonly entryUuid: string; readonly op: 'insert' | 'replace' | 'delete' };
 
@@ -397,11 +431,15 @@ interface CommitPlan {
 const CURRENT_REV = '(SELECT rev FROM meta WHERE id = 1)';
 const SEQ_OF = '(SELECT seq FROM objects WHERE entry_uuid = ?)';
 
-/** `pack_record` packs the record's text on the writer's own thread (record-codec.mjs, schema.ts v6). */
+/**
+ * `pack_record` packs the record's text, and with it the object's stored LeafClass form if it has
+ * one, on the writer's own thread (record-codec.mjs; schema.ts v6, v7): one value, so no row holds
+ * the form of another version of its object.
+ */
 const INSERT_OBJECT = `INSERT INTO objects (entry_uuid, type, patient_id, status, unique_id, source_uuid, target_uuid, packed, rev)
-  VALUES (?, ?, ?, ?, ?, ?, ?, pack_record(?), ${CURRENT_REV} + ?)`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, pack_record(?, ?), ${CURRENT_REV} + ?)`;
 const REPLACE_OBJECT = `UPDATE objects SET type = ?, patient_id = ?, status = ?, unique_id = ?, source_uuid = ?, target_uuid = ?,
-  packed = pack_record(?), rev = ${CURRENT_REV} + ? WHERE entry_uuid = ?`;
+  packed = pack_record(?, ?), rev = ${CURRENT_REV} + ? WHERE entry_uuid = ?`;
 const DELETE_OBJECT = 'DELETE FROM objects WHERE entry_uuid = ?';
 const INSERT_REFERENCE_IDS = `INSERT OR IGNORE INTO reference_ids (value, seq) SELECT value, ${SEQ_OF} FROM json_each(?)`;
 const DELETE_REFERENCE_IDS = `DELETE FROM reference_ids WHERE seq = ${SEQ_OF}`;
@@ -439,7 +477,7 @@ function deleteOutbox(ids: readonly string[]): SqlStatement {
  * what it holds before the change, and the written objects' (type, status) groups are counted up
  * in one statement per group at the end (deltas, so the order does not matter).
  */
-function commitPlan(batch: CommitBatch, finished: readonly string[] = []): CommitPlan {
+function commitPlan(batch: CommitBatch, formOf: (object: RegistryObject) => Uint8Array | undefined, finished: readonly string[] = []): CommitPlan {
   const statements: SqlStatement[] = [];
   const subjects: (Subject | undefined)[] = [];
   const add = (statement: SqlStatement, subject?: Subject): void => {
@@ -457,22 +495,25 @@ function commitPlan(batch: CommitBatch, finished: readonly string[] = []): Commi
     else group.n++;
   };
   for (const obj of batch.inserts) {
-    const c = columns(obj);
+    const c = columns(obj, formOf);
     count(c);
     add(
-      { sql: INSERT_OBJECT, params: [obj.entryUuid, c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written] },
+      {
+        sql: INSERT_OBJECT,
+        params: [obj.entryUuid, c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, c.form, ++written],
+      },
       { entryUuid: obj.entryUuid, op: 'insert' },
     );
     addReferenceIds(add, obj);
   }
   for (const obj of batch.replacements) {
-    const c = columns(obj);
+    const c = columns(obj, formOf);
     add({ sql: UNCOUNT_ROW, params: [obj.entryUuid] });
     count(c);
     add(
       {
         sql: REPLACE_OBJECT,
-        params: [c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, ++written, obj.entryUuid],
+        params: [c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, c.form, ++written, obj.entryUuid],
         expectChanges: 1,
       },
       { entryUuid: obj.entryUuid, op: 'replace' },
@@ -513,9 +554,13 @@ function contractError(e: unknown, subjects: CommitPlan['subjects']): Error | un
 
 /**
  * The indexed column values of an object's record, as the insert/update statements bind them. Read
- * from the object itself: its record (`recordText`) holds the same strings.
+ * from the object itself: its record (`recordText`) holds the same strings. `form`: its stored
+ * LeafClass form's text, if it has one.
  */
-function columns(obj: RegistryObject): {
+function columns(
+  obj: RegistryObject,
+  formOf: (object: RegistryObject) => Uint8Array | undefined,
+): {
   type: string;
   patientId: string | null;
   status: string | null;
@@ -523,6 +568,7 @@ function columns(obj: RegistryObject): {
   sourceUuid: string | null;
   targetUuid: string | null;
   record: string;
+  form: Uint8Array | null;
 } {
   const isAssociation = obj.type === 'Association';
   return {
@@ -533,6 +579,7 @@ function columns(obj: RegistryObject): {
     sourceUuid: isAssociation ? obj.sourceUuid : null,
     targetUuid: isAssociation ? obj.targetUuid : null,
     record: recordText(obj),
+    form: formOf(obj) ?? null,
   };
 }
 

@@ -40,7 +40,12 @@ export interface CachedRecord {
  * must be.
  */
 export function parseRecord(rev: number, body: string | Uint8Array, shared = true): CachedRecord {
-  const record = JSON.parse(unpackRecord(body)) as Record<string, unknown>;
+  return parseRecordText(rev, unpackRecord(body), shared);
+}
+
+/** `parseRecord` of a record's JSON text, already unpacked. */
+export function parseRecordText(rev: number, text: string, shared = true): CachedRecord {
+  const record = JSON.parse(text) as Record<string, unknown>;
   if (!shared) return { rev, record, object: fromRecord(record) };
   deepFreeze(record);
   return { rev, record, object: Object.freeze(fromRecord(record)) };

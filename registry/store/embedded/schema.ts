@@ -20,11 +20,14 @@
  *
  * Version 6 stores records packed (record-codec.mjs: deflate against a preset dictionary, ~1/8 of
  * the JSON for a DocumentEntry) in `packed`, the renamed `record` (see `MIGRATE_V5_TO_V6`).
+ *
+ * Version 7 packs each DocumentEntry's LeafClass element with its record (record codec 2), so that
+ * cold answers inflate it instead of writing it (see `MIGRATE_V6_TO_V7`).
  */
 import type Database from 'better-sqlite3';
 import { registerRecordFunctions } from './record-codec.mjs';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** The v1 schema: still the first step of creating a file; exported so tests can make a v1 file. */
 export const SCHEMA_V1 = `
@@ -190,6 +193,25 @@ ALTER TABLE objects RENAME COLUMN record TO packed;
 `;
 
 /**
+ * v6 → v7, also the seventh step of creating a new file: a DocumentEntry's record is packed
+ * together with its stored LeafClass form (record-codec.mjs codec 2; registry/ebxml/write-objects.ts
+ * `leafForm`), the `rim:ExtrinsicObject` element a LeafClass answer carries for it, written by
+ * every commit that writes the entry's row, in the same value as its record: a status change
+ * rewrites both. A cold FindDocuments answer inflates the form (~5 µs per entry) instead of
+ * writing the element from the parsed record (~36 µs; BENCHMARKS.md, issue 19, eighth session),
+ * for ~0.4 KB more per DocumentEntry on disk (the form after its record, whose values it repeats).
+ * Other objects, and entries that came with a homeCommunityId of their own, stay codec 1 and are
+ * written from their fields as before.
+ *
+ * Nothing in the file changes (instant on any file): rows written before stay codec 1 and are
+ * answered as before until `writeForms` (backfill-forms.ts) packs them again with their forms. The
+ * version is what keeps a v6 program from opening a file that may hold codec 2 records, which it
+ * cannot read; one still running on the file when it is migrated fails on the first such record it
+ * reads (unknown codec), and a record it writes is codec 1, without a form, never a stale one.
+ */
+const MIGRATE_V6_TO_V7 = '';
+
+/**
  * Rewrites up to `limit` rows still holding a v5 JSON record (TEXT) as packed ones, in one IMMEDIATE
  * transaction; returns how many it rewrote (0: none left). A rewritten row keeps its rev: the record
  * it holds is the same, only its stored form changed, so every reader's cached parse of it stays
@@ -202,14 +224,14 @@ export function packRows(db: Database.Database, limit: number): number {
     .transaction(() => {
       const rows = db.prepare("SELECT seq FROM objects WHERE typeof(packed) = 'text' LIMIT ?").pluck().all(limit) as number[];
       if (rows.length === 0) return 0;
-      db.prepare('UPDATE objects SET packed = pack_record(packed) WHERE seq IN (SELECT value FROM json_each(?))').run(JSON.stringify(rows));
+      db.prepare('UPDATE objects SET packed = pack_record(packed, NULL) WHERE seq IN (SELECT value FROM json_each(?))').run(JSON.stringify(rows));
       return rows.length;
     })
     .immediate();
 }
 
 /**
- * Sets the connection pragmas, creates the schema in a new file and migrates a v1, v2, v3, v4 or v5 file. WAL
+ * Sets the connection pragmas, creates the schema in a new file and migrates a file of any earlier version. WAL
  * lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so an
  * acknowledged submission survives a power loss, as the design requires.
  */
@@ -225,7 +247,7 @@ export function prepareDatabase(db: Database.Database): void {
   db.transaction(() => {
     const version = schemaVersion(db);
     if (version === SCHEMA_VERSION) return;
-    if (version !== 0 && version !== 1 && version !== 2 && version !== 3 && version !== 4 && version !== 5) {
+    if (!Number.isInteger(version) || version < 0 || version > SCHEMA_VERSION) {
       throw new Error(`registry database ${db.name} has schema version ${version}; this program knows ${SCHEMA_VERSION}`);
     }
     if (version === 0) db.exec(SCHEMA_V1);
@@ -233,7 +255,8 @@ export function prepareDatabase(db: Database.Database): void {
     if (version <= 2) db.exec(MIGRATE_V2_TO_V3);
     if (version <= 3) db.exec(MIGRATE_V3_TO_V4);
     if (version <= 4) db.exec(MIGRATE_V4_TO_V5);
-    db.exec(MIGRATE_V5_TO_V6);
+    if (version <= 5) db.exec(MIGRATE_V5_TO_V6);
+    db.exec(MIGRATE_V6_TO_V7);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
