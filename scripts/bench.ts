@@ -83,14 +83,17 @@
  * its CPU ms per request and RSS are those of all its processes together (children.ts). The
  * ceiling, the preparing node and --profile stay single processes.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { ACTIONS } from '../connector/soap/actions.js';
-import { openRegistryStore } from '../registry/store/open.js';
+import { leafForm } from '../registry/ebxml/write-objects.js';
+import { writeForms } from '../registry/store/embedded/backfill-forms.js';
+import { prepareDatabase } from '../registry/store/embedded/schema.js';
+import { EMBEDDED_FILE_NAME, openRegistryStore } from '../registry/store/open.js';
 import { startChild, withPeakRss, type Child } from './bench/children.js';
 import { DEFAULT_COPY_LIMIT_BYTES, generatedCounts, isPristine, markGenerated, workingStore, type StoreCounts, type WorkingStore } from './bench/stores.js';
 import { runLoad, type LoadResult } from './bench/load.js';
@@ -383,9 +386,36 @@ async function ensureStore(s: Settings, entries: number): Promise<{ dataDir: str
     }
     markGenerated(dataDir);
   }
+  ensureForms(dataDir);
   const p = readProgress(dataDir)!;
   return { dataDir, entriesPerSecond: p.entries / (p.elapsedMs / 1000), generationSeconds: p.elapsedMs / 1000 };
 }
+
+/**
+ * Gives a store generated before schema v7 its DocumentEntries' stored LeafClass forms, as
+ * `koblingspunkt write-forms` does (once: noted in FORMS_FILE), so that every size is measured with
+ * them. A store the generator wrote since has them, and the walk finds nothing to write.
+ */
+function ensureForms(dataDir: string): void {
+  const noted = join(dataDir, FORMS_FILE);
+  if (existsSync(noted)) return;
+  process.stderr.write(`writing the stored forms of ${dataDir} …\n`);
+  const started = Date.now();
+  const db = new Database(join(dataDir, EMBEDDED_FILE_NAME));
+  let written: number;
+  try {
+    prepareDatabase(db);
+    written = writeForms(db, leafForm, (n) => {
+      if (n % 1_000_000 < 512) process.stderr.write(`  ${n} forms\n`);
+    });
+  } finally {
+    db.close();
+  }
+  writeFileSync(noted, `${JSON.stringify({ written, seconds: (Date.now() - started) / 1000 })}\n`);
+}
+
+/** Noted in a generated store's directory once its entries have their stored forms (`ensureForms`). */
+const FORMS_FILE = 'bench-forms.json';
 
 function countMatches(text: string, local: string): number {
   return text.match(new RegExp(`<(?:[A-Za-z0-9_]+:)?${local}[\\s>/]`, 'g'))?.length ?? 0;

@@ -34,6 +34,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/import.js')).importCommand,
   },
   { name: 'backup', summary: 'copy the embedded store (SQLite files and documents) while the node runs', load: async () => (await import('./commands/backup.js')).backup },
+  {
+    name: 'write-forms',
+    summary: 'give entries registered before schema v7 their stored LeafClass forms (faster cold queries)',
+    load: async () => (await import('./commands/write-forms.js')).writeForms,
+  },
 ];
 
 const OVERVIEW = `usage: koblingspunkt <command> [options]   (koblingspunkt <command> --help for its options)

@@ -19,11 +19,30 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QUEUE_FILE } from '../audit/auditor.js';
+import { ConfigError, loadConfig, type NodeConfig } from '../config.js';
+import { CliError, EXIT } from './errors.js';
+import type { CliIo } from './io.js';
 import { EMBEDDED_AUDIT_FILE } from '../audit/store.js';
 import { EMBEDDED_FILE_NAME } from '../../registry/store/open.js';
 import { FILESYSTEM_DIRECTORY } from '../../repository/blob/open.js';
 import { BLOBS_DIR, STAGED_SUFFIX, STAGING_DIR } from '../../repository/blob/filesystem/paths.js';
 import { SMALL_BLOBS_FILE } from '../../repository/blob/filesystem/small-blobs.js';
+
+/**
+ * The node's configuration and data directory for a command that works on its files: `--data-dir`
+ * if given, else the configuration's (`--config`, KOBLINGSPUNKT_CONFIG, DATA_DIR, else ./data).
+ */
+export function nodeDataDir(io: CliIo, dataDirOption: string | undefined, configOption: string | undefined): { config: NodeConfig; dataDir: string } {
+  const configFile = configOption ?? io.env.KOBLINGSPUNKT_CONFIG;
+  let config: NodeConfig;
+  try {
+    config = loadConfig({ ...(configFile !== undefined ? { file: resolve(io.cwd, configFile) } : {}), env: io.env });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+  return { config, dataDir: resolve(io.cwd, dataDirOption ?? config.dataDir) };
+}
 
 /** The default name of the patient-block store in the data directory (connector/node.ts). */
 export const PATIENT_BLOCKS_FILE = 'patient-blocks.sqlite';

@@ -7,13 +7,12 @@ import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../config.js';
 import { HELP_OPTION, parsed } from '../args.js';
 import { backupDatabase, copyDocuments, fsyncDirectory, type CopiedDatabase } from '../backup-copy.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, messageOf, UsageError } from '../errors.js';
 import { out, outJson, say } from '../io.js';
-import { DOCUMENTS, PATIENT_BLOCKS_FILE, REGISTRY_FILE, storeDatabases } from '../store-files.js';
+import { DOCUMENTS, nodeDataDir, PATIENT_BLOCKS_FILE, REGISTRY_FILE, storeDatabases } from '../store-files.js';
 
 const SYNOPSIS = 'usage: koblingspunkt backup TARGET [--data-dir DIR | --config FILE] [--verify] [--json]';
 
@@ -64,15 +63,7 @@ export const backup: Command = {
     }
     if (positionals.length !== 1) throw new UsageError('name one target directory');
     const target = resolve(io.cwd, positionals[0]!);
-    const configFile = values.config ?? io.env.KOBLINGSPUNKT_CONFIG;
-    let config;
-    try {
-      config = loadConfig({ ...(configFile !== undefined ? { file: resolve(io.cwd, configFile) } : {}), env: io.env });
-    } catch (e) {
-      if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
-      throw e;
-    }
-    const dataDir = resolve(io.cwd, values['data-dir'] ?? config.dataDir);
+    const { config, dataDir } = nodeDataDir(io, values['data-dir'], values.config);
     const mongo = config.mongoUri !== undefined && values['data-dir'] === undefined;
     if (!existsSync(dataDir)) throw new CliError(`data directory ${dataDir} does not exist (--data-dir names it)`, EXIT.usage);
     const blocksFile = config.trust.patientBlocksFile !== undefined ? resolve(io.cwd, config.trust.patientBlocksFile) : undefined;
