@@ -63,9 +63,10 @@ export function storedFormText(object: RegistryObject): Buffer | undefined {
 /**
  * Inflated forms live from the read to the answer's writing: copied into shared slabs, one view
  * each, rather than a Buffer (and ArrayBuffer) of their own per ~6 KB form (serialize.ts says what
- * that costs). A slab goes when the last object holding a view of it does.
+ * that costs). A slab goes when the last object holding a view of it does. 64 KB, as serialize.ts's:
+ * below glibc's threshold for giving each allocation pages of its own, whose first touch faults.
  */
-const SLAB_BYTES = 256 * 1024;
+const SLAB_BYTES = 64 * 1024;
 let slab = Buffer.allocUnsafeSlow(0);
 let slabUsed = 0;
 
