@@ -148,6 +148,15 @@ export interface RegistryStore {
    * guarantee in full; see `mongo/mongo-store.ts`.)
    */
   commit(batch: CommitBatch): Promise<void>;
+  /**
+   * Does now, on the caller's thread, what a later `commit` of these objects would do there before
+   * handing them to its writer (the embedded store: their records' text and stored LeafClass
+   * forms), so that the work can overlap an earlier commit being written: the generator decides
+   * and prepares its next batch while the store writes the last one. Only an optimisation: a
+   * commit of objects not prepared does the same work itself. The objects must not change in
+   * between (none does: a changed object is a new object). Absent where there is nothing to do.
+   */
+  prepare?(objects: readonly RegistryObject[]): void;
   /** Absent when the store cannot write records with its commits (a test double, an overlay). */
   readonly outbox?: CommitOutbox;
   close(): Promise<void>;

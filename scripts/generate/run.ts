@@ -171,6 +171,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
           );
         }
       });
+      // What the store's commit of this batch will do on this thread (its records' and stored
+      // forms' texts), done while the batch before is being written rather than after.
+      const decidedBatch = deciding.overlay.batch();
+      options.store.prepare?.([...decidedBatch.inserts, ...decidedBatch.replacements]);
       // The batch before this one must be stored before the overlays change turns: from then on
       // the decided overlay reads the store directly, and the emptied one decides over it.
       await settle();

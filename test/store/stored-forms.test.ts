@@ -150,6 +150,31 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
     });
   }
 
+  it('writes the same values for objects prepared ahead of their commit as for objects not prepared', async () => {
+    const { inserts } = stored();
+    const rows = async (file: string, prepare: boolean): Promise<unknown[]> => {
+      const store = openEmbeddedStore({ path: join(dir, file), formOf: leafForm });
+      try {
+        if (prepare) store.prepare!(inserts);
+        await store.commit({ inserts, replacements: [] });
+        // Taken once: a replacement of the same object identity is written from it again.
+        const replaced = inserts.find((o) => o.type === 'DocumentEntry')!;
+        if (prepare) store.prepare!([replaced]);
+        await store.commit({ inserts: [], replacements: [replaced] });
+        await store.commit({ inserts: [], replacements: [replaced] });
+      } finally {
+        await store.close();
+      }
+      const db = new Database(join(dir, file), { readonly: true });
+      try {
+        return db.prepare('SELECT entry_uuid, packed, rev FROM objects ORDER BY seq').raw().all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(await rows('prepared.sqlite', true)).to.deep.equal(await rows('plain.sqlite', false));
+  });
+
   it('answers an entry registered with a home of its own, and a store opened without forms, from the fields', async () => {
     const store = openEmbeddedStore({ path, formOf: leafForm });
     const other = { ...documentEntry(), homeCommunityId: 'urn:oid:1.2.3' };

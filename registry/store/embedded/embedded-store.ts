@@ -144,6 +144,8 @@ class EmbeddedRegistryStore implements RegistryStore {
   private readonly finishing = new Set<string>();
   private finishTimer: NodeJS.Timeout | undefined;
   readonly outbox: CommitOutbox;
+  /** Texts of objects a commit is about to write, made ahead by `prepare`. */
+  private readonly prepared = new WeakMap<RegistryObject, StoredTexts>();
 
   constructor(
     private readonly db: Database.Database,
@@ -207,10 +209,26 @@ class EmbeddedRegistryStore implements RegistryStore {
     return rows.map((r) => ({ type: r.type, availabilityStatus: r.status as AvailabilityStatus, count: r.n }));
   }
 
+  prepare(objects: readonly RegistryObject[]): void {
+    for (const obj of objects) if (!this.prepared.has(obj)) this.prepared.set(obj, this.written(obj));
+  }
+
+  /** What a commit writes of an object: prepared ahead (taken once), or made now. */
+  private textsOf(obj: RegistryObject): StoredTexts {
+    const prepared = this.prepared.get(obj);
+    if (prepared === undefined) return this.written(obj);
+    this.prepared.delete(obj);
+    return prepared;
+  }
+
+  private written(obj: RegistryObject): StoredTexts {
+    return { record: recordText(obj), form: this.formOf(obj) ?? null };
+  }
+
   async commit(batch: CommitBatch): Promise<void> {
     // Finished outbox records are deleted by this commit's transaction: no write of their own.
     const finished = this.takeFinished();
-    const { written, subjects } = this.send(commitPlan(batch, this.formOf, finished));
+    const { written, subjects } = this.send(commitPlan(batch, (obj) => this.textsOf(obj), finished));
     if (written === undefined) return;
     try {
       await written;
@@ -418,6 +436,12 @@ function parseWithForm(rev: number, body: Buffer): CachedRecord {
   return entry;
 }
 
+/** An object's record text and its stored form's text (null: none), as a commit writes them. */
+interface StoredTexts {
+  readonly record: string;
+  readonly form: Uint8Array | null;
+}
+
 /** What a statement of a commit plan does to which object: the error its failure means. */
 type Subject = { readonly entryUuid: string; readonly op: 'insert' | 'replace' | 'delete' };
 
@@ -477,7 +501,7 @@ function deleteOutbox(ids: readonly string[]): SqlStatement {
  * what it holds before the change, and the written objects' (type, status) groups are counted up
  * in one statement per group at the end (deltas, so the order does not matter).
  */
-function commitPlan(batch: CommitBatch, formOf: (object: RegistryObject) => Uint8Array | undefined, finished: readonly string[] = []): CommitPlan {
+function commitPlan(batch: CommitBatch, textsOf: (object: RegistryObject) => StoredTexts, finished: readonly string[] = []): CommitPlan {
   const statements: SqlStatement[] = [];
   const subjects: (Subject | undefined)[] = [];
   const add = (statement: SqlStatement, subject?: Subject): void => {
@@ -495,7 +519,7 @@ function commitPlan(batch: CommitBatch, formOf: (object: RegistryObject) => Uint
     else group.n++;
   };
   for (const obj of batch.inserts) {
-    const c = columns(obj, formOf);
+    const c = columns(obj, textsOf(obj));
     count(c);
     add(
       {
@@ -507,7 +531,7 @@ function commitPlan(batch: CommitBatch, formOf: (object: RegistryObject) => Uint
     addReferenceIds(add, obj);
   }
   for (const obj of batch.replacements) {
-    const c = columns(obj, formOf);
+    const c = columns(obj, textsOf(obj));
     add({ sql: UNCOUNT_ROW, params: [obj.entryUuid] });
     count(c);
     add(
@@ -559,7 +583,7 @@ function contractError(e: unknown, subjects: CommitPlan['subjects']): Error | un
  */
 function columns(
   obj: RegistryObject,
-  formOf: (object: RegistryObject) => Uint8Array | undefined,
+  texts: StoredTexts,
 ): {
   type: string;
   patientId: string | null;
@@ -578,8 +602,8 @@ function columns(
     uniqueId: isAssociation ? null : (obj.uniqueId ?? null),
     sourceUuid: isAssociation ? obj.sourceUuid : null,
     targetUuid: isAssociation ? obj.targetUuid : null,
-    record: recordText(obj),
-    form: formOf(obj) ?? null,
+    record: texts.record,
+    form: texts.form,
   };
 }
 
