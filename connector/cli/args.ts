@@ -21,6 +21,9 @@ export function parsed<T>(parse: () => T): T {
 
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 
+/** Options of every command that works on a node's files (see store-files.ts `nodeDataDir`). */
+export const DATA_DIR_OPTIONS = { 'data-dir': { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, ...HELP_OPTION } as const;
+
 /** Options of every command that talks to a node. */
 export const CLIENT_OPTIONS = {
   url: { type: 'string' },

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HELP_OPTION, parsed } from '../args.js';
+import { DATA_DIR_OPTIONS, parsed } from '../args.js';
 import { backupDatabase, copyDocuments, fsyncDirectory, type CopiedDatabase } from '../backup-copy.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, messageOf, UsageError } from '../errors.js';
@@ -53,7 +53,7 @@ export const backup: Command = {
     const { values, positionals } = parsed(() =>
       parseArgs({
         args: [...args],
-        options: { 'data-dir': { type: 'string' }, config: { type: 'string', short: 'c' }, verify: { type: 'boolean' }, json: { type: 'boolean' }, ...HELP_OPTION },
+        options: { ...DATA_DIR_OPTIONS, verify: { type: 'boolean' } },
         allowPositionals: true,
       }),
     );

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { leafForm } from '../../../registry/ebxml/write-objects.js';
 import { writeFormsAfter } from '../../../registry/store/embedded/backfill-forms.js';
 import { prepareDatabase } from '../../../registry/store/embedded/schema.js';
-import { HELP_OPTION, parsed } from '../args.js';
+import { DATA_DIR_OPTIONS, parsed } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, messageOf, UsageError } from '../errors.js';
 import { out, outJson, say } from '../io.js';
@@ -46,7 +46,7 @@ export const writeForms: Command = {
     const { values, positionals } = parsed(() =>
       parseArgs({
         args: [...args],
-        options: { 'data-dir': { type: 'string' }, config: { type: 'string', short: 'c' }, batch: { type: 'string' }, json: { type: 'boolean' }, ...HELP_OPTION },
+        options: { ...DATA_DIR_OPTIONS, batch: { type: 'string' } },
         allowPositionals: true,
       }),
     );
