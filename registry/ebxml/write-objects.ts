@@ -7,7 +7,7 @@
 import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, SubmissionSet } from '../model/metadata.js';
 import { NS } from '../xml/namespaces.js';
 import { escapedAttribute, FragmentWriter, storedFragment, type XmlFragment } from '../xml/serialize.js';
-import { storedFormText } from '../store/stored-forms.js';
+import { forgetStoredForm, storedFormText } from '../store/stored-forms.js';
 import { ElementTreeBuilder, type ElementSink, type XmlElement } from '../xml/tree.js';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
@@ -277,7 +277,10 @@ export function registryObjectNode(o: RegistryObject): XmlElement {
   if (hit !== undefined) return hit;
   const form = storedFormText(o);
   const node = form !== undefined ? leafFromForm(o, form) : writtenFragment(o);
-  if (Object.isFrozen(o)) leafFragments.set(o, node);
+  if (Object.isFrozen(o)) {
+    leafFragments.set(o, node);
+    forgetStoredForm(o);
+  }
   return node;
 }
 

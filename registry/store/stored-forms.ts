@@ -35,12 +35,25 @@ export function attachInflatedForm(object: RegistryObject, text: Uint8Array): vo
 }
 
 /**
- * `stamped` is `object` with only its homeCommunityId set (and `object` had none): it keeps the
- * form, whose element the writer gives the `home` attribute.
+ * `stamped` is `object` with only its homeCommunityId set (and `object` had none): it gets the form,
+ * and the writer gives its element the `home` attribute. A shared (frozen) object gives its form
+ * up: the query stamps it once and answers with the stamped copy from then on (run.ts), so the
+ * cached object need not hold its packed value. One read for one answer dies with the answer
+ * anyway (and a WeakMap deletion per entry measured ~4 % of a cold answer's CPU).
  */
 export function carryStoredForm(object: RegistryObject, stamped: RegistryObject): void {
   const form = forms.get(object);
-  if (form !== undefined) forms.set(stamped, form);
+  if (form === undefined) return;
+  forms.set(stamped, form);
+  if (Object.isFrozen(object)) forms.delete(object);
+}
+
+/**
+ * The writer made the object's element from its form and keeps that (a shared object's fragment is
+ * remembered): the packed value need not live on with the cached object (~0.7 KB each).
+ */
+export function forgetStoredForm(object: RegistryObject): void {
+  forms.delete(object);
 }
 
 /**

@@ -131,10 +131,14 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
           expect(answered.map((o) => o.entryUuid)).to.deep.equal(uuids);
           for (const o of answered) {
             expect(o.homeCommunityId).to.equal(HOME);
-            expect(storedFormText(o), 'the answer used the stored form').to.not.equal(undefined);
+            // A cached object's element, once made from its form, is remembered (and the packed
+            // value let go): only its first answer, and every answer of an uncached one, uses the form.
+            const remembered = cacheEntries > 0 && round === 2;
+            expect(storedFormText(o) !== undefined, 'the answer used the stored form').to.equal(!remembered);
             const text = leafText(o);
             expect(text).to.equal(writtenText(o));
             expect(text).to.contain(` home="${HOME}"`);
+            if (Object.isFrozen(o)) expect(storedFormText(o), 'let go once remembered').to.equal(undefined);
           }
         }
         // A status change writes the row, and its form, anew.
