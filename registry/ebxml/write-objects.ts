@@ -276,7 +276,7 @@ export function registryObjectNode(o: RegistryObject): XmlElement {
   const hit = leafFragments.get(o);
   if (hit !== undefined) return hit;
   const form = storedFormText(o);
-  const node = form !== undefined ? leafFromForm(o, form) : writtenFragment(o);
+  const node = (form !== undefined ? leafFromForm(o, form) : undefined) ?? writtenFragment(o);
   if (Object.isFrozen(o)) {
     leafFragments.set(o, node);
     forgetStoredForm(o);
@@ -294,7 +294,7 @@ function writtenFragment(o: RegistryObject): XmlElement {
 // ---------------------------------------------------------------- stored LeafClass forms
 //
 // The embedded store keeps each DocumentEntry's LeafClass element as this writer writes it (schema
-// v7, `objects.form`), made when the entry is committed, so that a cold FindDocuments answer
+// v7: packed with the entry's record), made when the entry is committed, so that a cold FindDocuments answer
 // inflates it instead of writing the element from the parsed record (issue 19's design: an object
 // is immutable once registered but for its status, and a status change writes the row, and with it
 // the form, anew). What varies between answers is left out and put back when the form is used:
@@ -329,15 +329,16 @@ export function leafForm(object: RegistryObject): Buffer | undefined {
 /**
  * The LeafClass element of `object` from its stored form's text (`leafForm` of the object as
  * committed): with the object's homeCommunityId, if the query stamped one, put back after
- * `status`. Byte for byte what `registryObjectNode` writes from the fields.
+ * `status`. Byte for byte what `registryObjectNode` writes from the fields; undefined for a form
+ * without a status attribute (not one this writer wrote: the caller writes from the fields).
  */
-export function leafFromForm(object: RegistryObject, form: Buffer): XmlFragment {
+export function leafFromForm(object: RegistryObject, form: Buffer): XmlFragment | undefined {
   if (object.homeCommunityId === undefined) return storedFragment(NS.rim, 'ExtrinsicObject', [form], FORM_NAMESPACES);
   const status = form.indexOf(STATUS_ATTRIBUTE);
   // Attribute values are escaped, so the first ` status="` is the root's own, and its value ends
   // at the next quote.
   const end = status < 0 ? -1 : form.indexOf(QUOTE, status + STATUS_ATTRIBUTE.length);
-  if (end < 0) throw new Error(`stored form of ${object.entryUuid} has no status attribute`);
+  if (end < 0) return undefined;
   const home = homeAttribute(object.homeCommunityId);
   return storedFragment(NS.rim, 'ExtrinsicObject', [form.subarray(0, end + 1), home, form.subarray(end + 1)], FORM_NAMESPACES);
 }

@@ -1,7 +1,7 @@
 /**
  * The stored LeafClass forms a store read with its objects (the embedded store's records of codec
  * 2, schema v7): which object has one, kept beside the object rather than in it, so that the model
- * stays a plain description of metadata and only the answer's writer (registry/ebxml/leaf-forms.ts)
+ * stays a plain description of metadata and only the answer's writer (registry/ebxml/write-objects.ts)
  * looks here.
  *
  * A form belongs to one object identity: the object the store made from the row the form was read
@@ -14,6 +14,7 @@
  * answer is written; a WeakMap lets each go with its object.
  */
 import type { RegistryObject } from '../model/metadata.js';
+import { ByteSlab } from '../xml/byte-slab.js';
 import { unpackForm } from './embedded/record-codec.mjs';
 
 /** A form as the store gave it: packed with its record (codec 2), or already inflated. */
@@ -31,7 +32,7 @@ export function attachStoredForm(object: RegistryObject, packed: Uint8Array): vo
  * record and form were inflated together). `text` may be scratch memory: it is copied.
  */
 export function attachInflatedForm(object: RegistryObject, text: Uint8Array): void {
-  forms.set(object, { text: copyToSlab(text) });
+  forms.set(object, { text: slab.copy([text]) });
 }
 
 /**
@@ -73,24 +74,5 @@ export function storedFormText(object: RegistryObject): Buffer | undefined {
   }
 }
 
-/**
- * Inflated forms live from the read to the answer's writing: copied into shared slabs, one view
- * each, rather than a Buffer (and ArrayBuffer) of their own per ~6 KB form (serialize.ts says what
- * that costs). A slab goes when the last object holding a view of it does. 64 KB, as serialize.ts's:
- * below glibc's threshold for giving each allocation pages of its own, whose first touch faults.
- */
-const SLAB_BYTES = 64 * 1024;
-let slab = Buffer.allocUnsafeSlow(0);
-let slabUsed = 0;
-
-function copyToSlab(bytes: Uint8Array): Buffer {
-  if (bytes.length > SLAB_BYTES / 4) return Buffer.from(bytes);
-  if (slabUsed + bytes.length > slab.length) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const start = slabUsed;
-  slab.set(bytes, start);
-  slabUsed += bytes.length;
-  return slab.subarray(start, slabUsed);
-}
+/** Inflated forms live from the read to the answer's writing (byte-slab.ts). */
+const slab = new ByteSlab();

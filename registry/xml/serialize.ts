@@ -7,6 +7,7 @@
  * never used, so an unprefixed element is always in no namespace and an unprefixed attribute
  * always means "no namespace" too: the output reads the same to every parser.
  */
+import { ByteSlab } from './byte-slab.js';
 import { NS, PREFERRED_PREFIX } from './namespaces.js';
 import type { ElementSink, XmlElement, XmlNode } from './tree.js';
 
@@ -17,47 +18,14 @@ const MINT: unique symbol = Symbol('serializeFragment');
 let bytesOf: (fragment: XmlFragment) => Buffer;
 
 /**
- * Where fragments' bytes are first written: shared slabs, cut into one view per fragment. A Buffer
- * of its own per ~5 KB fragment (an ArrayBuffer each, memory outside the heap that the garbage
- * collector must account for and sweep) cost as much as writing the fragment, on a cold answer
- * for every entry: 36 µs against 7 µs per fragment kept (a micro-benchmark of 20,000 kept
- * fragments). A slab lives as long as any fragment cut from it; fragments are cut in the order
- * answers are written and a cache lets them go in about that order, and a fragment that is used
- * again gets bytes of its own (`bytesOf`), so long-lived fragments pin no slab.
+ * Where fragments' bytes are first written: shared slabs, cut into one view per fragment
+ * (byte-slab.ts). A Buffer of its own per ~5 KB fragment cost as much as writing the fragment, on a
+ * cold answer for every entry: 36 µs against 7 µs per fragment kept (a micro-benchmark of 20,000
+ * kept fragments). Fragments are cut in the order answers are written and a cache lets them go in
+ * about that order, and a fragment that is used again gets bytes of its own (`bytesOf`), so
+ * long-lived fragments pin no slab.
  */
-const SLAB_BYTES = 64 * 1024;
-let slab = Buffer.allocUnsafeSlow(0);
-let slabUsed = 0;
-
-function cutFromSlab(text: string): Buffer {
-  const length = Buffer.byteLength(text, 'utf8');
-  if (length > SLAB_BYTES / 4) return Buffer.from(text, 'utf8');
-  const start = reserveInSlab(length);
-  slabUsed += slab.write(text, start, length, 'utf8');
-  return slab.subarray(start, slabUsed);
-}
-
-/** The same for text that is already UTF-8 bytes, in parts joined as they are copied. */
-function copyToSlab(parts: readonly Uint8Array[]): Buffer {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  if (length > SLAB_BYTES / 4) return Buffer.concat(parts, length);
-  const start = reserveInSlab(length);
-  for (const p of parts) {
-    slab.set(p, slabUsed);
-    slabUsed += p.length;
-  }
-  return slab.subarray(start, slabUsed);
-}
-
-/** Where `length` bytes go in the current slab (a new one when they do not fit). */
-function reserveInSlab(length: number): number {
-  if (slabUsed + length > slab.length) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  return slabUsed;
-}
+const slab = new ByteSlab();
 
 /**
  * One element already written by this serializer, to be appended verbatim wherever it occurs in a
@@ -73,7 +41,7 @@ function reserveInSlab(length: number): number {
  * It keeps its text as UTF-8 bytes only (kept for as long as its registry object is, and off the
  * JavaScript heap), so that `serializeXmlBytes` copies them into an answer without encoding them
  * again: first in a view of a shared slab, from its second use on in a Buffer of its own
- * (`cutFromSlab`). The bytes never leave this module: every writer copies them.
+ * (`slab`). The bytes never leave this module: every writer copies them.
  *
  * Readers of a tree cannot look inside it (tree.ts): its attributes and children are sealed.
  * Fragments stand for elements a reader of our own outgoing messages never looks into (registry
@@ -108,7 +76,7 @@ export class XmlFragment implements XmlElement {
   /** `xml`: the element's text, or its UTF-8 bytes in parts to be joined (`storedFragment`). */
   constructor(token: typeof MINT, ns: string, local: string, xml: string | readonly Uint8Array[], namespaces: readonly string[]) {
     if (token !== MINT) throw new TypeError('an XmlFragment is made only by serializeFragment, a FragmentWriter or storedFragment');
-    this.#bytes = typeof xml === 'string' ? cutFromSlab(xml) : copyToSlab(xml);
+    this.#bytes = typeof xml === 'string' ? slab.text(xml) : slab.copy(xml);
     this.#ownBytes = this.#bytes.byteLength === this.#bytes.buffer.byteLength;
     this.ns = ns;
     this.local = local;
@@ -194,7 +162,7 @@ export class FragmentWriter implements ElementSink {
       const close = name.indexOf('}');
       qualified = this.qualified(name.slice(1, close), name.slice(close + 1));
     }
-    this.out += ` ${qualified}="${escapeAttribute(value)}"`;
+    this.out += escapedAttribute(qualified, value);
   }
 
   text(value: string): void {

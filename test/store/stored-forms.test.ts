@@ -29,7 +29,7 @@ import {
 import { SCHEMA_VERSION } from '../../registry/store/embedded/schema.js';
 import { recordText } from '../../registry/store/record.js';
 import type { RegistryStore } from '../../registry/store/store.js';
-import { attachStoredForm, storedFormText } from '../../registry/store/stored-forms.js';
+import { attachInflatedForm, attachStoredForm, storedFormText } from '../../registry/store/stored-forms.js';
 import type { XmlFragment } from '../../registry/xml/serialize.js';
 import { richSubmission } from '../ebxml/fixtures.js';
 import { association, documentEntry, submissionSet } from './factory.js';
@@ -227,6 +227,12 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('writes the element from the fields when a stored form inflates but is not one the writer wrote', () => {
+    const doc = { ...documentEntry(), homeCommunityId: HOME };
+    attachInflatedForm(doc, Buffer.from('<rim:ExtrinsicObject id="x"/>'));
+    expect(leafText(doc)).to.equal(writtenText(doc));
   });
 
   it('migrates a v6 file without rewriting it, and writeForms gives its entries their forms keeping every rev', async () => {

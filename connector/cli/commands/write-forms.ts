@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { leafForm } from '../../../registry/ebxml/write-objects.js';
-import { writeFormsAfter } from '../../../registry/store/embedded/backfill-forms.js';
+import { writeForms as writeAllForms } from '../../../registry/store/embedded/backfill-forms.js';
 import { prepareDatabase } from '../../../registry/store/embedded/schema.js';
 import { DATA_DIR_OPTIONS, parsed } from '../args.js';
 import type { Command } from '../command.js';
@@ -71,16 +71,17 @@ export const writeForms: Command = {
       // Migrates a file of an earlier version first, as the node would on start.
       prepareDatabase(db);
       let shown = started;
-      for (let after = 0; ; ) {
-        const result = writeFormsAfter(db, leafForm, after, batch);
-        written += result.written;
-        if (result.last === undefined) break;
-        after = result.last;
-        if (!values.json && Date.now() - shown >= 5_000) {
+      written = writeAllForms(
+        db,
+        leafForm,
+        (n, last) => {
+          written = n;
+          if (values.json || Date.now() - shown < 5_000) return;
           shown = Date.now();
-          say(io, `koblingspunkt write-forms: ${written} entries so far (seq ${after})`);
-        }
-      }
+          say(io, `koblingspunkt write-forms: ${n} entries so far (seq ${last})`);
+        },
+        batch,
+      );
     } catch (e) {
       throw new CliError(`write-forms failed after ${written} entries: ${messageOf(e)}`);
     } finally {

@@ -14,60 +14,44 @@ import { CODEC_DEFLATE_2, packRecord, unpackRecord } from './record-codec.mjs';
 /** The first byte of a record that already holds its form. */
 const CODEC_2_BYTE = Buffer.from([CODEC_DEFLATE_2]);
 
-export interface FormBatch {
-  /** Rows given a form in this batch. */
-  readonly written: number;
-  /** The last seq examined: where the next batch goes on (undefined: none left after `after`). */
-  readonly last: number | undefined;
-}
-
 /**
- * Writes the forms of up to `limit` DocumentEntries after seq `after` that have none, in one
- * IMMEDIATE transaction (read and written under the write lock, so no commit changes a row in
- * between). An entry `formOf` gives no form (one with a home of its own) stays without, and is
- * passed over. Call it again from `last` until `last` is undefined.
+ * Writes the forms of every DocumentEntry that has none, `batchSize` entries per IMMEDIATE
+ * transaction (read and written under the write lock, so no commit changes a row in between);
+ * `progress` after each batch with the forms written so far and the last seq examined. An entry
+ * `formOf` gives no form (one with a home of its own) stays without, and is passed over. Returns
+ * how many forms were written.
  */
-export function writeFormsAfter(
-  db: Database.Database,
-  formOf: (object: RegistryObject) => Uint8Array | undefined,
-  after: number,
-  limit: number,
-): FormBatch {
-  // A walk of the table in seq order (`+type`: not through the index on type, whose rows would
-  // then have to be sorted), so a batch reads the next `limit` rows of the file and no more.
-  const select = db
-    .prepare(`SELECT seq, packed FROM objects WHERE seq > ? AND +type = 'DocumentEntry' AND substr(packed, 1, 1) <> ? ORDER BY seq LIMIT ?`)
-    .raw(true);
-  const update = db.prepare('UPDATE objects SET packed = ? WHERE seq = ?');
-  return db
-    .transaction((): FormBatch => {
-      const rows = select.all(after, CODEC_2_BYTE, limit) as [number, string | Buffer][];
-      let written = 0;
-      for (const [seq, packed] of rows) {
-        const text = unpackRecord(packed);
-        const form = formOf(fromRecord(JSON.parse(text) as Record<string, unknown>));
-        if (form === undefined) continue;
-        update.run(packRecord(text, form), seq);
-        written++;
-      }
-      return { written, last: rows.length < limit ? undefined : rows[rows.length - 1]![0] };
-    })
-    .immediate();
-}
-
-/** Every row's form, batch after batch; `progress` after each batch. Returns how many were written. */
 export function writeForms(
   db: Database.Database,
   formOf: (object: RegistryObject) => Uint8Array | undefined,
   progress: (written: number, last: number) => void = () => undefined,
   batchSize = 512,
 ): number {
+  // A walk of the table in seq order (`+type`: not through the index on type, whose rows would
+  // then have to be sorted), so a batch reads the next `batchSize` rows of the file and no more.
+  const select = db
+    .prepare(`SELECT seq, packed FROM objects WHERE seq > ? AND +type = 'DocumentEntry' AND substr(packed, 1, 1) <> ? ORDER BY seq LIMIT ?`)
+    .raw(true);
+  const update = db.prepare('UPDATE objects SET packed = ? WHERE seq = ?');
+  /** One batch after seq `after`: the forms it wrote and the rows it examined. */
+  const batch = db.transaction((after: number): { written: number; rows: [number, string | Buffer][] } => {
+    const rows = select.all(after, CODEC_2_BYTE, batchSize) as [number, string | Buffer][];
+    let written = 0;
+    for (const [seq, packed] of rows) {
+      const text = unpackRecord(packed);
+      const form = formOf(fromRecord(JSON.parse(text) as Record<string, unknown>));
+      if (form === undefined) continue;
+      update.run(packRecord(text, form), seq);
+      written++;
+    }
+    return { written, rows };
+  });
   let total = 0;
   for (let after = 0; ; ) {
-    const batch = writeFormsAfter(db, formOf, after, batchSize);
-    total += batch.written;
-    if (batch.last === undefined) return total;
-    after = batch.last;
+    const { written, rows } = batch.immediate(after);
+    total += written;
+    if (rows.length < batchSize) return total;
+    after = rows[rows.length - 1]![0];
     progress(total, after);
   }
 }

@@ -386,10 +386,11 @@ class EmbeddedRegistryStore implements RegistryStore {
         ][];
         for (const [seq, rev, body] of bodies) {
           const admit = fill && this.cache.admits(seq);
-          const entry = admit || !hasStoredForm(body) ? parseRecord(rev, body, admit) : parseWithForm(rev, body as Buffer);
+          const withForm = hasStoredForm(body);
+          const entry = admit || !withForm ? parseRecord(rev, body, admit) : parseWithForm(rev, body as Buffer);
           // A cached object keeps its body packed until an answer writes its form (once: the
           // answer's fragment is remembered for a shared object, write-objects.ts).
-          if (admit && hasStoredForm(body)) attachStoredForm(entry.object, body as Buffer);
+          if (admit && withForm) attachStoredForm(entry.object, body as Buffer);
           fetched.set(seq, entry);
           if (admit) this.cache.set(seq, entry);
         }

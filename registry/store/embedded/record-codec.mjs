@@ -217,9 +217,8 @@ const unpackOnce2 = reusableInflater(DICTIONARY_2);
 export function packRecord(text, form = null) {
   if (form === null) {
     const input = Buffer.from(text, 'utf8');
-    const packed = packOnce(input);
-    const out = Buffer.allocUnsafe(packed.length);
-    packed.copy(out);
+    // A copy: the deflater's scratch is reused by the next record.
+    const out = Buffer.from(packOnce(input));
     out[0] = CODEC_DEFLATE_1;
     out.writeUInt32LE(input.length, 1);
     return out;
@@ -229,9 +228,7 @@ export function packRecord(text, form = null) {
   const input = Buffer.allocUnsafe(recordLength + formBytes.length);
   input.write(text, 0, recordLength, 'utf8');
   input.set(formBytes, recordLength);
-  const packed = packOnce2(input);
-  const out = Buffer.allocUnsafe(packed.length);
-  packed.copy(out);
+  const out = Buffer.from(packOnce2(input));
   out[0] = CODEC_DEFLATE_2;
   out.writeUInt32LE(recordLength, 1);
   out.writeUInt32LE(formBytes.length, 5);

@@ -22,7 +22,7 @@
  * the JSON for a DocumentEntry) in `packed`, the renamed `record` (see `MIGRATE_V5_TO_V6`).
  *
  * Version 7 packs each DocumentEntry's LeafClass element with its record (record codec 2), so that
- * cold answers inflate it instead of writing it (see `MIGRATE_V6_TO_V7`).
+ * cold answers inflate it instead of writing it (see *v6 → v7* below).
  */
 import type Database from 'better-sqlite3';
 import { registerRecordFunctions } from './record-codec.mjs';
@@ -192,7 +192,7 @@ const MIGRATE_V5_TO_V6 = `
 ALTER TABLE objects RENAME COLUMN record TO packed;
 `;
 
-/**
+/*
  * v6 → v7, also the seventh step of creating a new file: a DocumentEntry's record is packed
  * together with its stored LeafClass form (record-codec.mjs codec 2; registry/ebxml/write-objects.ts
  * `leafForm`), the `rim:ExtrinsicObject` element a LeafClass answer carries for it, written by
@@ -209,7 +209,6 @@ ALTER TABLE objects RENAME COLUMN record TO packed;
  * cannot read; one still running on the file when it is migrated fails on the first such record it
  * reads (unknown codec), and a record it writes is codec 1, without a form, never a stale one.
  */
-const MIGRATE_V6_TO_V7 = '';
 
 /**
  * Rewrites up to `limit` rows still holding a v5 JSON record (TEXT) as packed ones, in one IMMEDIATE
@@ -256,7 +255,7 @@ export function prepareDatabase(db: Database.Database): void {
     if (version <= 3) db.exec(MIGRATE_V3_TO_V4);
     if (version <= 4) db.exec(MIGRATE_V4_TO_V5);
     if (version <= 5) db.exec(MIGRATE_V5_TO_V6);
-    db.exec(MIGRATE_V6_TO_V7);
+    // v6 → v7 changes nothing in the file (see above): the version alone.
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
