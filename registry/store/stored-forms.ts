@@ -1,6 +1,6 @@
 /**
- * The stored LeafClass forms a store read with its objects (the embedded store's records of codec
- * 2, schema v7): which object has one, kept beside the object rather than in it, so that the model
+ * The stored LeafClass forms a store read with its objects (the embedded store's records of codecs
+ * 4 and 2, schema v7): which object has one, kept beside the object rather than in it, so that the model
  * stays a plain description of metadata and only the answer's writer (registry/ebxml/write-objects.ts)
  * looks here.
  *
@@ -17,7 +17,7 @@ import type { RegistryObject } from '../model/metadata.js';
 import { ByteSlab } from '../xml/byte-slab.js';
 import { unpackForm } from './embedded/record-codec.mjs';
 
-/** A form as the store gave it: packed with its record (codec 2), or already inflated. */
+/** A form as the store gave it: packed with its record (codec 4 or 2), or already unpacked. */
 type StoredForm = { readonly packed: Uint8Array } | { readonly text: Buffer };
 
 const forms = new WeakMap<RegistryObject, StoredForm>();

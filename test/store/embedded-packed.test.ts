@@ -1,6 +1,6 @@
 /**
- * Schema v6: records stored packed (record-codec.mjs). The codec round-trips every text exactly,
- * its dictionary is frozen, a v5 file (JSON text rows) migrates without a rewrite and reads as
+ * Schema v6: records stored packed (record-codec.mjs; Zstandard since v8, deflate before). The codec
+ * round-trips every text exactly, reads what v6 and v7 wrote, its dictionary is frozen, a v5 file (JSON text rows) migrates without a rewrite and reads as
  * before, a commit packs what it writes, and `packRows` compacts the rest keeping every rev.
  */
 import { expect } from 'chai';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RegistryObject } from '../../registry/model/metadata.js';
 import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
-import { CODEC_DEFLATE_1, DICTIONARY_1, packRecord, unpackRecord } from '../../registry/store/embedded/record-codec.mjs';
+import { CODEC_DEFLATE_1, CODEC_ZSTD_3, DICTIONARY_1, packRecord, packRecordDeflated, unpackRecord, unpackRecordAndForm } from '../../registry/store/embedded/record-codec.mjs';
 import { SCHEMA_VERSION, packRows } from '../../registry/store/embedded/schema.js';
 import { recordText } from '../../registry/store/record.js';
 import { PATIENT_A, association, documentEntry, folder, submissionSet } from './factory.js';
@@ -29,11 +29,15 @@ describe('embedded store: packed records (schema v6)', () => {
       for (const obj of [doc, submissionSet(), folder(), association('urn:uuid:a', 'urn:uuid:b')] as RegistryObject[]) {
         const text = recordText(obj);
         const packed = packRecord(text);
-        expect(packed[0]).to.equal(CODEC_DEFLATE_1);
+        expect(packed[0]).to.equal(CODEC_ZSTD_3);
         expect(packed.readUInt32LE(1)).to.equal(Buffer.byteLength(text));
         expect(unpackRecord(packed)).to.equal(text);
-        // Twice, the handles being reused: the second unpack must not see the first.
+        // Twice, the contexts being reused: the second unpack must not see the first.
         expect(unpackRecord(packRecord(text))).to.equal(text);
+        // What v6 and v7 programs wrote (codec 1) stays readable.
+        const deflated = packRecordDeflated(text);
+        expect(deflated[0]).to.equal(CODEC_DEFLATE_1);
+        expect(unpackRecord(deflated)).to.equal(text);
       }
       const text = recordText(doc);
       expect(packRecord(text).length).to.be.below(text.length / 3);
@@ -44,19 +48,35 @@ describe('embedded store: packed records (schema v6)', () => {
       expect(big.length).to.be.above(200_000);
       for (const text of [big, '', '{}', '\u0000\u{10ffff}"\\', 'æøå'.repeat(50_000)]) {
         expect(unpackRecord(packRecord(text))).to.equal(text);
+        expect(unpackRecord(packRecordDeflated(text))).to.equal(text);
       }
     });
 
     it('reads JSON text as it is (rows as v5 wrote them), refuses an unknown codec and a cut record, and goes on after one', () => {
       expect(unpackRecord('{"type":"Folder"}')).to.equal('{"type":"Folder"}');
       expect(() => unpackRecord(Buffer.from([9, 0, 0, 0, 0]))).to.throw(/codec/);
+      expect(() => unpackRecord(Buffer.from([3, 0, 0]))).to.throw(/cut short/);
       const text = recordText(documentEntry());
-      const packed = packRecord(text);
-      expect(() => unpackRecord(packed.subarray(0, packed.length - 10))).to.throw();
-      const garbage = Buffer.concat([packed.subarray(0, 5), Buffer.alloc(40, 0xff)]);
-      expect(() => unpackRecord(garbage)).to.throw();
-      // zlib's failure destroyed its stream: the next record gets a new one.
-      expect(unpackRecord(packed)).to.equal(text);
+      for (const packed of [packRecord(text), packRecordDeflated(text)]) {
+        expect(() => unpackRecord(packed.subarray(0, packed.length - 10))).to.throw();
+        const garbage = Buffer.concat([packed.subarray(0, 5), Buffer.alloc(40, 0xff)]);
+        expect(() => unpackRecord(garbage)).to.throw();
+        // A length that disagrees with the frame is a damaged row, not a shorter record.
+        const lying = Buffer.from(packed);
+        lying.writeUInt32LE(Buffer.byteLength(text) - 1, 1);
+        expect(() => unpackRecord(lying)).to.throw();
+        // zlib's failure destroyed its stream (the next record gets a new one); zstd's context is reused.
+        expect(unpackRecord(packed)).to.equal(text);
+      }
+    });
+
+    it('reads codec 3 and 4 values as v8 wrote them (the format is frozen, whatever later libzstd writes)', () => {
+      const text = '{"type":"Folder","entryUuid":"urn:uuid:0f0e0d0c-0b0a-4908-8706-050403020100","title":{"value":"Løpende journal","lang":"nb-NO"}}';
+      const form = '<rim:ExtrinsicObject id="urn:uuid:0f0e0d0c-0b0a-4908-8706-050403020100" status="urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"/>';
+      expect(unpackRecord(Buffer.from(CODEC_3_VALUE, 'hex'))).to.equal(text);
+      const both = unpackRecordAndForm(Buffer.from(CODEC_4_VALUE, 'hex'));
+      expect(both.record).to.equal(text);
+      expect(both.form.toString('utf8')).to.equal(form);
     });
 
     it("codec 1's dictionary is frozen: records stored with it must stay readable", () => {
@@ -141,3 +161,8 @@ describe('embedded store: packed records (schema v6)', () => {
 });
 
 const DICTIONARY_1_SHA256 = '6371f0201a43b3554f44e85ee8e19b97aa51d6deabee6540aceba74f0255727a';
+/** Values a v8 program wrote (record-codec.mjs `packRecord`), pinned so that no change of library or dictionary leaves them unreadable. */
+const CODEC_3_VALUE =
+  '038100000028b52ffd0000c50100540230663065306430632d306230612d343930382d383730362d3035303430333032303130307d04007c800884c69901e900e97786e50102';
+const CODEC_4_VALUE =
+  '04810000008600000028b52ffd0000250200740230663065306430632d306230612d343930382d383730362d3035303430333032303130307d2f3e07005a7625811f3f70ebaa737c804884c69901e900e97786e50102';

@@ -1,5 +1,6 @@
 /**
- * Schema v7: each DocumentEntry's LeafClass element is packed with its record (record codec 2) when
+ * Schema v7: each DocumentEntry's LeafClass element is packed with its record (record codec 4 since
+ * v8, codec 2 before) when
  * it is committed, and a LeafClass answer inflates it instead of writing the element from the
  * record. The answer must not change by a byte: with our homeCommunityId put back into the form,
  * from the cache and from fresh reads, after a status change, for a file written before v7 and
@@ -20,11 +21,15 @@ import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
 import {
   CODEC_DEFLATE_1,
   CODEC_DEFLATE_2,
+  CODEC_ZSTD_3,
+  CODEC_ZSTD_4,
   DICTIONARY_2,
   hasStoredForm,
   packRecord,
+  packRecordDeflated,
   unpackForm,
   unpackRecord,
+  unpackRecordAndForm,
 } from '../../registry/store/embedded/record-codec.mjs';
 import { SCHEMA_VERSION } from '../../registry/store/embedded/schema.js';
 import { recordText } from '../../registry/store/record.js';
@@ -76,32 +81,51 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  describe('record codec 2', () => {
+  describe('record codecs 4 and 2', () => {
     it('packs a record with its form in one value, and gives back each exactly', () => {
       const doc = documentEntry({ title: { value: 'Epikrise – Ærlig Øyvind Åsen 🩺', lang: 'nb-NO' } });
       const text = recordText(doc);
       const form = leafForm(doc)!;
-      const packed = packRecord(text, form);
-      expect(packed[0]).to.equal(CODEC_DEFLATE_2);
-      expect(hasStoredForm(packed)).to.equal(true);
-      expect(unpackRecord(packed)).to.equal(text);
-      expect(Buffer.from(unpackForm(packed)).equals(form)).to.equal(true);
-      // The form after its record, whose values it repeats, costs a fraction of its text.
-      expect(packed.length - packRecord(text).length).to.be.below(form.length / 5);
-      const plain = packRecord(text);
-      expect(plain[0]).to.equal(CODEC_DEFLATE_1);
-      expect(hasStoredForm(plain)).to.equal(false);
-      expect(() => unpackForm(plain)).to.throw(/no form/);
+      for (const [pack, withForm, without] of [
+        [packRecord, CODEC_ZSTD_4, CODEC_ZSTD_3],
+        [packRecordDeflated, CODEC_DEFLATE_2, CODEC_DEFLATE_1],
+      ] as const) {
+        const packed = pack(text, form);
+        expect(packed[0]).to.equal(withForm);
+        expect(hasStoredForm(packed)).to.equal(true);
+        expect(unpackRecord(packed)).to.equal(text);
+        expect(Buffer.from(unpackForm(packed)).equals(form)).to.equal(true);
+        const both = unpackRecordAndForm(packed);
+        expect(both.record).to.equal(text);
+        expect(Buffer.from(both.form).equals(form)).to.equal(true);
+        // The form after its record, whose values it repeats, costs a fraction of its text.
+        expect(packed.length - pack(text).length).to.be.below(form.length / 5);
+        const plain = pack(text);
+        expect(plain[0]).to.equal(without);
+        expect(hasStoredForm(plain)).to.equal(false);
+        expect(() => unpackForm(plain)).to.throw(/no form/);
+      }
     });
 
-    it('reads the record of a value whose form part is damaged, and refuses the form', () => {
+    it('reads the record of a codec 2 value whose form part is damaged, and refuses the form', () => {
       const doc = documentEntry();
       const text = recordText(doc);
-      const packed = packRecord(text, leafForm(doc)!);
+      const packed = packRecordDeflated(text, leafForm(doc)!);
       const cut = packed.subarray(0, packed.length - 40);
       expect(unpackRecord(cut)).to.equal(text);
       expect(() => unpackForm(cut)).to.throw();
       // The handles are made again after a failure.
+      expect(unpackRecord(packed)).to.equal(text);
+      expect(unpackForm(packed).length).to.equal(leafForm(doc)!.length);
+    });
+
+    it('refuses a damaged codec 4 value whole (one frame: its record cannot be told apart), and reads the next', () => {
+      const doc = documentEntry();
+      const text = recordText(doc);
+      const packed = packRecord(text, leafForm(doc)!);
+      const cut = packed.subarray(0, packed.length - 40);
+      expect(() => unpackRecord(cut)).to.throw();
+      expect(() => unpackForm(cut)).to.throw();
       expect(unpackRecord(packed)).to.equal(text);
       expect(unpackForm(packed).length).to.equal(leafForm(doc)!.length);
     });
@@ -208,7 +232,7 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
     expect(storedFormText(doc)).to.equal(undefined);
   });
 
-  it('answers an entry whose stored value has a damaged form part from its record', async () => {
+  it('answers an entry whose stored codec 2 value has a damaged form part from its record', async () => {
     const store = openEmbeddedStore({ path, cacheEntries: 0, formOf: leafForm });
     try {
       const { inserts, entries } = stored();
@@ -216,8 +240,11 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
       const expected = (await getDocuments(store, [entries[0]!.entryUuid])).map(leafText);
       const raw = new Database(path);
       try {
+        // A value as v7 wrote it (codec 2), whose record part is intact and form part damaged.
         const packed = raw.prepare('SELECT packed FROM objects WHERE entry_uuid = ?').pluck().get(entries[0]!.entryUuid) as Buffer;
-        raw.prepare('UPDATE objects SET packed = ? WHERE entry_uuid = ?').run(packed.subarray(0, packed.length - 40), entries[0]!.entryUuid);
+        const { record, form } = unpackRecordAndForm(packed);
+        const deflated = packRecordDeflated(record, Buffer.from(form));
+        raw.prepare('UPDATE objects SET packed = ? WHERE entry_uuid = ?').run(deflated.subarray(0, deflated.length - 40), entries[0]!.entryUuid);
       } finally {
         raw.close();
       }
@@ -243,6 +270,9 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
     await v6.close();
     const raw = new Database(path);
     try {
+      for (const [seq, packed] of raw.prepare('SELECT seq, packed FROM objects').raw().all() as [number, Buffer][]) {
+        raw.prepare('UPDATE objects SET packed = ? WHERE seq = ?').run(packRecordDeflated(unpackRecord(packed)), seq);
+      }
       raw.pragma('user_version = 6');
       const revs = () => raw.prepare('SELECT entry_uuid, rev FROM objects ORDER BY seq').raw().all();
       const before = revs();
@@ -258,7 +288,7 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
         expect(writeForms(raw, leafForm)).to.equal(0);
         expect(revs()).to.deep.equal(before);
         const codecs = raw.prepare('SELECT type, unicode(substr(packed, 1, 1)) FROM objects ORDER BY seq').raw().all() as [string, number][];
-        for (const [type, codec] of codecs) expect(codec).to.equal(type === 'DocumentEntry' ? CODEC_DEFLATE_2 : CODEC_DEFLATE_1);
+        for (const [type, codec] of codecs) expect(codec).to.equal(type === 'DocumentEntry' ? CODEC_ZSTD_4 : CODEC_DEFLATE_1);
 
         // Same rev, so a cached parse stays; a fresh read gets the form. Same answer either way.
         const fresh = openEmbeddedStore({ path, cacheEntries: 0, formOf: leafForm });

@@ -1,53 +1,72 @@
 // @ts-check
 /**
  * The stored form of a record in the embedded store since schema v6 (schema.ts): the record's JSON
- * text (record.ts `recordText`), compressed with raw deflate against a preset dictionary. A
- * DocumentEntry's 2.5 KB of JSON becomes ~0.33 KB, a SubmissionSet's 1.05 KB ~0.19 KB, a HasMember
- * Association's 0.41 KB ~0.1 KB (measured on the bench generator's records): most of a record is
- * key names and code systems every record repeats, which the dictionary holds once for all.
+ * text (record.ts `recordText`), compressed against a preset dictionary. A DocumentEntry's 2.5 KB
+ * of JSON becomes ~0.33 KB, a SubmissionSet's 1.05 KB ~0.19 KB, a HasMember Association's 0.41 KB
+ * ~0.1 KB (measured on the bench generator's records): most of a record is key names and code
+ * systems every record repeats, which the dictionary holds once for all.
  *
- * Format of a packed record (a BLOB):
+ * Formats of a packed record (a BLOB), by its first byte, the codec:
  *
- *   byte 0      codec: 1 = raw deflate (RFC 1951) against DICTIONARY_1, window 2^15
- *   bytes 1–4   length of the JSON text in UTF-8 bytes, unsigned 32-bit little-endian
- *   bytes 5–    the compressed text
+ *   1  raw deflate (RFC 1951) against DICTIONARY_1, window 2^15, of the record's JSON text
+ *        bytes 1–4  length of the JSON text in UTF-8 bytes, unsigned 32-bit little-endian
+ *        bytes 5–   the compressed text
+ *   2  since schema v7: a record with its object's stored LeafClass form (a DocumentEntry's
+ *      `rim:ExtrinsicObject` element as the registry writes it into answers, see schema.ts v7):
+ *      raw deflate against DICTIONARY_2, window 2^15, of the record's text followed by the form's
+ *        bytes 1–4  length of the JSON text in UTF-8 bytes, the same
+ *        bytes 5–8  length of the form's text in UTF-8 bytes, the same
+ *        bytes 9–   the compressed texts, one stream
+ *   3  since schema v8: a Zstandard frame (RFC 8878) of the record's text, against DICTIONARY_2 as
+ *      a raw-content dictionary; bytes 1–4 as codec 1, bytes 5– the frame
+ *   4  since schema v8: a Zstandard frame of the record's text followed by its form's, against
+ *      DICTIONARY_2; bytes 1–8 as codec 2, bytes 9– the frame
  *
- * or, since schema v7, a record with its object's stored LeafClass form (a DocumentEntry's
- * `rim:ExtrinsicObject` element as the registry writes it into answers, see schema.ts v7):
+ * Every program since v8 writes codecs 3 and 4 and reads all four. Why Zstandard: deflate sets its
+ * dictionary again for every record (zlib has no way to keep a prepared one), which for the 20.6 KB
+ * of DICTIONARY_2 costs ~26 µs before the first byte is compressed, and its match search is slower;
+ * a Zstandard dictionary is prepared once per thread (`CDict`/`DDict`). Measured on the 1,920
+ * DocumentEntries and 4,080 other records of every 37th row of a generated 200k store
+ * (BENCHMARKS.md, issue 19, ninth session): a DocumentEntry with its form 735 B in 121 µs with
+ * codec 2, 750 B in ~45 µs with codec 4, inflated in 10.2 against ~4 µs; another record 127 B
+ * in 23 µs with codec 1, 127 B in ~7 µs with codec 3, read in 3.7 against ~1.8 µs. The frames
+ * carry no content size, checksum or dictionary id (the header has the lengths; the row is in a
+ * SQLite page with its own integrity checks), and are standard frames otherwise: the `zstd` tool
+ * reads one with `-D` and the dictionary.
  *
- *   byte 0      codec: 2 = raw deflate against DICTIONARY_2, window 2^15, of the record's JSON
- *               text followed by the form's text
- *   bytes 1–4   length of the JSON text in UTF-8 bytes, unsigned 32-bit little-endian
- *   bytes 5–8   length of the form's text in UTF-8 bytes, the same
- *   bytes 9–    the compressed texts, one stream
- *
- * One stream, not a column each: the form repeats most of the record's values (ids, codes, names,
- * the patient), which the compressor then finds just before it. Measured on 2,000 entries of the
- * bench's 1M store: 726 B for both against 324 + 553 B packed apart, and 71 µs to pack against
- * 31 + 55. The record alone is read by inflating the stream's first part only (`unpackRecord`).
+ * One stream for a record and its form, not a column each: the form repeats most of the record's
+ * values (ids, codes, names, the patient), which the compressor then finds just before it.
+ * Measured with deflate on 2,000 entries of the bench's 1M store: 726 B for both against 324 + 553 B
+ * packed apart. The record alone is read from a codec 2 value by inflating the stream's first
+ * part only; a codec 4 frame is decompressed whole, which costs no more (`unpackRecord`).
  *
  * A record stored as TEXT is plain JSON: what schema v5 and earlier wrote, still read as it is (a
- * v5 file migrated to v6 keeps its rows until they are replaced; see schema.ts). The dictionary of
- * codec 1 is part of the format: it must never change. A better one becomes codec 2, and the
- * reader keeps both.
+ * v5 file migrated to v6 keeps its rows until they are replaced; see schema.ts). The dictionaries
+ * are part of the format: they must never change. A better one becomes a new codec, and the
+ * reader keeps the old ones.
  *
  * Plain JavaScript because the writer's worker thread packs (through the SQL function
  * `pack_record`, see `registerRecordFunctions`), and tsx's hooks do not reach worker threads.
  *
- * Cost (development machine, loaded): packing ~25–45 µs per DocumentEntry (on the writer's thread),
- * unpacking ~4 µs (UTF-8 decoding included, which a TEXT column costs too). zlib is used through one
- * long-lived stream handle per thread and direction, reset per record: `zlib.inflateRawSync` makes
- * and initialises a new stream (and sets the dictionary) for every call, ~17 µs instead of ~4 µs.
- * The handle's `writeSync`/`reset` and the stream's `_writeState` are Node internals (stable since
- * Node 10, still there in 22 and 24); where they are missing, the sync functions are used.
+ * zlib is used through one long-lived stream handle per thread and direction, reset per record:
+ * `zlib.inflateRawSync` makes and initialises a new stream (and sets the dictionary) for every
+ * call, ~17 µs instead of ~4 µs. The handle's `writeSync`/`reset` and the stream's `_writeState`
+ * are Node internals (stable since Node 10, still there in 22 and 24); where they are missing, the
+ * sync functions are used. Zstandard is zstd-napi's binding of libzstd (its low-level contexts, so
+ * a record is compressed into and out of memory the codec owns, without a copy per call).
  */
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { FORM_DICTIONARY_1 } from './form-dictionary.mjs';
 
 /** The codec byte of codec 1. */
 export const CODEC_DEFLATE_1 = 1;
-/** The codec byte of codec 2: a record and its stored form. */
+/** The codec byte of codec 2: a record and its stored form, deflated. */
 export const CODEC_DEFLATE_2 = 2;
+/** The codec byte of codec 3: a record alone, a Zstandard frame. */
+export const CODEC_ZSTD_3 = 3;
+/** The codec byte of codec 4: a record and its stored form, one Zstandard frame. */
+export const CODEC_ZSTD_4 = 4;
 const HEADER = 5;
 const HEADER_2 = 9;
 
@@ -207,14 +226,106 @@ const unpackOnce = reusableInflater(DICTIONARY_1);
 const packOnce2 = reusableDeflater(DICTIONARY_2, HEADER_2);
 const unpackOnce2 = reusableInflater(DICTIONARY_2);
 
+/** @type {typeof import('zstd-napi/binding.js')} */
+const zstd = createRequire(import.meta.url)('zstd-napi/binding.js');
+
 /**
- * The packed form of a record's JSON text: codec 1, or codec 2 with `form`, its object's stored
+ * The compression parameters of codecs 3 and 4, chosen on the records of a generated store (see
+ * the header): level 6's lazy match search with matches of ≥ 6 bytes and the window, hash and
+ * chain tables sized to the 32 KB a record and the dictionary span. Level 6 as it is gave 802 B
+ * per DocumentEntry in 40 µs, these 750 B in ~45; level 3 921 B in 15 µs; level 9 754 B in 61 µs.
+ * Only the writer's speed and the size depend on them: any reader reads any frame.
+ */
+const ZSTD_PARAMETERS = /** @type {const} */ ([
+  [zstd.CParameter.compressionLevel, 6],
+  [zstd.CParameter.strategy, zstd.Strategy.lazy],
+  [zstd.CParameter.minMatch, 6],
+  [zstd.CParameter.windowLog, 15],
+  [zstd.CParameter.hashLog, 15],
+  [zstd.CParameter.chainLog, 15],
+  [zstd.CParameter.searchLog, 4],
+  // The header holds the lengths; the row lies in a SQLite page.
+  [zstd.CParameter.contentSizeFlag, 0],
+  [zstd.CParameter.checksumFlag, 0],
+  [zstd.CParameter.dictIDFlag, 0],
+]);
+
+/**
+ * This thread's Zstandard contexts, made on first use: each loads DICTIONARY_2 once, which libzstd
+ * prepares once and reuses for every frame after (its text begins with neither dictionary magic,
+ * so it is raw content).
+ */
+let zstdContexts = /** @type {{ c: import('zstd-napi/binding.js').CCtx, d: import('zstd-napi/binding.js').DCtx } | null} */ (null);
+function contexts() {
+  if (zstdContexts === null) {
+    const c = new zstd.CCtx();
+    for (const [parameter, value] of ZSTD_PARAMETERS) c.setParameter(parameter, value);
+    c.loadDictionary(DICTIONARY_2);
+    const d = new zstd.DCtx();
+    d.loadDictionary(DICTIONARY_2);
+    zstdContexts = { c, d };
+  }
+  return zstdContexts;
+}
+
+/** Scratch memory of this thread's packing and unpacking, grown when a record needs more. */
+let packScratch = Buffer.allocUnsafe(64 * 1024);
+let unpackScratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The packed form of a record's JSON text: codec 3, or codec 4 with `form`, its object's stored
  * LeafClass form.
  * @param {string} text
  * @param {string | Uint8Array | null} [form]
  * @returns {Buffer}
  */
 export function packRecord(text, form = null) {
+  const recordLength = Buffer.byteLength(text, 'utf8');
+  const formBytes = form === null ? null : typeof form === 'string' ? Buffer.from(form, 'utf8') : form;
+  const inputLength = recordLength + (formBytes === null ? 0 : formBytes.length);
+  const header = formBytes === null ? HEADER : HEADER_2;
+  // The input goes first into the scratch's far end, the frame into its start, after the header.
+  const bound = zstd.compressBound(inputLength);
+  if (packScratch.length < header + bound + inputLength) packScratch = Buffer.allocUnsafe(2 * (header + bound + inputLength));
+  const inputStart = packScratch.length - inputLength;
+  packScratch.write(text, inputStart, recordLength, 'utf8');
+  if (formBytes !== null) packScratch.set(formBytes, inputStart + recordLength);
+  const frameLength = contexts().c.compress2(packScratch.subarray(header, inputStart), packScratch.subarray(inputStart));
+  const out = Buffer.allocUnsafe(header + frameLength);
+  packScratch.copy(out, header, header, header + frameLength);
+  out.writeUInt32LE(recordLength, 1);
+  if (formBytes === null) out[0] = CODEC_ZSTD_3;
+  else {
+    out[0] = CODEC_ZSTD_4;
+    out.writeUInt32LE(formBytes.length, 5);
+  }
+  return out;
+}
+
+/**
+ * The text a codec 3 or 4 value's frame holds, which must be `length` bytes, as a view of scratch
+ * memory that the next call overwrites. Throws on a frame that does not decompress to that (a
+ * damaged row). A record alone is read by decompressing the whole frame too: streaming only its
+ * first part measured no faster (9.7 against 9.0 µs per DocumentEntry with its form).
+ * @param {Buffer} view @param {number} frameStart @param {number} length
+ */
+function unzstd(view, frameStart, length) {
+  // One byte more than expected: a full output would not tell a complete frame from one that
+  // holds more.
+  if (unpackScratch.length < length + 1) unpackScratch = Buffer.allocUnsafe(Math.max(length + 1, unpackScratch.length * 2));
+  const produced = contexts().d.decompress(unpackScratch.subarray(0, length + 1), view.subarray(frameStart));
+  if (produced !== length) throw new Error(`stored record of ${length} bytes unpacked to ${produced}`);
+  return unpackScratch.subarray(0, length);
+}
+
+/**
+ * What schema v6 and v7 programs wrote: codec 1, or codec 2 with `form`. Nothing writes them any
+ * more; tests make the rows of older files with it.
+ * @param {string} text
+ * @param {string | Uint8Array | null} [form]
+ * @returns {Buffer}
+ */
+export function packRecordDeflated(text, form = null) {
   if (form === null) {
     const input = Buffer.from(text, 'utf8');
     // A copy: the deflater's scratch is reused by the next record.
@@ -246,51 +357,70 @@ const viewOf = (stored) => Buffer.from(stored.buffer, stored.byteOffset, stored.
  */
 export function unpackRecord(stored) {
   if (typeof stored === 'string') return stored;
-  if (stored.length >= HEADER && stored[0] === CODEC_DEFLATE_1) {
-    const view = viewOf(stored);
-    return unpackOnce(view, HEADER, view.readUInt32LE(1)).toString('utf8');
+  const codec = stored[0];
+  const header = codec === CODEC_DEFLATE_2 || codec === CODEC_ZSTD_4 ? HEADER_2 : HEADER;
+  if (stored.length < header) throw new Error(`stored record of ${stored.length} bytes is cut short`);
+  const view = viewOf(stored);
+  const length = view.readUInt32LE(1);
+  switch (codec) {
+    case CODEC_ZSTD_3:
+      return unzstd(view, HEADER, length).toString('utf8');
+    case CODEC_ZSTD_4:
+      return unzstd(view, HEADER_2, length + view.readUInt32LE(5)).toString('utf8', 0, length);
+    case CODEC_DEFLATE_1:
+      return unpackOnce(view, HEADER, length).toString('utf8');
+    case CODEC_DEFLATE_2:
+      return unpackOnce2(view, HEADER_2, length, true).toString('utf8');
+    default:
+      throw new Error(`stored record with unknown codec ${codec}`);
   }
-  if (stored.length >= HEADER_2 && stored[0] === CODEC_DEFLATE_2) {
-    const view = viewOf(stored);
-    return unpackOnce2(view, HEADER_2, view.readUInt32LE(1), true).toString('utf8');
-  }
-  throw new Error(`stored record with unknown codec ${stored[0]}`);
 }
 
 /**
- * Whether a stored record holds a stored form (codec 2), without unpacking it.
+ * Whether a stored record holds a stored form (codec 2 or 4), without unpacking it.
  * @param {string | Uint8Array} stored
  */
 export function hasStoredForm(stored) {
-  return typeof stored !== 'string' && stored.length >= HEADER_2 && stored[0] === CODEC_DEFLATE_2;
+  return typeof stored !== 'string' && stored.length >= HEADER_2 && (stored[0] === CODEC_ZSTD_4 || stored[0] === CODEC_DEFLATE_2);
 }
 
 /**
- * The stored form's UTF-8 text of a codec 2 record, as a view of scratch memory that the next call
- * overwrites (copy what must last). Throws on any other record, and on one that does not inflate
- * to its recorded lengths (a damaged row).
+ * The record's text and form's text of a codec 2 or 4 value, decompressed whole, as one view of
+ * scratch memory that the next call overwrites; throws on any other value, and on one that does
+ * not decompress to its recorded lengths (a damaged row).
+ * @param {Uint8Array} stored
+ * @returns {{ both: Buffer, recordLength: number }}
+ */
+function unpackBoth(stored) {
+  if (!hasStoredForm(stored)) throw new Error('the stored record holds no form');
+  const view = viewOf(stored);
+  const recordLength = view.readUInt32LE(1);
+  const length = recordLength + view.readUInt32LE(5);
+  const both = stored[0] === CODEC_ZSTD_4 ? unzstd(view, HEADER_2, length) : unpackOnce2(view, HEADER_2, length);
+  return { both, recordLength };
+}
+
+/**
+ * The stored form's UTF-8 text of a codec 2 or 4 record, as a view of scratch memory that the next
+ * call overwrites (copy what must last). Throws on any other record, and on one that does not
+ * decompress to its recorded lengths (a damaged row).
  * @param {Uint8Array} stored
  * @returns {Buffer}
  */
 export function unpackForm(stored) {
-  if (!hasStoredForm(stored)) throw new Error('the stored record holds no form');
-  const view = viewOf(stored);
-  const recordLength = view.readUInt32LE(1);
-  return unpackOnce2(view, HEADER_2, recordLength + view.readUInt32LE(5)).subarray(recordLength);
+  const { both, recordLength } = unpackBoth(stored);
+  return both.subarray(recordLength);
 }
 
 /**
- * Both parts of a codec 2 record with one inflation: the record's JSON text, and the stored form's
- * UTF-8 text as a view of scratch memory that the next call overwrites (copy what must last).
- * Throws as `unpackForm`.
+ * Both parts of a codec 2 or 4 record with one decompression: the record's JSON text, and the
+ * stored form's UTF-8 text as a view of scratch memory that the next call overwrites (copy what
+ * must last). Throws as `unpackForm`.
  * @param {Uint8Array} stored
  * @returns {{ record: string, form: Buffer }}
  */
 export function unpackRecordAndForm(stored) {
-  if (!hasStoredForm(stored)) throw new Error('the stored record holds no form');
-  const view = viewOf(stored);
-  const recordLength = view.readUInt32LE(1);
-  const both = unpackOnce2(view, HEADER_2, recordLength + view.readUInt32LE(5));
+  const { both, recordLength } = unpackBoth(stored);
   return { record: both.toString('utf8', 0, recordLength), form: both.subarray(recordLength) };
 }
 

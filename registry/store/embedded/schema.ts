@@ -21,13 +21,17 @@
  * Version 6 stores records packed (record-codec.mjs: deflate against a preset dictionary, ~1/8 of
  * the JSON for a DocumentEntry) in `packed`, the renamed `record` (see `MIGRATE_V5_TO_V6`).
  *
- * Version 7 packs each DocumentEntry's LeafClass element with its record (record codec 2), so that
+ * Version 7 packs each DocumentEntry's LeafClass element with its record (record codec 2; codec 4
+ * since v8), so that
  * cold answers inflate it instead of writing it (see *v6 → v7* below).
+ *
+ * Version 8 packs records with Zstandard against the same dictionary (record codecs 3 and 4),
+ * ~3 × faster to write and ~2.5 × to read than deflate (see *v7 → v8* below).
  */
 import type Database from 'better-sqlite3';
 import { registerRecordFunctions } from './record-codec.mjs';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** The v1 schema: still the first step of creating a file; exported so tests can make a v1 file. */
 export const SCHEMA_V1 = `
@@ -210,6 +214,18 @@ ALTER TABLE objects RENAME COLUMN record TO packed;
  * reads (unknown codec), and a record it writes is codec 1, without a form, never a stale one.
  */
 
+/*
+ * v7 → v8, also the eighth step of creating a new file: records are packed with Zstandard against
+ * DICTIONARY_2 (record-codec.mjs codecs 3 and 4) instead of deflate (codecs 1 and 2), whose reset
+ * per record sets the 20.6 KB dictionary again each time (the writer thread's largest cost while
+ * the generator fills a store; measured in BENCHMARKS.md, issue 19, ninth session).
+ *
+ * Nothing in the file changes (instant on any file): rows written before keep codecs 1 and 2 and
+ * are read as before; a commit that replaces a row writes codec 3 or 4. The version keeps a v7
+ * program from opening a file that may hold codec 3 and 4 records, which it cannot read; one still
+ * running on the file when it is migrated fails on the first such record it reads (unknown codec).
+ */
+
 /**
  * Rewrites up to `limit` rows still holding a v5 JSON record (TEXT) as packed ones, in one IMMEDIATE
  * transaction; returns how many it rewrote (0: none left). A rewritten row keeps its rev: the record
@@ -255,7 +271,7 @@ export function prepareDatabase(db: Database.Database): void {
     if (version <= 3) db.exec(MIGRATE_V3_TO_V4);
     if (version <= 4) db.exec(MIGRATE_V4_TO_V5);
     if (version <= 5) db.exec(MIGRATE_V5_TO_V6);
-    // v6 → v7 changes nothing in the file (see above): the version alone.
+    // v6 → v7 and v7 → v8 change nothing in the file (see above): the version alone.
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
