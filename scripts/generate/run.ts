@@ -13,6 +13,7 @@ import type { RegistryObject } from '../../registry/model/metadata.js';
 import type { CommitBatch, FindOptions, ObjectCount, RegistryFilter, RegistryStore } from '../../registry/store/store.js';
 import { StoreOverlay } from '../../registry/store-overlay.js';
 import { createWorld, planPatient, type PatientPlan, GENERATOR_VERSION } from './patient.js';
+import { MAX_UNIQUE_PATIENTS } from './norway.js';
 
 export const PROGRESS_FILE = 'generate-progress.json';
 
@@ -136,6 +137,12 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       const registered: { outcome: Promise<RegisterOutcome>; patient: number; submission: number }[] = [];
       while (batchEntries < batchSize && entries < options.entries) {
         if (plan === undefined || planned !== patient) {
+          // The batch being built is not committed: the progress file names the last one that is.
+          if (patient >= MAX_UNIQUE_PATIENTS) {
+            throw new GenerationError(
+              `the generator makes at most ${MAX_UNIQUE_PATIENTS} patients, each with a fødselsnummer of its own (about 10.0 million entries); ${progress.entries} entries are stored, ask for no more`,
+            );
+          }
           plan = planPatient(world, patient);
           planned = patient;
         }

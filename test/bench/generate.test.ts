@@ -149,6 +149,22 @@ describe('synthetic data generator', () => {
     expect(await contents(crashed.store)).to.deep.equal(await contents(reference.store));
   });
 
+  it('stops with a GenerationError, not a crash, when it runs out of patients with fødselsnumre of their own', async () => {
+    const { dataDir, store } = await freshStore();
+    // A run that has reached the last patient the generator can make.
+    writeFileSync(
+      join(dataDir, PROGRESS_FILE),
+      JSON.stringify({ seed: 1, version: 3, patient: MAX_UNIQUE_PATIENTS - 1, submission: 0, entries: 0, submissions: 0, elapsedMs: 0 }),
+    );
+    let failure: unknown;
+    await generate({ store, dataDir, entries: 10_000, seed: 1, batchSize: 10_000 }).catch((e: unknown) => (failure = e));
+    expect(failure).to.be.instanceOf(GenerationError);
+    expect(String(failure)).to.contain(`at most ${MAX_UNIQUE_PATIENTS} patients`);
+    // Nothing of the unfinished batch was stored, and the progress file names no batch that is not.
+    expect(await store.count({})).to.equal(0);
+    expect(readProgress(dataDir)!.patient).to.equal(MAX_UNIQUE_PATIENTS - 1);
+  });
+
   it('refuses another seed in the same directory and a store it did not fill', async () => {
     const { dataDir, store } = await freshStore();
     await generate({ store, dataDir, entries: 20, seed: 1 });
