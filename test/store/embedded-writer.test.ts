@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RegistryObject } from '../../registry/model/metadata.js';
 import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
+import { CODEC_ZSTD_3, CODEC_ZSTD_4, unpackRecord, unpackRecordAndForm } from '../../registry/store/embedded/record-codec.mjs';
 import { SCHEMA_VERSION } from '../../registry/store/embedded/schema.js';
 import {
   EXPECTED_CHANGES,
@@ -65,6 +66,41 @@ describe('SqliteWriter batches', () => {
           ['a', 10],
           ['b', 20],
         ]);
+      } finally {
+        await writer.close();
+        db.close();
+      }
+    });
+  }
+
+  for (const [name, make] of writers) {
+    it(`${name}: a statement's pack binds its record text and form packed into one value, the parameters around it as they are`, async () => {
+      const path = join(dir, 'p.sqlite');
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE p (a TEXT, packed BLOB, b INTEGER)');
+      const writer = make(db, path);
+      try {
+        const record = JSON.stringify({ type: 'DocumentEntry', title: 'Epikrise – Ærlig Øyvind' });
+        const form = Buffer.from('<rim:ExtrinsicObject id="urn:uuid:1"/>');
+        await writer.run([
+          { sql: 'INSERT INTO p (a, packed, b) VALUES (?, ?, ?)', params: ['first', record, form, 1], pack: 1 },
+          { sql: 'INSERT INTO p (a, packed, b) VALUES (?, ?, ?)', params: ['second', record, null, 2], pack: 1 },
+          { sql: 'INSERT INTO p (a, packed, b) VALUES (?, ?, ?)', params: ['plain', Buffer.from('x'), 3] },
+        ]);
+        const rows = db.prepare('SELECT a, packed, b FROM p ORDER BY rowid').raw().all() as [string, Buffer, number][];
+        expect(rows.map(([a, , b]) => [a, b])).to.deep.equal([
+          ['first', 1],
+          ['second', 2],
+          ['plain', 3],
+        ]);
+        expect(rows[0]![1][0]).to.equal(CODEC_ZSTD_4);
+        const both = unpackRecordAndForm(rows[0]![1]);
+        expect(both.record).to.equal(record);
+        expect(Buffer.from(both.form).equals(form)).to.equal(true);
+        expect(rows[1]![1][0]).to.equal(CODEC_ZSTD_3);
+        expect(unpackRecord(rows[1]![1])).to.equal(record);
+        expect(rows[2]![1].toString()).to.equal('x');
       } finally {
         await writer.close();
         db.close();

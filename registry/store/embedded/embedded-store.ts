@@ -457,14 +457,17 @@ const CURRENT_REV = '(SELECT rev FROM meta WHERE id = 1)';
 const SEQ_OF = '(SELECT seq FROM objects WHERE entry_uuid = ?)';
 
 /**
- * `pack_record` packs the record's text, and with it the object's stored LeafClass form if it has
- * one, on the writer's own thread (record-codec.mjs; schema.ts v6, v7): one value, so no row holds
- * the form of another version of its object.
+ * The writer packs the record's text, and with it the object's stored LeafClass form if it has one,
+ * on its own thread (a statement's `pack`, sqlite-batch.mjs; record-codec.mjs; schema.ts v6–v8):
+ * one value, so no row holds the form of another version of its object.
  */
 const INSERT_OBJECT = `INSERT INTO objects (entry_uuid, type, patient_id, status, unique_id, source_uuid, target_uuid, packed, rev)
-  VALUES (?, ?, ?, ?, ?, ?, ?, pack_record(?, ?), ${CURRENT_REV} + ?)`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${CURRENT_REV} + ?)`;
 const REPLACE_OBJECT = `UPDATE objects SET type = ?, patient_id = ?, status = ?, unique_id = ?, source_uuid = ?, target_uuid = ?,
-  packed = pack_record(?, ?), rev = ${CURRENT_REV} + ? WHERE entry_uuid = ?`;
+  packed = ?, rev = ${CURRENT_REV} + ? WHERE entry_uuid = ?`;
+/** Where INSERT_OBJECT's and REPLACE_OBJECT's parameters hold the record's text and form, which the writer packs into `packed`. */
+const INSERT_PACK = 7;
+const REPLACE_PACK = 6;
 const DELETE_OBJECT = 'DELETE FROM objects WHERE entry_uuid = ?';
 const INSERT_REFERENCE_IDS = `INSERT OR IGNORE INTO reference_ids (value, seq) SELECT value, ${SEQ_OF} FROM json_each(?)`;
 const DELETE_REFERENCE_IDS = `DELETE FROM reference_ids WHERE seq = ${SEQ_OF}`;
@@ -526,6 +529,7 @@ function commitPlan(batch: CommitBatch, textsOf: (object: RegistryObject) => Sto
       {
         sql: INSERT_OBJECT,
         params: [obj.entryUuid, c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, c.form, ++written],
+        pack: INSERT_PACK,
       },
       { entryUuid: obj.entryUuid, op: 'insert' },
     );
@@ -539,6 +543,7 @@ function commitPlan(batch: CommitBatch, textsOf: (object: RegistryObject) => Sto
       {
         sql: REPLACE_OBJECT,
         params: [c.type, c.patientId, c.status, c.uniqueId, c.sourceUuid, c.targetUuid, c.record, c.form, ++written, obj.entryUuid],
+        pack: REPLACE_PACK,
         expectChanges: 1,
       },
       { entryUuid: obj.entryUuid, op: 'replace' },

@@ -45,8 +45,8 @@
  * are part of the format: they must never change. A better one becomes a new codec, and the
  * reader keeps the old ones.
  *
- * Plain JavaScript because the writer's worker thread packs (through the SQL function
- * `pack_record`, see `registerRecordFunctions`), and tsx's hooks do not reach worker threads.
+ * Plain JavaScript because the writer's worker thread packs (sqlite-batch.mjs, a statement's
+ * `pack`), and tsx's hooks do not reach worker threads.
  *
  * zlib is used through one long-lived stream handle per thread and direction, reset per record:
  * `zlib.inflateRawSync` makes and initialises a new stream (and sets the dictionary) for every
@@ -422,18 +422,4 @@ export function unpackForm(stored) {
 export function unpackRecordAndForm(stored) {
   const { both, recordLength } = unpackBoth(stored);
   return { record: both.toString('utf8', 0, recordLength), form: both.subarray(recordLength) };
-}
-
-/**
- * Registers `pack_record(text, form)` on a connection that writes records (the writer's worker,
- * the in-process writer of ':memory:', `packRows`): the statements of a commit plan pack there, so
- * the main thread only builds the texts. `form` is NULL for an object without a stored form.
- * @param {import('better-sqlite3').Database} db
- */
-export function registerRecordFunctions(db) {
-  db.function('pack_record', { deterministic: true }, (/** @type {unknown} */ text, /** @type {unknown} */ form) => {
-    if (typeof text !== 'string') throw new TypeError('pack_record takes the JSON text of a record');
-    if (form !== null && typeof form !== 'string' && !(form instanceof Uint8Array)) throw new TypeError('pack_record takes a form as text, bytes or NULL');
-    return packRecord(text, form);
-  });
 }

@@ -29,7 +29,7 @@
  * ~3 × faster to write and ~2.5 × to read than deflate (see *v7 → v8* below).
  */
 import type Database from 'better-sqlite3';
-import { registerRecordFunctions } from './record-codec.mjs';
+import { packRecord } from './record-codec.mjs';
 
 export const SCHEMA_VERSION = 8;
 
@@ -180,8 +180,8 @@ INSERT INTO object_counts (type, status, n) SELECT type, coalesce(status, ''), c
  * the file is 3.3× smaller (1.93 against 6.4 KB per entry at 1M entries) and an average patient's
  * records (~37 entries) lie on ~11 pages instead of ~50, which is what a query of a patient whose
  * records are not in the page cache reads from disk: ~30 % less time waiting for it, measured
- * (BENCHMARKS.md, "Issue 19"). Writers pack through the SQL function `pack_record` on their own connection (the
- * writer's worker thread), so the main thread does not pay for deflate; readers unpack (~4 µs per
+ * (BENCHMARKS.md, "Issue 19"). Writers pack on their own thread (the writer's worker thread,
+ * sqlite-batch.mjs), so the main thread does not pay for compressing; readers unpack (~4 µs per
  * DocumentEntry, against ~10 µs for the JSON.parse that follows in any case).
  *
  * The column keeps both forms: TEXT is a record as v5 wrote it, a BLOB a packed one, and the reader
@@ -234,12 +234,11 @@ ALTER TABLE objects RENAME COLUMN record TO packed;
  * file in place; the freed pages are reused by later rows (VACUUM returns them to the file system).
  */
 export function packRows(db: Database.Database, limit: number): number {
-  registerRecordFunctions(db);
   return db
     .transaction(() => {
-      const rows = db.prepare("SELECT seq FROM objects WHERE typeof(packed) = 'text' LIMIT ?").pluck().all(limit) as number[];
-      if (rows.length === 0) return 0;
-      db.prepare('UPDATE objects SET packed = pack_record(packed, NULL) WHERE seq IN (SELECT value FROM json_each(?))').run(JSON.stringify(rows));
+      const rows = db.prepare("SELECT seq, packed FROM objects WHERE typeof(packed) = 'text' LIMIT ?").raw().all(limit) as [number, string][];
+      const update = db.prepare('UPDATE objects SET packed = ? WHERE seq = ?');
+      for (const [seq, text] of rows) update.run(packRecord(text), seq);
       return rows.length;
     })
     .immediate();
@@ -251,8 +250,6 @@ export function packRows(db: Database.Database, limit: number): number {
  * acknowledged submission survives a power loss, as the design requires.
  */
 export function prepareDatabase(db: Database.Database): void {
-  // `pack_record` for the statements of commits this connection runs itself (':memory:').
-  registerRecordFunctions(db);
   if (db.name !== ':memory:') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   // Another process writing the same file holds the lock only for one commit: wait, don't fail.

@@ -14,14 +14,23 @@
  * objects was missing. On a SQLite error in a statement the result names that statement too (a
  * UNIQUE violation of an INSERT maps back to the row it tried to insert); an error outside any
  * statement (BEGIN, COMMIT) has no index.
+ *
+ * A statement may carry `pack`: the index of a parameter that is a record's JSON text, followed by
+ * its stored form (or null); the runner packs the two (record-codec.mjs `packRecord`) into the one
+ * value it binds there. Why not the SQL function `pack_record(?, ?)`: better-sqlite3 hands a SQL
+ * function's arguments to JavaScript as new strings and buffers (the text bound as UTF-8, decoded
+ * again, then encoded again by the codec) and copies its result back, which measured 53.6–61.0
+ * against 45.5 µs per DocumentEntry packed and inserted (BENCHMARKS.md, issue 19, ninth session).
  */
+import { packRecord } from './record-codec.mjs';
 
-/** @typedef {{ sql: string, params: readonly unknown[], expectChanges?: number }} Statement */
+/** @typedef {{ sql: string, params: readonly unknown[], expectChanges?: number, pack?: number }} Statement */
 /** @typedef {{ ok: true, rowids: number[] } | { ok: false, message: string, code?: string, index?: number }} BatchResult */
 /**
  * A batch as it crosses to the writer's thread (`flatBatch`): each distinct SQL text once, and per
- * statement three numbers in `ops` (the index of its SQL in `sql`, its number of parameters, its
- * expected changes or -1), its parameters one after another in `params`. Why: postMessage's
+ * statement four numbers in `ops` (the index of its SQL in `sql`, its number of parameters, its
+ * expected changes or -1, the index of its record text to pack or -1), its parameters one after
+ * another in `params`. Why: postMessage's
  * structured clone costs per object and per property, and an object per statement with its own
  * copy of the SQL text made the clone of an ITI-42 group (32 registrations, ~130 statements) the
  * main thread's largest single cost after parsing; flat, the clone is ~4 × cheaper (measured, see
@@ -49,11 +58,14 @@ export function flatBatch(statements) {
     if (k < 0) k = sql.push(s.sql) - 1;
     last = k;
     const p = s.params;
-    ops.push(k, p.length, s.expectChanges ?? -1);
+    ops.push(k, p.length, s.expectChanges ?? -1, s.pack ?? -1);
     for (let j = 0; j < p.length; j++) params.push(p[j]);
   }
   return { sql, ops, params };
 }
+
+/** How many numbers of `ops` describe one statement. */
+const OP_FIELDS = 4;
 
 /** @type {'EXPECTED_CHANGES'} */
 export const EXPECTED_CHANGES = 'EXPECTED_CHANGES';
@@ -99,11 +111,14 @@ export function batchRunner(db) {
       /** @type {number[]} */
       const rowids = [];
       let p = 0;
-      for (let i = 0, o = 0; o < ops.length; i++, o += 3) {
+      for (let i = 0, o = 0; o < ops.length; i++, o += OP_FIELDS) {
         current = i;
         const n = /** @type {number} */ (ops[o + 1]);
         const expectChanges = /** @type {number} */ (ops[o + 2]);
-        const info = /** @type {import('better-sqlite3').Statement} */ (stmts[/** @type {number} */ (ops[o])]).run(...params.slice(p, p + n));
+        const pack = /** @type {number} */ (ops[o + 3]);
+        const args = params.slice(p, p + n);
+        if (pack >= 0) args.splice(pack, 2, packRecord(/** @type {string} */ (args[pack]), /** @type {string | Uint8Array | null} */ (args[pack + 1])));
+        const info = /** @type {import('better-sqlite3').Statement} */ (stmts[/** @type {number} */ (ops[o])]).run(args);
         p += n;
         if (expectChanges >= 0 && info.changes !== expectChanges) throw new ExpectationFailed(expectChanges, info.changes);
         rowids.push(Number(info.lastInsertRowid));

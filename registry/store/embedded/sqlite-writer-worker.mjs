@@ -17,7 +17,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { registerRecordFunctions } from './record-codec.mjs';
 import { batchRunner } from './sqlite-batch.mjs';
 
 /** @typedef {{ id: number, batch?: import('./sqlite-batch.mjs').FlatBatch, close?: boolean }} Request */
@@ -34,8 +33,6 @@ db.pragma('synchronous = FULL');
 // The node's own read connection never writes, but another process on the same file (e.g. the
 // generator) or a checkpoint may hold the lock briefly: wait, don't fail.
 db.pragma('busy_timeout = 10000');
-// `pack_record`, which the registry's commit statements pack records with (record-codec.mjs).
-registerRecordFunctions(db);
 
 const run = batchRunner(db);
 
