@@ -56,6 +56,13 @@ describe('embedded store: packed records (schema v6)', () => {
       expect(unpackRecord('{"type":"Folder"}')).to.equal('{"type":"Folder"}');
       expect(() => unpackRecord(Buffer.from([9, 0, 0, 0, 0]))).to.throw(/codec/);
       expect(() => unpackRecord(Buffer.from([3, 0, 0]))).to.throw(/cut short/);
+      expect(() => unpackRecord(Buffer.from([0, 0, 0, 0, 0]))).to.throw(/codec/);
+      // A damaged length is refused, not allocated.
+      for (const packed of [packRecord('{}'), packRecordDeflated('{}')]) {
+        const huge = Buffer.from(packed);
+        huge.writeUInt32LE(0xffffffff, 1);
+        expect(() => unpackRecord(huge)).to.throw(/damaged/);
+      }
       const text = recordText(documentEntry());
       for (const packed of [packRecord(text), packRecordDeflated(text)]) {
         expect(() => unpackRecord(packed.subarray(0, packed.length - 10))).to.throw();

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * The preset dictionary for DocumentEntries' LeafClass elements, which record codecs 2 and 4 pack
- * after the entry's record (record-codec.mjs; the first part of their DICTIONARY_2). Plain JavaScript, like the codec: the writer's worker
- * thread packs.
+ * after the entry's record (record-codec.mjs; the first part of their DICTIONARY_2). Plain
+ * JavaScript, like the codec: the writer's worker thread packs.
  */
 
 /**

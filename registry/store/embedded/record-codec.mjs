@@ -26,10 +26,11 @@
  * dictionary again for every record (zlib has no way to keep a prepared one), which for the 20.6 KB
  * of DICTIONARY_2 costs ~26 µs before the first byte is compressed, and its match search is slower;
  * a Zstandard dictionary is prepared once per thread (`CDict`/`DDict`). Measured on the 1,920
- * DocumentEntries and 4,080 other records of every 37th row of a generated 200k store
- * (BENCHMARKS.md, issue 19, ninth session): a DocumentEntry with its form 735 B in 121 µs with
- * codec 2, 750 B in ~45 µs with codec 4, inflated in 10.2 against ~4 µs; another record 127 B
- * in 23 µs with codec 1, 127 B in ~7 µs with codec 3, read in 3.7 against ~1.8 µs. The frames
+ * DocumentEntries and 4,080 other records of every 37th row of a generated 200k store, the two
+ * codecs alternating in one process (BENCHMARKS.md, issue 19, ninth session): a DocumentEntry with
+ * its form 735 B packed in ~100 µs with codec 2, 759 B in ~65 µs with codec 4, record and form
+ * read in 13.3 against 6.1 µs; another record 127 B in 22.5 µs with codec 1, 132 B in 11.5 µs
+ * with codec 3, read in 2.6 against 2.3 µs (headers included). The frames
  * carry no content size, checksum or dictionary id (the header has the lengths; the row is in a
  * SQLite page with its own integrity checks), and are standard frames otherwise: the `zstd` tool
  * reads one with `-D` and the dictionary.
@@ -349,6 +350,19 @@ export function packRecordDeflated(text, form = null) {
 /** @param {Uint8Array} stored */
 const viewOf = (stored) => Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
 
+/** More than any record and form together (an ITI-42 request is far smaller). */
+const MAX_UNPACKED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The unpacked length a value's header claims, refused when no record comes near it: a damaged
+ * header must not make a thread allocate gigabytes of scratch for it (any codec).
+ * @param {number} length
+ */
+function plausible(length) {
+  if (length > MAX_UNPACKED_BYTES) throw new Error(`stored record claims ${length} bytes: damaged`);
+  return length;
+}
+
 /**
  * The JSON text of a stored record: a packed one (a Uint8Array) unpacked, a TEXT one (v5 and
  * earlier) as it is. Of codec 2 only the record's part is inflated.
@@ -358,21 +372,20 @@ const viewOf = (stored) => Buffer.from(stored.buffer, stored.byteOffset, stored.
 export function unpackRecord(stored) {
   if (typeof stored === 'string') return stored;
   const codec = stored[0];
+  if (codec === undefined || codec < CODEC_DEFLATE_1 || codec > CODEC_ZSTD_4) throw new Error(`stored record with unknown codec ${codec}`);
   const header = codec === CODEC_DEFLATE_2 || codec === CODEC_ZSTD_4 ? HEADER_2 : HEADER;
   if (stored.length < header) throw new Error(`stored record of ${stored.length} bytes is cut short`);
   const view = viewOf(stored);
-  const length = view.readUInt32LE(1);
+  const length = plausible(view.readUInt32LE(1));
   switch (codec) {
     case CODEC_ZSTD_3:
       return unzstd(view, HEADER, length).toString('utf8');
     case CODEC_ZSTD_4:
-      return unzstd(view, HEADER_2, length + view.readUInt32LE(5)).toString('utf8', 0, length);
+      return unzstd(view, HEADER_2, plausible(length + view.readUInt32LE(5))).toString('utf8', 0, length);
     case CODEC_DEFLATE_1:
       return unpackOnce(view, HEADER, length).toString('utf8');
-    case CODEC_DEFLATE_2:
-      return unpackOnce2(view, HEADER_2, length, true).toString('utf8');
     default:
-      throw new Error(`stored record with unknown codec ${codec}`);
+      return unpackOnce2(view, HEADER_2, length, true).toString('utf8');
   }
 }
 
@@ -395,7 +408,7 @@ function unpackBoth(stored) {
   if (!hasStoredForm(stored)) throw new Error('the stored record holds no form');
   const view = viewOf(stored);
   const recordLength = view.readUInt32LE(1);
-  const length = recordLength + view.readUInt32LE(5);
+  const length = plausible(recordLength + view.readUInt32LE(5));
   const both = stored[0] === CODEC_ZSTD_4 ? unzstd(view, HEADER_2, length) : unpackOnce2(view, HEADER_2, length);
   return { both, recordLength };
 }
