@@ -1,5 +1,5 @@
 /**
- * `npm run bench:paired -- --other DIR [--line iti42|iti41] [--cache-dir DIR] [--rounds 12] [--seconds 3] [--clients 32]
+ * `npm run bench:paired -- --other DIR [--line iti42|iti41|cold] [--entries 10000] [--cache-dir DIR] [--rounds 12] [--seconds 3] [--clients 32]
  *   [--flags=--single-threaded-gc]` (the `=` form: the value starts with a dash)
  * (--cache-dir: the bench's, `npm run bench`'s default unless given)
  *
@@ -16,13 +16,15 @@
  * the SQLite writers' worker threads, V8's helpers), the medians, and the median of the per-round
  * ratios (this tree / other).
  * Every answer must be Success. The lines are the bench's: `iti42` (ITI-42 one document, fresh
- * uniqueIds, a patient outside the store) and `iti41` (ITI-41 with a 20 KB document, MTOM).
+ * uniqueIds, a patient outside the store), `iti41` (ITI-41 with a 20 KB document, MTOM) and `cold`
+ * (FindDocuments LeafClass, each request the next patient of the bench's cold walk, on nodes whose
+ * registry read cache is off, as the bench's cold line runs: every answer a miss).
  *
  * `--flags` adds V8/Node flags to this tree's node only: a runtime setting measured against the
  * same code (give `--other` a worktree of the same commit).
  *
- * The store is `<cache-dir>/entries-10000-seed-1-v3` (`npm run bench -- --entries 10000
- * --cache-dir DIR` generates it).
+ * The store is `<cache-dir>/entries-<entries>-seed-1-v3` (`npm run bench -- --entries 10000
+ * --cache-dir DIR` generates it); the cold line wants one of many patients (200000 entries: 5,242).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,14 +36,16 @@ import { ACTIONS } from '../connector/soap/actions.js';
 import { NODE_RUNTIME_FLAGS } from './bench/children.js';
 import { benchDocument, provideRequest } from './bench/documents.js';
 import { runLoad, type LoadRequest } from './bench/load.js';
-import { benchPatient, contentType, registerOneDocument } from './bench/requests.js';
+import { benchPatient, coldPatients, contentType, findDocumentsBody, registerOneDocument } from './bench/requests.js';
 import { MAX_UNIQUE_PATIENTS } from './generate/norway.js';
 import { createWorld } from './generate/patient.js';
+import { readProgress } from './generate/run.js';
 
 const { values } = parseArgs({
   options: {
     other: { type: 'string' },
     line: { type: 'string', default: 'iti42' },
+    entries: { type: 'string', default: '10000' },
     'cache-dir': { type: 'string', default: join(tmpdir(), 'koblingspunkt-bench') },
     rounds: { type: 'string', default: '12' },
     seconds: { type: 'string', default: '3' },
@@ -51,7 +55,7 @@ const { values } = parseArgs({
 });
 if (values.other === undefined) throw new Error('--other DIR: the worktree to compare with');
 const line = values.line;
-if (line !== 'iti42' && line !== 'iti41') throw new Error(`--line ${line}: iti42 or iti41`);
+if (line !== 'iti42' && line !== 'iti41' && line !== 'cold') throw new Error(`--line ${line}: iti42, iti41 or cold`);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.seconds) * 1000;
 const clients = Number(values.clients);
@@ -60,7 +64,9 @@ const trees = [
   { name: 'this', root: here, flags: values.flags.split(/\s+/).filter((f) => f !== '') },
   { name: 'other', root: resolve(values.other), flags: [] },
 ];
-const generated = join(values['cache-dir'], 'entries-10000-seed-1-v3');
+const generated = join(values['cache-dir'], `entries-${values.entries}-seed-1-v3`);
+/** The cold line's nodes read every answer from the store (registry.cacheEntries 0), as the bench's cold node does. */
+const cacheArg = line === 'cold' ? ['0'] : [];
 const SUCCESS = Buffer.from('urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success');
 
 interface Node {
@@ -83,7 +89,7 @@ async function start(name: string, root: string, extraFlags: readonly string[] =
   const dataDir = `${generated}.paired-${name}`;
   rmSync(dataDir, { recursive: true, force: true });
   cpSync(generated, dataDir, { recursive: true, filter: (source) => !/audit|\.run|-shm$/.test(source.slice(generated.length)) });
-  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extraFlags, '--import', 'tsx', join(root, 'scripts/bench/server.ts'), 'node', dataDir, 'info', '1'], {
+  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extraFlags, '--import', 'tsx', join(root, 'scripts/bench/server.ts'), 'node', dataDir, 'info', '1', ...cacheArg], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -108,7 +114,13 @@ const requests = new Map<string, (i: number) => LoadRequest>();
 function requestsFor(node: Node): (i: number) => LoadRequest {
   let make = requests.get(node.name);
   if (make !== undefined) return make;
-  if (line === 'iti42') {
+  if (line === 'cold') {
+    const progress = readProgress(generated);
+    if (progress === undefined) throw new Error(`no generated store in ${generated}`);
+    const bodies = coldPatients(progress.patient, 5000).map((i) => findDocumentsBody('http://127.0.0.1/xds/registry', benchPatient(world, i), 'LeafClass'));
+    // Both nodes walk the same patients in the same order (each its own position in the walk).
+    make = (i) => ({ body: bodies[i % bodies.length]!, headers: { 'content-type': contentType(ACTIONS.iti18.request) } });
+  } else if (line === 'iti42') {
     const register = registerOneDocument(world, 'http://127.0.0.1/xds/registry', MAX_UNIQUE_PATIENTS - 1, `${Date.now()}${node.name === "this" ? 1 : 2}`);
     make = (i) => ({ body: register(i), headers: { 'content-type': contentType(ACTIONS.iti42.request) } });
   } else {
@@ -123,21 +135,21 @@ function requestsFor(node: Node): (i: number) => LoadRequest {
   return make;
 }
 
-let offset = 0;
+const offsets = new Map<string, number>();
 async function load(node: Node, ms: number): Promise<{ rps: number; cpuPerRequest: number }> {
   const make = requestsFor(node);
-  const from = offset;
+  const from = offsets.get(node.name) ?? 0;
   const cpu0 = cpuMs(node.pid);
   const result = await runLoad({
     origin: node.url,
-    path: line === 'iti42' ? '/xds/registry' : '/xds/repository',
+    path: line === 'iti41' ? '/xds/repository' : '/xds/registry',
     connections: clients,
     durationMs: ms,
     maxRequests: 1_000_000,
     request: (i) => make(from + i),
     check: (status, body) => (status === 200 && body.subarray(0, 16_384).includes(SUCCESS) ? undefined : `HTTP ${status}: ${body.toString('utf8').slice(0, 300)}`),
   });
-  offset += result.requests;
+  offsets.set(node.name, from + result.requests);
   if (result.errors > 0) throw new Error(`${node.name}: ${result.errors} requests failed, first: ${result.firstError}`);
   return { rps: result.rps, cpuPerRequest: (cpuMs(node.pid) - cpu0) / result.requests };
 }
