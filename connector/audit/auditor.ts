@@ -37,7 +37,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { toDicomXml } from './dicom.js';
-import type { AuditEvent } from './event.js';
+import { eventFromJson, eventJson, type AuditEvent } from './event.js';
 import { DurableAuditQueue, PermanentDeliveryError, type AuditSink, type QueueCounts, type QueueLogger } from './queue.js';
 import { AuditIntents, INTENTS_FILE, type RegisteredCheck } from './intents.js';
 import type { AuditStore } from './store.js';
@@ -86,7 +86,7 @@ export interface AuditOutboxSource {
 
 /** The commit record that carries an event into a registry commit (its id keeps it apart from other kinds'). */
 export function auditCommitRecord(event: AuditEvent): Omit<OutboxRecord, 'witness'> {
-  return { id: auditCommitRecordId(event), kind: AUDIT_OUTBOX_KIND, payload: JSON.stringify(event) };
+  return { id: auditCommitRecordId(event), kind: AUDIT_OUTBOX_KIND, payload: eventJson(event) };
 }
 
 /** The id of an event's commit record, without serialising the event (`recordCommitted` needs only the id). */
@@ -312,7 +312,7 @@ export class Auditor {
     const owed: { id: string; event: AuditEvent }[] = [];
     const dropped: string[] = [];
     for (const r of records) {
-      const event = JSON.parse(r.payload) as AuditEvent;
+      const event = eventFromJson(r.payload);
       if (!stored.has(r.id)) {
         // Written ahead of a batch that never got stored (MongoDB without transactions writes the
         // records first): nothing happened to audit. Dropped once no commit can still be under way.

@@ -435,3 +435,20 @@ export function securityFailureEvent(input: SecurityFailureInput): AuditEvent {
   );
   return { ...event, denied: true };
 }
+
+/**
+ * The event as JSON text: what the audit store keeps (store.ts), the registry's outbox carries, the
+ * durable queue and the intents hold, and an unrecorded event's log line shows; `eventFromJson`
+ * reads it back. Not remembered per event: a WeakMap from event to text (which would have spared
+ * a submission's second serialisation, ~5 µs) made the collector's pauses longer, the event loop's
+ * p99 delay under `npm run bench:audit` 4.5–9.6 ms against 2.8–4.8 (BENCHMARKS.md, issue 19,
+ * tenth session).
+ */
+export function eventJson(event: AuditEvent): string {
+  return JSON.stringify(event);
+}
+
+/** The event an `eventJson` text holds. */
+export function eventFromJson(json: string): AuditEvent {
+  return JSON.parse(json) as AuditEvent;
+}

@@ -27,8 +27,9 @@
  *   other OIDs, URIs as given; a system that is neither is left out rather than written wrong.
  *
  * The mapping writes the resource's JSON text directly (`fhirAuditEventJson`), and the object is
- * that text parsed (`toFhirAuditEvent`). The embedded audit store keeps the text for every
- * request, and JSON.stringify of the object cost more than the rest of the audit record: it scans
+ * that text parsed (`toFhirAuditEvent`). The embedded audit store kept the text for every request
+ * until it kept the event itself (store.ts), and JSON.stringify of the object cost more than the
+ * rest of the audit record: it scans
  * every character of every string for escapes, the ~1 KB of base64 query and the constant system
  * URLs included. Here constants are written once at start, base64 is written as it is (its
  * alphabet never needs escaping), and other strings are escaped exactly as JSON.stringify does.
@@ -288,7 +289,7 @@ function flat(text: string): string {
   return text;
 }
 
-/** The FHIR AuditEvent of an event, as JSON text (what the embedded audit store keeps). */
+/** The FHIR AuditEvent of an event, as JSON text (what the embedded audit store kept before it kept the event). */
 export function fhirAuditEventJson(event: AuditEvent): string {
   const p = event.requestor;
   const agents =
@@ -311,7 +312,7 @@ export function fhirAuditEventJson(event: AuditEvent): string {
   );
 }
 
-/** The FHIR AuditEvent of an event, as an object (the MongoDB store's document, tests). */
+/** The FHIR AuditEvent of an event, as an object (what the audit stores serve, rendered when read). */
 export function toFhirAuditEvent(event: AuditEvent): FhirResource {
   return JSON.parse(fhirAuditEventJson(event)) as FhirResource;
 }

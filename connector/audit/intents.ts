@@ -23,7 +23,7 @@
  */
 import Database from 'better-sqlite3';
 import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer.js';
-import type { AuditEvent } from './event.js';
+import { eventFromJson, eventJson, type AuditEvent } from './event.js';
 
 export const INTENTS_FILE = 'audit-intents.sqlite';
 
@@ -72,7 +72,7 @@ export class AuditIntents {
   /** Writes the intent durably; resolves once it is on disk (only then may the registration be sent). */
   begin(event: AuditEvent, documentUniqueIds: readonly string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ statement: { sql: INSERT, params: [event.id, JSON.stringify(event), JSON.stringify(documentUniqueIds)] }, resolve, reject });
+      this.waiting.push({ statement: { sql: INSERT, params: [event.id, eventJson(event), JSON.stringify(documentUniqueIds)] }, resolve, reject });
       // Every begin of this turn of the event loop joins one transaction.
       if (this.waiting.length === 1) setImmediate(() => void this.flush());
     });
@@ -103,7 +103,7 @@ export class AuditIntents {
     const before = Date.now() - minAgeMs;
     const due = rows
       .filter((r) => !this.finished.has(r.id))
-      .map((r) => ({ id: r.id, event: JSON.parse(r.event) as AuditEvent, documents: JSON.parse(r.documents) as string[] }))
+      .map((r) => ({ id: r.id, event: eventFromJson(r.event), documents: JSON.parse(r.documents) as string[] }))
       .filter((r) => minAgeMs === 0 || Date.parse(r.event.recorded) <= before);
     if (due.length === 0) return { recorded: 0, dropped: 0 };
     const registered = await isRegistered([...new Set(due.flatMap((r) => r.documents))]);

@@ -35,7 +35,7 @@
  * age passes `warnAfterMs` the queue logs a warning, and again every `warnAfterMs` while it stays.
  */
 import Database from 'better-sqlite3';
-import type { AuditEvent } from './event.js';
+import { eventFromJson, eventJson, type AuditEvent } from './event.js';
 import { SqliteWriter, type SqlStatement } from '../../registry/store/embedded/sqlite-writer.js';
 
 export interface AuditSink {
@@ -220,7 +220,7 @@ export class DurableAuditQueue {
     // Serialised here, so an event that cannot be serialised fails alone, not its whole group.
     let json: string;
     try {
-      json = JSON.stringify(event);
+      json = eventJson(event);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -499,7 +499,7 @@ export class DurableAuditQueue {
     timer.unref();
     let event: AuditEvent;
     try {
-      event = JSON.parse(row.event) as AuditEvent;
+      event = eventFromJson(row.event);
     } catch (e) {
       finish(false, new PermanentDeliveryError(`queued event is not readable JSON: ${errorText(e)}`));
       return;

@@ -1,7 +1,8 @@
 /**
  * MongoDB audit store: collection `auditEvents`, one document per event with `_id` = event id
  * (so a redelivered event is ignored), `recorded` as a Date, the patient key, the access
- * projection and the FHIR resource. Writes are journaled ({ w: 'majority', j: true }): an event
+ * projection and the event (store.ts: served as a FHIR AuditEvent rendered when read; documents
+ * written before hold the FHIR resource instead, and are read as they are). Writes are journaled ({ w: 'majority', j: true }): an event
  * the store acknowledged is on disk.
  *
  * `appendMany` is one insertMany for the whole group: a redelivered event fails its insert with a
@@ -14,7 +15,7 @@ import { MongoBulkWriteError, MongoClient, type Collection } from 'mongodb';
 import type { AuditEvent } from './event.js';
 import type { FhirResource } from './fhir.js';
 import type { AccessEntry } from './access-log.js';
-import { auditRecordOf, type AccessLogQuery, type AuditSearchHit, type AuditSearchQuery, type AuditStore, type StoredAccess } from './store.js';
+import { auditRecordOf, storedEventResource, type AccessLogQuery, type AuditSearchHit, type AuditSearchQuery, type AuditStore, type StoredAccess } from './store.js';
 
 export const AUDIT_COLLECTION = 'auditEvents';
 
@@ -27,7 +28,10 @@ interface AuditDocument {
   // Authority null, not absent, when the patient id had none (the stored shape since the first version).
   patient: { id: string; authority: string | null } | null;
   access: AccessEntry;
-  resource: FhirResource;
+  /** The event's JSON text (store.ts `eventJson`), since the event replaced the resource. */
+  event?: string;
+  /** The FHIR AuditEvent, in documents written before. */
+  resource?: FhirResource;
 }
 
 export async function openMongoAuditStore(options: { uri: string; database?: string }): Promise<AuditStore> {
@@ -53,7 +57,7 @@ function documentOf(event: AuditEvent): AuditDocument {
     recorded: new Date(r.recorded),
     patient: r.patient === undefined ? null : { id: r.patient.id, authority: r.patient.authority ?? null },
     access: r.access,
-    resource: JSON.parse(r.resourceJson) as FhirResource,
+    event: r.eventJson,
   };
 }
 
@@ -89,7 +93,8 @@ class MongoAuditStore implements AuditStore {
 
   async get(id: string): Promise<FhirResource | undefined> {
     const doc = await this.collection.findOne({ _id: id });
-    return doc === null ? undefined : doc.resource;
+    if (doc === null) return undefined;
+    return doc.event !== undefined ? storedEventResource(doc.event) : doc.resource;
   }
 
   async patientAccesses(q: AccessLogQuery): Promise<StoredAccess[]> {

@@ -1,7 +1,16 @@
 /**
- * The node's own audit store: every AuditEvent as a FHIR R4 AuditEvent (fhir.ts), plus the
- * projection the patient's access log reads (name and organisation of the practitioner, the
- * documents, the outcome — never the practitioner's national id number, ATT-8).
+ * The node's own audit store: every AuditEvent as the node's neutral event record (event.ts, its
+ * JSON text), served as a FHIR R4 AuditEvent (fhir.ts) rendered when read, plus the projection the
+ * patient's access log reads (name and organisation of the practitioner, the documents, the
+ * outcome — never the practitioner's national id number, ATT-8).
+ *
+ * Why the event and not its FHIR text: the event is serialised anyway (a submission's for the
+ * registry's outbox, before its commit), the FHIR text is 2.5 × as long, and an event is written
+ * on every request but read back one by one, when someone asks. Storing the FHIR text cost a second
+ * serialisation on the main thread and a larger row in the writer's transaction (BENCHMARKS.md,
+ * issue 19, tenth session). The rendering is a pure function of the event, so a stored event reads
+ * as the same AuditEvent it would have been stored as; rows written before (schema 0: the FHIR text)
+ * are read as they are.
  *
  * Two implementations: embedded SQLite (store-embedded.ts, file `audit.sqlite` in the data
  * directory) and MongoDB (store-mongo.ts, collection `auditEvents`). `append` and `appendMany`
@@ -10,8 +19,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessEntryOf, type AccessEntry } from './access-log.js';
-import type { AuditEvent } from './event.js';
-import { fhirAuditEventJson, type FhirResource } from './fhir.js';
+import { eventFromJson, eventJson, type AuditEvent } from './event.js';
+import { toFhirAuditEvent, type FhirResource } from './fhir.js';
 import { patientKeyOf, type PatientKey } from './patient.js';
 
 export interface AccessLogQuery {
@@ -70,7 +79,7 @@ export interface StoredAccess {
 }
 
 export interface AuditStore {
-  /** Stores the event (as FHIR AuditEvent and access projection). A second append of the same id is a no-op. */
+  /** Stores the event (its record and access projection). A second append of the same id is a no-op. */
   append(event: AuditEvent): Promise<void>;
   /**
    * Stores a group of events in one durable write (the Auditor hands over each group commit of
@@ -79,7 +88,7 @@ export interface AuditStore {
    * caller must assume none was and deliver them again.
    */
   appendMany(events: readonly AuditEvent[]): Promise<void>;
-  /** The stored FHIR AuditEvent, if any. */
+  /** The stored event as a FHIR AuditEvent, if there is one. */
   get(id: string): Promise<FhirResource | undefined>;
   /** Accesses to one patient's records in [from, to), oldest first (or newest first, from `before` on), ties by id. */
   patientAccesses(query: AccessLogQuery): Promise<StoredAccess[]>;
@@ -100,8 +109,8 @@ export interface AuditRecord {
   readonly recorded: string;
   readonly patient: PatientKey | undefined;
   readonly access: AccessEntry;
-  /** The FHIR AuditEvent as JSON text (written directly, see fhir.ts). */
-  readonly resourceJson: string;
+  /** The event's JSON text (`eventJson`), which `storedEventResource` renders when read. */
+  readonly eventJson: string;
 }
 
 export function auditRecordOf(event: AuditEvent): AuditRecord {
@@ -110,8 +119,13 @@ export function auditRecordOf(event: AuditEvent): AuditRecord {
     recorded: event.recorded,
     patient: event.patientId !== undefined ? patientKeyOf(event.patientId) : undefined,
     access: accessEntryOf(event),
-    resourceJson: fhirAuditEventJson(event),
+    eventJson: eventJson(event),
   };
+}
+
+/** The FHIR AuditEvent of a stored event's JSON text. */
+export function storedEventResource(json: string): FhirResource {
+  return toFhirAuditEvent(eventFromJson(json));
 }
 
 export const EMBEDDED_AUDIT_FILE = 'audit.sqlite';

@@ -31,7 +31,7 @@
 import { error, responseStatus } from '../../registry/model/errors.js';
 import type { DocumentEntry } from '../../registry/model/metadata.js';
 import type { DocumentRepository, RemoveOutcome } from '../../repository/repository.js';
-import { auditEvents, denialEvent, type AuditEvent, type DocumentRef } from '../audit/event.js';
+import { auditEvents, denialEvent, eventJson, type AuditEvent, type DocumentRef } from '../audit/event.js';
 import type { DocumentRequest } from '../gateway/types.js';
 import { ACTIONS } from '../soap/actions.js';
 import type { SoapHandler, SoapRequest } from '../soap/endpoint.js';
@@ -213,7 +213,7 @@ async function auditRemove(
       // Removed is removed: the answer must say so. The log (often on another disk) keeps the event.
       req.logger.error(`AUDIT EVENT NOT RECORDED: ITI-86 answered ${outcome.status}, its audit event could not be written`, {
         error: e instanceof Error ? e.message : String(e),
-        event: JSON.stringify(event),
+        event: eventJson(event),
       });
     }
   }

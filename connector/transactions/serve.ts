@@ -33,7 +33,7 @@ import { isOutOfSpace } from '../../repository/blob/index.js';
 import type winston from 'winston';
 import type { SoapRequest } from '../soap/endpoint.js';
 import { auditCommitRecord } from '../audit/auditor.js';
-import { denialEvent, transactionEvent, type AuditEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
+import { denialEvent, eventJson, transactionEvent, type AuditEvent, type DocumentRef, type QueryRef } from '../audit/event.js';
 import type { DocumentRequest, RetrieveResult } from '../gateway/types.js';
 import { expectBody, failureOnRegistryError } from './common.js';
 import { outcomeOf, type TransactionContext } from './context.js';
@@ -315,7 +315,7 @@ function unrecorded(logger: SoapRequest['logger'] | undefined, ctx: TransactionC
   (logger ?? console).error(`AUDIT EVENT NOT RECORDED: ${ctx.transaction} answered ${status}, its audit event could not be written`, {
     error: e instanceof Error ? e.message : String(e),
     // The event itself, so that the log (often on another disk) keeps what the trail could not.
-    event: event === undefined ? undefined : JSON.stringify(event),
+    event: event === undefined ? undefined : eventJson(event),
   });
 }
 

@@ -4,10 +4,13 @@
  * the FHIR AuditEvent carries the BALP elements and the Norwegian attestation.
  */
 import { expect } from 'chai';
+import { auditCommitRecord } from '../../connector/audit/auditor.js';
 import { toDicomXml } from '../../connector/audit/dicom.js';
 import {
   auditEvents,
   denialEvent,
+  eventFromJson,
+  eventJson,
   securityFailureEvent,
   transactionEvent,
   type AuditEvent,
@@ -229,5 +232,18 @@ describe('audit event ids', () => {
     expect(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16)).to.equal(at);
     expect(new Set(Array.from({ length: 1000 }, () => timeOrderedUuid(at))).size).to.equal(1000);
     expect(auditEvents.iti18({ ...baseInput(), query: { storedQueryId: 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d', text: '<q/>' } }).id).to.match(format);
+  });
+});
+
+describe('audit event text', () => {
+  it('is the same for the outbox, the queue and the store, and reads back to an event with the same FHIR AuditEvent', () => {
+    const event = auditEvents.iti43({ ...baseInput(), documents: [{ uniqueId: '1.2.3', repositoryUniqueId: '1.2.4' }] });
+    const text = eventJson(event);
+    expect(text).to.equal(JSON.stringify(event));
+    expect(auditCommitRecord(event).payload).to.equal(text);
+    const back = eventFromJson(text);
+    expect(back).to.deep.equal(JSON.parse(text));
+    expect(eventJson(back)).to.equal(text);
+    expect(toFhirAuditEvent(back)).to.deep.equal(toFhirAuditEvent(event));
   });
 });

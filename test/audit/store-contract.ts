@@ -5,8 +5,9 @@
  */
 import { expect } from 'chai';
 import { auditEvents, denialEvent } from '../../connector/audit/event.js';
+import { toFhirAuditEvent } from '../../connector/audit/fhir.js';
 import type { AuditStore } from '../../connector/audit/store.js';
-import { baseInput, PATIENT_ID } from './fixtures.js';
+import { baseInput, PATIENT_ID, principal } from './fixtures.js';
 
 export function describeAuditStoreContract(name: string, open: () => Promise<AuditStore>, cleanup: () => Promise<void>): void {
   describe(`audit store contract: ${name}`, () => {
@@ -32,6 +33,17 @@ export function describeAuditStoreContract(name: string, open: () => Promise<Aud
       expect(found.map((f) => f.id)).to.deep.equal([e.id]);
       expect(found[0]!.recorded).to.equal('2026-03-01T10:00:00.000Z');
       expect(found[0]!.entry.documents).to.deep.equal([docs[0]!.uniqueId]);
+    });
+
+    it("serves a stored event as exactly the event's FHIR AuditEvent (rendered when read)", async () => {
+      const query = { storedQueryId: 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d', text: '<query:AdhocQueryRequest>Ø &amp; "x"</query:AdhocQueryRequest>' };
+      const events = [
+        auditEvents.iti18({ ...baseInput({ principal }), patientId: PATIENT_ID, query }),
+        auditEvents.iti43({ ...baseInput({ principal }), documents: docs }),
+        denialEvent({ ...baseInput({ principal }), transaction: 'ITI-18', query, reason: 'ATT-5' }),
+      ];
+      await store.appendMany(events);
+      for (const e of events) expect(await store.get(e.id)).to.deep.equal(toFhirAuditEvent(e));
     });
 
     it('appendMany stores a group, skipping ids already stored or repeated within the group', async () => {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AccessEntry } from '../../connector/audit/access-log.js';
-import { EMBEDDED_AUDIT_FILE } from '../../connector/audit/store.js';
+import { EMBEDDED_AUDIT_FILE, storedEventResource } from '../../connector/audit/store.js';
 import {
   buildAssertion,
   defaultAssertionOptions,
@@ -52,20 +52,25 @@ export function signed(options: AssertionOptions, key: 'issuer' | 'attacker' = '
 export interface AuditRow {
   readonly patientId: string | null;
   readonly access: AccessEntry;
-  /** The stored FHIR AuditEvent as JSON text. */
+  /** The stored event as a FHIR AuditEvent's JSON text (as the store renders it when read). */
   readonly resource: string;
 }
 
-/** Every audit record the node has stored, oldest first (read straight from its embedded audit store). */
+/** Every audit record the node has stored, oldest first (read straight from its embedded audit store's file). */
 export function auditRows(dataDir: string): AuditRow[] {
   const db = new Database(join(dataDir, EMBEDDED_AUDIT_FILE), { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT patient_id, access, resource FROM audit_events ORDER BY recorded, rowid').all() as {
+    const rows = db.prepare('SELECT patient_id, access, resource, event FROM audit_events ORDER BY recorded, rowid').all() as {
       patient_id: string | null;
       access: string;
       resource: string;
+      event: string | null;
     }[];
-    return rows.map((r) => ({ patientId: r.patient_id, access: JSON.parse(r.access) as AccessEntry, resource: r.resource }));
+    return rows.map((r) => ({
+      patientId: r.patient_id,
+      access: JSON.parse(r.access) as AccessEntry,
+      resource: r.event !== null ? JSON.stringify(storedEventResource(r.event)) : r.resource,
+    }));
   } finally {
     db.close();
   }
