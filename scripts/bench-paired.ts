@@ -18,7 +18,8 @@
  * Every answer must be Success. The lines are the bench's: `iti42` (ITI-42 one document, fresh
  * uniqueIds, a patient outside the store), `iti41` (ITI-41 with a 20 KB document, MTOM) and `cold`
  * (FindDocuments LeafClass, each request the next patient of the bench's cold walk, on nodes whose
- * registry read cache is off, as the bench's cold line runs: every answer a miss).
+ * registry read cache is off, as the bench's cold line runs: every answer a miss; in each round
+ * both nodes answer the same 800 patients, `--seconds` does not apply).
  *
  * `--flags` adds V8/Node flags to this tree's node only: a runtime setting measured against the
  * same code (give `--other` a worktree of the same commit).
@@ -135,17 +136,24 @@ function requestsFor(node: Node): (i: number) => LoadRequest {
   return make;
 }
 
+/**
+ * The cold line's answers differ in size from patient to patient (1 to ~150 entries), so its two
+ * nodes answer the same requests in a round: the same `COLD_REQUESTS` patients of the walk, from
+ * the same position (~2–3 s here), rather than as many as each serves in the round's seconds.
+ */
+const COLD_REQUESTS = 800;
 const offsets = new Map<string, number>();
+let coldFrom = 0;
 async function load(node: Node, ms: number): Promise<{ rps: number; cpuPerRequest: number }> {
   const make = requestsFor(node);
-  const from = offsets.get(node.name) ?? 0;
+  const from = line === 'cold' ? coldFrom : (offsets.get(node.name) ?? 0);
   const cpu0 = cpuMs(node.pid);
   const result = await runLoad({
     origin: node.url,
     path: line === 'iti41' ? '/xds/repository' : '/xds/registry',
     connections: clients,
-    durationMs: ms,
-    maxRequests: 1_000_000,
+    durationMs: line === 'cold' ? 120_000 : ms,
+    maxRequests: line === 'cold' ? COLD_REQUESTS : 1_000_000,
     request: (i) => make(from + i),
     check: (status, body) => (status === 200 && body.subarray(0, 16_384).includes(SUCCESS) ? undefined : `HTTP ${status}: ${body.toString('utf8').slice(0, 300)}`),
   });
@@ -173,6 +181,7 @@ const nodes = await Promise.all(trees.map((t) => start(t.name, t.root, t.flags))
 try {
   // Warm-up: JIT, caches, the writer threads.
   for (const n of nodes) await load(n, 2000);
+  coldFrom += COLD_REQUESTS;
   const figures = new Map(nodes.map((n) => [n.name, { rps: [] as number[], cpu: [] as number[] }]));
   const ratios: number[] = [];
   const threadsAtStart = nodes.map((n) => threadCpuMs(n.pid));
@@ -180,6 +189,7 @@ try {
     const order = round % 2 === 1 ? nodes : [...nodes].reverse();
     const got = new Map<string, { rps: number; cpuPerRequest: number }>();
     for (const n of order) got.set(n.name, await load(n, durationMs));
+    coldFrom += COLD_REQUESTS;
     for (const [name, r] of got) {
       figures.get(name)!.rps.push(r.rps);
       figures.get(name)!.cpu.push(r.cpuPerRequest);
@@ -203,6 +213,13 @@ try {
     process.stdout.write(`${name} (${trees.find((t) => t.name === name)!.root}): median ${median(f.rps).toFixed(0)} req/s, ${median(f.cpu).toFixed(3)} CPU ms per request\n`);
   }
   process.stdout.write(`this/other CPU per request, median of the rounds' ratios: ${median(ratios).toFixed(3)} (lowest ${Math.min(...ratios).toFixed(3)}, highest ${Math.max(...ratios).toFixed(3)})\n`);
+  // A round's first node was seen to cost less than its second (the cold line: up to ~15 %); two
+  // consecutive rounds, one of each order, cancel that in their geometric mean.
+  const pairs: number[] = [];
+  for (let r = 0; r + 1 < ratios.length; r += 2) pairs.push(Math.sqrt(ratios[r]! * ratios[r + 1]!));
+  if (pairs.length > 0) {
+    process.stdout.write(`this/other, median over pairs of rounds (one of each order, geometric mean): ${median(pairs).toFixed(3)} (${pairs.map((p) => p.toFixed(3)).join(', ')})\n`);
+  }
 } finally {
   await Promise.all(nodes.map(stop));
 }

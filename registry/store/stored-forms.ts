@@ -58,8 +58,9 @@ export function forgetStoredForm(object: RegistryObject): void {
 }
 
 /**
- * The UTF-8 text of the object's stored form, as a view that the next call may overwrite, or
- * undefined when it has none. A form that does not inflate (a damaged row) counts as none: the
+ * The UTF-8 text of the object's stored form, or undefined when it has none: a view of a slab,
+ * whose bytes nothing changes while it lives (the answer's fragment keeps it without a copy,
+ * serialize.ts `storedFragment`). A form that does not inflate (a damaged row) counts as none: the
  * writer then writes the element from the object's fields, which the record holds intact.
  */
 export function storedFormText(object: RegistryObject): Buffer | undefined {
@@ -67,7 +68,8 @@ export function storedFormText(object: RegistryObject): Buffer | undefined {
   if (form === undefined) return undefined;
   if ('text' in form) return form.text;
   try {
-    return unpackForm(form.packed);
+    // Inflated into scratch memory that the next read overwrites: copied out.
+    return slab.copy([unpackForm(form.packed)]);
   } catch {
     forms.delete(object);
     return undefined;

@@ -14,8 +14,8 @@ import type { ElementSink, XmlElement, XmlNode } from './tree.js';
 /** Only this module holds it, so only this module can make an XmlFragment. */
 const MINT: unique symbol = Symbol('serializeFragment');
 
-/** A fragment's UTF-8 bytes, for the writers of this module only (set in XmlFragment's static block). */
-let bytesOf: (fragment: XmlFragment) => Buffer;
+/** A fragment's UTF-8 bytes, in parts, for the writers of this module only (set in XmlFragment's static block). */
+let bytesOf: (fragment: XmlFragment) => readonly Buffer[];
 
 /**
  * Where fragments' bytes are first written: shared slabs, cut into one view per fragment
@@ -41,15 +41,18 @@ const slab = new ByteSlab();
  * It keeps its text as UTF-8 bytes only (kept for as long as its registry object is, and off the
  * JavaScript heap), so that `serializeXmlBytes` copies them into an answer without encoding them
  * again: first in a view of a shared slab, from its second use on in a Buffer of its own
- * (`slab`). The bytes never leave this module: every writer copies them.
+ * (`slab`). The bytes never leave this module: every writer copies them. A stored form's fragment
+ * (`storedFragment`) keeps the views it is given, in parts (the form around the `home` attribute
+ * put back), without copying them into a slab of its own: on a cold answer that copy was a second
+ * ~6 KB of memory outside the heap per entry, whose allocation rate made V8 collect more often.
  *
  * Readers of a tree cannot look inside it (tree.ts): its attributes and children are sealed.
  * Fragments stand for elements a reader of our own outgoing messages never looks into (registry
  * objects hold no xop:Include).
  */
 export class XmlFragment implements XmlElement {
-  /** A view of a shared slab until the fragment is written a second time, then its own. */
-  #bytes: Buffer;
+  /** Views of shared slabs until the fragment is written a second time, then one Buffer of its own. */
+  #parts: readonly Buffer[];
   #ownBytes = false;
   readonly ns: string;
   readonly local: string;
@@ -60,24 +63,27 @@ export class XmlFragment implements XmlElement {
     bytesOf = (fragment) => {
       if (!fragment.#ownBytes) {
         if (fragment.#written) {
-          // Written again: it is likely to be kept, so it stops pinning its slab (private fields
+          // Written again: it is likely to be kept, so it stops pinning its slabs (private fields
           // can change on a frozen object).
-          fragment.#bytes = Buffer.from(fragment.#bytes);
+          fragment.#parts = [Buffer.concat(fragment.#parts)];
           fragment.#ownBytes = true;
         } else fragment.#written = true;
       }
-      return fragment.#bytes;
+      return fragment.#parts;
     };
   }
 
   /** A bytes writer has appended it once. */
   #written = false;
 
-  /** `xml`: the element's text, or its UTF-8 bytes in parts to be joined (`storedFragment`). */
-  constructor(token: typeof MINT, ns: string, local: string, xml: string | readonly Uint8Array[], namespaces: readonly string[]) {
+  /**
+   * `xml`: the element's text (written into a slab), or its UTF-8 bytes in parts, kept as they are
+   * (`storedFragment`: views that stay as they are for as long as the fragment lives).
+   */
+  constructor(token: typeof MINT, ns: string, local: string, xml: string | readonly Buffer[], namespaces: readonly string[]) {
     if (token !== MINT) throw new TypeError('an XmlFragment is made only by serializeFragment, a FragmentWriter or storedFragment');
-    this.#bytes = typeof xml === 'string' ? slab.text(xml) : slab.copy(xml);
-    this.#ownBytes = this.#bytes.byteLength === this.#bytes.buffer.byteLength;
+    this.#parts = typeof xml === 'string' ? [slab.text(xml)] : Object.freeze([...xml]);
+    this.#ownBytes = this.#parts.length === 1 && this.#parts[0]!.byteLength === this.#parts[0]!.buffer.byteLength;
     this.ns = ns;
     this.local = local;
     this.namespaces = Object.freeze(namespaces);
@@ -86,7 +92,7 @@ export class XmlFragment implements XmlElement {
 
   /** The element's text, with the prefixes `serializeXml` gives its namespaces in any document. */
   get xml(): string {
-    return this.#bytes.toString('utf8');
+    return this.#parts.length === 1 ? this.#parts[0]!.toString('utf8') : Buffer.concat(this.#parts).toString('utf8');
   }
 
   /** Sealed: what was written is final, and reading it back would need the parser. */
@@ -237,9 +243,11 @@ export interface WrittenElement {
  * two parts). The safety of a fragment rests on its text being this module's own output, which
  * the writer checked when it wrote it; so the caller promises that the parts are exactly such
  * text, kept where nothing else writes (the registry's own database), plus attribute text it
- * escaped itself (`escapedAttribute`).
+ * escaped itself (`escapedAttribute`). The parts are kept, not copied: the caller also promises
+ * that nothing changes their bytes for as long as the fragment lives (a slab's views, a Buffer of
+ * their own; never scratch memory that the next read overwrites).
  */
-export function storedFragment(ns: string, local: string, parts: readonly Uint8Array[], namespaces: readonly string[]): XmlFragment {
+export function storedFragment(ns: string, local: string, parts: readonly Buffer[], namespaces: readonly string[]): XmlFragment {
   return new XmlFragment(MINT, ns, local, parts, namespaces);
 }
 
@@ -427,7 +435,7 @@ class Writer {
         this.adopt(c);
         if (this.parts === undefined) out += c.xml;
         else {
-          this.parts.push(out, bytesOf(c));
+          this.parts.push(out, ...bytesOf(c));
           out = '';
         }
         continue;
