@@ -31,6 +31,7 @@ import { parseMediaType, type MediaType } from './media-type.js';
 import { normaliseContentId, parseMultipartRelated, type Attachment, type Attachments } from './mime.js';
 import { readMultipartStream, type PartSpooler } from './mime-stream.js';
 import { buildEnvelope, buildEnvelopeBytes, sendSoap } from './response.js';
+import { Arena } from '../../registry/xml/byte-slab.js';
 import { descriptionLoader, descriptionRequest, rewriteDescription } from './description.js';
 import { xopReferences } from './xop.js';
 import { TextDecoder } from 'node:util';
@@ -207,16 +208,23 @@ async function handlePost(
       const replied = new Set<Attachment>(reply.attachments?.values() ?? []);
       await releaseAttachments(new Map([...decoded.attachments].filter(([, a]) => !replied.has(a))), log);
     }
-    const built = buildEnvelopeBytes({
-      action: reply.action,
-      relatesTo: messageId,
-      ...(reply.headers ? { headers: reply.headers } : {}),
-      body: reply.body,
-    });
+    // The answer's deferred fragments (a cold LeafClass answer's elements) are written into memory
+    // that goes back to the next answers once this one has been sent (sendSoap).
+    const arena = new Arena();
+    const built = buildEnvelopeBytes(
+      {
+        action: reply.action,
+        relatesTo: messageId,
+        ...(reply.headers ? { headers: reply.headers } : {}),
+        body: reply.body,
+      },
+      arena,
+    );
     await sendSoap(res, {
       status: 200,
       action: reply.action,
       envelopeXml: built.chunks,
+      arena,
       ...(reply.mtom !== undefined ? { mtom: reply.mtom } : {}),
       ...(reply.attachments ? { attachments: reply.attachments } : {}),
     });

@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { NS } from '../../registry/xml/namespaces.js';
 import { escapeText, serializeXml, serializeXmlChunks } from '../../registry/xml/serialize.js';
 import type { XmlElement } from '../../registry/xml/tree.js';
+import type { Arena } from '../../registry/xml/byte-slab.js';
 import { quoteParam } from './media-type.js';
 import { isSpooled, type Attachment, type SpooledAttachment } from './mime.js';
 
@@ -47,11 +48,15 @@ export interface BuiltEnvelopeBytes {
 /**
  * The same envelope as UTF-8 bytes, written in one go with the body (serializeXmlChunks): a body
  * made of pre-serialised fragments (a LeafClass answer) is then handed to the socket, not encoded
- * or copied again.
+ * or copied again. `arena`: where the body's deferred fragments are written (the caller releases
+ * it once the chunks have been sent; byte-slab.ts).
  */
-export function buildEnvelopeBytes(msg: OutgoingEnvelope): BuiltEnvelopeBytes {
+export function buildEnvelopeBytes(msg: OutgoingEnvelope, arena?: Arena): BuiltEnvelopeBytes {
   const { before, after, messageId } = envelopeAround(msg);
-  const chunks = typeof msg.body === 'string' ? [Buffer.from(before + msg.body + after, 'utf8')] : serializeXmlChunks(msg.body, { before, after });
+  const chunks =
+    typeof msg.body === 'string'
+      ? [Buffer.from(before + msg.body + after, 'utf8')]
+      : serializeXmlChunks(msg.body, arena === undefined ? { before, after } : { before, after, arena });
   return { chunks, messageId };
 }
 
@@ -87,6 +92,12 @@ export interface SendOptions {
   attachments?: ReadonlyMap<string, Attachment>;
   /** Close the connection after the response (the request body was not consumed). */
   close?: boolean;
+  /**
+   * The arena the envelope's chunks were written into (`buildEnvelopeBytes`): released once the
+   * response has been handed to the kernel (`finish`), never before; a response that does not
+   * finish (the client left) leaves it to the collector.
+   */
+  arena?: Arena;
 }
 
 /**
@@ -96,6 +107,8 @@ export interface SendOptions {
  * through in small chunks and is never held in memory.
  */
 export async function sendSoap(res: ServerResponse, options: SendOptions): Promise<void> {
+  const arena = options.arena;
+  if (arena !== undefined) res.once('finish', () => arena.release());
   if (options.close) res.setHeader('Connection', 'close');
   const attachments = options.attachments ?? new Map<string, Attachment>();
   if (!options.mtom && attachments.size === 0) {

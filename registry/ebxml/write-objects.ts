@@ -6,8 +6,8 @@
  */
 import type { Association, Author, Code, DocumentEntry, ExtraMetadata, Folder, RegistryObject, SubmissionSet } from '../model/metadata.js';
 import { NS } from '../xml/namespaces.js';
-import { escapedAttribute, FragmentWriter, storedFragment, type XmlFragment } from '../xml/serialize.js';
-import { forgetStoredForm, storedFormText } from '../store/stored-forms.js';
+import { deferredFragment, escapedAttribute, FragmentWriter, storedFragment, type XmlFragment } from '../xml/serialize.js';
+import { forgetStoredForm, inflatedStoredForm, packedStoredForm, storedFormText } from '../store/stored-forms.js';
 import { ElementTreeBuilder, type ElementSink, type XmlElement } from '../xml/tree.js';
 import {
   ASSOCIATION_DOCUMENTATION_SCHEME,
@@ -275,6 +275,11 @@ const leafFragments = new WeakMap<RegistryObject, XmlElement>();
 export function registryObjectNode(o: RegistryObject): XmlElement {
   const hit = leafFragments.get(o);
   if (hit !== undefined) return hit;
+  if (!Object.isFrozen(o)) {
+    // Read for this answer only (a cold miss): inflated into the answer itself when it is written.
+    const packed = packedStoredForm(o);
+    if (packed !== undefined) return deferredLeaf(o, packed);
+  }
   const form = storedFormText(o);
   const node = (form !== undefined ? leafFromForm(o, form) : undefined) ?? writtenFragment(o);
   if (Object.isFrozen(o)) {
@@ -333,14 +338,45 @@ export function leafForm(object: RegistryObject): Buffer | undefined {
  * without a status attribute (not one this writer wrote: the caller writes from the fields).
  */
 export function leafFromForm(object: RegistryObject, form: Buffer): XmlFragment | undefined {
-  if (object.homeCommunityId === undefined) return storedFragment(NS.rim, 'ExtrinsicObject', [form], FORM_NAMESPACES);
+  const parts = formParts(object, form);
+  return parts === undefined ? undefined : storedFragment(NS.rim, 'ExtrinsicObject', parts, FORM_NAMESPACES);
+}
+
+/** The element's bytes from its form, in parts: the form with the object's `home` put back after `status`. */
+function formParts(object: RegistryObject, form: Buffer): Buffer[] | undefined {
+  if (object.homeCommunityId === undefined) return [form];
   const status = form.indexOf(STATUS_ATTRIBUTE);
   // Attribute values are escaped, so the first ` status="` is the root's own, and its value ends
   // at the next quote.
   const end = status < 0 ? -1 : form.indexOf(QUOTE, status + STATUS_ATTRIBUTE.length);
   if (end < 0) return undefined;
-  const home = homeAttribute(object.homeCommunityId);
-  return storedFragment(NS.rim, 'ExtrinsicObject', [form.subarray(0, end + 1), home, form.subarray(end + 1)], FORM_NAMESPACES);
+  return [form.subarray(0, end + 1), homeAttribute(object.homeCommunityId), form.subarray(end + 1)];
+}
+
+/**
+ * The element of an object read for one answer, from its packed form, inflated when the answer is
+ * written: the same bytes `leafFromForm` gives, put straight into the answer's memory. A form that
+ * does not inflate, or lacks its status, is written from the object's fields instead, as an object
+ * without a form is.
+ */
+function deferredLeaf(object: RegistryObject, packed: Uint8Array): XmlFragment {
+  return deferredFragment(
+    NS.rim,
+    'ExtrinsicObject',
+    (place) => {
+      const form = inflatedStoredForm(packed);
+      // Copied by `place` before anything can inflate into the same scratch again.
+      const parts = form === undefined ? undefined : formParts(object, form);
+      if (parts !== undefined) return place(parts);
+      const writer = new FragmentWriter();
+      writeRegistryObject(writer, object);
+      const written = writer.finishText();
+      // ebRIM objects use only rim and xml, which have preferred prefixes (see writtenFragment).
+      if (written === undefined) throw new Error(`the ${object.type} ${object.entryUuid} could not be written as a fragment`);
+      return place([Buffer.from(written.text, 'utf8')]);
+    },
+    FORM_NAMESPACES,
+  );
 }
 
 /** ` home="…"` as bytes: the same for every entry of an answer (and of every answer of this node). */

@@ -10,29 +10,24 @@
  * query's stamping of our homeCommunityId (registry/query/run.ts), which the writer splices into
  * the form (`carryStoredForm`).
  *
- * The forms are kept packed, with the record they came with (~0.7 KB a DocumentEntry), until an
- * answer is written; a WeakMap lets each go with its object.
+ * The forms are kept packed, with the record they came with (~0.7 KB a DocumentEntry, the value the
+ * store read), until an answer is written; a WeakMap lets each go with its object. They are inflated
+ * only then: a shared (cached) object's once, into a fragment the writer remembers
+ * (`storedFormText`), an object read for one answer into that answer's own memory
+ * (`inflatedStoredForm`, serialize.ts `deferredFragment`). Kept inflated from the read to the answer,
+ * ~6 KB per entry outside the heap, the forms of cold answers set the pace of the node's collections
+ * (BENCHMARKS.md, issue 19, tenth session).
  */
 import type { RegistryObject } from '../model/metadata.js';
 import { ByteSlab } from '../xml/byte-slab.js';
 import { unpackForm } from './embedded/record-codec.mjs';
 
-/** A form as the store gave it: packed with its record (codec 4 or 2), or already unpacked. */
-type StoredForm = { readonly packed: Uint8Array } | { readonly text: Buffer };
-
-const forms = new WeakMap<RegistryObject, StoredForm>();
+/** Each object's packed record and form (codec 4 or 2), as the store read them. */
+const forms = new WeakMap<RegistryObject, Uint8Array>();
 
 /** Notes the packed record and form read with `object` (by the store that made the object). */
 export function attachStoredForm(object: RegistryObject, packed: Uint8Array): void {
-  forms.set(object, { packed });
-}
-
-/**
- * Notes the form's text read with `object`, inflated already (a row read for one answer: its
- * record and form were inflated together). `text` may be scratch memory: it is copied.
- */
-export function attachInflatedForm(object: RegistryObject, text: Uint8Array): void {
-  forms.set(object, { text: slab.copy([text]) });
+  forms.set(object, packed);
 }
 
 /**
@@ -49,6 +44,24 @@ export function carryStoredForm(object: RegistryObject, stamped: RegistryObject)
   if (Object.isFrozen(object)) forms.delete(object);
 }
 
+/** The packed value holding the object's stored form, or undefined when it has none. */
+export function packedStoredForm(object: RegistryObject): Uint8Array | undefined {
+  return forms.get(object);
+}
+
+/**
+ * The form's UTF-8 text in a packed value (`packedStoredForm`), as a view of scratch memory that
+ * the next call overwrites, or undefined when it does not inflate (a damaged row: the writer then
+ * writes the element from the object's fields, which the record holds intact).
+ */
+export function inflatedStoredForm(packed: Uint8Array): Buffer | undefined {
+  try {
+    return unpackForm(packed);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The writer made the object's element from its form and keeps that (a shared object's fragment is
  * remembered): the packed value need not live on with the cached object (~0.7 KB each).
@@ -58,23 +71,21 @@ export function forgetStoredForm(object: RegistryObject): void {
 }
 
 /**
- * The UTF-8 text of the object's stored form, or undefined when it has none: a view of a slab,
- * whose bytes nothing changes while it lives (the answer's fragment keeps it without a copy,
- * serialize.ts `storedFragment`). A form that does not inflate (a damaged row) counts as none: the
- * writer then writes the element from the object's fields, which the record holds intact.
+ * The UTF-8 text of the object's stored form, or undefined when it has none (or it does not
+ * inflate): a view of a slab, whose bytes nothing changes while it lives (the fragment made of it
+ * keeps it without a copy, serialize.ts `storedFragment`).
  */
 export function storedFormText(object: RegistryObject): Buffer | undefined {
-  const form = forms.get(object);
-  if (form === undefined) return undefined;
-  if ('text' in form) return form.text;
-  try {
-    // Inflated into scratch memory that the next read overwrites: copied out.
-    return slab.copy([unpackForm(form.packed)]);
-  } catch {
+  const packed = forms.get(object);
+  if (packed === undefined) return undefined;
+  const text = inflatedStoredForm(packed);
+  if (text === undefined) {
     forms.delete(object);
     return undefined;
   }
+  // Inflated into scratch memory that the next read overwrites: copied out.
+  return slab.copy([text]);
 }
 
-/** Inflated forms live from the read to the answer's writing (byte-slab.ts). */
+/** Where a shared object's form is copied to, for the fragment the writer remembers (byte-slab.ts). */
 const slab = new ByteSlab();

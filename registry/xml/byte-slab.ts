@@ -48,3 +48,57 @@ export class ByteSlab {
     return this.used;
   }
 }
+
+/** An arena's blocks: the size of a slab, for the same reason (below glibc's threshold for pages of its own). */
+const ARENA_BLOCK_BYTES = 64 * 1024;
+/** Blocks kept for the next arenas, at most (16 MB): more in flight than that are allocated and left to the collector. */
+const POOLED_BLOCKS = 256;
+const freeBlocks: Buffer[] = [];
+
+/**
+ * Memory for one answer's bytes, given back when the answer has been sent (`release`), so that
+ * the next answers write into the same blocks instead of allocating memory outside the heap per
+ * answer. V8 counts such memory and collects when its allocation outruns the heap's: on a cold
+ * FindDocuments answer (~36 entries, each a ~6 KB element inflated from the store) the per-answer
+ * allocation set the pace of the node's collections, a quarter of the cold line's CPU
+ * (BENCHMARKS.md, issue 19, tenth session).
+ *
+ * Its views must not outlive the answer: an arena is made by the code that sends the answer, its
+ * views go only into that answer's buffers (serialize.ts `serializeXmlChunks`, which writes
+ * deferred fragments into it), and it is released once the answer has been handed to the kernel
+ * (the response's `finish`). An arena that is never released is simply collected.
+ */
+export class Arena {
+  private blocks: Buffer[] = [];
+  private block: Buffer | undefined;
+  private used = 0;
+  private released = false;
+
+  /** The parts' bytes, joined as they are copied. */
+  copy(parts: readonly Uint8Array[]): Buffer {
+    if (this.released) throw new Error('an arena is used after its release');
+    let length = 0;
+    for (const p of parts) length += p.length;
+    if (length > ARENA_BLOCK_BYTES / 4) return Buffer.concat(parts, length);
+    if (this.block === undefined || this.used + length > this.block.length) {
+      this.block = freeBlocks.pop() ?? Buffer.allocUnsafeSlow(ARENA_BLOCK_BYTES);
+      this.blocks.push(this.block);
+      this.used = 0;
+    }
+    const start = this.used;
+    for (const p of parts) {
+      this.block.set(p, this.used);
+      this.used += p.length;
+    }
+    return this.block.subarray(start, this.used);
+  }
+
+  /** Nothing reads the arena's views any more: its blocks go to the next arenas. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const b of this.blocks) if (freeBlocks.length < POOLED_BLOCKS) freeBlocks.push(b);
+    this.blocks = [];
+    this.block = undefined;
+  }
+}

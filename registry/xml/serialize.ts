@@ -7,15 +7,30 @@
  * never used, so an unprefixed element is always in no namespace and an unprefixed attribute
  * always means "no namespace" too: the output reads the same to every parser.
  */
-import { ByteSlab } from './byte-slab.js';
+import { ByteSlab, type Arena } from './byte-slab.js';
 import { NS, PREFERRED_PREFIX } from './namespaces.js';
 import type { ElementSink, XmlElement, XmlNode } from './tree.js';
 
 /** Only this module holds it, so only this module can make an XmlFragment. */
 const MINT: unique symbol = Symbol('serializeFragment');
 
-/** A fragment's UTF-8 bytes, in parts, for the writers of this module only (set in XmlFragment's static block). */
-let bytesOf: (fragment: XmlFragment) => readonly Buffer[];
+/**
+ * A fragment's UTF-8 bytes, in parts, for the writers of this module only (set in XmlFragment's
+ * static block); `place` copies a deferred fragment's bytes into the answer's memory.
+ */
+let bytesOf: (fragment: XmlFragment, place: Place) => readonly Buffer[];
+
+/** Copies the parts, joined, into the memory an answer is written to, and returns that copy. */
+export type Place = (parts: readonly Uint8Array[]) => Buffer;
+
+/**
+ * Makes a deferred fragment's UTF-8 bytes (`deferredFragment`) when an answer is written: puts
+ * them with `place` and returns what `place` returned.
+ */
+export type FragmentSource = (place: Place) => Buffer;
+
+/** Where an answer's deferred fragments go when it has no arena: the shared slabs. */
+const inSlab: Place = (parts) => slab.copy(parts);
 
 /**
  * Where fragments' bytes are first written: shared slabs, cut into one view per fragment
@@ -54,13 +69,16 @@ export class XmlFragment implements XmlElement {
   /** Views of shared slabs until the fragment is written a second time, then one Buffer of its own. */
   #parts: readonly Buffer[];
   #ownBytes = false;
+  /** A deferred fragment's maker, which writes its bytes anew into each answer (then `#parts` is empty). */
+  readonly #source: FragmentSource | undefined;
   readonly ns: string;
   readonly local: string;
   /** Namespace URIs the text uses, in order of first use (never the xml namespace, never declared). */
   readonly namespaces: readonly string[];
 
   static {
-    bytesOf = (fragment) => {
+    bytesOf = (fragment, place) => {
+      if (fragment.#source !== undefined) return [fragment.#source(place)];
       if (!fragment.#ownBytes) {
         if (fragment.#written) {
           // Written again: it is likely to be kept, so it stops pinning its slabs (private fields
@@ -80,9 +98,10 @@ export class XmlFragment implements XmlElement {
    * `xml`: the element's text (written into a slab), or its UTF-8 bytes in parts, kept as they are
    * (`storedFragment`: views that stay as they are for as long as the fragment lives).
    */
-  constructor(token: typeof MINT, ns: string, local: string, xml: string | readonly Buffer[], namespaces: readonly string[]) {
-    if (token !== MINT) throw new TypeError('an XmlFragment is made only by serializeFragment, a FragmentWriter or storedFragment');
-    this.#parts = typeof xml === 'string' ? [slab.text(xml)] : Object.freeze([...xml]);
+  constructor(token: typeof MINT, ns: string, local: string, xml: string | readonly Buffer[] | FragmentSource, namespaces: readonly string[]) {
+    if (token !== MINT) throw new TypeError('an XmlFragment is made only by serializeFragment, a FragmentWriter, storedFragment or deferredFragment');
+    this.#source = typeof xml === 'function' ? xml : undefined;
+    this.#parts = typeof xml === 'string' ? [slab.text(xml)] : typeof xml === 'function' ? [] : Object.freeze([...xml]);
     this.#ownBytes = this.#parts.length === 1 && this.#parts[0]!.byteLength === this.#parts[0]!.buffer.byteLength;
     this.ns = ns;
     this.local = local;
@@ -92,6 +111,7 @@ export class XmlFragment implements XmlElement {
 
   /** The element's text, with the prefixes `serializeXml` gives its namespaces in any document. */
   get xml(): string {
+    if (this.#source !== undefined) return this.#source(inSlab).toString('utf8');
     return this.#parts.length === 1 ? this.#parts[0]!.toString('utf8') : Buffer.concat(this.#parts).toString('utf8');
   }
 
@@ -251,6 +271,18 @@ export function storedFragment(ns: string, local: string, parts: readonly Buffer
   return new XmlFragment(MINT, ns, local, parts, namespaces);
 }
 
+/**
+ * A fragment whose bytes `source` makes each time an answer is written, straight into the
+ * answer's memory (an arena, when the answer's sender gave one: `serializeXmlChunks`): a stored
+ * form inflated from its packed value at the last moment instead of kept in memory outside the
+ * heap from the read to the answer. The same promise as `storedFragment`'s: `source` puts exactly
+ * text this module wrote (plus attribute text escaped with `escapedAttribute`). Not meant to be
+ * kept: every write inflates again.
+ */
+export function deferredFragment(ns: string, local: string, source: FragmentSource, namespaces: readonly string[]): XmlFragment {
+  return new XmlFragment(MINT, ns, local, source, namespaces);
+}
+
 /** ` name="value"`, escaped as every writer of this module escapes an attribute. */
 export function escapedAttribute(name: string, value: string): string {
   return ` ${name}="${escapeAttribute(value)}"`;
@@ -275,6 +307,11 @@ export interface SerializeBytesOptions extends SerializeOptions {
   before?: string;
   /** Text written after it. */
   after?: string;
+  /**
+   * Where deferred fragments' bytes go (`deferredFragment`): memory the caller releases once the
+   * bytes have been sent. Without it they go to the shared slabs, which the collector frees.
+   */
+  arena?: Arena;
 }
 
 /**
@@ -293,7 +330,8 @@ export function serializeXmlBytes(root: XmlElement, options: SerializeBytesOptio
  */
 export function serializeXmlChunks(root: XmlElement, options: SerializeBytesOptions = {}): Buffer[] {
   const parts: (string | Buffer)[] = [];
-  const w = new Writer(false, parts);
+  const arena = options.arena;
+  const w = new Writer(false, parts, arena === undefined ? inSlab : (pieces) => arena.copy(pieces));
   const { head, body, tail } = writeDocument(w, root, options);
   // The root's start tag is known last (writeDocument), but comes first; parts holds what the
   // content wrote before each fragment, and the fragments' bytes, in order; body is what followed.
@@ -344,6 +382,7 @@ class Writer {
   constructor(
     private readonly fragment: boolean,
     private readonly parts?: (string | Buffer)[],
+    private readonly place: Place = inSlab,
   ) {}
 
   qualified(ns: string, local: string): string {
@@ -435,7 +474,7 @@ class Writer {
         this.adopt(c);
         if (this.parts === undefined) out += c.xml;
         else {
-          this.parts.push(out, ...bytesOf(c));
+          this.parts.push(out, ...bytesOf(c, this.place));
           out = '';
         }
         continue;

@@ -34,7 +34,7 @@ import {
 import { SCHEMA_VERSION } from '../../registry/store/embedded/schema.js';
 import { recordText } from '../../registry/store/record.js';
 import type { RegistryStore } from '../../registry/store/store.js';
-import { attachInflatedForm, attachStoredForm, storedFormText } from '../../registry/store/stored-forms.js';
+import { attachStoredForm, storedFormText } from '../../registry/store/stored-forms.js';
 import type { XmlFragment } from '../../registry/xml/serialize.js';
 import { richSubmission } from '../ebxml/fixtures.js';
 import { association, documentEntry, submissionSet } from './factory.js';
@@ -257,9 +257,13 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
   });
 
   it('writes the element from the fields when a stored form inflates but is not one the writer wrote', () => {
-    const doc = { ...documentEntry(), homeCommunityId: HOME };
-    attachInflatedForm(doc, Buffer.from('<rim:ExtrinsicObject id="x"/>'));
-    expect(leafText(doc)).to.equal(writtenText(doc));
+    // Unfrozen (read for one answer: inflated as the answer is written) and frozen (a cached object's).
+    for (const freeze of [false, true]) {
+      const doc = { ...documentEntry(), homeCommunityId: HOME };
+      attachStoredForm(doc, packRecord(recordText(doc), Buffer.from('<rim:ExtrinsicObject id="x"/>')));
+      if (freeze) Object.freeze(doc);
+      expect(leafText(doc)).to.equal(writtenText(doc));
+    }
   });
 
   it('migrates a v6 file without rewriting it, and writeForms gives its entries their forms keeping every rev', async () => {

@@ -28,7 +28,7 @@
 import Database from 'better-sqlite3';
 import type { AvailabilityStatus, RegistryObject, RegistryObjectType } from '../../model/metadata.js';
 import { recordText } from '../record.js';
-import { attachInflatedForm, attachStoredForm } from '../stored-forms.js';
+import { attachStoredForm } from '../stored-forms.js';
 import {
   DuplicateEntryUuidError,
   UnknownEntryUuidError,
@@ -41,8 +41,8 @@ import {
   type RegistryStore,
 } from '../store.js';
 import { deriveAlternativeHints, deriveIndexHints, type IndexHints } from './index-hints.js';
-import { DEFAULT_CACHE_ENTRIES, RecordCache, parseRecord, parseRecordText, type CachedRecord } from './record-cache.js';
-import { hasStoredForm, unpackRecordAndForm } from './record-codec.mjs';
+import { DEFAULT_CACHE_ENTRIES, RecordCache, parseRecord, type CachedRecord } from './record-cache.js';
+import { hasStoredForm } from './record-codec.mjs';
 import { prepareDatabase } from './schema.js';
 import { compileFilter } from './simple-filter.js';
 import { EXPECTED_CHANGES, SqliteWriteError, SqliteWriter, inlineSqliteWriter, type BatchWriter, type SqlStatement } from './sqlite-writer.js';
@@ -386,11 +386,11 @@ class EmbeddedRegistryStore implements RegistryStore {
         ][];
         for (const [seq, rev, body] of bodies) {
           const admit = fill && this.cache.admits(seq);
-          const withForm = hasStoredForm(body);
-          const entry = admit || !withForm ? parseRecord(rev, body, admit) : parseWithForm(rev, body as Buffer);
-          // A cached object keeps its body packed until an answer writes its form (once: the
-          // answer's fragment is remembered for a shared object, write-objects.ts).
-          if (admit && withForm) attachStoredForm(entry.object, body as Buffer);
+          const entry = parseRecord(rev, body, admit);
+          // The object keeps its body packed until an answer writes its form: a cached one once
+          // (the answer's fragment is remembered for a shared object), one read for this answer
+          // straight into the answer's memory (write-objects.ts `registryObjectNode`).
+          if (hasStoredForm(body)) attachStoredForm(entry.object, body as Buffer);
           fetched.set(seq, entry);
           if (admit) this.cache.set(seq, entry);
         }
@@ -416,25 +416,6 @@ class EmbeddedRegistryStore implements RegistryStore {
     }
     return stmt;
   }
-}
-
-/**
- * A row read for one answer (not cached) whose record holds a stored form: both inflated at once,
- * the form's text kept with the object for the answer that is about to be written (a miss of a
- * cold LeafClass answer would otherwise inflate the value twice, ~5 µs per entry each time).
- */
-function parseWithForm(rev: number, body: Buffer): CachedRecord {
-  let both: { record: string; form: Buffer };
-  try {
-    both = unpackRecordAndForm(body);
-  } catch {
-    // A damaged form (the value does not inflate whole): the record alone may still be intact,
-    // and the answer is then written from its fields.
-    return parseRecord(rev, body, false);
-  }
-  const entry = parseRecordText(rev, both.record, false);
-  attachInflatedForm(entry.object, both.form);
-  return entry;
 }
 
 /** An object's record text and its stored form's text (null: none), as a commit writes them. */
