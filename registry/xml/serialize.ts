@@ -57,9 +57,11 @@ const slab = new ByteSlab();
  * JavaScript heap), so that `serializeXmlBytes` copies them into an answer without encoding them
  * again: first in a view of a shared slab, from its second use on in a Buffer of its own
  * (`slab`). The bytes never leave this module: every writer copies them. A stored form's fragment
- * (`storedFragment`) keeps the views it is given, in parts (the form around the `home` attribute
- * put back), without copying them into a slab of its own: on a cold answer that copy was a second
- * ~6 KB of memory outside the heap per entry, whose allocation rate made V8 collect more often.
+ * (`storedFragment`, a cached object's) keeps the views it is given, in parts (the form around the
+ * `home` attribute put back), without copying them into a slab of its own; a deferred fragment
+ * (`deferredFragment`, an object read for one answer) keeps no bytes at all and writes them into
+ * each answer that has it, into the answer's arena when its sender gave one. Memory outside the
+ * heap allocated per cold entry (~6 KB, once or twice) had set the pace of V8's collections.
  *
  * Readers of a tree cannot look inside it (tree.ts): its attributes and children are sealed.
  * Fragments stand for elements a reader of our own outgoing messages never looks into (registry
