@@ -108,7 +108,8 @@ export interface SendOptions {
  */
 export async function sendSoap(res: ServerResponse, options: SendOptions): Promise<void> {
   const arena = options.arena;
-  if (arena !== undefined) res.once('finish', () => arena.release());
+  // Most answers (a registration's, a retrieve's) wrote nothing into theirs: no listener for them.
+  if (arena?.holdsBlocks) res.once('finish', () => arena.release());
   if (options.close) res.setHeader('Connection', 'close');
   const attachments = options.attachments ?? new Map<string, Attachment>();
   if (!options.mtom && attachments.size === 0) {

@@ -93,6 +93,11 @@ export class Arena {
     return this.block.subarray(start, this.used);
   }
 
+  /** Whether the arena holds any blocks (most answers write nothing into theirs). */
+  get holdsBlocks(): boolean {
+    return this.blocks.length > 0;
+  }
+
   /** Nothing reads the arena's views any more: its blocks go to the next arenas. */
   release(): void {
     if (this.released) return;
