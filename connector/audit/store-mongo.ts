@@ -2,8 +2,8 @@
  * MongoDB audit store: collection `auditEvents`, one document per event with `_id` = event id
  * (so a redelivered event is ignored), `recorded` as a Date, the patient key, the access
  * projection and the event (store.ts: served as a FHIR AuditEvent rendered when read; documents
- * written before hold the FHIR resource instead, and are read as they are). Writes are journaled ({ w: 'majority', j: true }): an event
- * the store acknowledged is on disk.
+ * written before hold the FHIR resource instead, and are read as they are). Writes are journaled
+ * ({ w: 'majority', j: true }): an event the store acknowledged is on disk.
  *
  * `appendMany` is one insertMany for the whole group: a redelivered event fails its insert with a
  * duplicate key, which is ignored like `append`'s upsert ignores it. The insert is unordered: an

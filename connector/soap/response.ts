@@ -48,8 +48,8 @@ export interface BuiltEnvelopeBytes {
 /**
  * The same envelope as UTF-8 bytes, written in one go with the body (serializeXmlChunks): a body
  * made of pre-serialised fragments (a LeafClass answer) is then handed to the socket, not encoded
- * or copied again. `arena`: where the body's deferred fragments are written (the caller releases
- * it once the chunks have been sent; byte-slab.ts).
+ * or copied again. `arena`: where the body's deferred fragments are written (byte-slab.ts); pass
+ * the same arena to `sendSoap`, which releases it once the response has finished.
  */
 export function buildEnvelopeBytes(msg: OutgoingEnvelope, arena?: Arena): BuiltEnvelopeBytes {
   const { before, after, messageId } = envelopeAround(msg);

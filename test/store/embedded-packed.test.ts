@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RegistryObject } from '../../registry/model/metadata.js';
 import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
-import { CODEC_DEFLATE_1, CODEC_ZSTD_3, DICTIONARY_1, packRecord, packRecordDeflated, unpackRecord, unpackRecordAndForm } from '../../registry/store/embedded/record-codec.mjs';
+import { CODEC_DEFLATE_1, CODEC_ZSTD_3, DICTIONARY_1, packRecord, packRecordDeflated, unpackForm, unpackRecord } from '../../registry/store/embedded/record-codec.mjs';
 import { SCHEMA_VERSION, packRows } from '../../registry/store/embedded/schema.js';
 import { recordText } from '../../registry/store/record.js';
 import { PATIENT_A, association, documentEntry, folder, submissionSet } from './factory.js';
@@ -81,9 +81,9 @@ describe('embedded store: packed records (schema v6)', () => {
       const text = '{"type":"Folder","entryUuid":"urn:uuid:0f0e0d0c-0b0a-4908-8706-050403020100","title":{"value":"Løpende journal","lang":"nb-NO"}}';
       const form = '<rim:ExtrinsicObject id="urn:uuid:0f0e0d0c-0b0a-4908-8706-050403020100" status="urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"/>';
       expect(unpackRecord(Buffer.from(CODEC_3_VALUE, 'hex'))).to.equal(text);
-      const both = unpackRecordAndForm(Buffer.from(CODEC_4_VALUE, 'hex'));
-      expect(both.record).to.equal(text);
-      expect(both.form.toString('utf8')).to.equal(form);
+      const value = Buffer.from(CODEC_4_VALUE, 'hex');
+      expect(unpackRecord(value)).to.equal(text);
+      expect(unpackForm(value).toString('utf8')).to.equal(form);
     });
 
     it("codec 1's dictionary is frozen: records stored with it must stay readable", () => {

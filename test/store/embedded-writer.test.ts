@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RegistryObject } from '../../registry/model/metadata.js';
 import { openEmbeddedStore } from '../../registry/store/embedded/index.js';
-import { CODEC_ZSTD_3, CODEC_ZSTD_4, unpackRecord, unpackRecordAndForm } from '../../registry/store/embedded/record-codec.mjs';
+import { CODEC_ZSTD_3, CODEC_ZSTD_4, unpackForm, unpackRecord } from '../../registry/store/embedded/record-codec.mjs';
 import { SCHEMA_VERSION } from '../../registry/store/embedded/schema.js';
 import {
   EXPECTED_CHANGES,
@@ -95,9 +95,8 @@ describe('SqliteWriter batches', () => {
           ['plain', 3],
         ]);
         expect(rows[0]![1][0]).to.equal(CODEC_ZSTD_4);
-        const both = unpackRecordAndForm(rows[0]![1]);
-        expect(both.record).to.equal(record);
-        expect(Buffer.from(both.form).equals(form)).to.equal(true);
+        expect(unpackRecord(rows[0]![1])).to.equal(record);
+        expect(unpackForm(rows[0]![1]).equals(form)).to.equal(true);
         expect(rows[1]![1][0]).to.equal(CODEC_ZSTD_3);
         expect(unpackRecord(rows[1]![1])).to.equal(record);
         expect(rows[2]![1].toString()).to.equal('x');

@@ -29,7 +29,6 @@ import {
   packRecordDeflated,
   unpackForm,
   unpackRecord,
-  unpackRecordAndForm,
 } from '../../registry/store/embedded/record-codec.mjs';
 import { SCHEMA_VERSION } from '../../registry/store/embedded/schema.js';
 import { recordText } from '../../registry/store/record.js';
@@ -95,9 +94,8 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
         expect(hasStoredForm(packed)).to.equal(true);
         expect(unpackRecord(packed)).to.equal(text);
         expect(Buffer.from(unpackForm(packed)).equals(form)).to.equal(true);
-        const both = unpackRecordAndForm(packed);
-        expect(both.record).to.equal(text);
-        expect(Buffer.from(both.form).equals(form)).to.equal(true);
+        expect(unpackRecord(packed)).to.equal(text);
+        expect(unpackForm(packed).equals(form)).to.equal(true);
         // The form after its record, whose values it repeats, costs a fraction of its text.
         expect(packed.length - pack(text).length).to.be.below(form.length / 5);
         const plain = pack(text);
@@ -242,8 +240,7 @@ describe('embedded store: stored LeafClass forms (schema v7)', () => {
       try {
         // A value as v7 wrote it (codec 2), whose record part is intact and form part damaged.
         const packed = raw.prepare('SELECT packed FROM objects WHERE entry_uuid = ?').pluck().get(entries[0]!.entryUuid) as Buffer;
-        const { record, form } = unpackRecordAndForm(packed);
-        const deflated = packRecordDeflated(record, Buffer.from(form));
+        const deflated = packRecordDeflated(unpackRecord(packed), Buffer.from(unpackForm(packed)));
         raw.prepare('UPDATE objects SET packed = ? WHERE entry_uuid = ?').run(deflated.subarray(0, deflated.length - 40), entries[0]!.entryUuid);
       } finally {
         raw.close();

@@ -44,7 +44,7 @@ export function parseRecord(rev: number, body: string | Uint8Array, shared = tru
 }
 
 /** `parseRecord` of a record's JSON text, already unpacked. */
-export function parseRecordText(rev: number, text: string, shared = true): CachedRecord {
+function parseRecordText(rev: number, text: string, shared = true): CachedRecord {
   const record = JSON.parse(text) as Record<string, unknown>;
   if (!shared) return { rev, record, object: fromRecord(record) };
   deepFreeze(record);

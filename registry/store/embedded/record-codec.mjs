@@ -424,15 +424,3 @@ export function unpackForm(stored) {
   const { both, recordLength } = unpackBoth(stored);
   return both.subarray(recordLength);
 }
-
-/**
- * Both parts of a codec 2 or 4 record with one decompression: the record's JSON text, and the
- * stored form's UTF-8 text as a view of scratch memory that the next call overwrites (copy what
- * must last). Throws as `unpackForm`.
- * @param {Uint8Array} stored
- * @returns {{ record: string, form: Buffer }}
- */
-export function unpackRecordAndForm(stored) {
-  const { both, recordLength } = unpackBoth(stored);
-  return { record: both.toString('utf8', 0, recordLength), form: both.subarray(recordLength) };
-}
