@@ -15,6 +15,10 @@
  * ones (the store updates it in place), pending inserts follow every committed object in the order
  * they were inserted, deleted objects are gone.
  *
+ * The store underneath may take in the overlay's own batch before the overlay forgets it (`flush`
+ * clears it once the commit has returned; meanwhile the generator decides its next batch through
+ * it): `find`, `getByUuids` and `count` answer the same before and after.
+ *
  * A module of the registry actor, not a store implementation: it works over any `RegistryStore`.
  */
 import type { RegistryObject } from './model/metadata.js';
@@ -170,9 +174,10 @@ export class StoreOverlay implements RegistryStore {
     }
     fresh.sort((a, b) => a.order - b.order);
 
-    // At most this many committed results drop out (replaced so they no longer match, or deleted),
-    // so asking the store for that many more than the limit still yields the first `limit`.
-    const spare = this.replacedCommitted + this.deleted.size;
+    // At most this many committed results drop out (replaced so they no longer match, deleted, or
+    // pending inserts the store already holds), so asking the store for that many more than the
+    // limit still yields the first `limit`.
+    const spare = this.pending.size + this.deleted.size;
     const underlyingFilter = entering.length === 0 ? filter : { $or: [filter, { entryUuid: { $in: entering } }] };
     const committed =
       (entering.length === 0 ? this.readAheadFind(filter, () => (test ??= compileFilter(filter))) : undefined) ??
@@ -182,6 +187,10 @@ export class StoreOverlay implements RegistryStore {
       if (this.deleted.has(obj.entryUuid)) continue;
       const p = this.pending.get(obj.entryUuid);
       if (p === undefined) out.push(obj);
+      // A pending insert the store already holds: the overlay's batch was stored while the overlay
+      // still holds it (the generator decides its next batch through an overlay being flushed). It
+      // goes with the other pending inserts, after every committed object, where the store put it.
+      else if (p.insertOrder !== undefined) continue;
       else {
         // A replacement keeps the committed object's place, as the store's in-place update does.
         p.record ??= toRecord(p.obj);

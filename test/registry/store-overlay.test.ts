@@ -157,6 +157,36 @@ describe('StoreOverlay', () => {
   });
   }
 
+  it('reads the same while its own batch reaches the store before the overlay forgets it', async () => {
+    const earlier = documentEntry(uuid(1), { uniqueId: '1.2.3.1' });
+    const replaced = documentEntry(uuid(2), { uniqueId: '1.2.3.2' });
+    const gone = documentEntry(uuid(3), { uniqueId: '1.2.3.3' });
+    await base.commit({ inserts: [earlier, replaced, gone], replacements: [] });
+    const overlay = new StoreOverlay(base);
+    await overlay.commit({
+      inserts: [documentEntry(uuid(4), { uniqueId: '1.2.3.4' }), documentEntry(uuid(5), { uniqueId: '1.2.3.5' })],
+      replacements: [{ ...replaced, availabilityStatus: 'Deprecated' }],
+      deletions: [uuid(3)],
+    });
+    const filters: RegistryFilter[] = [{ type: 'DocumentEntry' }, { type: 'DocumentEntry', availabilityStatus: 'Approved' }, { uniqueId: { $in: ['1.2.3.4', '1.2.3.2'] } }];
+    const reads = async () => ({
+      found: await Promise.all(filters.map(async (f) => (await overlay.find(f)).map((o) => [o.entryUuid, o.availabilityStatus]))),
+      limited: await Promise.all([1, 2, 3].map(async (limit) => (await overlay.find({ type: 'DocumentEntry' }, { limit })).map((o) => o.entryUuid))),
+      counted: await Promise.all(filters.map((f) => overlay.count(f))),
+      byUuid: (await overlay.getByUuids([uuid(1), uuid(2), uuid(3), uuid(4)])).map((o) => o.entryUuid).sort(),
+    });
+    const before = await reads();
+    // What flush does, without the overlay's forgetting: the store holds the batch, the overlay still too.
+    await base.commit(overlay.batch());
+    expect(await reads()).to.deep.equal(before);
+    expect(before.found[0]).to.deep.equal([
+      [uuid(1), 'Approved'],
+      [uuid(2), 'Deprecated'],
+      [uuid(4), 'Approved'],
+      [uuid(5), 'Approved'],
+    ]);
+  });
+
   it('answers the lookups it read ahead without asking the store again', async () => {
     await base.commit({ inserts: [documentEntry(uuid(1), { uniqueId: '1.2.3.1' })], replacements: [] });
     const reads: string[] = [];
