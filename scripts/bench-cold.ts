@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cold -- [--entries 1000000] [--patients 400] [--from 0] [--drop] [--repeat]`
+ * `npm run bench:cold -- [--entries 1000000] [--patients 400] [--from 0] [--drop] [--repeat] [--floor]`
  *
  * The cold FindDocuments LeafClass path in one process, one query at a time, without HTTP: what a
  * kjernejournal lookup of a patient nobody asked for lately costs the registry. It opens the bench's
@@ -14,6 +14,12 @@
  *   that the measured queries run optimised code.
  * - `--repeat` asks the same patients a second time and reports that too: the warm figures of the
  *   same answers, from the read cache, for comparison.
+ * - `--floor` then does for the same patients only what no cold answer can avoid, on a connection
+ *   of its own: read each patient's Approved DocumentEntries' packed rows (one statement for the
+ *   candidates, one for the rows, as the store reads them), and then also decompress each row's
+ *   record and stored form once. It reports µs of CPU per entry for both (medians of five passes
+ *   each, alternated), beside the cold pass's: how far a miss is from its floor (BENCHMARKS.md,
+ *   issue 19, eleventh session).
  *
  * Per query it reports the process's CPU (user + system, all threads: the store reads on the main
  * thread) and wall time, medians over the patients, and a SHA-256 over all answers' bytes, which
@@ -26,10 +32,12 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 import { adhocQueryResponse } from '../registry/ebxml/index.js';
 import { STORED_QUERY_ID } from '../registry/model/query.js';
 import { runStoredQuery } from '../registry/query/index.js';
 import { EMBEDDED_FILE_NAME, openRegistryStore } from '../registry/store/open.js';
+import { unpackForm } from '../registry/store/embedded/record-codec.mjs';
 import { serializeXmlChunks } from '../registry/xml/serialize.js';
 import { APPROVED, benchPatient, coldPatients } from './bench/requests.js';
 import { createWorld, GENERATOR_VERSION } from './generate/patient.js';
@@ -46,6 +54,7 @@ const { values: args } = parseArgs({
     walk: { type: 'string', default: '5000' },
     drop: { type: 'boolean', default: false },
     repeat: { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
     'cache-entries': { type: 'string' },
     warmup: { type: 'string', default: '200' },
     'home-community-id': { type: 'string', default: 'urn:oid:2.16.578.1.12.4.5.100.1' },
@@ -147,9 +156,52 @@ function report(label: string, p: Pass): void {
   );
 }
 
+/**
+ * The floor of a miss (`--floor`): CPU per entry of reading the patients' packed rows, and of
+ * reading and decompressing them, on a read-only connection of its own.
+ */
+function floor(asked: readonly string[]): { readUs: number; decompressUs: number } {
+  const db = new Database(join(dataDir, EMBEDDED_FILE_NAME), { readonly: true });
+  try {
+    const candidates = db.prepare("SELECT seq FROM objects WHERE type = 'DocumentEntry' AND patient_id = ? AND status = 'Approved' ORDER BY seq").pluck(true);
+    const rows = db.prepare('SELECT seq, rev, packed FROM objects WHERE seq IN (SELECT value FROM json_each(?))').raw(true);
+    const measure = (decompress: boolean): number => {
+      let entries = 0;
+      const cpu = process.cpuUsage();
+      for (const patientId of asked) {
+        for (const row of rows.all(JSON.stringify(candidates.all(patientId))) as [number, number, Buffer][]) {
+          entries++;
+          if (decompress) unpackForm(row[2]);
+        }
+      }
+      const used = process.cpuUsage(cpu);
+      return (used.user + used.system) / Math.max(1, entries);
+    };
+    // Alternated, medians of five: this machine's speed drifts within seconds.
+    measure(true);
+    const read: number[] = [];
+    const decompressed: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      read.push(measure(false));
+      decompressed.push(measure(true));
+    }
+    return { readUs: median(read), decompressUs: median(decompressed) };
+  } finally {
+    db.close();
+  }
+}
+
 process.stdout.write(`store ${dataDir} (${progress.entries} entries, ${progress.patient} patients), walk positions ${from}–${from + patients.length - 1}${args.drop ? ', page cache dropped' : ''}\n`);
 await pass(warmupPatients);
 if (args.drop) dropPageCache();
-report('cold', await pass());
+const cold = await pass();
+report('cold', cold);
 if (args.repeat) report('warm', await pass());
+if (args.floor) {
+  const f = floor(patients);
+  process.stdout.write(
+    `floor: reading the rows ${f.readUs.toFixed(1)} µs CPU per entry, reading and decompressing them ${f.decompressUs.toFixed(1)}; ` +
+      `the cold pass ${((sum(cold.cpuMs) * 1000) / Math.max(1, cold.entries)).toFixed(1)}\n`,
+  );
+}
 await store.close();
