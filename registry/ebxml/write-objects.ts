@@ -322,9 +322,7 @@ const QUOTE = 0x22;
  */
 export function leafForm(object: RegistryObject): Buffer | undefined {
   if (object.type !== 'DocumentEntry' || object.homeCommunityId !== undefined) return undefined;
-  const writer = new FragmentWriter();
-  writeRegistryObject(writer, object);
-  const written = writer.finishText();
+  const written = writtenText(object);
   // ebRIM elements use only the rim namespace (and xml:lang, never declared): anything else is
   // written from the fields, not kept.
   if (written === undefined || written.namespaces.length !== 1 || written.namespaces[0] !== NS.rim) return undefined;
@@ -368,15 +366,20 @@ function deferredLeaf(object: RegistryObject, packed: Uint8Array): XmlFragment {
       // Copied by `place` before anything can inflate into the same scratch again.
       const parts = form === undefined ? undefined : formParts(object, form);
       if (parts !== undefined) return place(parts);
-      const writer = new FragmentWriter();
-      writeRegistryObject(writer, object);
-      const written = writer.finishText();
+      const written = writtenText(object);
       // ebRIM objects use only rim and xml, which have preferred prefixes (see writtenFragment).
       if (written === undefined) throw new Error(`the ${object.type} ${object.entryUuid} could not be written as a fragment`);
       return place([Buffer.from(written.text, 'utf8')]);
     },
     FORM_NAMESPACES,
   );
+}
+
+/** The object's element as this writer writes it from its fields, as text (see `FragmentWriter.finishText`). */
+function writtenText(object: RegistryObject): ReturnType<FragmentWriter['finishText']> {
+  const writer = new FragmentWriter();
+  writeRegistryObject(writer, object);
+  return writer.finishText();
 }
 
 /** ` home="…"` as bytes: the same for every entry of an answer (and of every answer of this node). */
